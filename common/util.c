@@ -127,7 +127,9 @@ duration_colon (const char *s, uint64_t *seconds)
     uint64_t parts[3];
     int n = 0;
     const char *p = s;
-    while (n < 3) {
+    for (;;) {
+        if (n == 3)
+            return -EINVAL; /* more than three fields */
         if (!isdigit ((unsigned char)*p))
             return -EINVAL;
         errno = 0;
@@ -142,8 +144,6 @@ duration_colon (const char *s, uint64_t *seconds)
             return -EINVAL;
         p = end + 1;
     }
-    if (n == 3 && *p && strchr (p, ':'))
-        return -EINVAL;
     uint64_t total = 0;
     for (int i = 0; i < n; i++)
         total = total * 60 + parts[i];

@@ -1,0 +1,15 @@
+# Fuzz targets: replayed over their corpus in every test run; built as
+# libFuzzer binaries with -DYARD_FUZZ=ON (clang).
+set(YARD_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
+foreach(t envelope parse)
+  add_executable(replay_${t} ${YARD_FUZZ_DIR}/fuzz_${t}.c ${YARD_FUZZ_DIR}/replay.c)
+  target_link_libraries(replay_${t} PRIVATE yard_common)
+  add_test(NAME fuzz.replay_${t} COMMAND replay_${t} ${YARD_FUZZ_DIR}/corpus/${t})
+  set_tests_properties(fuzz.replay_${t} PROPERTIES TIMEOUT 120 LABELS fuzz)
+  if(YARD_FUZZ)
+    add_executable(fuzz_${t} ${YARD_FUZZ_DIR}/fuzz_${t}.c)
+    target_compile_options(fuzz_${t} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(fuzz_${t} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(fuzz_${t} PRIVATE yard_common)
+  endif()
+endforeach()
