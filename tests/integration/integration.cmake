@@ -1,0 +1,13 @@
+# Integration tests: real daemons on loopback, driven by the real CLI.
+find_program(YARD_PYTHON3 NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(NOT YARD_PYTHON3)
+  find_program(YARD_PYTHON3 python3 REQUIRED)
+endif()
+foreach(t basic scale durability malformed)
+  add_test(NAME integration.${t}
+           COMMAND ${YARD_PYTHON3} -m unittest -v test_${t}
+           WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})
+  set_tests_properties(integration.${t} PROPERTIES
+    TIMEOUT 600 LABELS integration
+    ENVIRONMENT "YARD_BUILD_DIR=${CMAKE_BINARY_DIR};PYTHONDONTWRITEBYTECODE=1")
+endforeach()

@@ -1,0 +1,117 @@
+"""Kill -9 of the scheduler and of workers: no acknowledged job is lost,
+running jobs are not interrupted by a scheduler restart, nothing runs twice,
+and the jobs of a lost worker finish on another one."""
+import os
+import subprocess
+import threading
+import unittest
+
+from harness import ClusterTest, wait_for, YARD_BIN
+
+
+def job_script(ledger, seconds):
+    return ('echo "start $YARD_JOB_ID $YARD_ATTEMPT $YARD_NODE" >> %s; '
+            'sleep %s; echo "end $YARD_JOB_ID $YARD_ATTEMPT $YARD_NODE" >> %s'
+            % (ledger, seconds, ledger))
+
+
+class SchedulerCrashTest(ClusterTest):
+
+    def test_kill9_with_jobs_queued_and_running(self):
+        c = self.cluster
+        self.start_workers("w1", "w2")
+        ledger = os.path.join(self.root, "ledger")
+        jobs = [c.submit("sh", "-c", job_script(ledger, 2)) for _ in range(12)]
+
+        def running():
+            return [j["id"] for j in c.json("queue")
+                    if j["state"] == "RUNNING"]
+        first = wait_for(lambda: len(running()) == 4 and running(),
+                         what="4 running jobs")
+        c.kill_scheduler()
+        # jobs keep running and finish while the scheduler is down
+        wait_for(lambda: any(l[0] == "end" for l in self.ledger(ledger)),
+                 30, "a job to finish during the outage")
+        c.start_scheduler()
+        for j in jobs:
+            self.assertEqual(c.wait(j), 0, "job %d" % j)
+        lines = self.ledger(ledger)
+        for j in jobs:
+            starts = [l for l in lines if l[0] == "start" and int(l[1]) == j]
+            ends = [l for l in lines if l[0] == "end" and int(l[1]) == j]
+            self.assertEqual(len(starts), 1, "job %d started %s" % (j, starts))
+            self.assertEqual(len(ends), 1, "job %d ended %s" % (j, ends))
+            self.assertEqual(starts[0][2], "1")
+        for j in first:
+            st = c.status(j)
+            self.assertEqual(st["state"], "COMPLETED")
+            self.assertEqual(st["attempt"], 1)
+
+    def test_acknowledged_submissions_survive_kill9(self):
+        c = self.cluster
+        acked = []
+        stop = threading.Event()
+        env = dict(os.environ, YARD_SCHEDULER=c.client_ep)
+
+        def submitter():
+            while not stop.is_set():
+                p = subprocess.run([YARD_BIN, "--timeout", "2s", "submit",
+                                    "--", "true"], env=env,
+                                   capture_output=True)
+                if p.returncode == 0:
+                    acked.append(int(p.stdout))
+                elif p.returncode == 3:
+                    return      # scheduler gone
+                else:
+                    raise AssertionError(p.stderr)
+        t = threading.Thread(target=submitter)
+        t.start()
+        wait_for(lambda: len(acked) >= 25, 60, "25 acknowledged submissions")
+        c.kill_scheduler()
+        stop.set()
+        t.join(30)
+        c.start_scheduler()
+        for j in acked:
+            self.assertEqual(c.status(j)["state"], "PENDING", "job %d" % j)
+        self.start_workers("w1")
+        for j in acked:
+            self.assertEqual(c.wait(j), 0)
+            self.assertEqual(c.status(j)["attempt"], 1)
+
+
+class WorkerCrashTest(ClusterTest):
+
+    def test_kill9_worker_requeues_on_other(self):
+        c = self.cluster
+        self.start_workers("w1", "w2")
+        ledger = os.path.join(self.root, "ledger")
+        jobs = [c.submit("sh", "-c", job_script(ledger, 1),
+                         opts=("--cpus", "2")) for _ in range(2)]
+        for j in jobs:
+            c.wait_state(j, "RUNNING")
+        victim = c.status(jobs[0])["node"]
+        other = "w2" if victim == "w1" else "w1"
+        c.kill_worker(victim)
+        for j in jobs:
+            self.assertEqual(c.wait(j), 0)
+        st = c.status(jobs[0])
+        self.assertEqual(st["node"], other)
+        self.assertEqual(st["attempt"], 2)
+        nodes = {n["name"]: n["state"] for n in c.json("nodes")}
+        self.assertEqual(nodes[victim], "DOWN")
+        self.assertEqual(nodes[other], "UP")
+
+    def test_worker_restart_reports_finished_jobs(self):
+        """A job that ends while its worker is down is reported once the
+        worker is back, and not run again."""
+        c = self.cluster
+        self.start_workers("w1")
+        ledger = os.path.join(self.root, "ledger")
+        job = c.submit("sh", "-c", job_script(ledger, 0))
+        self.assertEqual(c.wait(job), 0)
+        c.stop()
+        self.assertEqual(len(self.ledger(ledger)), 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
