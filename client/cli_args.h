@@ -1,0 +1,111 @@
+/* cli_args.h - command-line parsing of the yard CLI.
+ *
+ * Pure functions: they read argv (and, for `--env KEY`, the environment)
+ * and fill a struct, or fail with a yard_error_t that says what is wrong and
+ * what to write instead.  Nothing here prints, connects or exits, so every
+ * case is unit-tested (tests/unit/test_cli_args.c).
+ *
+ * Options take the forms `--opt VALUE` and `--opt=VALUE`.  For every
+ * command, argv[0] is the command's name.
+ */
+#ifndef YARD_CLI_ARGS_H
+#define YARD_CLI_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "yard/yard.h"
+
+/* Options before the command name. */
+struct cli_global {
+    const char *scheduler; /* --scheduler, NULL: $YARD_SCHEDULER or default */
+    int timeout_ms;        /* --timeout, 0: the library's default */
+    bool json;
+    bool help;
+    bool version;
+    int cmd_index;         /* argv index of the command name, argc if none */
+};
+
+/* Parse argv[1..] up to the command name.  Returns 0 or -EINVAL. */
+int cli_parse_global (int argc, char **argv, struct cli_global *g,
+                      yard_error_t *err);
+
+/* `--timeout` and `wait --timeout` values: a duration (yard_parse_duration)
+ * or milliseconds written "NNNms".  Returns 0 or -EINVAL/-ERANGE. */
+int cli_parse_timeout (const char *s, int64_t *ms, yard_error_t *err);
+
+/* A job id: a positive decimal number. */
+int cli_parse_job_id (const char *s, uint64_t *id, yard_error_t *err);
+
+struct cli_submit {
+    yard_job_spec_t spec;  /* argv points into the parsed argv; env into
+                              env_store */
+    bool json;
+    bool help;
+    char **env_store;      /* owned "KEY=VALUE" strings */
+};
+
+/* `submit [OPTIONS] [--] CMD [ARGS...]`.  Free with cli_submit_clear (also
+ * after a failure). */
+int cli_parse_submit (int argc, char **argv, struct cli_submit *s,
+                      yard_error_t *err);
+void cli_submit_clear (struct cli_submit *s);
+
+/* `status JOB`, `cancel JOB` */
+struct cli_job_args {
+    uint64_t job_id;
+    bool json;
+    bool help;
+};
+int cli_parse_job_args (int argc, char **argv, struct cli_job_args *a,
+                        yard_error_t *err);
+
+/* `queue [--all] [--limit N]` */
+struct cli_queue {
+    bool all;
+    uint32_t limit;
+    bool json;
+    bool help;
+};
+int cli_parse_queue (int argc, char **argv, struct cli_queue *q,
+                     yard_error_t *err);
+
+/* `nodes` */
+struct cli_nodes {
+    bool json;
+    bool help;
+};
+int cli_parse_nodes (int argc, char **argv, struct cli_nodes *n,
+                     yard_error_t *err);
+
+/* `logs JOB [-f] [--attempt N]` */
+struct cli_logs {
+    uint64_t job_id;
+    bool follow;
+    uint32_t attempt;      /* 0: the latest */
+    bool json;
+    bool help;
+};
+int cli_parse_logs (int argc, char **argv, struct cli_logs *l,
+                    yard_error_t *err);
+
+/* `wait JOB [--timeout DUR]` */
+struct cli_wait {
+    uint64_t job_id;
+    int64_t timeout_ms;    /* -1: forever */
+    bool json;
+    bool help;
+};
+int cli_parse_wait (int argc, char **argv, struct cli_wait *w,
+                    yard_error_t *err);
+
+/* `help [COMMAND]` */
+struct cli_help {
+    const char *topic;     /* NULL: the general help */
+};
+int cli_parse_help (int argc, char **argv, struct cli_help *h,
+                    yard_error_t *err);
+
+#endif

@@ -1,0 +1,730 @@
+/* cli_commands.c - see cli_commands.h.
+ *
+ * Each command is parse (cli_args.c), then one or a few libyard calls, then
+ * render (cli_render.c).  The rules for what goes where:
+ * - stdout carries the result only (a job id, a table, JSON, log bytes), so
+ *   that scripts can use it; everything for people goes to stderr;
+ * - every failure prints one line "yard: WHAT" to stderr, and the exit
+ *   status says which kind it was (see enum cli_exit).
+ */
+#include "cli_commands.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli_args.h"
+#include "cli_render.h"
+#include "util.h"
+
+/* `yard logs -f`: how long one long poll may wait for new output. */
+#define FOLLOW_WAIT_MS 10000u
+/* Bytes asked per logs request (the protocol's maximum). */
+#define LOG_CHUNK (1024u * 1024)
+/* Pause between polls that the scheduler answers at once with nothing new
+ * (a job not started yet, an attempt over with the next not begun). */
+#define IDLE_POLL_MS 1000
+
+struct cli_ctx {
+    const struct cli_global *g;
+    FILE *out;
+    FILE *err;
+    yard_client_t *client;
+};
+
+struct cli_cmd {
+    const char *name;
+    int (*run) (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+                char **argv);
+    const char *usage;
+    const char *summary;
+    const char *help;
+};
+
+static const struct cli_cmd *find_cmd (const char *name);
+static void print_main_help (FILE *f);
+
+/* ---- shared plumbing --------------------------------------------------- */
+
+static int
+usage_error (struct cli_ctx *ctx, const struct cli_cmd *cmd,
+             const yard_error_t *e)
+{
+    fprintf (ctx->err, "yard: %s\n", e->text);
+    if (cmd)
+        fprintf (ctx->err, "usage: %s\n", cmd->usage);
+    return CLI_EXIT_USAGE;
+}
+
+static int
+print_cmd_help (FILE *f, const struct cli_cmd *cmd)
+{
+    fprintf (f, "usage: %s\n\n%s.\n%s", cmd->usage, cmd->summary, cmd->help);
+    return CLI_EXIT_OK;
+}
+
+/* Create the client.  Returns 0 or an exit status. */
+static int
+connect_client (struct cli_ctx *ctx)
+{
+    const char *ep = ctx->g->scheduler;
+    if (!ep) {
+        const char *env = getenv ("YARD_SCHEDULER");
+        ep = env && *env ? env : YARD_DEFAULT_SCHEDULER;
+    }
+    if (!(ctx->client = yard_client_create (ep))) {
+        int e = errno;
+        if (e == ENOMEM) {
+            fprintf (ctx->err, "yard: out of memory\n");
+            return CLI_EXIT_ERROR;
+        }
+        fprintf (ctx->err,
+                 "yard: invalid scheduler endpoint '%s' (%s): use e.g. "
+                 "tcp://HOST:7700 or ipc:///PATH in --scheduler or "
+                 "YARD_SCHEDULER\n",
+                 ep, strerror (e));
+        return CLI_EXIT_USAGE;
+    }
+    if (ctx->g->timeout_ms > 0)
+        yard_client_set_timeout (ctx->client, ctx->g->timeout_ms);
+    return 0;
+}
+
+/* Report a failed libyard call.  Returns the exit status. */
+static int
+call_failed (struct cli_ctx *ctx, int rc)
+{
+    fprintf (ctx->err, "yard: %s\n", yard_client_errmsg (ctx->client));
+    return rc == -ETIMEDOUT ? CLI_EXIT_UNREACHABLE : CLI_EXIT_ERROR;
+}
+
+/* Print j (stolen) as JSON.  Returns an exit status. */
+static int
+emit_json (struct cli_ctx *ctx, json_t *j, bool compact)
+{
+    if (!j) {
+        fprintf (ctx->err, "yard: out of memory\n");
+        return CLI_EXIT_ERROR;
+    }
+    int rc = cli_json_print (ctx->out, j, compact);
+    json_decref (j);
+    return rc < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
+
+static bool
+want_json (const struct cli_ctx *ctx, bool cmd_json)
+{
+    return cmd_json || ctx->g->json;
+}
+
+static void
+nap (int64_t ms)
+{
+    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+    nanosleep (&ts, NULL);
+}
+
+/* ---- submit ------------------------------------------------------------ */
+
+static int
+cmd_submit (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+            char **argv)
+{
+    struct cli_submit s;
+    yard_error_t e = { 0 };
+    uint64_t id;
+    int rc;
+
+    if (cli_parse_submit (argc, argv, &s, &e) < 0) {
+        cli_submit_clear (&s);
+        return usage_error (ctx, cmd, &e);
+    }
+    if (s.help) {
+        cli_submit_clear (&s);
+        return print_cmd_help (ctx->out, cmd);
+    }
+    if ((rc = connect_client (ctx)) != 0)
+        goto out;
+    if ((rc = yard_submit (ctx->client, &s.spec, &id)) < 0) {
+        rc = call_failed (ctx, rc);
+        goto out;
+    }
+    if (want_json (ctx, s.json)) {
+        json_t *j = json_pack ("{s:I}", "id", (json_int_t)id);
+        rc = emit_json (ctx, j, false);
+    } else {
+        fprintf (ctx->out, "%" PRIu64 "\n", id);
+        rc = CLI_EXIT_OK;
+    }
+out:
+    cli_submit_clear (&s);
+    return rc;
+}
+
+/* ---- status, cancel ---------------------------------------------------- */
+
+static int
+cmd_status (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+            char **argv)
+{
+    struct cli_job_args a;
+    yard_error_t e = { 0 };
+    yard_job_t *job = NULL;
+    int rc;
+
+    if (cli_parse_job_args (argc, argv, &a, &e) < 0)
+        return usage_error (ctx, cmd, &e);
+    if (a.help)
+        return print_cmd_help (ctx->out, cmd);
+    if ((rc = connect_client (ctx)) != 0)
+        return rc;
+    if ((rc = yard_job_status (ctx->client, a.job_id, &job)) < 0)
+        return call_failed (ctx, rc);
+    if (want_json (ctx, a.json))
+        rc = emit_json (ctx, cli_job_json (job), false);
+    else
+        rc = cli_print_job (ctx->out, job, yard_now_ms ()) < 0 ? CLI_EXIT_ERROR
+                                                               : CLI_EXIT_OK;
+    yard_job_free (&job);
+    return rc;
+}
+
+static int
+cmd_cancel (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+            char **argv)
+{
+    struct cli_job_args a;
+    yard_error_t e = { 0 };
+    yard_job_t *job = NULL;
+    int rc;
+
+    if (cli_parse_job_args (argc, argv, &a, &e) < 0)
+        return usage_error (ctx, cmd, &e);
+    if (a.help)
+        return print_cmd_help (ctx->out, cmd);
+    if ((rc = connect_client (ctx)) != 0)
+        return rc;
+    if ((rc = yard_cancel (ctx->client, a.job_id, &job)) < 0)
+        return call_failed (ctx, rc);
+    rc = CLI_EXIT_OK;
+    const char *state = yard_job_state_str (job->state);
+    if (want_json (ctx, a.json))
+        rc = emit_json (ctx, cli_job_json (job), false);
+    else if (job->state == YARD_JOB_CANCELLED)
+        fprintf (ctx->out, "job %" PRIu64 ": %s\n", job->id, state);
+    else if (yard_job_state_finished (job->state))
+        fprintf (ctx->out, "job %" PRIu64 " already finished: %s\n", job->id,
+                 state);
+    else if (job->cancel_requested)
+        fprintf (ctx->out,
+                 "job %" PRIu64 ": %s, cancel requested (stopping%s%s)\n",
+                 job->id, state, *job->node ? " on " : "", job->node);
+    else
+        fprintf (ctx->out, "job %" PRIu64 ": %s\n", job->id, state);
+    yard_job_free (&job);
+    return rc;
+}
+
+/* ---- queue, nodes ------------------------------------------------------ */
+
+static int
+cmd_queue (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+           char **argv)
+{
+    struct cli_queue q;
+    yard_error_t e = { 0 };
+    yard_job_t *jobs = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (cli_parse_queue (argc, argv, &q, &e) < 0)
+        return usage_error (ctx, cmd, &e);
+    if (q.help)
+        return print_cmd_help (ctx->out, cmd);
+    if ((rc = connect_client (ctx)) != 0)
+        return rc;
+    if ((rc = yard_queue (ctx->client, q.all, q.limit, &jobs, &n)) < 0)
+        return call_failed (ctx, rc);
+    if (want_json (ctx, q.json))
+        rc = emit_json (ctx, cli_jobs_json (jobs, n), false);
+    else
+        rc = cli_print_queue (ctx->out, jobs, n, yard_now_ms ()) < 0
+                 ? CLI_EXIT_ERROR
+                 : CLI_EXIT_OK;
+    yard_jobs_free (&jobs, n);
+    return rc;
+}
+
+static int
+cmd_nodes (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+           char **argv)
+{
+    struct cli_nodes a;
+    yard_error_t e = { 0 };
+    yard_node_t *nodes = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (cli_parse_nodes (argc, argv, &a, &e) < 0)
+        return usage_error (ctx, cmd, &e);
+    if (a.help)
+        return print_cmd_help (ctx->out, cmd);
+    if ((rc = connect_client (ctx)) != 0)
+        return rc;
+    if ((rc = yard_nodes (ctx->client, &nodes, &n)) < 0)
+        return call_failed (ctx, rc);
+    if (want_json (ctx, a.json))
+        rc = emit_json (ctx, cli_nodes_json (nodes, n), false);
+    else
+        rc = cli_print_nodes (ctx->out, nodes, n, yard_now_ms ()) < 0
+                 ? CLI_EXIT_ERROR
+                 : CLI_EXIT_OK;
+    yard_nodes_free (&nodes, n);
+    return rc;
+}
+
+/* ---- logs -------------------------------------------------------------- */
+
+/* Write the part of lg at or after offset; returns 0 or -EIO. */
+static int
+write_log (struct cli_ctx *ctx, const yard_logs_t *lg, uint64_t offset,
+           bool json)
+{
+    size_t skip = 0;
+    if (lg->offset < offset) /* a reply that overlaps what we have */
+        skip = offset - lg->offset >= lg->len ? lg->len
+                                              : (size_t)(offset - lg->offset);
+    const uint8_t *p = lg->data + skip;
+    size_t len = lg->len - skip;
+    if (json) {
+        if (len == 0 && !lg->eof)
+            return 0;
+        json_t *j = json_pack ("{s:I,s:I,s:I,s:o,s:b,s:s}", "id",
+                               (json_int_t)lg->job_id, "attempt",
+                               (json_int_t)lg->attempt, "offset",
+                               (json_int_t)(lg->offset + skip), "data",
+                               cli_json_string ((const char *)p, len), "eof",
+                               lg->eof, "state",
+                               yard_job_state_str (lg->state));
+        if (!j)
+            return -ENOMEM;
+        int rc = cli_json_print (ctx->out, j, true);
+        json_decref (j);
+        fflush (ctx->out);
+        return rc;
+    }
+    if (len && fwrite (p, 1, len, ctx->out) != len)
+        return -EIO;
+    return fflush (ctx->out) == 0 ? 0 : -EIO;
+}
+
+/* Follow or dump a job's log.  Attempt 0 (the latest) is resolved by the
+ * first reply and then kept, so that a new attempt starting halfway does
+ * not splice two logs together.  When following without an explicit
+ * attempt and an attempt ends while the job goes on (its node was lost, it
+ * was preempted), the next attempt is followed in turn. */
+static int
+cmd_logs (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+          char **argv)
+{
+    struct cli_logs l;
+    yard_error_t e = { 0 };
+    yard_logs_t *lg = NULL;
+    int rc;
+
+    if (cli_parse_logs (argc, argv, &l, &e) < 0)
+        return usage_error (ctx, cmd, &e);
+    if (l.help)
+        return print_cmd_help (ctx->out, cmd);
+    if ((rc = connect_client (ctx)) != 0)
+        return rc;
+    bool json = want_json (ctx, l.json);
+    uint32_t attempt = l.attempt;
+    uint32_t done_attempt = 0; /* an attempt followed to its end */
+    uint64_t offset = 0;
+    bool reached = false, lost = false;
+
+    for (;;) {
+        uint32_t wait = l.follow ? FOLLOW_WAIT_MS : 0;
+        int64_t t0 = yard_mono_ms ();
+        rc = yard_logs_read (ctx->client, l.job_id, attempt, offset, LOG_CHUNK,
+                             wait, &lg);
+        if (rc == -ETIMEDOUT && l.follow && reached) {
+            /* the scheduler went away after answering: a restart, most
+             * likely; keep asking (the user stops us with Ctrl-C) */
+            if (!lost)
+                fprintf (ctx->err, "yard: %s; still trying\n",
+                         yard_client_errmsg (ctx->client));
+            lost = true;
+            continue;
+        }
+        if (rc < 0)
+            return call_failed (ctx, rc);
+        reached = true;
+        lost = false;
+        bool idle = yard_mono_ms () - t0 < IDLE_POLL_MS / 4;
+
+        if (lg->attempt == 0 || (attempt == 0 && lg->attempt == done_attempt)) {
+            /* no attempt to read yet: not started, or the next attempt of a
+             * requeued job not dispatched yet */
+            enum yard_job_state st = lg->state;
+            yard_logs_free (&lg);
+            if (!l.follow) {
+                if (done_attempt == 0)
+                    fprintf (ctx->err,
+                             "yard: job %" PRIu64 " has no output: it %s (%s)\n",
+                             l.job_id,
+                             yard_job_state_finished (st) ? "never started"
+                                                          : "has not started yet",
+                             yard_job_state_str (st));
+                return CLI_EXIT_OK;
+            }
+            if (yard_job_state_finished (st) || st == YARD_JOB_UNKNOWN)
+                return CLI_EXIT_OK; /* it ended without (another) attempt */
+            if (idle)
+                nap (IDLE_POLL_MS);
+            continue;
+        }
+        if (attempt == 0) {
+            attempt = lg->attempt;
+            offset = 0;
+        }
+        if (write_log (ctx, lg, offset, json) < 0) {
+            yard_logs_free (&lg);
+            fprintf (ctx->err, "yard: cannot write the log: %s\n",
+                     strerror (errno ? errno : EIO));
+            return CLI_EXIT_ERROR;
+        }
+        if (lg->next_offset > offset)
+            offset = lg->next_offset;
+        bool eof = lg->eof, empty = lg->len == 0;
+        enum yard_job_state st = lg->state;
+        yard_logs_free (&lg);
+
+        if (!eof) {
+            if (!l.follow && empty)
+                return CLI_EXIT_OK; /* all there is for now */
+            if (l.follow && empty && idle)
+                nap (IDLE_POLL_MS / 4); /* a scheduler that does not park */
+            continue;
+        }
+        /* this attempt is over and its whole log printed */
+        if (!l.follow || l.attempt != 0 || yard_job_state_finished (st)
+            || st == YARD_JOB_UNKNOWN)
+            return CLI_EXIT_OK;
+        fprintf (ctx->err,
+                 "yard: attempt %u of job %" PRIu64 " ended and the job is %s: "
+                 "following its next attempt\n",
+                 attempt, l.job_id, yard_job_state_str (st));
+        done_attempt = attempt;
+        attempt = 0;
+        offset = 0;
+    }
+}
+
+/* ---- wait -------------------------------------------------------------- */
+
+int
+cli_wait_exit_code (const yard_job_t *job)
+{
+    switch (job->state) {
+    case YARD_JOB_COMPLETED:
+        return CLI_EXIT_OK;
+    case YARD_JOB_TIMEOUT:
+        return CLI_EXIT_JOB_TIMEOUT;
+    case YARD_JOB_CANCELLED:
+        return CLI_EXIT_JOB_CANCELLED;
+    case YARD_JOB_FAILED:
+        if (job->term_signal > 0 && job->term_signal < 128)
+            return 128 + job->term_signal;
+        if (job->exit_code > 0 && job->exit_code <= 255)
+            return job->exit_code;
+        return CLI_EXIT_ERROR;
+    default:
+        return CLI_EXIT_ERROR;
+    }
+}
+
+/* The line `yard wait` prints on stderr for an ending other than COMPLETED:
+ * the scheduler's own explanation when it gave one, else ours. */
+static void
+print_ending (FILE *f, const yard_job_t *job)
+{
+    char d[32];
+
+    fprintf (f, "yard: job %" PRIu64 " %s", job->id,
+             yard_job_state_str (job->state));
+    if (*job->reason) {
+        char *clean = cli_utf8_lossy (job->reason, strlen (job->reason), NULL);
+        fprintf (f, ": %s", clean ? clean : job->reason);
+        free (clean);
+    } else if (job->state == YARD_JOB_FAILED) {
+        if (job->end_reason == YARD_END_SPAWN_FAILED) {
+            fprintf (f, ": could not start (exit code %d)", job->exit_code);
+        } else if (job->term_signal > 0) {
+            const char *s = strsignal (job->term_signal);
+            fprintf (f, ": killed by signal %d (%s)", job->term_signal,
+                     s ? s : "?");
+        } else if (job->end_reason == YARD_END_EXITED || job->exit_code) {
+            fprintf (f, ": exit code %d", job->exit_code);
+        } else if (job->end_reason != YARD_END_NONE) {
+            fprintf (f, ": %s", yard_end_reason_str (job->end_reason));
+        }
+    } else if (job->state == YARD_JOB_TIMEOUT && job->time_limit_s) {
+        uint64_t s = job->time_limit_s;
+        if (s > (uint64_t)(INT64_MAX / 1000))
+            s = (uint64_t)(INT64_MAX / 1000);
+        fprintf (f, ": killed at its time limit of %s",
+                 yard_format_duration ((int64_t)s * 1000, d, sizeof d));
+    }
+    fputc ('\n', f);
+}
+
+static int
+cmd_wait (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+          char **argv)
+{
+    struct cli_wait w;
+    yard_error_t e = { 0 };
+    yard_job_t *job = NULL;
+    char d[32];
+    int rc;
+
+    if (cli_parse_wait (argc, argv, &w, &e) < 0)
+        return usage_error (ctx, cmd, &e);
+    if (w.help)
+        return print_cmd_help (ctx->out, cmd);
+    if ((rc = connect_client (ctx)) != 0)
+        return rc;
+    if ((rc = yard_wait (ctx->client, w.job_id, w.timeout_ms, &job)) < 0)
+        return call_failed (ctx, rc);
+    if (want_json (ctx, w.json)
+        && emit_json (ctx, cli_job_json (job), false) != CLI_EXIT_OK) {
+        yard_job_free (&job);
+        return CLI_EXIT_ERROR;
+    }
+    if (!yard_job_state_finished (job->state)) {
+        fprintf (ctx->err, "yard: job %" PRIu64 " is still %s after %s\n",
+                 job->id, yard_job_state_str (job->state),
+                 yard_format_duration (w.timeout_ms, d, sizeof d));
+        yard_job_free (&job);
+        return CLI_EXIT_WAIT_TIMEOUT;
+    }
+    rc = cli_wait_exit_code (job);
+    if (job->state != YARD_JOB_COMPLETED)
+        print_ending (ctx->err, job);
+    yard_job_free (&job);
+    return rc;
+}
+
+/* ---- help -------------------------------------------------------------- */
+
+static int
+cmd_help (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+          char **argv)
+{
+    struct cli_help h;
+    yard_error_t e = { 0 };
+
+    if (cli_parse_help (argc, argv, &h, &e) < 0)
+        return usage_error (ctx, cmd, &e);
+    if (!h.topic) {
+        print_main_help (ctx->out);
+        return CLI_EXIT_OK;
+    }
+    const struct cli_cmd *c = find_cmd (h.topic);
+    if (!c) {
+        fprintf (ctx->err,
+                 "yard: no help for '%s': it is not a yard command (see "
+                 "'yard help')\n",
+                 h.topic);
+        return CLI_EXIT_USAGE;
+    }
+    return print_cmd_help (ctx->out, c);
+}
+
+/* ---- the table --------------------------------------------------------- */
+
+static const struct cli_cmd commands[] = {
+    {
+        "submit", cmd_submit,
+        "yard submit [OPTIONS] [--] CMD [ARGS...]",
+        "Submit a job and print its id",
+        "\n"
+        "Everything after '--', or from the first word that is not an option,\n"
+        "is the command, passed as it is.\n"
+        "\n"
+        "options:\n"
+        "  --name NAME      a name to recognize the job by\n"
+        "  --cpus N         cores to reserve (default 1)\n"
+        "  --gpus N         GPUs to reserve (default 0)\n"
+        "  --mem SIZE       memory to reserve, e.g. 512M, 16G (default: none)\n"
+        "  --time DUR       time limit, e.g. 90s, 30m, 2h, 1d, 1h30m, HH:MM:SS\n"
+        "                   (default: none)\n"
+        "  --priority P     higher runs first (default 0; may be negative)\n"
+        "  --env K=V        set K in the job's environment (repeatable);\n"
+        "  --env K          pass K with its value from your environment\n"
+        "  --workdir DIR    directory to run in; must exist on the node\n"
+        "                   (default: the current directory when the node has\n"
+        "                   it)\n"
+        "  --grace DUR      time between SIGTERM and SIGKILL when stopping\n"
+        "                   (default 10s)\n"
+        "  --json           print {\"id\": N}\n"
+        "\n"
+        "example:\n"
+        "  yard submit --name resnet --gpus 1 --mem 16G --time 4h -- \\\n"
+        "      python train.py --epochs 90\n",
+    },
+    {
+        "status", cmd_status, "yard status [--json] JOB",
+        "Show one job: state, node, command, resources, times, exit status",
+        "",
+    },
+    {
+        "queue", cmd_queue, "yard queue [--all] [--limit N] [--json]",
+        "List pending and running jobs, highest priority first",
+        "\n"
+        "options:\n"
+        "  -a, --all        include finished jobs (newest first)\n"
+        "  -n, --limit N    list at most N finished jobs (default 1000)\n"
+        "  --json           print an array of job objects\n"
+        "\n"
+        "AGE/TIME is how long a pending job has waited, or how long a\n"
+        "started job has run.\n",
+    },
+    {
+        "nodes", cmd_nodes, "yard nodes [--json]",
+        "List the worker nodes with their used/total resources",
+        "",
+    },
+    {
+        "cancel", cmd_cancel, "yard cancel [--json] JOB",
+        "Cancel a job and print its resulting state",
+        "\n"
+        "A pending job is cancelled at once; a running one is stopped by its\n"
+        "worker (SIGTERM, then SIGKILL after its grace time).  Cancelling a\n"
+        "finished job changes nothing and is not an error.\n",
+    },
+    {
+        "logs", cmd_logs, "yard logs [-f] [--attempt N] [--json] JOB",
+        "Print a job's output (stdout and stderr, as written)",
+        "\n"
+        "options:\n"
+        "  -f, --follow     keep printing as the job writes, until it ends\n"
+        "  --attempt N      the log of attempt N (default: the latest)\n"
+        "  --json           one JSON object per chunk: id, attempt, offset,\n"
+        "                   data, eof, state\n",
+    },
+    {
+        "wait", cmd_wait, "yard wait [--timeout DUR] [--json] JOB",
+        "Wait for a job to finish and exit with its exit status",
+        "\n"
+        "exit status: the job's exit code when it exited; 128+N when it was\n"
+        "killed by signal N; 124 when it hit its time limit (TIMEOUT); 125\n"
+        "when it was CANCELLED; 1 for other failures; 4 when --timeout\n"
+        "passed first.  Nothing is printed on stdout unless --json; an\n"
+        "ending other than COMPLETED is described on stderr.\n"
+        "\n"
+        "options:\n"
+        "  -t, --timeout DUR  give up after DUR (default: wait as long as it\n"
+        "                     takes; a scheduler restart does not end the wait)\n",
+    },
+    {
+        "help", cmd_help, "yard help [COMMAND]",
+        "Show the help of yard or of one command",
+        "",
+    },
+};
+
+static const struct cli_cmd *
+find_cmd (const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp (commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static void
+print_main_help (FILE *f)
+{
+    fprintf (f,
+             "usage: yard [--scheduler EP] [--timeout DUR] [--json] COMMAND "
+             "[ARGS...]\n"
+             "\n"
+             "Submit and manage jobs on a Trainyard scheduler.\n"
+             "\n"
+             "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf (f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf (f,
+             "\n"
+             "options:\n"
+             "  --scheduler EP   the scheduler's client endpoint (default:\n"
+             "                   $YARD_SCHEDULER, else %s)\n"
+             "  --timeout DUR    how long to wait for the scheduler's answer\n"
+             "                   (default 5s; e.g. 500ms, 10s, 1m)\n"
+             "  --json           machine-readable output (also accepted after\n"
+             "                   the command)\n"
+             "  -h, --help       this help; 'yard COMMAND --help' for a "
+             "command's\n"
+             "  --version        print the version\n"
+             "\n"
+             "exit status:\n"
+             "  0    success\n"
+             "  1    the scheduler refused the request or reported an error\n"
+             "       (no such job, invalid job spec); the message says why\n"
+             "  2    usage error (unknown command or option, invalid value)\n"
+             "  3    the scheduler could not be reached within the timeout\n"
+             "  yard wait: the job's exit code, 128+N when killed by signal "
+             "N,\n"
+             "       124 TIMEOUT, 125 CANCELLED, 1 other failures, 4 when its\n"
+             "       --timeout passed first\n",
+             YARD_DEFAULT_SCHEDULER);
+}
+
+int
+cli_run (int argc, char **argv, FILE *out, FILE *err)
+{
+    struct cli_global g;
+    yard_error_t e = { 0 };
+    struct cli_ctx ctx = { .g = &g, .out = out, .err = err };
+    int rc;
+
+    if (cli_parse_global (argc, argv, &g, &e) < 0) {
+        fprintf (err, "yard: %s\n", e.text);
+        return CLI_EXIT_USAGE;
+    }
+    if (g.version) {
+        fprintf (out, "yard %s (libyard %s)\n", YARD_VERSION, yard_version ());
+        return CLI_EXIT_OK;
+    }
+    if (g.help) {
+        print_main_help (out);
+        return CLI_EXIT_OK;
+    }
+    if (g.cmd_index >= argc) {
+        fprintf (err, "yard: no command given\n");
+        print_main_help (err);
+        return CLI_EXIT_USAGE;
+    }
+    const char *name = argv[g.cmd_index];
+    const struct cli_cmd *cmd = find_cmd (name);
+    if (!cmd) {
+        fprintf (err,
+                 "yard: unknown command '%s': the commands are submit, "
+                 "status, queue, nodes, cancel, logs, wait and help (see "
+                 "'yard --help')\n",
+                 name);
+        return CLI_EXIT_USAGE;
+    }
+    rc = cmd->run (&ctx, cmd, argc - g.cmd_index, argv + g.cmd_index);
+    yard_client_destroy (&ctx.client);
+    if (fflush (out) != 0 && rc == CLI_EXIT_OK) {
+        fprintf (err, "yard: cannot write the output: %s\n", strerror (errno));
+        rc = CLI_EXIT_ERROR;
+    }
+    return rc;
+}

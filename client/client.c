@@ -1,0 +1,586 @@
+/* client.c - yard_client_t: the calls of libyard (see yard/yard.h).
+ *
+ * Each call builds its request envelope on the stack, hands it to the
+ * transport (conn.c), checks that the reply is the message it expects, and
+ * converts it into the public plain structs (types.c).  An ErrorReply
+ * becomes its errno code and its text becomes the client's errmsg, so the
+ * scheduler's advice reaches the user word for word.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client_internal.h"
+#include "conn.h"
+#include "msg.h"
+#include "types.h"
+#include "util.h"
+#include "yard/yard.h"
+
+/* Longest WaitRequest long poll: the protocol's own bound, short enough
+ * that a lost poll (scheduler restart without a clean disconnect) costs
+ * little. */
+#define MAX_POLL_MS 30000u
+
+/* A long poll answered sooner than this without news is a scheduler that
+ * does not park requests; pause this long before asking again. */
+#define MIN_POLL_GAP_MS 250
+
+/* Largest errno value taken from an ErrorReply as it is. */
+#define MAX_ERRNO 4095
+
+struct yard_client {
+    yard__conn_t *conn;
+    int timeout_ms;
+    uint32_t max_poll_ms;
+    char errmsg[1024];
+};
+
+static int
+fail (yard_client_t *c, int code, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+/* Record the failure's text and return -code. */
+static int
+fail (yard_client_t *c, int code, const char *fmt, ...)
+{
+    if (code < 0)
+        code = -code;
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (c->errmsg, sizeof c->errmsg, fmt, ap);
+    va_end (ap);
+    return -code;
+}
+
+yard_client_t *
+yard_client_create (const char *endpoint)
+{
+    if (!endpoint || !*endpoint) {
+        const char *env = getenv ("YARD_SCHEDULER");
+        endpoint = env && *env ? env : YARD_DEFAULT_SCHEDULER;
+    }
+    yard_client_t *c = calloc (1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->timeout_ms = YARD_DEFAULT_TIMEOUT_MS;
+    c->max_poll_ms = MAX_POLL_MS;
+    if (!(c->conn = yard__conn_create (endpoint)))
+        goto error;
+    return c;
+error:
+    yard_client_destroy (&c);
+    return NULL;
+}
+
+void
+yard_client_destroy (yard_client_t **c)
+{
+    if (!c || !*c)
+        return;
+    int saved = errno;
+    yard__conn_destroy (&(*c)->conn);
+    free (*c);
+    *c = NULL;
+    errno = saved;
+}
+
+int
+yard_client_set_timeout (yard_client_t *c, int ms)
+{
+    if (!c || ms <= 0)
+        return -EINVAL;
+    c->timeout_ms = ms;
+    return 0;
+}
+
+int
+yard_client_timeout (const yard_client_t *c)
+{
+    return c ? c->timeout_ms : -EINVAL;
+}
+
+int
+yard__client_set_max_poll (yard_client_t *c, uint32_t ms)
+{
+    if (!c || ms == 0 || ms > MAX_POLL_MS)
+        return -EINVAL;
+    c->max_poll_ms = ms;
+    return 0;
+}
+
+const char *
+yard_client_endpoint (const yard_client_t *c)
+{
+    return c ? yard__conn_endpoint (c->conn) : "";
+}
+
+const char *
+yard_client_errmsg (const yard_client_t *c)
+{
+    return c ? c->errmsg : "no client";
+}
+
+/* The body's message, whatever its type: every member of the oneof union
+ * is a pointer, so reading any of them reads the one that is set. */
+static const void *
+body_of (const yard_env_t *env)
+{
+    return env->error;
+}
+
+/* Send req and wait for a reply of type want.  extra_ms is added to the
+ * client's timeout (the scheduler holds long polls that long).  Returns 0
+ * with *reply set, or a negative errno with errmsg set. */
+static int
+call (yard_client_t *c, yard_env_t *req, Yard__Envelope__BodyCase want,
+      int64_t extra_ms, int flags, yard_env_t **reply)
+{
+    yard_error_t err = { 0 };
+    yard_env_t *env = NULL;
+
+    *reply = NULL;
+    int rc = yard__conn_request (c->conn, req, c->timeout_ms + extra_ms, flags,
+                                 &env, &err);
+    if (rc < 0)
+        return fail (c, rc, "%s", err.text[0] ? err.text : strerror (-rc));
+    if (env->body_case == YARD__ENVELOPE__BODY_ERROR) {
+        const Yard__ErrorReply *e = env->error;
+        int code = e && e->code > 0 && e->code <= MAX_ERRNO ? e->code : EPROTO;
+        if (e && e->message && *e->message)
+            rc = fail (c, code, "%s", e->message);
+        else
+            rc = fail (c, code, "the scheduler refused the request: %s",
+                       strerror (code));
+        yard_msg_free (&env);
+        return rc;
+    }
+    if (env->body_case != want || !body_of (env)) {
+        rc = fail (c, EBADMSG,
+                   "the scheduler answered a '%s' request with '%s': are "
+                   "yard and yard-scheduler the same version?",
+                   yard_msg_type_name (req), yard_msg_type_name (env));
+        yard_msg_free (&env);
+        return rc;
+    }
+    *reply = env;
+    return 0;
+}
+
+/* ---- submit ------------------------------------------------------------ */
+
+static void
+current_user (char *buf, size_t len)
+{
+    struct passwd pw, *res = NULL;
+    char tmp[4096];
+    const char *u;
+    if (getpwuid_r (getuid (), &pw, tmp, sizeof tmp, &res) == 0 && res
+        && res->pw_name && *res->pw_name)
+        snprintf (buf, len, "%s", res->pw_name);
+    else if ((u = getenv ("USER")) && *u)
+        snprintf (buf, len, "%s", u);
+    else
+        snprintf (buf, len, "%u", (unsigned)getuid ());
+}
+
+static int
+check_spec (yard_client_t *c, const yard_job_spec_t *spec)
+{
+    if (spec->argc < 1 || !spec->argv || !spec->argv[0] || !*spec->argv[0])
+        return fail (c, EINVAL, "the job has no command: give the program "
+                                "to run and its arguments");
+    for (size_t i = 1; i < spec->argc; i++)
+        if (!spec->argv[i])
+            return fail (c, EINVAL, "argument %zu of the command is NULL", i);
+    if (spec->envc && !spec->env)
+        return fail (c, EINVAL, "envc is %zu but env is NULL", spec->envc);
+    for (size_t i = 0; i < spec->envc; i++) {
+        const char *kv = spec->env[i];
+        const char *eq = kv ? strchr (kv, '=') : NULL;
+        if (!eq || eq == kv)
+            return fail (c, EINVAL,
+                         "invalid environment entry '%s': use KEY=VALUE",
+                         kv ? kv : "(null)");
+    }
+    return 0;
+}
+
+int
+yard_submit (yard_client_t *c, const yard_job_spec_t *spec, uint64_t *job_id)
+{
+    char user[256], host[256], cwd[PATH_MAX];
+    char *workdir = NULL;
+    Yard__EnvVar *vars = NULL;
+    Yard__EnvVar **varp = NULL;
+    char **keys = NULL;
+    yard_env_t *reply = NULL;
+    int rc;
+
+    if (!c)
+        return -EINVAL;
+    if (!spec || !job_id)
+        return fail (c, EINVAL, "yard_submit: spec and job_id are required");
+    if ((rc = check_spec (c, spec)) < 0)
+        return rc;
+
+    current_user (user, sizeof user);
+    if (gethostname (host, sizeof host) < 0)
+        host[0] = '\0';
+    host[sizeof host - 1] = '\0';
+    if (!getcwd (cwd, sizeof cwd))
+        cwd[0] = '\0'; /* removed under us: the node uses its default */
+
+    Yard__JobSpec ps = YARD__JOB_SPEC__INIT;
+    ps.name = (char *)(spec->name ? spec->name : "");
+    ps.argv = (char **)spec->argv;
+    ps.n_argv = spec->argc;
+    ps.workdir = (char *)(spec->workdir ? spec->workdir : "");
+    if (spec->workdir && *spec->workdir && spec->workdir[0] != '/' && cwd[0]) {
+        /* a relative path means nothing on another machine */
+        if (asprintf (&workdir, "%s/%s", cwd, spec->workdir) < 0) {
+            workdir = NULL;
+            rc = fail (c, ENOMEM, "out of memory");
+            goto out;
+        }
+        ps.workdir = workdir;
+    }
+    ps.cpus = spec->cpus;
+    ps.gpus = spec->gpus;
+    ps.memory_bytes = spec->memory_bytes;
+    ps.time_limit_s = spec->time_limit_s;
+    ps.priority = spec->priority;
+    ps.grace_s = spec->grace_s;
+    ps.user = user;
+    ps.submit_dir = cwd;
+    ps.submit_host = host;
+    if (spec->envc) {
+        vars = calloc (spec->envc, sizeof *vars);
+        varp = calloc (spec->envc, sizeof *varp);
+        keys = calloc (spec->envc, sizeof *keys);
+        if (!vars || !varp || !keys) {
+            rc = fail (c, ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < spec->envc; i++) {
+            const char *kv = spec->env[i];
+            const char *eq = strchr (kv, '=');
+            if (!(keys[i] = strndup (kv, (size_t)(eq - kv)))) {
+                rc = fail (c, ENOMEM, "out of memory");
+                goto out;
+            }
+            yard__env_var__init (&vars[i]);
+            vars[i].key = keys[i];
+            vars[i].value = (char *)(eq + 1);
+            varp[i] = &vars[i];
+        }
+        ps.env = varp;
+        ps.n_env = spec->envc;
+    }
+
+    Yard__SubmitRequest sr = YARD__SUBMIT_REQUEST__INIT;
+    sr.spec = &ps;
+    yard_env_t req = YARD__ENVELOPE__INIT;
+    req.body_case = YARD__ENVELOPE__BODY_SUBMIT;
+    req.submit = &sr;
+    /* not idempotent: never sent twice (see conn.c) */
+    if ((rc = call (c, &req, YARD__ENVELOPE__BODY_SUBMIT_REPLY, 0, 0, &reply))
+        < 0)
+        goto out;
+    if (reply->submit_reply->job_id == 0) {
+        rc = fail (c, EBADMSG, "the scheduler accepted the job but gave no "
+                               "job id");
+        goto out;
+    }
+    *job_id = reply->submit_reply->job_id;
+    rc = 0;
+out:
+    yard_msg_free (&reply);
+    if (keys)
+        for (size_t i = 0; i < spec->envc; i++)
+            free (keys[i]);
+    free (keys);
+    free (varp);
+    free (vars);
+    free (workdir);
+    return rc;
+}
+
+/* ---- jobs -------------------------------------------------------------- */
+
+/* A heap yard_job_t from a JobInfo reply about job_id. */
+static int
+job_from_reply (yard_client_t *c, const Yard__JobInfo *info, uint64_t job_id,
+                yard_job_t **out)
+{
+    if (info->id != 0 && info->id != job_id)
+        return fail (c, EBADMSG,
+                     "the scheduler answered about job %llu instead of job "
+                     "%llu", (unsigned long long)info->id,
+                     (unsigned long long)job_id);
+    yard_job_t *job = calloc (1, sizeof *job);
+    if (!job || yard__job_from_proto (info, job) < 0) {
+        free (job);
+        return fail (c, ENOMEM, "out of memory");
+    }
+    if (job->id == 0)
+        job->id = job_id;
+    *out = job;
+    return 0;
+}
+
+/* Send a request answered by JobInfo and convert the answer. */
+static int
+job_call (yard_client_t *c, yard_env_t *req, uint64_t job_id, int64_t extra_ms,
+          yard_job_t **job)
+{
+    yard_env_t *reply = NULL;
+    int rc = call (c, req, YARD__ENVELOPE__BODY_JOB_INFO, extra_ms,
+                   YARD__CONN_IDEMPOTENT, &reply);
+    if (rc < 0)
+        return rc;
+    rc = job_from_reply (c, reply->job_info, job_id, job);
+    yard_msg_free (&reply);
+    return rc;
+}
+
+int
+yard_job_status (yard_client_t *c, uint64_t job_id, yard_job_t **job)
+{
+    if (!c)
+        return -EINVAL;
+    if (!job)
+        return fail (c, EINVAL, "yard_job_status: job is required");
+    *job = NULL;
+    Yard__JobRequest jr = YARD__JOB_REQUEST__INIT;
+    jr.job_id = job_id;
+    yard_env_t req = YARD__ENVELOPE__INIT;
+    req.body_case = YARD__ENVELOPE__BODY_JOB_STATUS;
+    req.job_status = &jr;
+    return job_call (c, &req, job_id, 0, job);
+}
+
+int
+yard_cancel (yard_client_t *c, uint64_t job_id, yard_job_t **job)
+{
+    if (!c)
+        return -EINVAL;
+    if (!job)
+        return fail (c, EINVAL, "yard_cancel: job is required");
+    *job = NULL;
+    Yard__CancelRequest cr = YARD__CANCEL_REQUEST__INIT;
+    cr.job_id = job_id;
+    yard_env_t req = YARD__ENVELOPE__INIT;
+    req.body_case = YARD__ENVELOPE__BODY_CANCEL;
+    req.cancel = &cr;
+    /* idempotent: cancelling twice is cancelling once */
+    return job_call (c, &req, job_id, 0, job);
+}
+
+int
+yard_queue (yard_client_t *c, bool all, uint32_t limit, yard_job_t **jobs,
+            size_t *count)
+{
+    yard_env_t *reply = NULL;
+    yard_job_t *arr = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (!c)
+        return -EINVAL;
+    if (!jobs || !count)
+        return fail (c, EINVAL, "yard_queue: jobs and count are required");
+    *jobs = NULL;
+    *count = 0;
+    Yard__QueueRequest qr = YARD__QUEUE_REQUEST__INIT;
+    qr.all = all;
+    qr.limit = limit;
+    yard_env_t req = YARD__ENVELOPE__INIT;
+    req.body_case = YARD__ENVELOPE__BODY_QUEUE;
+    req.queue = &qr;
+    if ((rc = call (c, &req, YARD__ENVELOPE__BODY_QUEUE_REPLY, 0,
+                    YARD__CONN_IDEMPOTENT, &reply)) < 0)
+        return rc;
+    const Yard__QueueReply *q = reply->queue_reply;
+    if (q->n_jobs) {
+        if (!(arr = calloc (q->n_jobs, sizeof *arr))) {
+            rc = fail (c, ENOMEM, "out of memory");
+            goto out;
+        }
+        for (n = 0; n < q->n_jobs; n++) {
+            if (!q->jobs[n]) {
+                rc = fail (c, EBADMSG, "the scheduler sent an empty job entry");
+                goto out;
+            }
+            if (yard__job_from_proto (q->jobs[n], &arr[n]) < 0) {
+                rc = fail (c, ENOMEM, "out of memory");
+                goto out;
+            }
+        }
+    }
+    *jobs = arr;
+    *count = n;
+    arr = NULL;
+    rc = 0;
+out:
+    yard_jobs_free (&arr, n);
+    yard_msg_free (&reply);
+    return rc;
+}
+
+/* Sleep ms milliseconds (an interruption only shortens the pause). */
+static void
+nap (int64_t ms)
+{
+    if (ms <= 0)
+        return;
+    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+    nanosleep (&ts, NULL);
+}
+
+int
+yard_wait (yard_client_t *c, uint64_t job_id, int64_t timeout_ms,
+           yard_job_t **out)
+{
+    yard_job_t *job = NULL;
+    int rc;
+
+    if (!c)
+        return -EINVAL;
+    if (!out)
+        return fail (c, EINVAL, "yard_wait: job is required");
+    *out = NULL;
+    int64_t deadline = timeout_ms < 0 ? INT64_MAX : yard_mono_ms () + timeout_ms;
+
+    /* The first question uses the plain timeout: a scheduler that is not
+     * there at all is reported at once, not after a long poll. */
+    if ((rc = yard_job_status (c, job_id, &job)) < 0)
+        return rc;
+    while (!yard_job_state_finished (job->state)) {
+        int64_t now = yard_mono_ms ();
+        if (now >= deadline)
+            break;
+        int64_t poll = deadline - now;
+        if (poll > (int64_t)c->max_poll_ms)
+            poll = c->max_poll_ms;
+        Yard__WaitRequest wr = YARD__WAIT_REQUEST__INIT;
+        wr.job_id = job_id;
+        wr.timeout_ms = (uint32_t)poll;
+        yard_env_t req = YARD__ENVELOPE__INIT;
+        req.body_case = YARD__ENVELOPE__BODY_WAIT_JOB;
+        req.wait_job = &wr;
+        yard_job_t *next = NULL;
+        rc = job_call (c, &req, job_id, poll, &next);
+        if (rc == -ETIMEDOUT)
+            continue; /* scheduler restarting: the socket is new, ask again */
+        if (rc < 0) {
+            yard_job_free (&job);
+            return rc;
+        }
+        yard_job_free (&job);
+        job = next;
+        int64_t took = yard_mono_ms () - now;
+        if (!yard_job_state_finished (job->state) && took < MIN_POLL_GAP_MS) {
+            int64_t left = deadline - yard_mono_ms ();
+            nap (left < MIN_POLL_GAP_MS ? left : MIN_POLL_GAP_MS);
+        }
+    }
+    *out = job;
+    return 0;
+}
+
+/* ---- nodes ------------------------------------------------------------- */
+
+int
+yard_nodes (yard_client_t *c, yard_node_t **nodes, size_t *count)
+{
+    yard_env_t *reply = NULL;
+    yard_node_t *arr = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (!c)
+        return -EINVAL;
+    if (!nodes || !count)
+        return fail (c, EINVAL, "yard_nodes: nodes and count are required");
+    *nodes = NULL;
+    *count = 0;
+    Yard__NodesRequest nr = YARD__NODES_REQUEST__INIT;
+    yard_env_t req = YARD__ENVELOPE__INIT;
+    req.body_case = YARD__ENVELOPE__BODY_NODES;
+    req.nodes = &nr;
+    if ((rc = call (c, &req, YARD__ENVELOPE__BODY_NODES_REPLY, 0,
+                    YARD__CONN_IDEMPOTENT, &reply)) < 0)
+        return rc;
+    const Yard__NodesReply *r = reply->nodes_reply;
+    if (r->n_nodes) {
+        if (!(arr = calloc (r->n_nodes, sizeof *arr))) {
+            rc = fail (c, ENOMEM, "out of memory");
+            goto out;
+        }
+        for (n = 0; n < r->n_nodes; n++) {
+            if (!r->nodes[n]) {
+                rc = fail (c, EBADMSG, "the scheduler sent an empty node entry");
+                goto out;
+            }
+            if (yard__node_from_proto (r->nodes[n], &arr[n]) < 0) {
+                rc = fail (c, ENOMEM, "out of memory");
+                goto out;
+            }
+        }
+    }
+    *nodes = arr;
+    *count = n;
+    arr = NULL;
+    rc = 0;
+out:
+    yard_nodes_free (&arr, n);
+    yard_msg_free (&reply);
+    return rc;
+}
+
+/* ---- logs -------------------------------------------------------------- */
+
+int
+yard_logs_read (yard_client_t *c, uint64_t job_id, uint32_t attempt,
+                uint64_t offset, uint32_t max_bytes, uint32_t wait_ms,
+                yard_logs_t **logs)
+{
+    yard_env_t *reply = NULL;
+    int rc;
+
+    if (!c)
+        return -EINVAL;
+    if (!logs)
+        return fail (c, EINVAL, "yard_logs_read: logs is required");
+    *logs = NULL;
+    Yard__LogsRequest lr = YARD__LOGS_REQUEST__INIT;
+    lr.job_id = job_id;
+    lr.attempt = attempt;
+    lr.offset = offset;
+    lr.max_bytes = max_bytes;
+    lr.wait_ms = wait_ms;
+    yard_env_t req = YARD__ENVELOPE__INIT;
+    req.body_case = YARD__ENVELOPE__BODY_LOGS;
+    req.logs = &lr;
+    if ((rc = call (c, &req, YARD__ENVELOPE__BODY_LOGS_REPLY, wait_ms,
+                    YARD__CONN_IDEMPOTENT, &reply)) < 0)
+        return rc;
+    const Yard__LogsReply *r = reply->logs_reply;
+    if (r->job_id != 0 && r->job_id != job_id)
+        rc = fail (c, EBADMSG,
+                   "the scheduler sent the log of job %llu instead of job %llu",
+                   (unsigned long long)r->job_id, (unsigned long long)job_id);
+    else if (yard__logs_from_proto (r, logs) < 0)
+        rc = fail (c, ENOMEM, "out of memory");
+    else if ((*logs)->job_id == 0)
+        (*logs)->job_id = job_id;
+    yard_msg_free (&reply);
+    return rc;
+}

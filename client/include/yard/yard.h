@@ -1,0 +1,275 @@
+/* yard.h - libyard, the C client library of Trainyard.
+ *
+ * A yard_client_t talks to one yard-scheduler over its client port.  Every
+ * call is a request and its reply, bounded by the client's timeout (default
+ * 5 s): nothing here waits forever unless asked to (yard_wait with a negative
+ * timeout).  Calls return 0 or a negative errno value:
+ *
+ *   -ETIMEDOUT  the scheduler did not answer in time (not running, wrong
+ *               endpoint, network down);
+ *   -ENOENT, -EINVAL, ...  the scheduler's ErrorReply code (no such job,
+ *               invalid job spec, ...);
+ *   -EBADMSG, -EPROTO  the scheduler answered something this library
+ *               cannot use;
+ *   -ENOMEM and other system errors.
+ *
+ * After a failure yard_client_errmsg() holds a sentence that says what went
+ * wrong and what to do; the library itself never prints or logs.
+ *
+ * Results are plain structs owned by the caller and released with their
+ * free function.  Their strings are never NULL (absent means "").  The types
+ * here are the library's own: nothing of the wire format (protobuf-c) or of
+ * Trainyard's internal code leaks through this header.
+ *
+ * A client is not thread-safe: use one per thread, or serialize calls.
+ */
+#ifndef YARD_YARD_H
+#define YARD_YARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define YARD_API __attribute__ ((visibility ("default")))
+#else
+#define YARD_API
+#endif
+
+/* The scheduler endpoint used when none is given and $YARD_SCHEDULER is
+ * unset or empty. */
+#define YARD_DEFAULT_SCHEDULER "tcp://127.0.0.1:7700"
+#define YARD_DEFAULT_TIMEOUT_MS 5000
+
+/* Job states; the values are those of the wire protocol. */
+enum yard_job_state {
+    YARD_JOB_UNKNOWN = 0,
+    YARD_JOB_PENDING = 1,    /* queued, waiting for resources */
+    YARD_JOB_ASSIGNED = 2,   /* committed to a node, being dispatched */
+    YARD_JOB_RUNNING = 3,
+    YARD_JOB_COMPLETED = 4,  /* exited 0 */
+    YARD_JOB_FAILED = 5,     /* non-zero exit, signal, or could not start */
+    YARD_JOB_CANCELLED = 6,
+    YARD_JOB_TIMEOUT = 7,    /* killed at its time limit */
+    YARD_JOB_PREEMPTING = 8, /* being stopped to be requeued */
+    YARD_JOB_LOST = 9,       /* its node was lost (then PENDING or FAILED) */
+};
+
+/* Why an attempt ended, as the worker that ran it saw it. */
+enum yard_end_reason {
+    YARD_END_NONE = 0,
+    YARD_END_EXITED = 1,       /* exited by itself: see exit_code */
+    YARD_END_SIGNALED = 2,     /* killed by a signal: see term_signal */
+    YARD_END_CANCELLED = 3,
+    YARD_END_TIMEOUT = 4,
+    YARD_END_SPAWN_FAILED = 5, /* could not be started: see reason */
+    YARD_END_LOST = 6,
+    YARD_END_STALE = 7,
+};
+
+enum yard_node_state {
+    YARD_NODE_UNKNOWN = 0,
+    YARD_NODE_UP = 1,
+    YARD_NODE_DOWN = 2, /* stopped heartbeating */
+};
+
+/* "PENDING", "RUNNING", ...; "UNKNOWN" for values this version does not
+ * know.  Static strings. */
+YARD_API const char *yard_job_state_str (enum yard_job_state state);
+/* "exited", "signaled", "cancelled", "timeout", "spawn-failed", "lost",
+ * "stale", "none". */
+YARD_API const char *yard_end_reason_str (enum yard_end_reason reason);
+/* "UP", "DOWN", "UNKNOWN". */
+YARD_API const char *yard_node_state_str (enum yard_node_state state);
+/* COMPLETED, FAILED, CANCELLED and TIMEOUT are final. */
+YARD_API bool yard_job_state_finished (enum yard_job_state state);
+
+/* The library's version, "MAJOR.MINOR.PATCH". */
+YARD_API const char *yard_version (void);
+
+/* ---- the client ------------------------------------------------------- */
+
+typedef struct yard_client yard_client_t;
+
+/* Create a client for the scheduler at endpoint (a ZeroMQ endpoint such as
+ * "tcp://host:7700" or "ipc:///path").  NULL or "" means $YARD_SCHEDULER,
+ * else YARD_DEFAULT_SCHEDULER.  Nothing is sent until the first call, so
+ * this succeeds whether or not the scheduler runs.  Returns NULL with errno
+ * set: EINVAL for a malformed endpoint, EPROTONOSUPPORT for an unknown
+ * transport, ENOMEM. */
+YARD_API yard_client_t *yard_client_create (const char *endpoint);
+
+/* Close the connection and free the client.  Accepts NULL and a pointer to
+ * NULL; sets *c to NULL. */
+YARD_API void yard_client_destroy (yard_client_t **c);
+
+/* How long a call waits for the scheduler's answer, in milliseconds
+ * (default YARD_DEFAULT_TIMEOUT_MS).  Long polls (yard_wait, yard_logs_read
+ * with wait_ms) wait their polling time on top of it.  Returns 0 or -EINVAL
+ * when ms <= 0. */
+YARD_API int yard_client_set_timeout (yard_client_t *c, int ms);
+YARD_API int yard_client_timeout (const yard_client_t *c);
+
+/* The endpoint in use.  Owned by the client. */
+YARD_API const char *yard_client_endpoint (const yard_client_t *c);
+
+/* The text of the last failed call ("" when none failed yet).  Owned by the
+ * client, valid until its next call. */
+YARD_API const char *yard_client_errmsg (const yard_client_t *c);
+
+/* ---- jobs -------------------------------------------------------------- */
+
+/* What to run.  Zero the struct before filling it (yard_job_spec_t s = {0};)
+ * so that fields added later keep their defaults.  Zero means "default" for
+ * every number.  The library only reads it; the caller keeps ownership. */
+typedef struct yard_job_spec {
+    const char *name;      /* NULL or "": the scheduler names it */
+    char *const *argv;     /* the command; argv[0] is looked up in PATH */
+    size_t argc;           /* at least 1 */
+    char *const *env;      /* "KEY=VALUE" strings added to its environment */
+    size_t envc;
+    const char *workdir;   /* must exist on the node; a relative path is
+                              taken from the current directory */
+    uint32_t cpus;         /* cores reserved (default 1) */
+    uint32_t gpus;
+    uint64_t memory_bytes; /* memory reserved (default 0: none) */
+    uint64_t time_limit_s; /* 0: no limit */
+    int32_t priority;      /* higher runs first */
+    uint32_t grace_s;      /* SIGTERM to SIGKILL delay (default 10) */
+} yard_job_spec_t;
+
+/* A job as the scheduler knows it.  Every string is owned by the struct and
+ * never NULL. */
+typedef struct yard_job {
+    uint64_t id;
+    char *name;
+    enum yard_job_state state;
+    uint32_t attempt;          /* current/last attempt, 0: never dispatched */
+    char *node;                /* node of the current/last attempt */
+    int64_t submit_time_ms;    /* unix epoch milliseconds, 0: not yet */
+    int64_t start_time_ms;
+    int64_t end_time_ms;
+    int32_t exit_code;
+    int32_t term_signal;
+    enum yard_end_reason end_reason;
+    char *reason;              /* why pending / why it failed, for people */
+    bool cancel_requested;
+    uint32_t lost_count;       /* attempts lost with their node */
+
+    /* what was asked for */
+    uint32_t cpus;
+    uint32_t gpus;
+    uint64_t memory_bytes;
+    uint64_t time_limit_s;
+    int32_t priority;
+    uint32_t grace_s;
+    char **argv;               /* argc strings, then a NULL */
+    size_t argc;
+    char **env;                /* envc "KEY=VALUE" strings, then a NULL */
+    size_t envc;
+    char *workdir;
+    char *user;
+    char *submit_dir;
+    char *submit_host;
+} yard_job_t;
+
+/* Free one job from yard_job_status, yard_cancel or yard_wait.  Accepts NULL
+ * and a pointer to NULL; sets *job to NULL. */
+YARD_API void yard_job_free (yard_job_t **job);
+
+/* Free an array of count jobs from yard_queue.  Accepts NULL; sets *jobs to
+ * NULL. */
+YARD_API void yard_jobs_free (yard_job_t **jobs, size_t count);
+
+/* Submit a job.  The library adds the user name, the current directory and
+ * the host name.  On success *job_id is the new job's id: the job is
+ * committed on the scheduler.  -EINVAL: spec rejected (by this library when
+ * the command is empty or an env string has no "KEY=", else by the
+ * scheduler; errmsg names the field). */
+YARD_API int yard_submit (yard_client_t *c, const yard_job_spec_t *spec,
+                          uint64_t *job_id);
+
+/* One job's status into *job (free with yard_job_free).  -ENOENT: no such
+ * job. */
+YARD_API int yard_job_status (yard_client_t *c, uint64_t job_id,
+                              yard_job_t **job);
+
+/* Pending and active jobs in priority order; with all, finished ones too
+ * (newest first, up to limit, 0: the scheduler's default).  *jobs is an
+ * array of *count jobs (free with yard_jobs_free; NULL when empty). */
+YARD_API int yard_queue (yard_client_t *c, bool all, uint32_t limit,
+                         yard_job_t **jobs, size_t *count);
+
+/* Cancel a job and return its resulting state in *job.  A pending job is
+ * CANCELLED at once; a running one keeps its state with cancel_requested
+ * set until its worker has stopped it; a finished one is returned as it
+ * is.  -ENOENT: no such job. */
+YARD_API int yard_cancel (yard_client_t *c, uint64_t job_id, yard_job_t **job);
+
+/* Wait for a job to finish.  timeout_ms < 0 waits forever, 0 looks once.
+ * Returns 0 with *job the job: finished, or in its current state when
+ * timeout_ms passed first (test yard_job_state_finished).  The first
+ * question must be answered within the client's timeout (-ETIMEDOUT
+ * otherwise); after that the wait survives a scheduler restart: long polls
+ * that go unanswered are sent again until timeout_ms passes.  -ENOENT: no
+ * such job. */
+YARD_API int yard_wait (yard_client_t *c, uint64_t job_id, int64_t timeout_ms,
+                        yard_job_t **job);
+
+/* ---- nodes ------------------------------------------------------------- */
+
+typedef struct yard_node {
+    char *name;
+    enum yard_node_state state;
+    char *hostname;
+    char *version;
+    uint32_t cpus;
+    uint32_t cpus_used;
+    uint64_t memory_bytes;
+    uint64_t memory_used;
+    uint32_t gpus;
+    uint32_t gpus_used;
+    uint32_t running_jobs;
+    int64_t last_seen_ms;      /* unix epoch milliseconds */
+    int64_t registered_ms;
+} yard_node_t;
+
+/* The worker nodes the scheduler knows.  *nodes is an array of *count nodes
+ * (free with yard_nodes_free; NULL when empty). */
+YARD_API int yard_nodes (yard_client_t *c, yard_node_t **nodes,
+                         size_t *count);
+YARD_API void yard_nodes_free (yard_node_t **nodes, size_t count);
+
+/* ---- logs -------------------------------------------------------------- */
+
+typedef struct yard_logs {
+    uint64_t job_id;
+    uint32_t attempt;          /* the attempt read (resolved when 0 asked) */
+    uint64_t offset;           /* offset of data in the attempt's log */
+    uint64_t next_offset;      /* offset + len: where to read next */
+    uint8_t *data;             /* len bytes, then a NUL (never NULL) */
+    size_t len;
+    bool eof;                  /* attempt over and its whole log delivered */
+    enum yard_job_state state; /* the job's state */
+} yard_logs_t;
+
+/* Read a job's output (stdout and stderr interleaved) from offset.  attempt
+ * 0 means the latest; max_bytes 0 the scheduler's default (256 KiB, at most
+ * 1 MiB).  With wait_ms > 0 the scheduler holds the request until there is
+ * data at offset, the attempt is over, or wait_ms passes (a long poll).
+ * Free *logs with yard_logs_free.  -ENOENT: no such job. */
+YARD_API int yard_logs_read (yard_client_t *c, uint64_t job_id,
+                             uint32_t attempt, uint64_t offset,
+                             uint32_t max_bytes, uint32_t wait_ms,
+                             yard_logs_t **logs);
+YARD_API void yard_logs_free (yard_logs_t **logs);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

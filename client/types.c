@@ -1,0 +1,269 @@
+/* types.c - see types.h.  Also the public names of states and the free
+ * functions of the result types. */
+#include "types.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* The public enums mirror the wire's values; these keep the two honest. */
+_Static_assert ((int)YARD_JOB_LOST == (int)YARD__JOB_STATE__JOB_LOST
+                    && (int)YARD_JOB_PREEMPTING
+                           == (int)YARD__JOB_STATE__JOB_PREEMPTING
+                    && (int)YARD_JOB_COMPLETED
+                           == (int)YARD__JOB_STATE__JOB_COMPLETED,
+                "enum yard_job_state must mirror JobState");
+_Static_assert ((int)YARD_END_STALE == (int)YARD__END_REASON__END_STALE
+                    && (int)YARD_END_SPAWN_FAILED
+                           == (int)YARD__END_REASON__END_SPAWN_FAILED,
+                "enum yard_end_reason must mirror EndReason");
+_Static_assert ((int)YARD_NODE_DOWN == (int)YARD__NODE_STATE__NODE_DOWN,
+                "enum yard_node_state must mirror NodeState");
+
+const char *
+yard_job_state_str (enum yard_job_state state)
+{
+    return yard_job_state_name ((Yard__JobState)state);
+}
+
+const char *
+yard_end_reason_str (enum yard_end_reason reason)
+{
+    return yard_end_reason_name ((Yard__EndReason)reason);
+}
+
+const char *
+yard_node_state_str (enum yard_node_state state)
+{
+    return yard_node_state_name ((Yard__NodeState)state);
+}
+
+bool
+yard_job_state_finished (enum yard_job_state state)
+{
+    return yard_job_state_is_terminal ((Yard__JobState)state);
+}
+
+const char *
+yard_version (void)
+{
+    return YARD_VERSION;
+}
+
+/* A copy of s, "" when s is NULL (protobuf-c gives "" for absent strings,
+ * but a hand-built message may hold NULL). */
+static char *
+dup_str (const char *s)
+{
+    return strdup (s ? s : "");
+}
+
+/* A NULL-terminated copy of n strings. */
+static char **
+dup_strv (char *const *v, size_t n)
+{
+    char **out = calloc (n + 1, sizeof *out);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!(out[i] = dup_str (v ? v[i] : NULL))) {
+            while (i-- > 0)
+                free (out[i]);
+            free (out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static void
+free_strv (char **v)
+{
+    if (!v)
+        return;
+    for (char **p = v; *p; p++)
+        free (*p);
+    free (v);
+}
+
+/* "KEY=VALUE" strings from the spec's EnvVar list. */
+static char **
+env_strv (Yard__EnvVar *const *env, size_t n)
+{
+    char **out = calloc (n + 1, sizeof *out);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *k = env && env[i] && env[i]->key ? env[i]->key : "";
+        const char *v = env && env[i] && env[i]->value ? env[i]->value : "";
+        size_t kl = strlen (k), vl = strlen (v);
+        if (!(out[i] = malloc (kl + vl + 2))) {
+            free_strv (out);
+            return NULL;
+        }
+        memcpy (out[i], k, kl);
+        out[i][kl] = '=';
+        memcpy (out[i] + kl + 1, v, vl + 1);
+    }
+    return out;
+}
+
+int
+yard__job_from_proto (const Yard__JobInfo *in, yard_job_t *out)
+{
+    static const Yard__JobSpec empty_spec = YARD__JOB_SPEC__INIT;
+    const Yard__JobSpec *spec = in->spec ? in->spec : &empty_spec;
+
+    memset (out, 0, sizeof *out);
+    out->id = in->id;
+    out->state = (enum yard_job_state)in->state;
+    out->attempt = in->attempt;
+    out->submit_time_ms = in->submit_time_ms;
+    out->start_time_ms = in->start_time_ms;
+    out->end_time_ms = in->end_time_ms;
+    out->exit_code = in->exit_code;
+    out->term_signal = in->term_signal;
+    out->end_reason = (enum yard_end_reason)in->end_reason;
+    out->cancel_requested = in->cancel_requested;
+    out->lost_count = in->lost_count;
+    out->cpus = spec->cpus;
+    out->gpus = spec->gpus;
+    out->memory_bytes = spec->memory_bytes;
+    out->time_limit_s = spec->time_limit_s;
+    out->priority = spec->priority;
+    out->grace_s = spec->grace_s;
+    out->argc = spec->n_argv;
+    out->envc = spec->n_env;
+    if (!(out->name = dup_str (spec->name)) || !(out->node = dup_str (in->node))
+        || !(out->reason = dup_str (in->reason))
+        || !(out->workdir = dup_str (spec->workdir))
+        || !(out->user = dup_str (spec->user))
+        || !(out->submit_dir = dup_str (spec->submit_dir))
+        || !(out->submit_host = dup_str (spec->submit_host))
+        || !(out->argv = dup_strv (spec->argv, spec->n_argv))
+        || !(out->env = env_strv (spec->env, spec->n_env))) {
+        yard__job_clear (out);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void
+yard__job_clear (yard_job_t *job)
+{
+    if (!job)
+        return;
+    free (job->name);
+    free (job->node);
+    free (job->reason);
+    free (job->workdir);
+    free (job->user);
+    free (job->submit_dir);
+    free (job->submit_host);
+    free_strv (job->argv);
+    free_strv (job->env);
+    memset (job, 0, sizeof *job);
+}
+
+void
+yard_job_free (yard_job_t **job)
+{
+    if (!job || !*job)
+        return;
+    yard__job_clear (*job);
+    free (*job);
+    *job = NULL;
+}
+
+void
+yard_jobs_free (yard_job_t **jobs, size_t count)
+{
+    if (!jobs || !*jobs)
+        return;
+    for (size_t i = 0; i < count; i++)
+        yard__job_clear (&(*jobs)[i]);
+    free (*jobs);
+    *jobs = NULL;
+}
+
+int
+yard__node_from_proto (const Yard__NodeInfo *in, yard_node_t *out)
+{
+    memset (out, 0, sizeof *out);
+    out->state = (enum yard_node_state)in->state;
+    out->cpus = in->cpus;
+    out->cpus_used = in->cpus_used;
+    out->memory_bytes = in->memory_bytes;
+    out->memory_used = in->memory_used;
+    out->gpus = in->gpus;
+    out->gpus_used = in->gpus_used;
+    out->running_jobs = in->running_jobs;
+    out->last_seen_ms = in->last_seen_ms;
+    out->registered_ms = in->registered_ms;
+    if (!(out->name = dup_str (in->name))
+        || !(out->hostname = dup_str (in->hostname))
+        || !(out->version = dup_str (in->version))) {
+        yard__node_clear (out);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void
+yard__node_clear (yard_node_t *node)
+{
+    if (!node)
+        return;
+    free (node->name);
+    free (node->hostname);
+    free (node->version);
+    memset (node, 0, sizeof *node);
+}
+
+void
+yard_nodes_free (yard_node_t **nodes, size_t count)
+{
+    if (!nodes || !*nodes)
+        return;
+    for (size_t i = 0; i < count; i++)
+        yard__node_clear (&(*nodes)[i]);
+    free (*nodes);
+    *nodes = NULL;
+}
+
+int
+yard__logs_from_proto (const Yard__LogsReply *in, yard_logs_t **out)
+{
+    size_t len = in->data.data ? in->data.len : 0;
+    yard_logs_t *l = calloc (1, sizeof *l);
+    if (!l)
+        return -ENOMEM;
+    if (!(l->data = malloc (len + 1))) {
+        free (l);
+        return -ENOMEM;
+    }
+    if (len)
+        memcpy (l->data, in->data.data, len);
+    l->data[len] = '\0';
+    l->len = len;
+    l->job_id = in->job_id;
+    l->attempt = in->attempt;
+    l->offset = in->offset;
+    l->next_offset = in->offset + len;
+    l->eof = in->eof;
+    l->state = (enum yard_job_state)in->state;
+    *out = l;
+    return 0;
+}
+
+void
+yard_logs_free (yard_logs_t **logs)
+{
+    if (!logs || !*logs)
+        return;
+    free ((*logs)->data);
+    free (*logs);
+    *logs = NULL;
+}
