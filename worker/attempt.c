@@ -1,0 +1,621 @@
+/* attempt.c - one attempt's process and files (see attempt.h).
+ *
+ * Design note.  The job is spawned with UV_PROCESS_DETACHED, so it calls
+ * setsid() and leads a new session and process group whose id is its pid:
+ * every signal goes to the whole group (kill(-pid)), a terminal hangup or a
+ * worker crash does not reach it, and a scheduler outage does not touch it.
+ * Its stdout and stderr are both the one output.log, opened here with
+ * O_APPEND so that the interleaving is the order of the writes and nothing
+ * we append (notes) overwrites the job's bytes.  Every descriptor we open is
+ * O_CLOEXEC: a job must not inherit the worker's lock or sockets (a job that
+ * held the lock fd would keep a restarted worker out of its own dir).
+ */
+#include "attempt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "jobenv.h"
+#include "log.h"
+#include "util.h"
+
+extern char **environ;
+
+/* uv timers take milliseconds in a uint64_t; a hundred years is forever */
+#define LIMIT_MAX_S (100ull * 365 * 86400)
+
+/* Format a message; a long one is cut, which is fine for a message. */
+static void msgf (char *buf, size_t len, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+static void
+msgf (char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (buf, len, fmt, ap);
+    va_end (ap);
+}
+
+static void
+handle_closed (uv_handle_t *h)
+{
+    struct attempt *a = h->data;
+    if (--a->open_handles == 0)
+        free (a);
+}
+
+struct attempt *
+attempt_create (const struct attempt_host *host, uint64_t job_id, uint32_t num)
+{
+    struct attempt *a = calloc (1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->host = host;
+    a->job_id = job_id;
+    a->num = num;
+    a->state = ATTEMPT_NEW;
+    a->log_wfd = a->log_rfd = -1;
+    a->grace_s = ATTEMPT_GRACE_DEFAULT_S;
+    logship_init (&a->ship);
+    if (jobdir_path (a->dir, sizeof a->dir, host->jobs_root, job_id, num)
+        < 0) {
+        free (a);
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    uv_timer_init (host->loop, &a->limit_timer);
+    uv_timer_init (host->loop, &a->kill_timer);
+    a->limit_timer.data = a->kill_timer.data = a;
+    a->open_handles = 2;
+    return a;
+}
+
+/* Append "yard-worker: <line>" to the log, for people reading `yard logs`. */
+static void note (struct attempt *a, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+static void
+note (struct attempt *a, const char *fmt, ...)
+{
+    if (a->log_wfd < 0)
+        return;
+    char line[1024];
+    int n = snprintf (line, sizeof line, "yard-worker: ");
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end (ap);
+    size_t len = strlen (line);
+    line[len++] = '\n';
+    if (write (a->log_wfd, line, len) < 0)
+        log_debug ("job %" PRIu64 ".%" PRIu32 ": cannot write to its log: %s",
+                   a->job_id, a->num, strerror (errno));
+}
+
+static uint64_t
+log_fd_size (int fd)
+{
+    struct stat st;
+    if (fd < 0 || fstat (fd, &st) < 0)
+        return 0;
+    return (uint64_t)st.st_size;
+}
+
+static void
+close_fd (int *fd)
+{
+    if (*fd >= 0) {
+        close (*fd);
+        *fd = -1;
+    }
+}
+
+/* Fix the result, persist it, and close what only a live attempt needs. */
+static void
+finish (struct attempt *a)
+{
+    struct jobdir_result *r = &a->result;
+    r->end_time_ms = yard_now_ms ();
+    if (r->start_time_ms == 0)
+        r->start_time_ms
+            = a->start_time_ms ? a->start_time_ms : r->end_time_ms;
+    close_fd (&a->log_wfd);
+    r->log_size = log_fd_size (a->log_rfd);
+    if (a->has_dir) {
+        int rc = jobdir_result_write (a->dir, a->job_id, a->num, r);
+        if (rc < 0)
+            log_err ("job %" PRIu64 ".%" PRIu32 ": cannot save its result "
+                     "in %s: %s (it is kept in memory only)",
+                     a->job_id, a->num, a->dir, strerror (-rc));
+    }
+    a->state = ATTEMPT_ENDED;
+}
+
+/* End a NEW attempt: message goes to the result and the log, detail (may
+ * be NULL) to the log only. */
+static void
+end_unstarted (struct attempt *a, Yard__EndReason reason, int32_t exit_code,
+               const char *message, const char *detail)
+{
+    if (a->state != ATTEMPT_NEW)
+        return;
+    memset (&a->result, 0, sizeof a->result);
+    a->result.reason = reason;
+    a->result.exit_code = exit_code;
+    msgf (a->result.message, sizeof a->result.message, "%s", message);
+    /* the log is where users look first: make sure the reason is there */
+    if (a->log_wfd < 0 && a->has_dir) {
+        char path[PATH_MAX];
+        if (snprintf (path, sizeof path, "%s/" JOBDIR_LOG, a->dir)
+            < (int)sizeof path)
+            a->log_wfd
+                = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (a->log_rfd < 0)
+            a->log_rfd = open (path, O_RDONLY | O_CLOEXEC);
+    }
+    note (a, "%s", message);
+    if (detail)
+        note (a, "%s", detail);
+    log_warn ("job %" PRIu64 ".%" PRIu32 ": not started: %s", a->job_id,
+              a->num, message);
+    finish (a);
+}
+
+void
+attempt_refuse (struct attempt *a, Yard__EndReason reason, int32_t exit_code,
+                const char *message)
+{
+    end_unstarted (a, reason, exit_code, message, NULL);
+}
+
+static const char *
+reason_text (struct attempt *a, Yard__EndReason reason, char *buf, size_t len)
+{
+    char d[32];
+    switch (reason) {
+    case YARD__END_REASON__END_TIMEOUT:
+        msgf (buf, len, "time limit of %s reached",
+              yard_format_duration ((int64_t)a->time_limit_s * 1000, d,
+                                    sizeof d));
+        break;
+    case YARD__END_REASON__END_CANCELLED:
+        msgf (buf, len, "cancelled");
+        break;
+    case YARD__END_REASON__END_STALE:
+        msgf (buf, len,
+              "killed: attempt %" PRIu32 " is no longer the "
+              "job's current attempt",
+              a->num);
+        break;
+    case YARD__END_REASON__END_LOST:
+        msgf (buf, len, "stopped: worker %s shut down", a->host->node);
+        break;
+    default:
+        msgf (buf, len, "killed (%s)", yard_end_reason_name (reason));
+        break;
+    }
+    return buf;
+}
+
+static void
+exit_cb (uv_process_t *proc, int64_t status, int term_signal)
+{
+    struct attempt *a = proc->data;
+    /* what is left of the group: children that outlived the leader */
+    if (kill (-a->pid, SIGKILL) == 0)
+        log_debug ("job %" PRIu64 ".%" PRIu32 ": killed stragglers of "
+                   "process group %d",
+                   a->job_id, a->num, a->pid);
+    uv_timer_stop (&a->limit_timer);
+    uv_timer_stop (&a->kill_timer);
+
+    /* The scheduler words the end itself from reason, exit_code and
+     * term_signal ("exited with status 3", "cancelled by user", ...) and
+     * appends the message: it carries only what it cannot know. */
+    struct jobdir_result *r = &a->result;
+    char what[256];
+    memset (r, 0, sizeof *r);
+    r->start_time_ms = a->start_time_ms;
+    r->exit_code = (int32_t)status;
+    r->term_signal = term_signal;
+    if (a->kill_reason != YARD__END_REASON__END_NONE) {
+        r->reason = a->kill_reason;
+        reason_text (a, a->kill_reason, what, sizeof what);
+        if (r->reason == YARD__END_REASON__END_LOST)
+            msgf (r->message, sizeof r->message, "worker shut down");
+        else if (r->reason == YARD__END_REASON__END_STALE)
+            msgf (r->message, sizeof r->message,
+                  "attempt %" PRIu32 " is no "
+                  "longer the job's current attempt",
+                  a->num);
+    } else if (term_signal) {
+        r->reason = YARD__END_REASON__END_SIGNALED;
+        msgf (what, sizeof what, "killed by signal %d (%s)", term_signal,
+              strsignal (term_signal));
+    } else {
+        r->reason = YARD__END_REASON__END_EXITED;
+        msgf (what, sizeof what, "exited with status %d", (int)status);
+    }
+    finish (a);
+    log_info ("job %" PRIu64 ".%" PRIu32 ": pid %d ended: %s", a->job_id,
+              a->num, a->pid, what);
+    if (a->host->exit_cb)
+        a->host->exit_cb (a, a->host->arg);
+}
+
+static void
+kill_timer_cb (uv_timer_t *t)
+{
+    struct attempt *a = t->data;
+    if (a->state != ATTEMPT_RUNNING)
+        return;
+    log_info ("job %" PRIu64 ".%" PRIu32 ": grace period over, SIGKILL to "
+              "process group %d",
+              a->job_id, a->num, a->pid);
+    note (a, "grace period over: sending SIGKILL");
+    kill (-a->pid, SIGKILL);
+}
+
+void
+attempt_kill (struct attempt *a, Yard__EndReason reason, uint32_t grace_s)
+{
+    char why[256];
+    if (a->state != ATTEMPT_RUNNING
+        || a->kill_reason != YARD__END_REASON__END_NONE)
+        return;
+    a->kill_reason = reason;
+    reason_text (a, reason, why, sizeof why);
+    log_info ("job %" PRIu64 ".%" PRIu32 ": %s: SIGTERM to process group "
+              "%d, SIGKILL in %" PRIu32 "s",
+              a->job_id, a->num, why, a->pid, grace_s);
+    note (a, "%s: sending SIGTERM, SIGKILL in %" PRIu32 "s", why, grace_s);
+    if (kill (-a->pid, SIGTERM) < 0 && errno != ESRCH)
+        log_warn ("job %" PRIu64 ".%" PRIu32 ": kill(-%d, SIGTERM): %s",
+                  a->job_id, a->num, a->pid, strerror (errno));
+    uv_timer_start (&a->kill_timer, kill_timer_cb, (uint64_t)grace_s * 1000,
+                    0);
+}
+
+void
+attempt_kill_now (struct attempt *a, Yard__EndReason reason)
+{
+    if (a->state != ATTEMPT_RUNNING)
+        return;
+    if (a->kill_reason == YARD__END_REASON__END_NONE)
+        a->kill_reason = reason;
+    uv_timer_stop (&a->kill_timer);
+    kill (-a->pid, SIGKILL);
+}
+
+static void
+limit_timer_cb (uv_timer_t *t)
+{
+    struct attempt *a = t->data;
+    attempt_kill (a, YARD__END_REASON__END_TIMEOUT, a->grace_s);
+}
+
+/* Why uv_spawn failed, in words, and the shell's exit code for it. */
+static int32_t
+spawn_error (struct attempt *a, const char *argv0, const char *path, int err,
+             char *buf, size_t len)
+{
+    const char *node = a->host->node;
+    char found[PATH_MAX];
+    if (err == UV_ENOENT
+        && jobenv_which (argv0, path, found, sizeof found) == 0) {
+        /* execvp found the file, so what is missing is its interpreter */
+        msgf (buf, len,
+              "command '%s'%s%s%s could not be started on node %s: "
+              "its interpreter (#! line) or a library was not found",
+              argv0, strcmp (found, argv0) ? " (" : "",
+              strcmp (found, argv0) ? found : "",
+              strcmp (found, argv0) ? ")" : "", node);
+        return 127;
+    }
+    if (err == UV_ENOENT) {
+        msgf (buf, len, "command '%s' not found on node %s: %s%s", argv0, node,
+              uv_strerror (err),
+              strchr (argv0, '/') ? "" : " in the job's PATH");
+        return 127;
+    }
+    if (err == UV_EACCES || err == UV_EPERM || err == -ENOEXEC
+        || err == UV_EISDIR) {
+        msgf (buf, len, "command '%s' cannot be executed on node %s: %s",
+              argv0, node, uv_strerror (err));
+        return 126;
+    }
+    msgf (buf, len, "command '%s' could not be started on node %s: %s", argv0,
+          node, uv_strerror (err));
+    return 126;
+}
+
+/* Refuse with a printf message; returns -code. */
+static int refuse (struct attempt *a, int code, int32_t exit_code,
+                   const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+static int
+refuse (struct attempt *a, int code, int32_t exit_code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (msg, sizeof msg, fmt, ap);
+    va_end (ap);
+    attempt_refuse (a, YARD__END_REASON__END_SPAWN_FAILED, exit_code, msg);
+    return code < 0 ? code : -code;
+}
+
+static int
+open_log (struct attempt *a)
+{
+    char path[PATH_MAX];
+    if (snprintf (path, sizeof path, "%s/" JOBDIR_LOG, a->dir)
+        >= (int)sizeof path)
+        return -ENAMETOOLONG;
+    a->log_wfd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (a->log_wfd < 0)
+        return -errno;
+    a->log_rfd = open (path, O_RDONLY | O_CLOEXEC);
+    if (a->log_rfd < 0) {
+        int e = errno;
+        close_fd (&a->log_wfd);
+        return -e;
+    }
+    return 0;
+}
+
+int
+attempt_start (struct attempt *a, const Yard__JobSpec *spec)
+{
+    const char *node = a->host->node;
+    char ckpt[PATH_MAX], latest[PATH_MAX], cwd[PATH_MAX];
+    yard_error_t err = { 0 };
+    jobenv_t *env = NULL;
+    char **argv = NULL;
+    int rc;
+
+    if (a->state != ATTEMPT_NEW)
+        return -EINVAL;
+    if ((rc = yard_mkdir_p (a->dir)) < 0)
+        return refuse (a, rc, 1,
+                       "cannot create the job dir %s on node %s: "
+                       "%s",
+                       a->dir, node, strerror (-rc));
+    a->has_dir = true;
+    if ((rc = open_log (a)) < 0)
+        return refuse (a, rc, 1,
+                       "cannot create the log file in %s on node "
+                       "%s: %s",
+                       a->dir, node, strerror (-rc));
+
+    if (!spec)
+        return refuse (a, EINVAL, 1, "the dispatch has no job spec");
+    if (spec->n_argv == 0 || !spec->argv[0] || spec->argv[0][0] == '\0')
+        return refuse (a, EINVAL, 1,
+                       "the job spec has an empty command "
+                       "(argv)");
+    for (size_t i = 0; i < spec->n_argv; i++)
+        if (!spec->argv[i])
+            return refuse (a, EINVAL, 1,
+                           "the job spec has a missing "
+                           "argv[%zu]",
+                           i);
+    if (spec->grace_s)
+        a->grace_s = spec->grace_s;
+    a->time_limit_s = spec->time_limit_s;
+    if (a->time_limit_s > LIMIT_MAX_S)
+        a->time_limit_s = LIMIT_MAX_S;
+
+    /* the checkpoint dir outlives the attempt: the next one resumes */
+    if (snprintf (ckpt, sizeof ckpt, "%s/%" PRIu64, a->host->ckpt_root,
+                  a->job_id)
+        >= (int)sizeof ckpt)
+        return refuse (a, ENAMETOOLONG, 1, "checkpoint dir name too long");
+    if ((rc = yard_mkdir_p (ckpt)) < 0)
+        return refuse (a, rc, 1,
+                       "cannot create the checkpoint dir %s on "
+                       "node %s: %s",
+                       ckpt, node, strerror (-rc));
+    rc = jobenv_latest_checkpoint (ckpt, latest, sizeof latest);
+    if (rc < 0 && rc != -ENOENT)
+        log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot read %s: %s "
+                  "(starting without a checkpoint)",
+                  a->job_id, a->num, ckpt, strerror (-rc));
+    bool resume = rc == 0;
+
+    if ((rc = jobenv_resolve_cwd (spec, a->dir, node, cwd, sizeof cwd, &err))
+        < 0)
+        return refuse (a, rc, 1, "%s", err.text);
+
+    struct jobenv_ctx ctx = {
+        .job_id = a->job_id,
+        .attempt = a->num,
+        .node = node,
+        .job_dir = a->dir,
+        .checkpoint_dir = ckpt,
+        .latest_checkpoint = resume ? latest : NULL,
+    };
+    if (!(env = jobenv_create (environ))) {
+        rc = -errno;
+        return refuse (a, rc, 1, "out of memory building the environment");
+    }
+    if ((rc = jobenv_build (env, spec, &ctx, &err)) < 0) {
+        jobenv_destroy (&env);
+        return refuse (a, rc, 1, "%s", err.text);
+    }
+    if (!(argv = calloc (spec->n_argv + 1, sizeof *argv))) {
+        jobenv_destroy (&env);
+        return refuse (a, ENOMEM, 1, "out of memory");
+    }
+    for (size_t i = 0; i < spec->n_argv; i++)
+        argv[i] = spec->argv[i];
+
+    uv_stdio_container_t stdio[3] = {
+        { .flags = UV_IGNORE }, /* libuv makes it /dev/null */
+        { .flags = UV_INHERIT_FD, .data.fd = a->log_wfd },
+        { .flags = UV_INHERIT_FD, .data.fd = a->log_wfd },
+    };
+    uv_process_options_t opt = {
+        .exit_cb = exit_cb,
+        .file = argv[0],
+        .args = argv,
+        .env = jobenv_vector (env),
+        .cwd = cwd,
+        .flags = UV_PROCESS_DETACHED,
+        .stdio_count = 3,
+        .stdio = stdio,
+    };
+    a->proc.data = a;
+    rc = uv_spawn (a->host->loop, &a->proc, &opt);
+    /* uv_spawn initialised the handle even when it failed: close it later */
+    a->proc_used = true;
+    a->open_handles++;
+    if (rc < 0) {
+        char msg[512], detail[PATH_MAX + 64];
+        const char *path = jobenv_get (env, "PATH");
+        int32_t code = spawn_error (a, argv[0], path, rc, msg, sizeof msg);
+        msgf (detail, sizeof detail, "the job's PATH was %s",
+              path ? path : "unset (/bin:/usr/bin)");
+        free (argv);
+        jobenv_destroy (&env);
+        end_unstarted (a, YARD__END_REASON__END_SPAWN_FAILED, code, msg,
+                       detail);
+        return rc;
+    }
+    free (argv);
+    jobenv_destroy (&env);
+
+    a->pid = a->proc.pid;
+    a->start_time_ms = yard_now_ms ();
+    a->state = ATTEMPT_RUNNING;
+    struct jobdir_started s
+        = { .pid = a->pid, .start_time_ms = a->start_time_ms };
+    jobdir_started_identify (&s);
+    if ((rc = jobdir_started_write (a->dir, &s)) < 0)
+        log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot write its pid file: "
+                  "%s (a worker crash would leave it unsupervised)",
+                  a->job_id, a->num, strerror (-rc));
+    if (a->time_limit_s > 0)
+        uv_timer_start (&a->limit_timer, limit_timer_cb,
+                        a->time_limit_s * 1000, 0);
+    log_info ("job %" PRIu64 ".%" PRIu32 ": started '%s' as pid %d in %s%s",
+              a->job_id, a->num, spec->argv[0], a->pid, cwd,
+              ctx.latest_checkpoint ? " (resuming from a checkpoint)" : "");
+    return 0;
+}
+
+int
+attempt_recover (struct attempt *a, const char *dir)
+{
+    if (snprintf (a->dir, sizeof a->dir, "%s", dir) >= (int)sizeof a->dir)
+        return -ENAMETOOLONG;
+    a->has_dir = true;
+    int rc
+        = jobdir_recover (dir, a->job_id, a->num, a->host->node, &a->result);
+    char path[PATH_MAX];
+    if (snprintf (path, sizeof path, "%s/" JOBDIR_LOG, a->dir)
+        < (int)sizeof path)
+        a->log_rfd = open (path, O_RDONLY | O_CLOEXEC);
+    if (a->log_rfd < 0 && a->result.log_size > 0) {
+        /* the log is gone: ship nothing rather than wait forever */
+        log_warn ("job %" PRIu64 ".%" PRIu32 ": its log %s is missing",
+                  a->job_id, a->num, path);
+        a->result.log_size = 0;
+    }
+    a->start_time_ms = a->result.start_time_ms;
+    a->state = ATTEMPT_ENDED;
+    return rc;
+}
+
+uint64_t
+attempt_log_size (const struct attempt *a)
+{
+    if (a->state == ATTEMPT_ENDED)
+        return a->result.log_size;
+    return log_fd_size (a->log_rfd);
+}
+
+ssize_t
+attempt_log_read (const struct attempt *a, uint64_t off, void *buf, size_t len)
+{
+    if (a->log_rfd < 0)
+        return 0;
+    for (;;) {
+        ssize_t n = pread (a->log_rfd, buf, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        return n < 0 ? -errno : n;
+    }
+}
+
+struct rm_work {
+    uv_work_t req;
+    int rc;
+    char path[PATH_MAX];
+};
+
+static void
+rm_work_cb (uv_work_t *req)
+{
+    struct rm_work *w = req->data;
+    w->rc = jobdir_remove_tree (w->path);
+}
+
+static void
+rm_after_cb (uv_work_t *req, int status)
+{
+    struct rm_work *w = req->data;
+    if (status < 0 || w->rc < 0)
+        log_warn ("cannot remove %s: %s", w->path,
+                  strerror (status < 0 ? -status : -w->rc));
+    free (w);
+}
+
+int
+attempt_remove_dir (struct attempt *a)
+{
+    if (!a->has_dir)
+        return 0;
+    struct rm_work *w = calloc (1, sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    int rc = jobdir_trash (a->dir, w->path, sizeof w->path);
+    if (rc < 0) {
+        free (w);
+        return rc;
+    }
+    a->has_dir = false;
+    w->req.data = w;
+    if ((rc = uv_queue_work (a->host->loop, &w->req, rm_work_cb, rm_after_cb))
+        < 0) {
+        /* the trash is removed at the next start */
+        free (w);
+        return rc;
+    }
+    return 0;
+}
+
+void
+attempt_destroy (struct attempt **ap)
+{
+    if (!ap || !*ap)
+        return;
+    struct attempt *a = *ap;
+    *ap = NULL;
+    if (a->state == ATTEMPT_RUNNING)
+        log_warn ("job %" PRIu64 ".%" PRIu32 ": leaving pid %d unsupervised",
+                  a->job_id, a->num, a->pid);
+    close_fd (&a->log_wfd);
+    close_fd (&a->log_rfd);
+    uv_close ((uv_handle_t *)&a->limit_timer, handle_closed);
+    uv_close ((uv_handle_t *)&a->kill_timer, handle_closed);
+    if (a->proc_used)
+        uv_close ((uv_handle_t *)&a->proc, handle_closed);
+}

@@ -1,0 +1,127 @@
+/* attempt.h - one attempt of a job on this node: its directory and log
+ * file, its process (leader of its own session and process group), its time
+ * limit and kill sequence and, once over, its result.
+ *
+ * The attempt knows nothing of the scheduler: the worker drives it (start,
+ * kill, recover) and is told through exit_cb when its process is gone and
+ * the result is on disk.  The fields below the line are the worker's
+ * bookkeeping and the attempt never touches them.
+ */
+#ifndef WORKER_ATTEMPT_H
+#define WORKER_ATTEMPT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "jobdir.h"
+#include "logship.h"
+#include "yard.pb-c.h"
+
+#define ATTEMPT_GRACE_DEFAULT_S 10
+
+struct attempt;
+
+/* The process ended and a->result is final (and persisted when it could
+ * be).  Called from the loop, never from inside an attempt_* call. */
+typedef void (*attempt_exit_f) (struct attempt *a, void *arg);
+
+/* What the worker lends every attempt; must outlive them. */
+struct attempt_host {
+    uv_loop_t *loop;
+    const char *node;      /* the worker's name */
+    const char *jobs_root; /* WORKDIR/jobs */
+    const char *ckpt_root; /* WORKDIR/checkpoints */
+    attempt_exit_f exit_cb;
+    void *arg;
+};
+
+enum attempt_state {
+    ATTEMPT_NEW,     /* created, not started */
+    ATTEMPT_RUNNING, /* its process runs (maybe being killed) */
+    ATTEMPT_ENDED,   /* over: result is set */
+};
+
+struct attempt {
+    uint64_t job_id;
+    uint32_t num;
+    char dir[PATH_MAX];
+    enum attempt_state state;
+    int pid;                     /* > 0 once spawned */
+    int64_t start_time_ms;       /* wall clock, when spawned */
+    Yard__EndReason kill_reason; /* END_NONE until we decide to kill */
+    uint32_t grace_s;            /* the spec's SIGTERM-to-SIGKILL delay */
+    struct jobdir_result result; /* set when ATTEMPT_ENDED */
+
+    /* ---- the worker's bookkeeping ---- */
+    struct logship ship;
+    bool finish_acked;      /* JobFinishedAck arrived */
+    int64_t finish_next_ms; /* next (re)send of JobFinished; 0: not yet */
+    struct attempt *prev, *next;
+
+    /* ---- private ---- */
+    const struct attempt_host *host;
+    bool has_dir; /* dir exists and holds our files */
+    int log_wfd;  /* append fd on output.log (notes), -1 */
+    int log_rfd;  /* read fd on output.log (shipping), -1 */
+    uint64_t time_limit_s;
+    uv_process_t proc;
+    uv_timer_t limit_timer;
+    uv_timer_t kill_timer;
+    bool proc_used; /* uv_spawn was called: proc needs a close */
+    int open_handles;
+};
+
+/* A new attempt in state NEW.  Returns NULL with errno set. */
+struct attempt *attempt_create (const struct attempt_host *host,
+                                uint64_t job_id, uint32_t num);
+
+/* Create the attempt dir and log, check the spec, build the environment and
+ * spawn.  Returns 0 when the process runs (state RUNNING).  Otherwise the
+ * attempt is ENDED with END_SPAWN_FAILED and a message that says why (also
+ * written into output.log so `yard logs` shows it), and a negative errno is
+ * returned; exit_cb is not called. */
+int attempt_start (struct attempt *a, const Yard__JobSpec *spec);
+
+/* End a NEW attempt without running it (e.g. reason END_LOST while the
+ * worker shuts down).  The message goes to the result and to output.log. */
+void attempt_refuse (struct attempt *a, Yard__EndReason reason,
+                     int32_t exit_code, const char *message);
+
+/* Take over an attempt dir found at start-up (see jobdir_recover): the
+ * attempt is ENDED with the stored result, or END_LOST for an orphan.
+ * Returns 0 or a negative errno (the attempt is still ENDED). */
+int attempt_recover (struct attempt *a, const char *dir);
+
+/* Stop a RUNNING attempt: SIGTERM its process group, SIGKILL after grace_s
+ * seconds (0: at once).  Its result will carry reason.  No-op when the
+ * attempt is not running or is already being killed. */
+void attempt_kill (struct attempt *a, Yard__EndReason reason,
+                   uint32_t grace_s);
+
+/* SIGKILL a RUNNING attempt's process group now (an attempt not yet being
+ * killed gets reason). */
+void attempt_kill_now (struct attempt *a, Yard__EndReason reason);
+
+/* Bytes of log there are to ship: the current size while running, the
+ * final size once ended. */
+uint64_t attempt_log_size (const struct attempt *a);
+
+/* Read up to len bytes of the log at off.  Returns the count (0 at end) or
+ * a negative errno. */
+ssize_t attempt_log_read (const struct attempt *a, uint64_t off, void *buf,
+                          size_t len);
+
+/* Remove the attempt dir: renamed away at once (atomic), the tree removed
+ * on the loop's thread pool.  Returns 0 or a negative errno. */
+int attempt_remove_dir (struct attempt *a);
+
+/* Close the attempt's handles and files; memory is freed from the close
+ * callbacks.  A process still running is left alone (its dir has no result,
+ * so the next worker start deals with it as an orphan).  Accepts NULL;
+ * NULLs the caller's pointer. */
+void attempt_destroy (struct attempt **a);
+
+#endif
