@@ -1,0 +1,240 @@
+/* job.c - the scheduler's job record: life cycle, spec validation and the
+ * JobInfo view of it (see job.h). */
+#include "job.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+
+yard_job_t *
+yard_job_create (void)
+{
+    yard_job_t *job = calloc (1, sizeof *job);
+    if (!job)
+        return NULL;
+    job->state = YARD__JOB_STATE__JOB_PENDING;
+    job->heap_idx = YARD_JOB_NO_HEAP;
+    return job;
+}
+
+void
+yard_job_destroy (yard_job_t **jobp)
+{
+    if (!jobp || !*jobp)
+        return;
+    yard_job_t *job = *jobp;
+    if (job->spec)
+        yard__job_spec__free_unpacked (job->spec, NULL);
+    free (job->node);
+    free (job->reason);
+    free (job);
+    *jobp = NULL;
+}
+
+int
+yard_job_set_node (yard_job_t *job, const char *node)
+{
+    char *copy = NULL;
+    if (node && *node && !(copy = strdup (node)))
+        return -ENOMEM;
+    free (job->node);
+    job->node = copy;
+    return 0;
+}
+
+int
+yard_job_set_reason (yard_job_t *job, const char *fmt, ...)
+{
+    char *text = NULL;
+    if (fmt && *fmt) {
+        va_list ap;
+        va_start (ap, fmt);
+        int n = vasprintf (&text, fmt, ap);
+        va_end (ap);
+        if (n < 0)
+            return -ENOMEM;
+    }
+    free (job->reason);
+    job->reason = text;
+    return 0;
+}
+
+#define SWAP(T, x, y)                                                     \
+    do {                                                                  \
+        T tmp_ = (x);                                                     \
+        (x) = (y);                                                        \
+        (y) = tmp_;                                                       \
+    } while (0)
+
+void
+yard_job_swap_record (yard_job_t *a, yard_job_t *b)
+{
+    SWAP (uint64_t, a->id, b->id);
+    SWAP (Yard__JobState, a->state, b->state);
+    SWAP (int32_t, a->priority, b->priority);
+    SWAP (Yard__JobSpec *, a->spec, b->spec);
+    SWAP (int64_t, a->submit_ms, b->submit_ms);
+    SWAP (int64_t, a->start_ms, b->start_ms);
+    SWAP (int64_t, a->end_ms, b->end_ms);
+    SWAP (uint32_t, a->attempt, b->attempt);
+    SWAP (char *, a->node, b->node);
+    SWAP (int32_t, a->exit_code, b->exit_code);
+    SWAP (int32_t, a->term_signal, b->term_signal);
+    SWAP (Yard__EndReason, a->end_reason, b->end_reason);
+    SWAP (char *, a->reason, b->reason);
+    SWAP (bool, a->cancel_requested, b->cancel_requested);
+    SWAP (uint32_t, a->lost_count, b->lost_count);
+}
+
+uint32_t
+yard_job_cpus (const yard_job_t *job)
+{
+    if (!job->spec || job->spec->cpus == 0)
+        return YARD_JOB_DEFAULT_CPUS;
+    return job->spec->cpus;
+}
+
+uint32_t
+yard_job_gpus (const yard_job_t *job)
+{
+    return job->spec ? job->spec->gpus : 0;
+}
+
+uint64_t
+yard_job_memory (const yard_job_t *job)
+{
+    return job->spec ? job->spec->memory_bytes : 0;
+}
+
+uint32_t
+yard_job_grace (const yard_job_t *job)
+{
+    if (!job->spec || job->spec->grace_s == 0)
+        return YARD_JOB_DEFAULT_GRACE_S;
+    return job->spec->grace_s;
+}
+
+bool
+yard_job_is_active (const yard_job_t *job)
+{
+    return job->state == YARD__JOB_STATE__JOB_ASSIGNED
+           || job->state == YARD__JOB_STATE__JOB_RUNNING;
+}
+
+/* A string field of at most max bytes (protobuf-c gives "" for absent ones,
+ * but a hand-built message may hold NULL). */
+static int
+check_text (const char *s, size_t max, const char *field, yard_error_t *err)
+{
+    size_t n = s ? strlen (s) : 0;
+    if (n > max)
+        return yard_errorf (err, EINVAL, "%s is %zu bytes long; at most %zu "
+                            "are allowed", field, n, max);
+    if (!yard_utf8_valid (s))
+        return yard_errorf (err, EINVAL, "%s is not valid UTF-8", field);
+    return 0;
+}
+
+int
+yard_job_spec_check (Yard__JobSpec *spec, yard_error_t *err)
+{
+    int rc;
+    if (!spec)
+        return yard_errorf (err, EINVAL, "spec is missing: the request must "
+                            "carry a job spec");
+    if (spec->n_argv == 0 || !spec->argv)
+        return yard_errorf (err, EINVAL,
+                            "argv is empty: give the command after --");
+    /* Sum in 64 bits with an early exit, so a huge count cannot wrap. */
+    uint64_t total = 0;
+    for (size_t i = 0; i < spec->n_argv; i++) {
+        const char *a = spec->argv[i];
+        size_t n = a ? strlen (a) : 0;
+        if (n == 0)
+            return yard_errorf (err, EINVAL, "argv[%zu] is empty: every "
+                                "argument of the command must be non-empty",
+                                i);
+        if (n >= YARD_JOB_MAX_ARG)
+            return yard_errorf (err, EINVAL, "argv[%zu] is %zu bytes long; "
+                                "each argument must be under 64 KiB (pass "
+                                "large data in a file)", i, n);
+        if (!yard_utf8_valid (a))
+            return yard_errorf (err, EINVAL, "argv[%zu] is not valid UTF-8",
+                                i);
+        total += n + 1;
+        if (total >= YARD_JOB_MAX_ARGV_ENV)
+            goto too_big;
+    }
+    if (spec->n_env > 0 && !spec->env)
+        return yard_errorf (err, EINVAL, "env is malformed");
+    for (size_t i = 0; i < spec->n_env; i++) {
+        const Yard__EnvVar *e = spec->env[i];
+        const char *k = e ? e->key : NULL;
+        if (!k || !*k)
+            return yard_errorf (err, EINVAL, "env[%zu] has an empty key: "
+                                "use KEY=VALUE", i);
+        if (!yard_utf8_valid (k) || !yard_utf8_valid (e->value))
+            return yard_errorf (err, EINVAL, "env[%zu] is not valid UTF-8",
+                                i);
+        if (strchr (k, '='))
+            return yard_errorf (err, EINVAL, "env[%zu] key '%.64s' contains "
+                                "'=': use KEY=VALUE with no '=' in KEY", i,
+                                k);
+        total += strlen (k) + 1 + (e->value ? strlen (e->value) : 0) + 1;
+        if (total >= YARD_JOB_MAX_ARGV_ENV)
+            goto too_big;
+    }
+    if ((rc = check_text (spec->name, YARD_JOB_MAX_NAME, "name", err)) < 0
+        || (rc = check_text (spec->workdir, YARD_JOB_MAX_PATH, "workdir",
+                             err)) < 0
+        || (rc = check_text (spec->submit_dir, YARD_JOB_MAX_PATH,
+                             "submit_dir", err)) < 0
+        || (rc = check_text (spec->user, YARD_JOB_MAX_LABEL, "user", err)) < 0
+        || (rc = check_text (spec->submit_host, YARD_JOB_MAX_LABEL,
+                             "submit_host", err)) < 0)
+        return rc;
+    if (spec->cpus > YARD_JOB_MAX_CPUS)
+        return yard_errorf (err, EINVAL, "cpus %u is out of range: at most "
+                            "%u", spec->cpus, YARD_JOB_MAX_CPUS);
+    if (spec->gpus > YARD_JOB_MAX_GPUS)
+        return yard_errorf (err, EINVAL, "gpus %u is out of range: at most "
+                            "%u", spec->gpus, YARD_JOB_MAX_GPUS);
+    if (spec->cpus == 0)
+        spec->cpus = YARD_JOB_DEFAULT_CPUS;
+    if (spec->grace_s == 0)
+        spec->grace_s = YARD_JOB_DEFAULT_GRACE_S;
+    return 0;
+too_big:
+    return yard_errorf (err, EINVAL, "argv and env together exceed 1 MiB: "
+                        "pass large data in a file");
+}
+
+static char *
+text_or_empty (const char *s)
+{
+    return (char *)(s ? s : protobuf_c_empty_string);
+}
+
+void
+yard_job_info (const yard_job_t *job, Yard__JobInfo *info, const char *reason)
+{
+    yard__job_info__init (info);
+    info->id = job->id;
+    info->state = job->state;
+    info->spec = job->spec;
+    info->attempt = job->attempt;
+    info->node = text_or_empty (job->node);
+    info->submit_time_ms = job->submit_ms;
+    info->start_time_ms = job->start_ms;
+    info->end_time_ms = job->end_ms;
+    info->exit_code = job->exit_code;
+    info->term_signal = job->term_signal;
+    info->end_reason = job->end_reason;
+    info->reason = text_or_empty (reason ? reason : job->reason);
+    info->cancel_requested = job->cancel_requested;
+    info->lost_count = job->lost_count;
+}

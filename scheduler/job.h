@@ -1,0 +1,104 @@
+/* job.h - a job as the scheduler holds it: its durable record (one row of
+ * the jobs table) plus the links of the in-memory indexes.
+ *
+ * The durable part is what store.c reads and writes; the index part is
+ * owned by queue.c (heap position) and the scheduler core (node
+ * reservation, parked long polls).  Only non-terminal jobs live in memory;
+ * finished ones are read back from SQLite when asked for.
+ *
+ * This is a plain struct, not an opaque type: it is the scheduler's own
+ * record, shared by its files and never exported.
+ */
+#ifndef YARD_SCHED_JOB_H
+#define YARD_SCHED_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "yard.pb-c.h"
+
+/* Job spec limits (docs/protocol.md: the scheduler validates every spec). */
+#define YARD_JOB_MAX_ARG (64u * 1024)          /* one argv entry: < 64 KiB */
+#define YARD_JOB_MAX_ARGV_ENV (1024u * 1024)   /* argv + env total: < 1 MiB */
+#define YARD_JOB_MAX_NAME 256
+#define YARD_JOB_MAX_CPUS 4096
+#define YARD_JOB_MAX_GPUS 64
+#define YARD_JOB_MAX_PATH 4096
+#define YARD_JOB_MAX_LABEL 256                 /* user, submit_host */
+#define YARD_JOB_DEFAULT_CPUS 1
+#define YARD_JOB_DEFAULT_GRACE_S 10
+
+/* heap_idx of a job that is not in the pending heap */
+#define YARD_JOB_NO_HEAP SIZE_MAX
+
+struct yard_node;
+struct yard__park;
+
+typedef struct yard_job {
+    /* durable record: the jobs row */
+    uint64_t id;                 /* sqlite rowid, never reused */
+    Yard__JobState state;
+    int32_t priority;            /* copy of spec->priority */
+    Yard__JobSpec *spec;         /* owned, defaults applied */
+    int64_t submit_ms;           /* unix ms; 0 when not yet */
+    int64_t start_ms;
+    int64_t end_ms;
+    uint32_t attempt;            /* current/last attempt, 0: never sent */
+    char *node;                  /* owned; node of the current/last attempt */
+    int32_t exit_code;
+    int32_t term_signal;
+    Yard__EndReason end_reason;
+    char *reason;                /* owned; why it failed / was requeued */
+    bool cancel_requested;
+    uint32_t lost_count;
+
+    /* in-memory indexes, not stored */
+    size_t heap_idx;             /* position in the pending heap */
+    struct yard_node *worker;    /* holds our reservation (ASSIGNED/RUNNING) */
+    struct yard_job *wprev;      /* list of the worker's active jobs */
+    struct yard_job *wnext;
+    struct yard__park *parks;    /* long polls waiting on this job */
+    uint64_t mark;               /* batch stamp: saved in this batch */
+    uint64_t seen;               /* reconciliation stamp (worker register) */
+} yard_job_t;
+
+/* A zeroed job (state PENDING, not in any index).  NULL with errno set. */
+yard_job_t *yard_job_create (void);
+
+/* Free the job and its spec/strings.  Accepts NULL; NULLs the pointer.  The
+ * caller must have removed it from every index first. */
+void yard_job_destroy (yard_job_t **job);
+
+/* Replace job->node / job->reason with a copy of the text (NULL or "" clears
+ * it).  Return 0 or -ENOMEM (the old value is kept). */
+int yard_job_set_node (yard_job_t *job, const char *node);
+int yard_job_set_reason (yard_job_t *job, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+/* Exchange the durable records of a and b (spec and strings included),
+ * leaving their index links in place.  Used to refresh a job from the
+ * store without moving it in memory. */
+void yard_job_swap_record (yard_job_t *a, yard_job_t *b);
+
+/* Resources the job reserves on its node (spec values, defaults applied). */
+uint32_t yard_job_cpus (const yard_job_t *job);
+uint32_t yard_job_gpus (const yard_job_t *job);
+uint64_t yard_job_memory (const yard_job_t *job);
+uint32_t yard_job_grace (const yard_job_t *job);
+
+/* True while the job holds a node: ASSIGNED or RUNNING. */
+bool yard_job_is_active (const yard_job_t *job);
+
+/* Validate a submitted spec and apply the defaults (cpus 1, grace_s 10) in
+ * place.  Returns 0 or -EINVAL with err naming the field. */
+int yard_job_spec_check (Yard__JobSpec *spec, yard_error_t *err);
+
+/* Fill info from job.  info borrows the job's spec and strings: the job must
+ * outlive every use of info.  reason, when not NULL, replaces job->reason
+ * (pending jobs get a live explanation). */
+void yard_job_info (const yard_job_t *job, Yard__JobInfo *info,
+                    const char *reason);
+
+#endif

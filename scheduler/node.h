@@ -1,0 +1,97 @@
+/* node.h - the workers the scheduler knows, by name and by routing id.
+ *
+ * A node is created the first time a worker registers under its name (or
+ * when state.db names it) and then lives until the scheduler exits: its
+ * record shows in `yard nodes` even while it is DOWN.  A node is "bound"
+ * while we know the routing id of its current connection; messages from
+ * other routing ids are not trusted as coming from it.  An UP node that is
+ * not bound is awaiting a (re-)register: after a scheduler restart, or
+ * after a send to it failed.
+ *
+ * Lookup by routing id is a hash (it runs for every worker message);
+ * lookup by name walks the list (it runs on register only).
+ */
+#ifndef YARD_SCHED_NODE_H
+#define YARD_SCHED_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg.h"
+#include "yard.pb-c.h"
+
+#define YARD_NODE_MAX_NAME 255
+
+struct yard_job;
+
+typedef struct yard_node {
+    char *name;                  /* owned, never changes */
+    uint64_t instance;           /* the worker process's random id */
+    char *hostname;              /* owned, may be NULL */
+    char *version;               /* owned, may be NULL */
+    uint32_t cpus;               /* capacity */
+    uint64_t memory;
+    uint32_t gpus;
+    uint32_t cpus_used;          /* reserved by ASSIGNED/RUNNING jobs */
+    uint64_t memory_used;
+    uint32_t gpus_used;
+    uint32_t njobs;              /* ASSIGNED/RUNNING attempts here */
+    struct yard_job *jobs;       /* list of those jobs (job->wnext) */
+    Yard__NodeState state;
+    bool bound;                  /* peer is the current connection */
+    yard_peer_t peer;
+    int64_t last_seen_mono;      /* monotonic ms of its last message */
+    int64_t last_seen_ms;        /* the same in unix ms, for people */
+    int64_t registered_ms;       /* unix ms of its last register */
+    uint64_t last_assign;        /* sequence number of its last assignment
+                                    (0: none), to rotate among equals */
+    uint64_t mark;               /* scratch stamp (batch bookkeeping) */
+} yard_node_t;
+
+typedef struct yard_nodes yard_nodes_t;
+
+/* NULL with errno set. */
+yard_nodes_t *yard_nodes_create (void);
+
+/* Frees every node.  Accepts NULL; NULLs the pointer. */
+void yard_nodes_destroy (yard_nodes_t **ns);
+
+/* The node with that name, or NULL.  Borrowed: nodes live as long as ns. */
+yard_node_t *yard_nodes_get (const yard_nodes_t *ns, const char *name);
+
+/* Create a node (state DOWN, unbound, no capacity).  NULL with errno set:
+ * EEXIST (name taken), EINVAL (bad name), ENOMEM. */
+yard_node_t *yard_nodes_add (yard_nodes_t *ns, const char *name);
+
+/* The bound node whose connection has this routing id, or NULL. */
+yard_node_t *yard_nodes_by_peer (const yard_nodes_t *ns,
+                                 const yard_peer_t *peer);
+
+/* Bind node to peer, unbinding whichever node held that routing id before.
+ * Returns 0 or -ENOMEM (nothing changed). */
+int yard_nodes_bind (yard_nodes_t *ns, yard_node_t *node,
+                     const yard_peer_t *peer);
+
+/* Forget node's routing id (no-op when unbound). */
+void yard_nodes_unbind (yard_nodes_t *ns, yard_node_t *node);
+
+/* Iterate: nodes in creation order, i < yard_nodes_count. */
+size_t yard_nodes_count (const yard_nodes_t *ns);
+yard_node_t *yard_nodes_at (const yard_nodes_t *ns, size_t i);
+
+/* A valid node name: 1..255 bytes of UTF-8, no control characters, spaces
+ * or '/'.
+ * Returns 0 or -EINVAL. */
+int yard_node_name_check (const char *name);
+
+/* Free capacity, 0 when over-reserved (capacity shrank on re-register). */
+uint32_t yard_node_free_cpus (const yard_node_t *node);
+uint32_t yard_node_free_gpus (const yard_node_t *node);
+uint64_t yard_node_free_memory (const yard_node_t *node);
+
+/* Replace a copied string field (hostname, version); "" or NULL clears.
+ * Returns 0 or -ENOMEM (old value kept). */
+int yard_node_set_text (char **field, const char *text);
+
+#endif

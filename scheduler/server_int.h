@@ -1,0 +1,258 @@
+/* server_int.h - what the scheduler core (server.c) shares with its message
+ * handlers (server_client.c, server_worker.c).  Not an interface: the three
+ * files are one object split by topic.
+ *
+ * The batch.  Every libuv callback that touches state (a socket watcher, the
+ * cron timer, a long-poll timer) is one batch and ends with
+ * yard__batch_end():
+ *
+ *   1. handlers change the in-memory state and write the same change to
+ *      SQLite (the first write opens the batch transaction); replies and
+ *      orders to workers are encoded into the outbox, not sent;
+ *   2. the dispatch pass runs if anything freed resources or queued a job;
+ *   3. COMMIT;
+ *   4. only then the outbox is sent.
+ *
+ * So nothing is acknowledged before it is durable, and one fsync covers a
+ * whole batch.  If a write or the COMMIT fails, the transaction is rolled
+ * back, every job saved in the batch is reloaded from SQLite (the in-memory
+ * indexes are rebuilt from the result), every node touched is sent back to
+ * "awaiting register" so the worker re-registers and is reconciled again,
+ * client replies of the batch become ErrorReply ENOSPC/EIO, and nothing
+ * else is sent.  The daemon keeps serving.
+ */
+#ifndef YARD_SERVER_INT_H
+#define YARD_SERVER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "job.h"
+#include "joblog.h"
+#include "msg.h"
+#include "node.h"
+#include "queue.h"
+#include "server.h"
+#include "store.h"
+#include "zwatcher.h"
+
+/* The two sockets. */
+enum { YARD__CLIENT = 0, YARD__WORKER = 1 };
+
+#define YARD__MAX_BATCH 512          /* messages read per watcher wake-up */
+#define YARD__MAX_SKIPS 1000         /* pending jobs a dispatch pass skips */
+#define YARD__WAIT_MAX_MS 60000      /* WaitRequest.timeout_ms cap */
+#define YARD__LOGS_WAIT_MAX_MS 30000 /* LogsRequest.wait_ms cap */
+#define YARD__LOGS_DEFAULT (256u * 1024)
+#define YARD__LOGS_MAX (1024u * 1024)
+#define YARD__QUEUE_DEFAULT_LIMIT 1000
+#define YARD__QUEUE_MAX_LIMIT 100000
+#define YARD__MAX_PARKS 100000       /* parked long polls, in all */
+
+/* One message waiting for the batch's COMMIT. */
+typedef struct yard__out {
+    int sock;                 /* YARD__CLIENT or YARD__WORKER */
+    yard_peer_t peer;
+    uint64_t request_id;
+    bool is_error;            /* an ErrorReply: sent even after a rollback */
+    uint8_t *buf;             /* encoded envelope, owned */
+    size_t len;
+} yard__out_t;
+
+/* A parked long poll (WaitRequest or LogsRequest). */
+typedef struct yard__park {
+    uv_timer_t timer;         /* its deadline */
+    struct yard_server *s;
+    yard_job_t *job;          /* the job it waits on (live, in memory) */
+    struct yard__park *jprev, *jnext;   /* job->parks list */
+    struct yard__park *aprev, *anext;   /* every park (for shutdown) */
+    int kind;                 /* YARD__ENVELOPE__BODY_WAIT_JOB or _LOGS */
+    yard_peer_t peer;
+    uint64_t request_id;
+    uint32_t attempt;         /* LOGS: resolved attempt (0: latest) */
+    uint64_t offset;
+    uint32_t max_bytes;
+} yard__park_t;
+
+struct yard_server {
+    uv_loop_t *loop;
+    char *state_dir;
+    uint64_t worker_timeout_ms;
+    uint64_t heartbeat_ms;
+    uint64_t instance;        /* random per start, told to workers */
+
+    void *zctx;
+    void *sock[2];
+    char endpoint[2][256];
+    yard_zwatcher_t *watcher[2];
+    uv_timer_t cron;
+    bool cron_open;
+    bool stopping;
+
+    yard_store_t *store;
+    yard_queue_t *queue;      /* live jobs, pending heap */
+    yard_nodes_t *nodes;
+    yard_joblog_t *logs;
+
+    /* the current batch */
+    uint64_t batch_gen;       /* job->mark / node->mark of this batch */
+    uint64_t *dirty;          /* ids of jobs saved in this batch */
+    size_t ndirty, dirty_cap;
+    yard_node_t **touched;    /* nodes whose state changed in this batch */
+    size_t ntouched, touched_cap;
+    int batch_failed;         /* negative errno: roll the batch back */
+    bool dirty_overflow;      /* a change could not be tracked: on
+                                 rollback, reload every job */
+    bool need_dispatch;
+    yard__out_t *out;
+    size_t nout, out_cap;
+    uint64_t recon_gen;       /* job->seen stamp of a reconciliation */
+    uint64_t assign_seq;      /* node->last_assign counter */
+
+    /* long polls */
+    yard__park_t *parks;
+    size_t nparks;
+
+    /* scratch of the dispatch pass */
+    yard_node_t **cand;
+    size_t cand_cap;
+    yard_job_t **stash;
+    size_t stash_cap;
+
+    /* malformed input, per socket, since the last cron tick */
+    unsigned drops[2];
+};
+
+typedef struct yard_server yard_server_t;
+
+/* ---- handlers (one per body type; tables in server.c) ---- */
+
+/* node is the bound worker that sent env (worker socket), or NULL. */
+typedef void (*yard__handler_f) (yard_server_t *s, const yard_peer_t *peer,
+                                 yard_node_t *node, yard_env_t *env);
+
+void yard__on_submit (yard_server_t *, const yard_peer_t *, yard_node_t *,
+                      yard_env_t *);
+void yard__on_job (yard_server_t *, const yard_peer_t *, yard_node_t *,
+                   yard_env_t *);
+void yard__on_queue (yard_server_t *, const yard_peer_t *, yard_node_t *,
+                     yard_env_t *);
+void yard__on_nodes (yard_server_t *, const yard_peer_t *, yard_node_t *,
+                     yard_env_t *);
+void yard__on_cancel (yard_server_t *, const yard_peer_t *, yard_node_t *,
+                      yard_env_t *);
+void yard__on_logs (yard_server_t *, const yard_peer_t *, yard_node_t *,
+                    yard_env_t *);
+void yard__on_wait (yard_server_t *, const yard_peer_t *, yard_node_t *,
+                    yard_env_t *);
+
+void yard__on_register (yard_server_t *, const yard_peer_t *, yard_node_t *,
+                        yard_env_t *);
+void yard__on_heartbeat (yard_server_t *, const yard_peer_t *, yard_node_t *,
+                         yard_env_t *);
+void yard__on_started (yard_server_t *, const yard_peer_t *, yard_node_t *,
+                       yard_env_t *);
+void yard__on_finished (yard_server_t *, const yard_peer_t *, yard_node_t *,
+                        yard_env_t *);
+void yard__on_log_chunk (yard_server_t *, const yard_peer_t *, yard_node_t *,
+                         yard_env_t *);
+
+/* ---- batch and outbox (server.c) ---- */
+
+/* Commit the batch and send its outbox (see the note at the top). */
+void yard__batch_end (yard_server_t *s);
+
+/* Record a failure that dooms the batch (a store write, or running out of
+ * memory half-way through a change).  Returns rc. */
+int yard__fail (yard_server_t *s, int rc);
+
+/* Encode env (request_id and body set by the caller) into the outbox.
+ * Returns 0 or a negative errno (the batch is then failed: a reply that
+ * cannot be encoded must not be silently lost). */
+int yard__reply (yard_server_t *s, int sock, const yard_peer_t *peer,
+                 yard_env_t *env);
+
+/* Queue an ErrorReply.  Never fails the batch. */
+void yard__reply_error (yard_server_t *s, int sock, const yard_peer_t *peer,
+                        uint64_t request_id, int code, const char *fmt, ...)
+    __attribute__ ((format (printf, 6, 7)));
+
+/* Queue env to node's current connection.  -EHOSTUNREACH when the node is
+ * not bound (it gets the state again when it re-registers). */
+int yard__send_node (yard_server_t *s, yard_node_t *node, yard_env_t *env);
+
+/* Queue KillJob{job_id, attempt, why, grace_s} to node. */
+int yard__send_kill (yard_server_t *s, yard_node_t *node, uint64_t job_id,
+                     uint32_t attempt, Yard__EndReason why, uint32_t grace_s);
+
+/* Remember that node changed in this batch (undone on rollback). */
+void yard__touch_node (yard_server_t *s, yard_node_t *node);
+
+/* ---- job transitions (server.c) ----
+ * Each changes memory, writes the job (failing the batch on error), wakes
+ * its long polls and logs.  They return 0 or the batch's error. */
+
+/* Write job's row in the batch transaction. */
+int yard__job_save (yard_server_t *s, yard_job_t *job);
+
+/* Remember a job id written in this batch (to reload it on rollback). */
+void yard__mark_dirty (yard_server_t *s, yard_job_t *job);
+
+/* ASSIGNED -> RUNNING.  start_ms 0: now. */
+int yard__job_started (yard_server_t *s, yard_job_t *job, int64_t start_ms);
+
+/* Any state -> a terminal one.  The job leaves memory: do not use it
+ * after the call. */
+int yard__job_end (yard_server_t *s, yard_job_t *job, Yard__JobState state,
+                   Yard__EndReason why, int32_t exit_code, int32_t signo,
+                   int64_t end_ms, const char *reason);
+
+/* ASSIGNED/RUNNING -> (LOST) -> PENDING for a new attempt, lost_count+1, or
+ * CANCELLED when a cancel was requested (then the job leaves memory). */
+int yard__job_requeue (yard_server_t *s, yard_job_t *job, const char *why);
+
+/* What the known nodes offer, for explaining why jobs wait. */
+typedef struct yard__capacity {
+    size_t nodes;         /* known nodes */
+    size_t up;            /* UP and connected */
+    uint32_t max_cpus;    /* largest capacity of any known node */
+    uint32_t max_gpus;
+    uint64_t max_memory;
+} yard__capacity_t;
+
+void yard__capacity (yard_server_t *s, yard__capacity_t *cap);
+
+/* Explain why a pending job waits.  rank: pending jobs before it, or
+ * SIZE_MAX to count them; cap: from yard__capacity, or NULL to compute it.
+ * Returns buf. */
+const char *yard__pending_reason (yard_server_t *s, const yard_job_t *job,
+                                  size_t rank, const yard__capacity_t *cap,
+                                  char *buf, size_t len);
+
+/* Find a job: the live one (*owned NULL) or a finished one read from the
+ * store (*owned is then the job to destroy).  -ENOENT or a store error. */
+int yard__job_lookup (yard_server_t *s, uint64_t id, yard_job_t **job,
+                      yard_job_t **owned);
+
+/* Node lost: DOWN, unbound, its jobs requeued.  Returns 0 or the batch
+ * error. */
+int yard__node_lost (yard_server_t *s, yard_node_t *node, const char *why);
+
+/* ---- long polls (server_client.c) ---- */
+
+/* The job changed (state or log): answer its parks whose condition holds. */
+void yard__parks_wake (yard_server_t *s, yard_job_t *job);
+
+/* The job is leaving memory: answer every park with its current state. */
+void yard__parks_flush (yard_server_t *s, yard_job_t *job);
+
+/* Free the job's parks without an answer (rollback of a job that never
+ * existed). */
+void yard__parks_drop (yard_server_t *s, yard_job_t *job);
+
+/* Close every park (shutdown). */
+void yard__parks_close_all (yard_server_t *s);
+
+#endif

@@ -1,0 +1,692 @@
+/* store.c - jobs and nodes in SQLite (see store.h).
+ *
+ * Schema (PRAGMA user_version 1):
+ * - jobs: id INTEGER PRIMARY KEY AUTOINCREMENT (AUTOINCREMENT so that the
+ *   id of a deleted job is never handed out again: a client holding an old
+ *   id must never see another job under it), the state and times, and the
+ *   spec as a packed Yard__JobSpec (name and priority are copied out for
+ *   people reading the database with the sqlite3 shell).
+ * - two partial indexes: active jobs (loaded at start) and finished jobs by
+ *   end time (`yard queue --all`), so neither walks the whole history.
+ * - nodes: the last registration of each worker name.
+ *
+ * Every statement is reset right after use so no read keeps a snapshot
+ * open across a COMMIT.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JOB_COLUMNS                                                       \
+    "id, state, priority, spec, submit_ms, start_ms, end_ms, attempt, "   \
+    "node, exit_code, term_signal, end_reason, reason, cancel_requested, " \
+    "lost_count"
+
+/* Terminal states: COMPLETED 4, FAILED 5, CANCELLED 6, TIMEOUT 7. */
+#define TERMINAL_SQL "state BETWEEN 4 AND 7"
+#define ACTIVE_SQL "(state < 4 OR state > 7)"
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS jobs ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " state INTEGER NOT NULL,"
+    " priority INTEGER NOT NULL DEFAULT 0,"
+    " name TEXT NOT NULL DEFAULT '',"
+    " spec BLOB NOT NULL,"
+    " submit_ms INTEGER NOT NULL DEFAULT 0,"
+    " start_ms INTEGER NOT NULL DEFAULT 0,"
+    " end_ms INTEGER NOT NULL DEFAULT 0,"
+    " attempt INTEGER NOT NULL DEFAULT 0,"
+    " node TEXT NOT NULL DEFAULT '',"
+    " exit_code INTEGER NOT NULL DEFAULT 0,"
+    " term_signal INTEGER NOT NULL DEFAULT 0,"
+    " end_reason INTEGER NOT NULL DEFAULT 0,"
+    " reason TEXT NOT NULL DEFAULT '',"
+    " cancel_requested INTEGER NOT NULL DEFAULT 0,"
+    " lost_count INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS jobs_active ON jobs(id) WHERE " ACTIVE_SQL ";"
+    "CREATE INDEX IF NOT EXISTS jobs_finished ON jobs(end_ms, id) WHERE "
+    TERMINAL_SQL ";"
+    "CREATE TABLE IF NOT EXISTS nodes ("
+    " name TEXT PRIMARY KEY,"
+    " instance INTEGER NOT NULL DEFAULT 0,"
+    " hostname TEXT NOT NULL DEFAULT '',"
+    " version TEXT NOT NULL DEFAULT '',"
+    " cpus INTEGER NOT NULL DEFAULT 0,"
+    " memory INTEGER NOT NULL DEFAULT 0,"
+    " gpus INTEGER NOT NULL DEFAULT 0,"
+    " registered_ms INTEGER NOT NULL DEFAULT 0,"
+    " last_seen_ms INTEGER NOT NULL DEFAULT 0);"
+    "PRAGMA user_version = 1;";
+
+enum {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_JOB_INSERT,
+    S_JOB_UPDATE,
+    S_JOB_GET,
+    S_JOB_DELETE,
+    S_JOBS_ACTIVE,
+    S_JOBS_FINISHED,
+    S_NODE_PUT,
+    S_NODES,
+    S_COUNT
+};
+
+static const char *stmt_sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_JOB_INSERT] =
+        "INSERT INTO jobs (state, priority, name, spec, submit_ms, start_ms,"
+        " end_ms, attempt, node, exit_code, term_signal, end_reason, reason,"
+        " cancel_requested, lost_count)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+        " ?15)",
+    /* the spec (?3, ?4) never changes after the insert: not rewritten */
+    [S_JOB_UPDATE] =
+        "UPDATE jobs SET state = ?1, priority = ?2,"
+        " submit_ms = ?5, start_ms = ?6, end_ms = ?7, attempt = ?8, node = ?9,"
+        " exit_code = ?10, term_signal = ?11, end_reason = ?12, reason = ?13,"
+        " cancel_requested = ?14, lost_count = ?15 WHERE id = ?16",
+    [S_JOB_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
+    [S_JOB_DELETE] = "DELETE FROM jobs WHERE id = ?1",
+    [S_JOBS_ACTIVE] = "SELECT " JOB_COLUMNS " FROM jobs WHERE " ACTIVE_SQL
+                      " ORDER BY id",
+    [S_JOBS_FINISHED] = "SELECT " JOB_COLUMNS " FROM jobs WHERE " TERMINAL_SQL
+                        " ORDER BY end_ms DESC, id DESC LIMIT ?1",
+    [S_NODE_PUT] =
+        "INSERT OR REPLACE INTO nodes (name, instance, hostname, version,"
+        " cpus, memory, gpus, registered_ms, last_seen_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [S_NODES] = ("SELECT name, instance, hostname, version, cpus, memory,"
+                 " gpus, registered_ms, last_seen_ms FROM nodes ORDER BY name"),
+};
+
+struct yard_store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[S_COUNT];
+    bool in_txn;
+    int failed;          /* negative errno of a failed write, 0 if none */
+    char errmsg[256];
+};
+
+static int
+to_errno (int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW: return 0;
+    case SQLITE_FULL: return -ENOSPC;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return -EBUSY;
+    case SQLITE_NOMEM: return -ENOMEM;
+    case SQLITE_READONLY: return -EROFS;
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+    case SQLITE_CANTOPEN: return -EACCES;
+    case SQLITE_TOOBIG: return -E2BIG;
+    case SQLITE_NOTFOUND: return -ENOENT;
+    default: return -EIO; /* IOERR, CORRUPT, NOTADB, PROTOCOL, ... */
+    }
+}
+
+/* Record SQLite's message for rc and return the errno. */
+static int
+fail (yard_store_t *st, int rc)
+{
+    int e = to_errno (rc);
+    if (e == 0)
+        e = -EIO;
+    const char *msg = sqlite3_errmsg (st->db), *str = sqlite3_errstr (rc);
+    if (strcmp (msg, str) == 0)
+        snprintf (st->errmsg, sizeof st->errmsg, "%s", msg);
+    else
+        snprintf (st->errmsg, sizeof st->errmsg, "%s (%s)", msg, str);
+    return e;
+}
+
+const char *
+yard_store_errmsg (const yard_store_t *st)
+{
+    return st->errmsg;
+}
+
+bool
+yard_store_in_txn (const yard_store_t *st)
+{
+    return st->in_txn;
+}
+
+/* Step a statement that returns no rows, then reset it. */
+static int
+step_done (yard_store_t *st, sqlite3_stmt *s)
+{
+    int rc = sqlite3_step (s);
+    int e = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : fail (st, rc);
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    return e;
+}
+
+/* Called before each write: refuse after a failure, open the batch
+ * transaction on the first write. */
+static int
+write_begin (yard_store_t *st)
+{
+    if (st->failed)
+        return st->failed;
+    if (st->in_txn)
+        return 0;
+    int rc = step_done (st, st->stmt[S_BEGIN]);
+    if (rc < 0)
+        return st->failed = rc;
+    st->in_txn = true;
+    return 0;
+}
+
+/* Called after each write with its result. */
+static int
+write_end (yard_store_t *st, int rc)
+{
+    if (rc < 0 && rc != -ENOENT)
+        st->failed = rc;
+    return rc;
+}
+
+void
+yard_store_rollback (yard_store_t *st)
+{
+    /* SQLite may already have rolled back by itself (some I/O errors do);
+     * ask it rather than trust in_txn. */
+    if (!sqlite3_get_autocommit (st->db))
+        (void)step_done (st, st->stmt[S_ROLLBACK]);
+    st->in_txn = false;
+    st->failed = 0;
+}
+
+int
+yard_store_commit (yard_store_t *st)
+{
+    if (st->failed) {
+        int rc = st->failed;
+        yard_store_rollback (st);
+        return rc;
+    }
+    if (!st->in_txn)
+        return 0;
+    int rc = step_done (st, st->stmt[S_COMMIT]);
+    if (rc < 0) {
+        yard_store_rollback (st);
+        return rc;
+    }
+    st->in_txn = false;
+    return 0;
+}
+
+static int
+exec_sql (yard_store_t *st, const char *sql)
+{
+    int rc = sqlite3_exec (st->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : fail (st, rc);
+}
+
+static int
+pragma_int (yard_store_t *st, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *s;
+    int rc = sqlite3_prepare_v2 (st->db, sql, -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return fail (st, rc);
+    rc = sqlite3_step (s);
+    int e = 0;
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64 (s, 0);
+    else
+        e = fail (st, rc);
+    sqlite3_finalize (s);
+    return e;
+}
+
+static int
+set_wal (yard_store_t *st, yard_error_t *err)
+{
+    sqlite3_stmt *s;
+    int rc = sqlite3_prepare_v2 (st->db, "PRAGMA journal_mode=WAL", -1, &s,
+                                 NULL);
+    if (rc != SQLITE_OK)
+        return yard_errorf (err, -fail (st, rc), "cannot set WAL mode: %s",
+                            st->errmsg);
+    rc = sqlite3_step (s);
+    const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text (s, 0)
+                                                 : NULL;
+    int e = 0;
+    if (rc != SQLITE_ROW)
+        e = yard_errorf (err, -fail (st, rc), "cannot open the database: %s",
+                         st->errmsg);
+    else if (!mode || strcmp ((const char *)mode, "wal") != 0)
+        e = yard_errorf (err, EIO, "the database refused WAL mode (got %s): "
+                         "is it on a network file system?",
+                         mode ? (const char *)mode : "nothing");
+    sqlite3_finalize (s);
+    return e;
+}
+
+static int
+init_schema (yard_store_t *st, yard_error_t *err)
+{
+    int64_t version = 0;
+    int rc = pragma_int (st, "PRAGMA user_version", &version);
+    if (rc < 0)
+        return yard_errorf (err, -rc, "cannot read the database: %s",
+                            st->errmsg);
+    if (version == YARD_STORE_SCHEMA_VERSION)
+        return 0;
+    if (version > YARD_STORE_SCHEMA_VERSION)
+        return yard_errorf (err, EPROTO, "the database has schema version "
+                            "%lld, newer than this scheduler's (%d): run a "
+                            "newer yard-scheduler", (long long)version,
+                            YARD_STORE_SCHEMA_VERSION);
+    if ((rc = exec_sql (st, "BEGIN IMMEDIATE")) < 0
+        || (rc = exec_sql (st, schema_sql)) < 0
+        || (rc = exec_sql (st, "COMMIT")) < 0) {
+        int e = rc;
+        char msg[256];
+        snprintf (msg, sizeof msg, "%s", st->errmsg);
+        if (!sqlite3_get_autocommit (st->db))
+            (void)exec_sql (st, "ROLLBACK");
+        return yard_errorf (err, -e, "cannot create the database schema: %s",
+                            msg);
+    }
+    return 0;
+}
+
+yard_store_t *
+yard_store_create (const char *path, bool sync_full, yard_error_t *err)
+{
+    int e = EIO;
+    yard_store_t *st = calloc (1, sizeof *st);
+    if (!st) {
+        yard_errorf (err, ENOMEM, "out of memory");
+        return NULL;
+    }
+    int rc = sqlite3_open_v2 (path, &st->db,
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                                  | SQLITE_OPEN_NOMUTEX,
+                              NULL);
+    if (rc != SQLITE_OK) {
+        e = st->db ? -fail (st, rc) : ENOMEM;
+        yard_errorf (err, e, "cannot open %s: %s", path,
+                     st->db ? st->errmsg : "out of memory");
+        goto error;
+    }
+    sqlite3_extended_result_codes (st->db, 1);
+    sqlite3_busy_timeout (st->db, 5000);
+    if ((rc = set_wal (st, err)) < 0) {
+        e = -rc;
+        goto error;
+    }
+    if ((rc = exec_sql (st, sync_full ? "PRAGMA synchronous=FULL"
+                                      : "PRAGMA synchronous=NORMAL")) < 0) {
+        e = -rc;
+        yard_errorf (err, e, "cannot configure %s: %s", path, st->errmsg);
+        goto error;
+    }
+    if ((rc = init_schema (st, err)) < 0) {
+        e = -rc;
+        goto error;
+    }
+    for (int i = 0; i < S_COUNT; i++) {
+        rc = sqlite3_prepare_v3 (st->db, stmt_sql[i], -1,
+                                 SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+                                 NULL);
+        if (rc != SQLITE_OK) {
+            e = -fail (st, rc);
+            yard_errorf (err, e, "cannot prepare statements on %s: %s", path,
+                         st->errmsg);
+            goto error;
+        }
+    }
+    st->errmsg[0] = '\0';
+    return st;
+error:
+    yard_store_destroy (&st);
+    errno = e;
+    return NULL;
+}
+
+void
+yard_store_destroy (yard_store_t **stp)
+{
+    if (!stp || !*stp)
+        return;
+    yard_store_t *st = *stp;
+    if (st->db) {
+        if (!sqlite3_get_autocommit (st->db))
+            (void)sqlite3_exec (st->db, "ROLLBACK", NULL, NULL, NULL);
+        for (int i = 0; i < S_COUNT; i++)
+            sqlite3_finalize (st->stmt[i]);
+        sqlite3_close_v2 (st->db);
+    }
+    free (st);
+    *stp = NULL;
+}
+
+/* ---- jobs ---- */
+
+static const char *
+text_or_empty (const char *s)
+{
+    return s ? s : "";
+}
+
+/* Bind ?1..?15 (every column but id) from job; the name and spec (?3,
+ * ?4) only with_spec.  The packed spec lives in *buf until the statement
+ * ran. */
+static int
+bind_job (yard_store_t *st, sqlite3_stmt *s, const yard_job_t *job,
+          bool with_spec, uint8_t **buf)
+{
+    int rc;
+    *buf = NULL;
+    if (with_spec) {
+        size_t len = job->spec ? yard__job_spec__get_packed_size (job->spec)
+                               : 0;
+        if (len > INT_MAX)
+            return -E2BIG;
+        if (!(*buf = malloc (len ? len : 1)))
+            return -ENOMEM;
+        if (job->spec)
+            yard__job_spec__pack (job->spec, *buf);
+        const char *name = job->spec ? job->spec->name : NULL;
+        if ((rc = sqlite3_bind_text (s, 3, text_or_empty (name), -1,
+                                     SQLITE_STATIC)) != SQLITE_OK
+            || (rc = sqlite3_bind_blob (s, 4, *buf, (int)len, SQLITE_STATIC))
+                   != SQLITE_OK) {
+            int e = fail (st, rc);
+            sqlite3_clear_bindings (s);
+            free (*buf);
+            *buf = NULL;
+            return e;
+        }
+    }
+    if ((rc = sqlite3_bind_int (s, 1, (int)job->state)) != SQLITE_OK
+        || (rc = sqlite3_bind_int (s, 2, job->priority)) != SQLITE_OK
+        || (rc = sqlite3_bind_int64 (s, 5, job->submit_ms)) != SQLITE_OK
+        || (rc = sqlite3_bind_int64 (s, 6, job->start_ms)) != SQLITE_OK
+        || (rc = sqlite3_bind_int64 (s, 7, job->end_ms)) != SQLITE_OK
+        || (rc = sqlite3_bind_int64 (s, 8, job->attempt)) != SQLITE_OK
+        || (rc = sqlite3_bind_text (s, 9, text_or_empty (job->node), -1,
+                                    SQLITE_STATIC)) != SQLITE_OK
+        || (rc = sqlite3_bind_int (s, 10, job->exit_code)) != SQLITE_OK
+        || (rc = sqlite3_bind_int (s, 11, job->term_signal)) != SQLITE_OK
+        || (rc = sqlite3_bind_int (s, 12, (int)job->end_reason)) != SQLITE_OK
+        || (rc = sqlite3_bind_text (s, 13, text_or_empty (job->reason), -1,
+                                    SQLITE_STATIC)) != SQLITE_OK
+        || (rc = sqlite3_bind_int (s, 14, job->cancel_requested ? 1 : 0))
+               != SQLITE_OK
+        || (rc = sqlite3_bind_int64 (s, 15, job->lost_count)) != SQLITE_OK) {
+        int e = fail (st, rc);
+        sqlite3_clear_bindings (s);
+        free (*buf);
+        *buf = NULL;
+        return e;
+    }
+    return 0;
+}
+
+int
+yard_store_job_insert (yard_store_t *st, yard_job_t *job)
+{
+    int rc = write_begin (st);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *s = st->stmt[S_JOB_INSERT];
+    uint8_t *buf = NULL;
+    if ((rc = bind_job (st, s, job, true, &buf)) < 0)
+        return write_end (st, rc);
+    rc = step_done (st, s);
+    free (buf);
+    if (rc == 0)
+        job->id = (uint64_t)sqlite3_last_insert_rowid (st->db);
+    return write_end (st, rc);
+}
+
+int
+yard_store_job_update (yard_store_t *st, const yard_job_t *job)
+{
+    if (job->id == 0 || job->id > INT64_MAX)
+        return -ENOENT;
+    int rc = write_begin (st);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *s = st->stmt[S_JOB_UPDATE];
+    uint8_t *buf = NULL;
+    if ((rc = bind_job (st, s, job, false, &buf)) < 0)
+        return write_end (st, rc);
+    if ((rc = sqlite3_bind_int64 (s, 16, (int64_t)job->id)) != SQLITE_OK) {
+        rc = fail (st, rc);
+        sqlite3_reset (s);
+        sqlite3_clear_bindings (s);
+        free (buf);
+        return write_end (st, rc);
+    }
+    rc = step_done (st, s);
+    free (buf);
+    if (rc == 0 && sqlite3_changes (st->db) == 0)
+        rc = -ENOENT;
+    return write_end (st, rc);
+}
+
+int
+yard_store_job_delete (yard_store_t *st, uint64_t id)
+{
+    if (id == 0 || id > INT64_MAX)
+        return -ENOENT;
+    int rc = write_begin (st);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *s = st->stmt[S_JOB_DELETE];
+    sqlite3_bind_int64 (s, 1, (int64_t)id);
+    rc = step_done (st, s);
+    if (rc == 0 && sqlite3_changes (st->db) == 0)
+        rc = -ENOENT;
+    return write_end (st, rc);
+}
+
+static char *
+column_strdup (sqlite3_stmt *s, int col)
+{
+    const unsigned char *t = sqlite3_column_text (s, col);
+    if (!t || !*t)
+        return NULL;
+    return strdup ((const char *)t);
+}
+
+/* Build a job from the current row (JOB_COLUMNS order). */
+static int
+row_to_job (yard_store_t *st, sqlite3_stmt *s, yard_job_t **out)
+{
+    yard_job_t *job = yard_job_create ();
+    if (!job)
+        return -ENOMEM;
+    job->id = (uint64_t)sqlite3_column_int64 (s, 0);
+    job->state = (Yard__JobState)sqlite3_column_int (s, 1);
+    job->priority = sqlite3_column_int (s, 2);
+    const void *blob = sqlite3_column_blob (s, 3);
+    int len = sqlite3_column_bytes (s, 3);
+    static const uint8_t empty[1];
+    job->spec = yard__job_spec__unpack (NULL, (size_t)(len > 0 ? len : 0),
+                                        blob ? blob : empty);
+    if (!job->spec) {
+        snprintf (st->errmsg, sizeof st->errmsg,
+                  "the spec of job %llu does not decode",
+                  (unsigned long long)job->id);
+        yard_job_destroy (&job);
+        return -EIO;
+    }
+    job->submit_ms = sqlite3_column_int64 (s, 4);
+    job->start_ms = sqlite3_column_int64 (s, 5);
+    job->end_ms = sqlite3_column_int64 (s, 6);
+    job->attempt = (uint32_t)sqlite3_column_int64 (s, 7);
+    job->exit_code = sqlite3_column_int (s, 9);
+    job->term_signal = sqlite3_column_int (s, 10);
+    job->end_reason = (Yard__EndReason)sqlite3_column_int (s, 11);
+    job->cancel_requested = sqlite3_column_int (s, 13) != 0;
+    job->lost_count = (uint32_t)sqlite3_column_int64 (s, 14);
+    if ((sqlite3_column_bytes (s, 8) > 0
+         && !(job->node = column_strdup (s, 8)))
+        || (sqlite3_column_bytes (s, 12) > 0
+            && !(job->reason = column_strdup (s, 12)))) {
+        yard_job_destroy (&job);
+        return -ENOMEM;
+    }
+    *out = job;
+    return 0;
+}
+
+int
+yard_store_job_get (yard_store_t *st, uint64_t id, yard_job_t **out)
+{
+    *out = NULL;
+    if (id == 0 || id > INT64_MAX)
+        return -ENOENT;
+    sqlite3_stmt *s = st->stmt[S_JOB_GET];
+    sqlite3_bind_int64 (s, 1, (int64_t)id);
+    int rc = sqlite3_step (s);
+    int e;
+    if (rc == SQLITE_ROW)
+        e = row_to_job (st, s, out);
+    else if (rc == SQLITE_DONE)
+        e = -ENOENT;
+    else
+        e = fail (st, rc);
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    return e;
+}
+
+static int
+walk_jobs (yard_store_t *st, sqlite3_stmt *s, yard_store_job_f cb, void *arg)
+{
+    int e = 0;
+    int rc;
+    while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+        yard_job_t *job;
+        if ((e = row_to_job (st, s, &job)) < 0)
+            break;
+        if ((e = cb (job, arg)) != 0)
+            break;
+    }
+    if (e == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        e = fail (st, rc);
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    return e;
+}
+
+int
+yard_store_jobs_active (yard_store_t *st, yard_store_job_f cb, void *arg)
+{
+    return walk_jobs (st, st->stmt[S_JOBS_ACTIVE], cb, arg);
+}
+
+int
+yard_store_jobs_finished (yard_store_t *st, uint32_t limit,
+                          yard_store_job_f cb, void *arg)
+{
+    sqlite3_stmt *s = st->stmt[S_JOBS_FINISHED];
+    sqlite3_bind_int64 (s, 1, limit);
+    return walk_jobs (st, s, cb, arg);
+}
+
+/* ---- nodes ---- */
+
+int
+yard_store_node_put (yard_store_t *st, const yard_store_node_t *row)
+{
+    if (!row->name || !*row->name)
+        return -EINVAL;
+    int rc = write_begin (st);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *s = st->stmt[S_NODE_PUT];
+    /* uint64 values travel as their int64 bit pattern and come back the
+     * same way. */
+    if ((rc = sqlite3_bind_text (s, 1, row->name, -1, SQLITE_STATIC))
+            != SQLITE_OK
+        || (rc = sqlite3_bind_int64 (s, 2, (int64_t)row->instance))
+               != SQLITE_OK
+        || (rc = sqlite3_bind_text (s, 3, text_or_empty (row->hostname), -1,
+                                    SQLITE_STATIC)) != SQLITE_OK
+        || (rc = sqlite3_bind_text (s, 4, text_or_empty (row->version), -1,
+                                    SQLITE_STATIC)) != SQLITE_OK
+        || (rc = sqlite3_bind_int64 (s, 5, row->cpus)) != SQLITE_OK
+        || (rc = sqlite3_bind_int64 (s, 6, (int64_t)row->memory)) != SQLITE_OK
+        || (rc = sqlite3_bind_int64 (s, 7, row->gpus)) != SQLITE_OK
+        || (rc = sqlite3_bind_int64 (s, 8, row->registered_ms)) != SQLITE_OK
+        || (rc = sqlite3_bind_int64 (s, 9, row->last_seen_ms)) != SQLITE_OK) {
+        rc = fail (st, rc);
+        sqlite3_reset (s);
+        sqlite3_clear_bindings (s);
+        return write_end (st, rc);
+    }
+    return write_end (st, step_done (st, s));
+}
+
+int
+yard_store_nodes (yard_store_t *st, yard_store_node_f cb, void *arg)
+{
+    sqlite3_stmt *s = st->stmt[S_NODES];
+    int e = 0;
+    int rc;
+    while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+        yard_store_node_t row = {
+            .name = (const char *)sqlite3_column_text (s, 0),
+            .instance = (uint64_t)sqlite3_column_int64 (s, 1),
+            .hostname = (const char *)sqlite3_column_text (s, 2),
+            .version = (const char *)sqlite3_column_text (s, 3),
+            .cpus = (uint32_t)sqlite3_column_int64 (s, 4),
+            .memory = (uint64_t)sqlite3_column_int64 (s, 5),
+            .gpus = (uint32_t)sqlite3_column_int64 (s, 6),
+            .registered_ms = sqlite3_column_int64 (s, 7),
+            .last_seen_ms = sqlite3_column_int64 (s, 8),
+        };
+        if (!row.name)
+            continue;
+        if ((e = cb (&row, arg)) != 0)
+            break;
+    }
+    if (e == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        e = fail (st, rc);
+    sqlite3_reset (s);
+    return e;
+}
+
+int
+yard_store_limit_size (yard_store_t *st, uint64_t bytes)
+{
+    int64_t page = 4096;
+    int rc = pragma_int (st, "PRAGMA page_size", &page);
+    if (rc < 0)
+        return rc;
+    if (page <= 0)
+        page = 4096;
+    char sql[96];
+    /* max_page_count cannot go below the current size; 0 means no limit,
+     * i.e. SQLite's maximum. */
+    int64_t pages = bytes ? (int64_t)(bytes / (uint64_t)page) : 4294967294LL;
+    if (pages < 1)
+        pages = 1;
+    snprintf (sql, sizeof sql, "PRAGMA max_page_count = %lld",
+              (long long)pages);
+    int64_t got;
+    return pragma_int (st, sql, &got);
+}

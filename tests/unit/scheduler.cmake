@@ -1,0 +1,9 @@
+# Scheduler unit tests: the in-memory indexes (queue, node registry, job
+# spec checks) and the SQLite store.  Both link the scheduler's objects
+# through the yard_sched static library (scheduler/CMakeLists.txt).
+yard_unit_test(test_queue
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_queue.c
+  LIBS yard_sched)
+yard_unit_test(test_store
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_store.c
+  LIBS yard_sched)

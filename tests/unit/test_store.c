@@ -1,0 +1,514 @@
+/* test_store.c - the scheduler's SQLite store (scheduler/store.c):
+ * round trips, durability across a reopen, batch transactions and their
+ * rollback, ids that are never reused, and the error paths (unwritable
+ * path, full disk, newer schema). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "job.h"
+#include "store.h"
+
+struct fixture {
+    char dir[256];
+    char db[512];
+};
+
+static int
+setup (void **state)
+{
+    struct fixture *f = calloc (1, sizeof *f);
+    const char *tmp = getenv ("TMPDIR");
+    snprintf (f->dir, sizeof f->dir, "%s/yard-test-store.XXXXXX",
+              tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp (f->dir))
+        return -1;
+    snprintf (f->db, sizeof f->db, "%s/state.db", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown (void **state)
+{
+    struct fixture *f = *state;
+    char cmd[300];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system (cmd) != 0)
+        return -1;
+    free (f);
+    return 0;
+}
+
+static yard_store_t *
+open_store (struct fixture *f)
+{
+    yard_error_t err = {0};
+    yard_store_t *st = yard_store_create (f->db, true, &err);
+    if (!st)
+        fail_msg ("open %s: %s", f->db, err.text);
+    return st;
+}
+
+static char *argv_default[] = {"python3", "train.py", "--epochs", "3"};
+
+/* A job with a spec; the spec is heap-allocated the way protobuf-c
+ * allocates an unpacked one, so yard_job_destroy can free it: build it on
+ * the stack, pack it, unpack it. */
+static yard_job_t *
+mkjob (const char *name, int32_t priority)
+{
+    Yard__JobSpec spec = YARD__JOB_SPEC__INIT;
+    Yard__EnvVar ev = YARD__ENV_VAR__INIT;
+    Yard__EnvVar *envp[] = {&ev};
+    ev.key = "SEED";
+    ev.value = "42";
+    spec.name = (char *)name;
+    spec.argv = argv_default;
+    spec.n_argv = 4;
+    spec.env = envp;
+    spec.n_env = 1;
+    spec.cpus = 2;
+    spec.gpus = 1;
+    spec.memory_bytes = 3ULL << 30;
+    spec.priority = priority;
+    spec.grace_s = 10;
+    spec.user = "alice";
+    size_t len = yard__job_spec__get_packed_size (&spec);
+    uint8_t *buf = malloc (len);
+    yard__job_spec__pack (&spec, buf);
+    yard_job_t *job = yard_job_create ();
+    assert_non_null (job);
+    job->spec = yard__job_spec__unpack (NULL, len, buf);
+    free (buf);
+    assert_non_null (job->spec);
+    job->priority = priority;
+    job->submit_ms = 1700000000000LL;
+    return job;
+}
+
+static void
+test_destroy_null (void **state)
+{
+    (void)state;
+    yard_store_t *st = NULL;
+    yard_store_destroy (&st);
+    yard_store_destroy (NULL);
+}
+
+static void
+test_roundtrip_and_reopen (void **state)
+{
+    struct fixture *f = *state;
+    yard_store_t *st = open_store (f);
+    uint64_t ids[3];
+    for (int i = 0; i < 3; i++) {
+        yard_job_t *job = mkjob (i == 1 ? "" : "train", i);
+        assert_false (yard_store_in_txn (st) && i == 0);
+        assert_int_equal (yard_store_job_insert (st, job), 0);
+        assert_true (yard_store_in_txn (st)); /* the first write began it */
+        ids[i] = job->id;
+        yard_job_destroy (&job);
+    }
+    assert_int_equal (ids[0], 1);
+    assert_int_equal (ids[1], 2);
+    assert_int_equal (ids[2], 3);
+
+    /* update every durable field of job 2 */
+    yard_job_t *job;
+    assert_int_equal (yard_store_job_get (st, ids[1], &job), 0);
+    job->state = YARD__JOB_STATE__JOB_FAILED;
+    job->start_ms = 1700000001000LL;
+    job->end_ms = 1700000002000LL;
+    job->attempt = 3;
+    assert_int_equal (yard_job_set_node (job, "gpu-node-7"), 0);
+    job->exit_code = -1;
+    job->term_signal = 9;
+    job->end_reason = YARD__END_REASON__END_SIGNALED;
+    assert_int_equal (yard_job_set_reason (job, "killed by signal 9"), 0);
+    job->cancel_requested = true;
+    job->lost_count = 2;
+    assert_int_equal (yard_store_job_update (st, job), 0);
+    yard_job_destroy (&job);
+    assert_int_equal (yard_store_commit (st), 0);
+    assert_false (yard_store_in_txn (st));
+    assert_int_equal (yard_store_commit (st), 0); /* nothing open: no-op */
+    yard_store_destroy (&st);
+
+    /* durable across a close and reopen */
+    st = open_store (f);
+    assert_int_equal (yard_store_job_get (st, ids[1], &job), 0);
+    assert_int_equal (job->id, ids[1]);
+    assert_int_equal (job->state, YARD__JOB_STATE__JOB_FAILED);
+    assert_int_equal (job->priority, 1);
+    assert_int_equal (job->submit_ms, 1700000000000LL);
+    assert_int_equal (job->start_ms, 1700000001000LL);
+    assert_int_equal (job->end_ms, 1700000002000LL);
+    assert_int_equal (job->attempt, 3);
+    assert_string_equal (job->node, "gpu-node-7");
+    assert_int_equal (job->exit_code, -1);
+    assert_int_equal (job->term_signal, 9);
+    assert_int_equal (job->end_reason, YARD__END_REASON__END_SIGNALED);
+    assert_string_equal (job->reason, "killed by signal 9");
+    assert_true (job->cancel_requested);
+    assert_int_equal (job->lost_count, 2);
+    assert_non_null (job->spec);
+    assert_int_equal (job->spec->n_argv, 4);
+    assert_string_equal (job->spec->argv[1], "train.py");
+    assert_int_equal (job->spec->n_env, 1);
+    assert_string_equal (job->spec->env[0]->key, "SEED");
+    assert_int_equal (job->spec->memory_bytes, 3ULL << 30);
+    assert_int_equal (job->spec->gpus, 1);
+    yard_job_destroy (&job);
+    assert_int_equal (yard_store_job_get (st, ids[0], &job), 0);
+    assert_int_equal (job->state, YARD__JOB_STATE__JOB_PENDING);
+    assert_null (job->node);
+    assert_null (job->reason);
+    yard_job_destroy (&job);
+    assert_int_equal (yard_store_job_get (st, 999, &job), -ENOENT);
+    assert_null (job);
+    assert_int_equal (yard_store_job_get (st, 0, &job), -ENOENT);
+    yard_store_destroy (&st);
+}
+
+struct list {
+    uint64_t ids[64];
+    size_t n;
+};
+
+static int
+list_cb (yard_job_t *job, void *arg)
+{
+    struct list *l = arg;
+    if (l->n < 64)
+        l->ids[l->n++] = job->id;
+    yard_job_destroy (&job);
+    return 0;
+}
+
+static int
+stop_cb (yard_job_t *job, void *arg)
+{
+    (void)arg;
+    yard_job_destroy (&job);
+    return 7;
+}
+
+static void
+test_active_and_finished (void **state)
+{
+    struct fixture *f = *state;
+    yard_store_t *st = open_store (f);
+    /* states: PENDING RUNNING COMPLETED ASSIGNED FAILED CANCELLED TIMEOUT */
+    static const Yard__JobState states[] = {
+        YARD__JOB_STATE__JOB_PENDING,   YARD__JOB_STATE__JOB_RUNNING,
+        YARD__JOB_STATE__JOB_COMPLETED, YARD__JOB_STATE__JOB_ASSIGNED,
+        YARD__JOB_STATE__JOB_FAILED,    YARD__JOB_STATE__JOB_CANCELLED,
+        YARD__JOB_STATE__JOB_TIMEOUT,
+    };
+    static const int64_t ends[] = {0, 0, 3000, 0, 1000, 5000, 2000};
+    for (size_t i = 0; i < 7; i++) {
+        yard_job_t *job = mkjob ("j", 0);
+        job->state = states[i];
+        job->end_ms = ends[i];
+        assert_int_equal (yard_store_job_insert (st, job), 0);
+        yard_job_destroy (&job);
+    }
+    assert_int_equal (yard_store_commit (st), 0);
+    struct list l = {0};
+    assert_int_equal (yard_store_jobs_active (st, list_cb, &l), 0);
+    assert_int_equal (l.n, 3);
+    assert_int_equal (l.ids[0], 1);
+    assert_int_equal (l.ids[1], 2);
+    assert_int_equal (l.ids[2], 4);
+    /* newest end first, limited */
+    memset (&l, 0, sizeof l);
+    assert_int_equal (yard_store_jobs_finished (st, 3, list_cb, &l), 0);
+    assert_int_equal (l.n, 3);
+    assert_int_equal (l.ids[0], 6);
+    assert_int_equal (l.ids[1], 3);
+    assert_int_equal (l.ids[2], 7);
+    memset (&l, 0, sizeof l);
+    assert_int_equal (yard_store_jobs_finished (st, 1000, list_cb, &l), 0);
+    assert_int_equal (l.n, 4);
+    /* a callback can stop the walk */
+    assert_int_equal (yard_store_jobs_active (st, stop_cb, NULL), 7);
+    yard_store_destroy (&st);
+}
+
+static void
+test_rollback (void **state)
+{
+    struct fixture *f = *state;
+    yard_store_t *st = open_store (f);
+    yard_job_t *job = mkjob ("kept", 0);
+    assert_int_equal (yard_store_job_insert (st, job), 0);
+    uint64_t kept = job->id;
+    assert_int_equal (yard_store_commit (st), 0);
+    /* a batch that is rolled back leaves nothing behind */
+    job->state = YARD__JOB_STATE__JOB_RUNNING;
+    assert_int_equal (yard_store_job_update (st, job), 0);
+    yard_job_t *gone = mkjob ("gone", 0);
+    assert_int_equal (yard_store_job_insert (st, gone), 0);
+    uint64_t gone_id = gone->id;
+    yard_store_node_t row = {.name = "w1", .cpus = 8};
+    assert_int_equal (yard_store_node_put (st, &row), 0);
+    yard_store_rollback (st);
+    assert_false (yard_store_in_txn (st));
+    yard_job_t *got;
+    assert_int_equal (yard_store_job_get (st, gone_id, &got), -ENOENT);
+    assert_int_equal (yard_store_job_get (st, kept, &got), 0);
+    assert_int_equal (got->state, YARD__JOB_STATE__JOB_PENDING);
+    yard_job_destroy (&got);
+    yard_store_destroy (&st);
+    /* and nothing of it shows after a reopen either */
+    st = open_store (f);
+    assert_int_equal (yard_store_job_get (st, gone_id, &got), -ENOENT);
+    struct list l = {0};
+    assert_int_equal (yard_store_jobs_active (st, list_cb, &l), 0);
+    assert_int_equal (l.n, 1);
+    yard_store_destroy (&st);
+    yard_job_destroy (&job);
+    yard_job_destroy (&gone);
+}
+
+static void
+test_ids_not_reused (void **state)
+{
+    struct fixture *f = *state;
+    yard_store_t *st = open_store (f);
+    uint64_t last = 0;
+    for (int i = 0; i < 3; i++) {
+        yard_job_t *job = mkjob ("x", 0);
+        assert_int_equal (yard_store_job_insert (st, job), 0);
+        last = job->id;
+        yard_job_destroy (&job);
+    }
+    assert_int_equal (yard_store_commit (st), 0);
+    assert_int_equal (yard_store_job_delete (st, last), 0);
+    assert_int_equal (yard_store_job_delete (st, last), -ENOENT);
+    assert_int_equal (yard_store_commit (st), 0);
+    yard_job_t *job = mkjob ("y", 0);
+    assert_int_equal (yard_store_job_insert (st, job), 0);
+    assert_int_equal (job->id, last + 1); /* not last again */
+    assert_int_equal (yard_store_commit (st), 0);
+    uint64_t newest = job->id;
+    yard_job_destroy (&job);
+    /* also after deleting the newest and reopening */
+    assert_int_equal (yard_store_job_delete (st, newest), 0);
+    assert_int_equal (yard_store_commit (st), 0);
+    yard_store_destroy (&st);
+    st = open_store (f);
+    job = mkjob ("z", 0);
+    assert_int_equal (yard_store_job_insert (st, job), 0);
+    assert_int_equal (job->id, newest + 1);
+    assert_int_equal (yard_store_commit (st), 0);
+    yard_job_destroy (&job);
+    yard_store_destroy (&st);
+}
+
+struct nodes {
+    int n;
+    yard_store_node_t last;
+    char name[64];
+};
+
+static int
+node_cb (const yard_store_node_t *row, void *arg)
+{
+    struct nodes *n = arg;
+    n->n++;
+    n->last = *row;
+    snprintf (n->name, sizeof n->name, "%s", row->name);
+    n->last.name = n->name;
+    n->last.hostname = n->last.version = NULL; /* borrowed: not kept */
+    return 0;
+}
+
+static void
+test_nodes (void **state)
+{
+    struct fixture *f = *state;
+    yard_store_t *st = open_store (f);
+    yard_store_node_t row = {
+        .name = "gpu1",
+        .instance = 0xfedcba9876543210ULL, /* above INT64_MAX */
+        .hostname = "gpu1.example",
+        .version = "0.1.0",
+        .cpus = 64,
+        .memory = 512ULL << 30,
+        .gpus = 8,
+        .registered_ms = 1700000000000LL,
+        .last_seen_ms = 1700000005000LL,
+    };
+    assert_int_equal (yard_store_node_put (st, &row), 0);
+    row.cpus = 32; /* replaced, not duplicated */
+    assert_int_equal (yard_store_node_put (st, &row), 0);
+    yard_store_node_t bad = {.name = ""};
+    assert_int_equal (yard_store_node_put (st, &bad), -EINVAL);
+    assert_int_equal (yard_store_commit (st), 0);
+    yard_store_destroy (&st);
+    st = open_store (f);
+    struct nodes n = {0};
+    assert_int_equal (yard_store_nodes (st, node_cb, &n), 0);
+    assert_int_equal (n.n, 1);
+    assert_string_equal (n.name, "gpu1");
+    assert_int_equal (n.last.instance, 0xfedcba9876543210ULL);
+    assert_int_equal (n.last.cpus, 32);
+    assert_int_equal (n.last.memory, 512ULL << 30);
+    assert_int_equal (n.last.gpus, 8);
+    assert_int_equal (n.last.last_seen_ms, 1700000005000LL);
+    yard_store_destroy (&st);
+}
+
+static void
+test_open_errors (void **state)
+{
+    struct fixture *f = *state;
+    yard_error_t err = {0};
+    /* a path under a regular file cannot be created, even by root */
+    char file[512], path[640];
+    snprintf (file, sizeof file, "%s/plainfile", f->dir);
+    int fd = open (file, O_WRONLY | O_CREAT, 0600);
+    assert_true (fd >= 0);
+    close (fd);
+    snprintf (path, sizeof path, "%s/state.db", file);
+    errno = 0;
+    assert_null (yard_store_create (path, true, &err));
+    assert_int_not_equal (errno, 0);
+    assert_int_not_equal (err.code, 0);
+    assert_non_null (strstr (err.text, path));
+    /* nor in a directory that does not exist */
+    snprintf (path, sizeof path, "%s/no/such/dir/state.db", f->dir);
+    assert_null (yard_store_create (path, false, &err));
+    /* a file that is not a database */
+    fd = open (file, O_WRONLY | O_TRUNC);
+    assert_true (fd >= 0);
+    static const char junk[] = "definitely not an SQLite database, just text "
+                               "long enough to cover a whole database header "
+                               "and then some more bytes";
+    assert_int_equal (write (fd, junk, sizeof junk - 1),
+                      (ssize_t)(sizeof junk - 1));
+    close (fd);
+    assert_null (yard_store_create (file, true, &err));
+    assert_int_equal (err.code, EIO);
+}
+
+static void
+test_newer_schema (void **state)
+{
+    struct fixture *f = *state;
+    yard_store_t *st = open_store (f);
+    yard_store_destroy (&st);
+    sqlite3 *db;
+    assert_int_equal (sqlite3_open (f->db, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, "PRAGMA user_version = 99", NULL, NULL,
+                                    NULL),
+                      SQLITE_OK);
+    sqlite3_close (db);
+    yard_error_t err = {0};
+    assert_null (yard_store_create (f->db, true, &err));
+    assert_non_null (strstr (err.text, "newer"));
+}
+
+static void
+test_disk_full (void **state)
+{
+    struct fixture *f = *state;
+    yard_store_t *st = open_store (f);
+    yard_job_t *job = mkjob ("before", 0);
+    assert_int_equal (yard_store_job_insert (st, job), 0);
+    uint64_t before = job->id;
+    yard_job_destroy (&job);
+    assert_int_equal (yard_store_commit (st), 0);
+
+    /* A full disk: the database may not grow.  Big specs fill it fast. */
+    assert_int_equal (yard_store_limit_size (st, 256 * 1024), 0);
+    char *big = malloc (60000);
+    memset (big, 'x', 59999);
+    big[59999] = '\0';
+    int rc = 0;
+    uint64_t inserted = 0;
+    for (int i = 0; i < 50 && rc == 0; i++) {
+        job = mkjob ("filler", 0);
+        job->spec->workdir = big; /* borrowed: restored before destroy */
+        rc = yard_store_job_insert (st, job);
+        job->spec->workdir = (char *)protobuf_c_empty_string;
+        if (rc == 0)
+            inserted++;
+        yard_job_destroy (&job);
+    }
+    assert_int_equal (rc, -ENOSPC);
+    assert_true (inserted > 0);
+    assert_non_null (strstr (yard_store_errmsg (st), "full"));
+    /* the batch is doomed: later writes refuse, even small ones */
+    yard_store_node_t row = {.name = "w1"};
+    assert_int_equal (yard_store_node_put (st, &row), -ENOSPC);
+    /* commit reports it and rolls everything back */
+    assert_int_equal (yard_store_commit (st), -ENOSPC);
+    assert_false (yard_store_in_txn (st));
+    struct list l = {0};
+    assert_int_equal (yard_store_jobs_active (st, list_cb, &l), 0);
+    assert_int_equal (l.n, 1);
+    assert_int_equal (l.ids[0], before);
+    /* space comes back: writing works again */
+    assert_int_equal (yard_store_limit_size (st, 0), 0);
+    job = mkjob ("after", 0);
+    assert_int_equal (yard_store_job_insert (st, job), 0);
+    assert_int_equal (yard_store_commit (st), 0);
+    yard_job_destroy (&job);
+    memset (&l, 0, sizeof l);
+    assert_int_equal (yard_store_jobs_active (st, list_cb, &l), 0);
+    assert_int_equal (l.n, 2);
+    free (big);
+    yard_store_destroy (&st);
+}
+
+static void
+test_update_missing (void **state)
+{
+    struct fixture *f = *state;
+    yard_store_t *st = open_store (f);
+    yard_job_t *job = mkjob ("x", 0);
+    job->id = 12345;
+    /* no such row: an error for this call only, the batch goes on */
+    assert_int_equal (yard_store_job_update (st, job), -ENOENT);
+    assert_int_equal (yard_store_job_insert (st, job), 0);
+    assert_int_equal (yard_store_commit (st), 0);
+    yard_job_destroy (&job);
+    yard_store_destroy (&st);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_destroy_null),
+        cmocka_unit_test_setup_teardown (test_roundtrip_and_reopen, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (test_active_and_finished, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (test_rollback, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_ids_not_reused, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (test_nodes, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_open_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_newer_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_disk_full, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_update_missing, setup,
+                                         teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
