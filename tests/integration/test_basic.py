@@ -8,6 +8,15 @@ import unittest
 from harness import ClusterTest, wait_for
 
 
+def process_gone(pid):
+    """True when pid no longer exists or is a zombie."""
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
 class BasicTest(ClusterTest):
 
     def setUp(self):
@@ -63,9 +72,7 @@ class BasicTest(ClusterTest):
         self.assertEqual(c.wait(job), 125)
         self.assertEqual(c.status(job)["state"], "CANCELLED")
         for (pid,) in self.ledger(pidfile):
-            wait_for(lambda: not os.path.exists("/proc/%s" % pid) or
-                     open("/proc/%s/stat" % pid).read().split()[2] == "Z",
-                     5, "pid %s gone" % pid)
+            wait_for(lambda: process_gone(pid), 5, "pid %s gone" % pid)
 
     def test_cancel_pending(self):
         c = self.cluster

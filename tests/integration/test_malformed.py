@@ -49,7 +49,8 @@ class MalformedTest(ClusterTest):
         job = c.submit("echo", "still-serving")
         self.assertEqual(c.wait(job), 0)
         self.assertIn(b"still-serving", c.yard("logs", job).stdout)
-        log = open(os.path.join(self.root, "scheduler.log"), "rb").read()
+        with open(os.path.join(self.root, "scheduler.log"), "rb") as f:
+            log = f.read()
         self.assertRegex(log.decode(errors="replace"),
                          "(?i)(malformed|invalid|drop|not a valid)")
 

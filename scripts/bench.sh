@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Benchmarks on a local cluster (a scheduler and 2 workers on loopback, in a
+# temp dir), printed as a markdown block for docs/benchmarks.md:
+#   - raw fork/exec rate of `true` on this machine (the physical limit)
+#   - 1,000 `true` jobs end to end on 2 workers (median of RUNS runs)
+#   - submit-to-process-start latency on an idle worker, p50/p99
+#
+#   scripts/bench.sh [JOBS (1000)] [RUNS (3)] [LATENCY_SAMPLES (200)]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+jobs=${1:-1000}
+runs=${2:-3}
+samples=${3:-200}
+scripts/setup.sh
+scripts/build.sh build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+bin=$repo/build-bench
+dir=$(mktemp -d "${TMPDIR:-/tmp}/yard-bench.XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+start_cluster() {   # $1: state dir name
+  "$bin/scheduler/yard-scheduler" --state-dir "$dir/$1" --log-level warning \
+    --client-endpoint tcp://127.0.0.1:0 --worker-endpoint tcp://127.0.0.1:0 \
+    >>"$dir/scheduler.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 200); do [ -s "$dir/$1/endpoints" ] && break; sleep 0.05; done
+  export YARD_SCHEDULER=$(sed -n 's/^client=//p' "$dir/$1/endpoints")
+  local wep; wep=$(sed -n 's/^worker=//p' "$dir/$1/endpoints")
+  for w in w1 w2; do
+    "$bin/worker/yard-worker" --scheduler "$wep" --name "$w" --cpus 2 \
+      --work-dir "$dir/$1-$w" --log-level warning >>"$dir/$w.log" 2>&1 &
+    pids+=($!)
+  done
+  for _ in $(seq 200); do
+    [ "$("$bin/client/yard" --json nodes | grep -o '"UP"' | wc -l)" -ge 2 ] && break
+    sleep 0.05
+  done
+}
+stop_cluster() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  pids=()
+}
+field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p"; }
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+fe=(); tp=(); p50=(); p99=()
+for r in $(seq "$runs"); do
+  fe+=("$("$bin/tests/yard-bench" forkexec "$jobs" 4 | field per_s)")
+  start_cluster "run$r"
+  tp+=("$("$bin/tests/yard-bench" throughput "$jobs" | field wall_s)")
+  out=$("$bin/tests/yard-bench" latency "$samples")
+  p50+=("$(echo "$out" | field p50_ms)"); p99+=("$(echo "$out" | field p99_ms)")
+  stop_cluster
+  echo "run $r: forkexec ${fe[-1]}/s, $jobs jobs in ${tp[-1]} s, latency p50 ${p50[-1]} ms p99 ${p99[-1]} ms" >&2
+done
+
+fe_m=$(printf '%s\n' "${fe[@]}" | median)
+tp_m=$(printf '%s\n' "${tp[@]}" | median)
+rate=$(awk -v n="$jobs" -v t="$tp_m" 'BEGIN {printf "%.0f", n / t}')
+ratio=$(awk -v r="$rate" -v f="$fe_m" 'BEGIN {printf "%.0f", 100 * r / f}')
+cat <<EOT
+### $(date -u +%Y-%m-%d) — commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)), $(free -g | awk '/^Mem:/{print $2}') GiB, $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r). Median of $runs runs.
+
+| measure | result |
+| --- | --- |
+| raw fork/exec/wait of \`true\`, 4 at a time | $fe_m /s |
+| $jobs \`true\` jobs end to end, 2 workers × 2 cpus | ${tp_m} s ($rate jobs/s, ${ratio}% of raw fork/exec) |
+| submit → process start, idle worker, p50 | $(printf '%s\n' "${p50[@]}" | median) ms |
+| submit → process start, idle worker, p99 | $(printf '%s\n' "${p99[@]}" | median) ms |
+EOT

@@ -1,0 +1,184 @@
+/* yard_bench.c - load generator and measurements for scripts/bench.sh.
+ *
+ *   yard-bench throughput N     submit N `true` jobs through libyard, wait for
+ *                               all; prints wall time and jobs/s
+ *   yard-bench latency N        N times on an idle cluster: submit a job that
+ *                               prints its own start time (date +%s%N), wait,
+ *                               read it back; prints submit-to-start p50/p99
+ *   yard-bench forkexec N [P]   the machine's raw fork/exec/wait rate for
+ *                               `true` with P children at once (default 2)
+ *
+ * The scheduler comes from $YARD_SCHEDULER.  Output is one line of
+ * key=value pairs, for the bench script to collect.
+ */
+#include <errno.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <yard/yard.h>
+
+extern char **environ;
+
+static double
+now_s (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double
+percentile (double *v, size_t n, double p)
+{
+    size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+    return v[i < n ? i : n - 1];
+}
+
+static yard_client_t *
+connect_or_die (void)
+{
+    yard_client_t *c = yard_client_create (NULL);
+    if (!c) {
+        perror ("yard_client_create");
+        exit (1);
+    }
+    yard_client_set_timeout (c, 30000);
+    return c;
+}
+
+static int
+throughput (long n)
+{
+    yard_client_t *c = connect_or_die ();
+    uint64_t *ids = calloc ((size_t)n, sizeof *ids);
+    char *argv[] = {"true", NULL};
+    yard_job_spec_t spec = {.name = "bench", .argv = argv, .argc = 1};
+    double t0 = now_s ();
+    for (long i = 0; i < n; i++) {
+        if (yard_submit (c, &spec, &ids[i]) < 0) {
+            fprintf (stderr, "submit: %s\n", yard_client_errmsg (c));
+            return 1;
+        }
+    }
+    double t_sub = now_s ();
+    int failed = 0;
+    for (long i = 0; i < n; i++) {
+        yard_job_t *job = NULL;
+        if (yard_wait (c, ids[i], -1, &job) < 0) {
+            fprintf (stderr, "wait: %s\n", yard_client_errmsg (c));
+            return 1;
+        }
+        if (job->state != YARD_JOB_COMPLETED)
+            failed++;
+        yard_job_free (&job);
+    }
+    double t1 = now_s ();
+    printf ("jobs=%ld failed=%d submit_s=%.3f wall_s=%.3f jobs_per_s=%.1f\n",
+            n, failed, t_sub - t0, t1 - t0, (double)n / (t1 - t0));
+    free (ids);
+    yard_client_destroy (&c);
+    return failed ? 1 : 0;
+}
+
+static int
+latency (long n)
+{
+    yard_client_t *c = connect_or_die ();
+    double *lat = calloc ((size_t)n, sizeof *lat);
+    char *argv[] = {"date", "+%s.%N", NULL};
+    yard_job_spec_t spec = {.name = "latency", .argv = argv, .argc = 2};
+    for (long i = 0; i < n; i++) {
+        uint64_t id;
+        double t0 = now_s ();
+        if (yard_submit (c, &spec, &id) < 0) {
+            fprintf (stderr, "submit: %s\n", yard_client_errmsg (c));
+            return 1;
+        }
+        yard_job_t *job = NULL;
+        if (yard_wait (c, id, -1, &job) < 0
+            || job->state != YARD_JOB_COMPLETED) {
+            fprintf (stderr, "job %llu did not complete\n",
+                     (unsigned long long)id);
+            return 1;
+        }
+        yard_job_free (&job);
+        yard_logs_t *logs = NULL;
+        if (yard_logs_read (c, id, 0, 0, 0, 0, &logs) < 0) {
+            fprintf (stderr, "logs: %s\n", yard_client_errmsg (c));
+            return 1;
+        }
+        double started = strtod ((const char *)logs->data, NULL);
+        lat[i] = (started - t0) * 1000.0;
+        yard_logs_free (&logs);
+    }
+    qsort (lat, (size_t)n, sizeof *lat, cmp_double);
+    printf ("jobs=%ld p50_ms=%.2f p99_ms=%.2f min_ms=%.2f max_ms=%.2f\n", n,
+            percentile (lat, (size_t)n, 0.50), percentile (lat, (size_t)n, 0.99),
+            lat[0], lat[n - 1]);
+    free (lat);
+    yard_client_destroy (&c);
+    return 0;
+}
+
+static int
+forkexec (long n, long par)
+{
+    char *argv[] = {"true", NULL};
+    long started = 0, done = 0, running = 0;
+    double t0 = now_s ();
+    while (done < n) {
+        while (running < par && started < n) {
+            pid_t pid;
+            if (posix_spawnp (&pid, "true", NULL, NULL, argv, environ) != 0) {
+                perror ("posix_spawnp");
+                return 1;
+            }
+            started++;
+            running++;
+        }
+        int st;
+        if (wait (&st) > 0) {
+            running--;
+            done++;
+        }
+    }
+    double t1 = now_s ();
+    printf ("jobs=%ld parallel=%ld wall_s=%.3f per_s=%.1f\n", n, par, t1 - t0,
+            (double)n / (t1 - t0));
+    return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf (stderr, "usage: yard-bench throughput|latency|forkexec N "
+                         "[PARALLEL]\n");
+        return 2;
+    }
+    long n = strtol (argv[2], NULL, 10);
+    if (n <= 0) {
+        fprintf (stderr, "yard-bench: N must be > 0\n");
+        return 2;
+    }
+    if (strcmp (argv[1], "throughput") == 0)
+        return throughput (n);
+    if (strcmp (argv[1], "latency") == 0)
+        return latency (n);
+    if (strcmp (argv[1], "forkexec") == 0)
+        return forkexec (n, argc > 3 ? strtol (argv[3], NULL, 10) : 2);
+    fprintf (stderr, "yard-bench: unknown mode '%s'\n", argv[1]);
+    return 2;
+}
