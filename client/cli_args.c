@@ -196,7 +196,7 @@ cli_parse_global (int argc, char **argv, struct cli_global *g,
                   yard_error_t *err)
 {
     struct optiter it;
-    int id, rc;
+    int id = 0, rc;
     const char *val;
 
     memset (g, 0, sizeof *g);
@@ -316,7 +316,7 @@ cli_parse_submit (int argc, char **argv, struct cli_submit *s,
                   yard_error_t *err)
 {
     struct optiter it;
-    int id, rc;
+    int id = 0, rc;
     const char *val;
     uint64_t u;
 
@@ -449,7 +449,7 @@ cli_parse_job_args (int argc, char **argv, struct cli_job_args *a,
     char cmd[64], help[80];
     const char *name, *val;
     bool have = false;
-    int id, rc;
+    int id = 0, rc;
 
     memset (a, 0, sizeof *a);
     cmd_names (argv, cmd, sizeof cmd, help, sizeof help, &name);
@@ -486,7 +486,7 @@ cli_parse_queue (int argc, char **argv, struct cli_queue *q, yard_error_t *err)
 {
     struct optiter it;
     const char *val;
-    int id, rc;
+    int id = 0, rc;
 
     memset (q, 0, sizeof *q);
     iter_init (&it, argc, argv, "yard queue", "yard queue --help", 1);
@@ -517,7 +517,7 @@ cli_parse_nodes (int argc, char **argv, struct cli_nodes *n, yard_error_t *err)
 {
     struct optiter it;
     const char *val;
-    int id, rc;
+    int id = 0, rc;
 
     memset (n, 0, sizeof *n);
     iter_init (&it, argc, argv, "yard nodes", "yard nodes --help", 1);
@@ -554,7 +554,7 @@ cli_parse_logs (int argc, char **argv, struct cli_logs *l, yard_error_t *err)
     struct optiter it;
     const char *val;
     bool have = false;
-    int id, rc;
+    int id = 0, rc;
 
     memset (l, 0, sizeof *l);
     iter_init (&it, argc, argv, "yard logs", "yard logs --help", 1);
@@ -594,7 +594,7 @@ cli_parse_wait (int argc, char **argv, struct cli_wait *w, yard_error_t *err)
     struct optiter it;
     const char *val;
     bool have = false;
-    int id, rc;
+    int id = 0, rc;
 
     memset (w, 0, sizeof *w);
     w->timeout_ms = -1;
@@ -626,7 +626,7 @@ cli_parse_help (int argc, char **argv, struct cli_help *h, yard_error_t *err)
 {
     struct optiter it;
     const char *val;
-    int id, rc;
+    int id = 0, rc;
 
     memset (h, 0, sizeof *h);
     iter_init (&it, argc, argv, "yard help", "yard help", 1);

@@ -291,6 +291,18 @@ yard__conn_request (yard__conn_t *c, yard_env_t *req, int64_t timeout_ms,
                                           zmq_strerror (-rc));
                         goto fail;
                     }
+                    if (rc == -EPROTO
+                        && derr.request_id == req->request_id) {
+                        /* the scheduler answered in another protocol
+                         * version: waiting longer will not help */
+                        rc = yard_errorf (err, EPROTO,
+                                          "the scheduler at %s does not "
+                                          "speak this client's protocol: "
+                                          "%s; use a yard of the "
+                                          "scheduler's release",
+                                          c->endpoint, derr.text);
+                        goto fail;
+                    }
                     bad = derr;
                     continue;
                 }

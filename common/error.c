@@ -13,6 +13,7 @@ yard_errorf (yard_error_t *err, int code, const char *fmt, ...)
         va_list ap;
         va_start (ap, fmt);
         err->code = code;
+        err->request_id = 0;
         vsnprintf (err->text, sizeof err->text, fmt, ap);
         va_end (ap);
     }
@@ -25,5 +26,6 @@ yard_error_clear (yard_error_t *err)
     if (err) {
         err->code = 0;
         err->text[0] = '\0';
+        err->request_id = 0;
     }
 }

@@ -8,9 +8,13 @@
 #ifndef YARD_ERROR_H
 #define YARD_ERROR_H
 
+#include <stdint.h>
+
 typedef struct yard_error {
     int code;          /* positive errno value, 0 when no error */
     char text[512];
+    uint64_t request_id; /* the wire request the error is about, 0: none
+                          * (set by the codec for a version mismatch) */
 } yard_error_t;
 
 /* Fill err (may be NULL) and return -code. */

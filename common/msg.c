@@ -39,10 +39,15 @@ yard_msg_decode (const void *data, size_t len, yard_env_t **out,
                             "frame of %zu bytes is not a valid envelope", len);
     if (env->version != YARD_PROTOCOL_VERSION) {
         uint32_t v = env->version;
+        uint64_t id = env->request_id;
         yard__envelope__free_unpacked (env, NULL);
-        return yard_errorf (err, EPROTO,
-                            "protocol version %u is not supported "
-                            "(this side speaks %u)", v, YARD_PROTOCOL_VERSION);
+        int rc = yard_errorf (err, EPROTO,
+                              "protocol version %u is not supported "
+                              "(this side speaks %u)", v,
+                              YARD_PROTOCOL_VERSION);
+        if (err) /* so the peer can be answered about this very request */
+            err->request_id = id;
+        return rc;
     }
     if (env->body_case == YARD__ENVELOPE__BODY__NOT_SET) {
         yard__envelope__free_unpacked (env, NULL);

@@ -32,7 +32,8 @@ const char *yard_peer_str (const yard_peer_t *peer, char *buf, size_t len);
 
 /* Decode one frame.  On success *out owns the envelope (free it with
  * yard_msg_free).  Returns 0, -EMSGSIZE (too large), -EBADMSG (not an
- * envelope or no body), or -EPROTO (other major version), filling err. */
+ * envelope or no body), or -EPROTO (other major version, err->request_id
+ * set to the envelope's request id), filling err. */
 int yard_msg_decode (const void *data, size_t len, yard_env_t **out,
                      yard_error_t *err);
 

@@ -912,10 +912,10 @@ drop (yard_server_t *s, int sock, const yard_peer_t *peer, int rc,
         log_warn ("dropped a malformed message from %s peer %s: %s",
                   sock_name[sock], yard_peer_str (peer, p, sizeof p),
                   err->text[0] ? err->text : strerror (-rc));
-    /* The version is known to be wrong, so say so; the request id is not
-     * known (the codec does not return it), hence 0. */
+    /* The version is known to be wrong, so say so, about that request. */
     if (rc == -EPROTO && peer->len > 0)
-        yard__reply_error (s, sock, peer, 0, EPROTO, "%s", err->text);
+        yard__reply_error (s, sock, peer, err->request_id, EPROTO, "%s",
+                           err->text);
 }
 
 static void

@@ -161,6 +161,32 @@ class BasicTest(ClusterTest):
         self.assertIn(b"12Q", p.stderr)
 
 
+class ExposureTest(unittest.TestCase):
+    """Daemons refuse non-loopback endpoints unless told --insecure."""
+
+    def test_scheduler_refuses_open_port(self):
+        import subprocess, tempfile
+        from harness import SCHEDULER_BIN
+        with tempfile.TemporaryDirectory() as d:
+            p = subprocess.run([SCHEDULER_BIN, "--state-dir", d,
+                                "--client-endpoint", "tcp://0.0.0.0:0",
+                                "--worker-endpoint", "tcp://127.0.0.1:0"],
+                               capture_output=True, timeout=30)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn(b"--insecure", p.stderr)
+
+    def test_worker_refuses_remote_scheduler(self):
+        import subprocess, tempfile
+        from harness import WORKER_BIN
+        with tempfile.TemporaryDirectory() as d:
+            p = subprocess.run([WORKER_BIN, "--scheduler",
+                                "tcp://192.0.2.1:7701", "--name", "x",
+                                "--work-dir", d], capture_output=True,
+                               timeout=30)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn(b"--insecure", p.stderr)
+
+
 class UnreachableTest(unittest.TestCase):
 
     def test_unreachable_scheduler(self):

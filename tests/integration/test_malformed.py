@@ -54,6 +54,20 @@ class MalformedTest(ClusterTest):
         self.assertRegex(log.decode(errors="replace"),
                          "(?i)(malformed|invalid|drop|not a valid)")
 
+    def test_other_protocol_version_gets_clear_error(self):
+        ctx = zmq.Context.instance()
+        s = ctx.socket(zmq.DEALER)
+        s.setsockopt(zmq.LINGER, 0)
+        s.connect(self.cluster.client_ep)
+        s.send(b"\x08\x02\x10\x2a\x82\x01\x00")  # v2, request 42, nodes{}
+        self.assertTrue(s.poll(5000), "no answer to a version-2 request")
+        reply = s.recv()
+        s.close()
+        # version 1, request_id 42, error{code: 71 (EPROTO), message}
+        self.assertTrue(reply.startswith(b"\x08\x01\x10\x2a\x1a"), reply)
+        self.assertIn(b"\x08\x47", reply)
+        self.assertIn(b"version 2", reply)
+
     def test_malformed_frames_to_worker(self):
         """A worker only connects; a peer that binds where the worker
         connects and speaks garbage must not crash it."""

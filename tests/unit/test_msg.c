@@ -77,10 +77,12 @@ test_refusals (void **state)
     env.body_case = YARD__ENVELOPE__BODY_NODES;
     env.nodes = &nodes;
     env.version = 2;
+    env.request_id = 4242;
     uint8_t buf[64];
     size_t n = yard__envelope__pack (&env, buf);
     assert_int_equal (yard_msg_decode (buf, n, &out, &err), -EPROTO);
     assert_non_null (strstr (err.text, "version 2"));
+    assert_int_equal (err.request_id, 4242); /* so it can be answered */
     /* no body */
     yard_env_t empty = YARD__ENVELOPE__INIT;
     empty.version = YARD_PROTOCOL_VERSION;

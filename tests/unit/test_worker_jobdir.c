@@ -43,7 +43,7 @@ static void
 write_file (const char *dir, const char *name, const char *text)
 {
     char p[PATH_MAX];
-    snprintf (p, sizeof p, "%s/%s", dir, name);
+    assert_true (snprintf (p, sizeof p, "%s/%s", dir, name) < (int)sizeof p);
     int fd = open (p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     assert_true (fd >= 0);
     assert_int_equal (write (fd, text, strlen (text)), (ssize_t)strlen (text));
@@ -55,7 +55,7 @@ read_file (const char *dir, const char *name)
 {
     static char buf[8192];
     char p[PATH_MAX];
-    snprintf (p, sizeof p, "%s/%s", dir, name);
+    assert_true (snprintf (p, sizeof p, "%s/%s", dir, name) < (int)sizeof p);
     int fd = open (p, O_RDONLY);
     if (fd < 0)
         return NULL;
