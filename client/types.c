@@ -19,7 +19,9 @@ _Static_assert ((int)YARD_END_STALE == (int)YARD__END_REASON__END_STALE
                     && (int)YARD_END_SPAWN_FAILED
                            == (int)YARD__END_REASON__END_SPAWN_FAILED,
                 "enum yard_end_reason must mirror EndReason");
-_Static_assert ((int)YARD_NODE_DOWN == (int)YARD__NODE_STATE__NODE_DOWN,
+_Static_assert ((int)YARD_NODE_DOWN == (int)YARD__NODE_STATE__NODE_DOWN
+                    && (int)YARD_NODE_LEAVING
+                           == (int)YARD__NODE_STATE__NODE_LEAVING,
                 "enum yard_node_state must mirror NodeState");
 
 const char *

@@ -90,13 +90,9 @@ free_buf (void *data, void *hint)
 }
 
 int
-yard_msg_send (void *sock, const yard_peer_t *peer, yard_env_t *env)
+yard_msg_send_buf (void *sock, const yard_peer_t *peer, uint8_t *buf,
+                   size_t len)
 {
-    uint8_t *buf;
-    size_t len;
-    int rc = yard_msg_encode (env, &buf, &len);
-    if (rc < 0)
-        return rc;
     if (peer) {
         if (zmq_send (sock, peer->id, peer->len, ZMQ_SNDMORE | ZMQ_DONTWAIT)
             < 0) {
@@ -105,6 +101,8 @@ yard_msg_send (void *sock, const yard_peer_t *peer, yard_env_t *env)
             return -e;
         }
     }
+    /* Once the identity frame is accepted, ZeroMQ takes the rest of the
+     * message whole (multipart messages are atomic). */
     zmq_msg_t m;
     if (zmq_msg_init_data (&m, buf, len, free_buf, NULL) < 0) {
         free (buf);
@@ -116,6 +114,17 @@ yard_msg_send (void *sock, const yard_peer_t *peer, yard_env_t *env)
         return -e;
     }
     return 0;
+}
+
+int
+yard_msg_send (void *sock, const yard_peer_t *peer, yard_env_t *env)
+{
+    uint8_t *buf;
+    size_t len;
+    int rc = yard_msg_encode (env, &buf, &len);
+    if (rc < 0)
+        return rc;
+    return yard_msg_send_buf (sock, peer, buf, len);
 }
 
 /* Read and drop the rest of a multipart message. */

@@ -48,6 +48,12 @@ int yard_msg_encode (yard_env_t *env, uint8_t **buf, size_t *len);
  * (-EAGAIN: the peer's pipe is full; -EHOSTUNREACH: unknown peer). */
 int yard_msg_send (void *sock, const yard_peer_t *peer, yard_env_t *env);
 
+/* Send an already encoded envelope (from yard_msg_encode); buf is consumed
+ * whatever happens (handed to ZeroMQ without a copy, or freed).  Returns as
+ * yard_msg_send. */
+int yard_msg_send_buf (void *sock, const yard_peer_t *peer, uint8_t *buf,
+                       size_t len);
+
 /* Receive one message without blocking.  For a ROUTER pass peer to get the
  * identity frame.  Returns 0 with *out set, -EAGAIN when nothing is waiting,
  * or another negative errno for a malformed message (already consumed whole,

@@ -289,6 +289,7 @@ yard_node_state_name (Yard__NodeState state)
     switch (state) {
     case YARD__NODE_STATE__NODE_UP: return "UP";
     case YARD__NODE_STATE__NODE_DOWN: return "DOWN";
+    case YARD__NODE_STATE__NODE_LEAVING: return "LEAVING";
     default: return "UNKNOWN";
     }
 }

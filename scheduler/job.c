@@ -203,6 +203,17 @@ yard_job_spec_check (Yard__JobSpec *spec, yard_error_t *err)
     if (spec->gpus > YARD_JOB_MAX_GPUS)
         return yard_errorf (err, EINVAL, "gpus %u is out of range: at most "
                             "%u", spec->gpus, YARD_JOB_MAX_GPUS);
+    if (!spec->name || !*spec->name) {
+        /* unnamed jobs go by their command's base name, as in Slurm */
+        const char *base = strrchr (spec->argv[0], '/');
+        base = base && base[1] ? base + 1 : spec->argv[0];
+        char *name = strndup (base, YARD_JOB_MAX_NAME);
+        if (!name)
+            return yard_errorf (err, ENOMEM, "out of memory");
+        /* the spec was unpacked with the default (malloc) allocator, so
+         * free_unpacked frees this like any decoded string */
+        spec->name = name;
+    }
     if (spec->cpus == 0)
         spec->cpus = YARD_JOB_DEFAULT_CPUS;
     if (spec->grace_s == 0)

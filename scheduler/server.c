@@ -59,6 +59,7 @@ static const struct op worker_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_JOB_STARTED] = {yard__on_started, true},
     [YARD__ENVELOPE__BODY_JOB_FINISHED] = {yard__on_finished, true},
     [YARD__ENVELOPE__BODY_LOG_CHUNK] = {yard__on_log_chunk, true},
+    [YARD__ENVELOPE__BODY_WORKER_BYE] = {yard__on_bye, true},
 };
 
 static const struct op *
@@ -187,44 +188,14 @@ yard__send_kill (yard_server_t *s, yard_node_t *node, uint64_t job_id,
 }
 
 static void
-free_buf (void *data, void *hint)
-{
-    (void)hint;
-    free (data);
-}
-
-/* Send one encoded message; buf is consumed (handed to ZeroMQ, no copy). */
-static int
-send_raw (void *sock, const yard_peer_t *peer, uint8_t *buf, size_t len)
-{
-    if (zmq_send (sock, peer->id, peer->len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-        int e = errno;
-        free (buf);
-        return -e;
-    }
-    /* Once the identity frame is accepted, ZeroMQ takes the rest of the
-     * message whole (multipart messages are atomic). */
-    zmq_msg_t m;
-    if (zmq_msg_init_data (&m, buf, len, free_buf, NULL) < 0) {
-        free (buf);
-        return -ENOMEM;
-    }
-    if (zmq_msg_send (&m, sock, ZMQ_DONTWAIT) < 0) {
-        int e = errno;
-        zmq_msg_close (&m);
-        return -e;
-    }
-    return 0;
-}
-
-static void
 out_flush (yard_server_t *s)
 {
     for (size_t i = 0; i < s->nout; i++) {
         yard__out_t *o = &s->out[i];
         if (!o->buf)
             continue;
-        int rc = send_raw (s->sock[o->sock], &o->peer, o->buf, o->len);
+        int rc = yard_msg_send_buf (s->sock[o->sock], &o->peer, o->buf,
+                                    o->len);
         o->buf = NULL;
         if (rc == 0)
             continue;
@@ -1018,7 +989,7 @@ cron_cb (uv_timer_t *t)
     size_t n = yard_nodes_count (s->nodes);
     for (size_t i = 0; i < n && !s->batch_failed; i++) {
         yard_node_t *node = yard_nodes_at (s->nodes, i);
-        if (node->state != YARD__NODE_STATE__NODE_UP)
+        if (node->state == YARD__NODE_STATE__NODE_DOWN)
             continue;
         int64_t silent = now - node->last_seen_mono;
         if (silent < (int64_t)s->worker_timeout_ms)

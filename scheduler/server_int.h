@@ -156,6 +156,8 @@ void yard__on_started (yard_server_t *, const yard_peer_t *, yard_node_t *,
                        yard_env_t *);
 void yard__on_finished (yard_server_t *, const yard_peer_t *, yard_node_t *,
                         yard_env_t *);
+void yard__on_bye (yard_server_t *, const yard_peer_t *, yard_node_t *,
+                   yard_env_t *);
 void yard__on_log_chunk (yard_server_t *, const yard_peer_t *, yard_node_t *,
                          yard_env_t *);
 

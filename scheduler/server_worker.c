@@ -252,7 +252,7 @@ yard__on_register (yard_server_t *s, const yard_peer_t *peer,
     }
     int64_t now = yard_mono_ms ();
     yard_node_t *node = yard_nodes_get (s->nodes, r->name);
-    if (node && node->state == YARD__NODE_STATE__NODE_UP && node->bound
+    if (node && node->state != YARD__NODE_STATE__NODE_DOWN && node->bound
         && node->instance != r->instance && !peer_eq (&node->peer, peer)
         && now - node->last_seen_mono < (int64_t)s->worker_timeout_ms) {
         log_warn ("worker %s from %s refused: the name is held by instance "
@@ -334,7 +334,7 @@ yard__on_heartbeat (yard_server_t *s, const yard_peer_t *peer,
     char p[2 * YARD_MAX_ROUTING_ID + 1];
     if (!h)
         return;
-    bool known = node && node->state == YARD__NODE_STATE__NODE_UP
+    bool known = node && node->state != YARD__NODE_STATE__NODE_DOWN
                  && node->instance == h->instance
                  && (!h->name || !*h->name || strcmp (h->name, node->name) == 0);
     if (known) {
@@ -352,6 +352,29 @@ yard__on_heartbeat (yard_server_t *s, const yard_peer_t *peer,
     out.body_case = YARD__ENVELOPE__BODY_HEARTBEAT_REPLY;
     out.heartbeat_reply = &body;
     (void)yard__reply (s, YARD__WORKER, peer, &out);
+}
+
+void
+yard__on_bye (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
+              yard_env_t *env)
+{
+    const Yard__WorkerBye *b = env->worker_bye;
+    (void)peer;
+    if (!b || b->instance != node->instance
+        || node->state == YARD__NODE_STATE__NODE_DOWN)
+        return;
+    if (!b->gone) {
+        /* Its jobs stay where they are: each comes back as a JobFinished
+         * (END_LOST, requeued) once the worker has stopped it, so a job
+         * never runs twice while its old attempt is saving a checkpoint. */
+        if (node->state != YARD__NODE_STATE__NODE_LEAVING)
+            log_notice ("worker %s is shutting down: no new jobs go to it "
+                        "(%u running)", node->name, node->njobs);
+        node->state = YARD__NODE_STATE__NODE_LEAVING;
+        return;
+    }
+    (void)yard__node_lost (s, node, "shut down");
+    s->need_dispatch = true;
 }
 
 void

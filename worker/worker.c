@@ -208,6 +208,22 @@ send_heartbeat (struct worker *w)
     send_env (w, &env);
 }
 
+/* Tell the scheduler we are leaving (no new jobs) or gone (exiting now). */
+static void
+send_bye (struct worker *w, bool gone)
+{
+    if (!w->registered)
+        return;
+    Yard__Envelope env = YARD__ENVELOPE__INIT;
+    Yard__WorkerBye m = YARD__WORKER_BYE__INIT;
+    m.name = w->name;
+    m.instance = w->instance;
+    m.gone = gone;
+    env.body_case = YARD__ENVELOPE__BODY_WORKER_BYE;
+    env.worker_bye = &m;
+    send_env (w, &env);
+}
+
 static void
 send_started (struct worker *w, const struct attempt *a)
 {
@@ -440,6 +456,8 @@ on_register_reply (struct worker *w, const yard_env_t *env)
         logship_rewind (&a->ship);
         a->finish_next_ms = 0;
     }
+    if (w->stopping) /* a restarted scheduler must not send us new jobs */
+        send_bye (w, false);
     pump_all (w);
 }
 
@@ -775,6 +793,10 @@ stop_check (struct worker *w, int64_t now)
                     "the next start",
                     w->n_attempts);
     log_notice ("stopped");
+    send_bye (w, true);
+    /* give the goodbye a moment to leave before the socket closes */
+    int linger = 500;
+    zmq_setsockopt (w->sock, ZMQ_LINGER, &linger, sizeof linger);
     close_handles (w);
 }
 
@@ -811,6 +833,7 @@ worker_stop (worker_t *w)
         return;
     }
     w->stopping = true;
+    send_bye (w, false);
     uint32_t grace_max = 0;
     int running = 0;
     for (struct attempt *a = w->attempts; a; a = a->next) {

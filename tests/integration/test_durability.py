@@ -113,5 +113,37 @@ class WorkerCrashTest(ClusterTest):
         self.assertEqual(len(self.ledger(ledger)), 2)
 
 
+class WorkerShutdownTest(ClusterTest):
+    """A worker stopped with SIGTERM says goodbye: its jobs are requeued as
+    soon as it has stopped them, and its name is free again at once (the
+    worker timeout here is far longer than the test may take)."""
+
+    worker_timeout = "120s"
+
+    def test_sigterm_worker_requeues_at_once(self):
+        c = self.cluster
+        self.start_workers("w1", "w2")
+        ledger = os.path.join(self.root, "ledger")
+        job = c.submit("sh", "-c", 'echo "start $YARD_ATTEMPT $YARD_NODE" '
+                       '>> %s; exec sleep 300' % ledger)
+        c.wait_state(job, "RUNNING")
+        first = c.status(job)["node"]
+        other = "w2" if first == "w1" else "w1"
+        self.assertEqual(c.workers.pop(first).stop(), 0)
+        st = wait_for(lambda: (lambda s: s["state"] == "RUNNING"
+                               and s["attempt"] == 2 and s)(c.status(job)),
+                      30, "attempt 2 running")
+        self.assertEqual(st["node"], other)
+        nodes = {n["name"]: n["state"] for n in c.json("nodes")}
+        self.assertEqual(nodes[first], "DOWN")
+        # the name is free again at once
+        c.start_worker(first)
+        c.wait_nodes_up([first], timeout=30)
+        c.yard("cancel", job)
+        self.assertEqual(c.wait(job), 125)
+        self.assertEqual([l[0] for l in self.ledger(ledger)],
+                         ["start", "start"])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -375,6 +375,9 @@ test_spec_check (void **state)
     assert_int_equal (yard_job_spec_check (&spec, &err), 0);
     assert_int_equal (spec.cpus, 1);     /* defaults applied */
     assert_int_equal (spec.grace_s, 10);
+    assert_string_equal (spec.name, "python3"); /* named after its command */
+    free (spec.name);
+    spec.name = "train";
 
     char *empty[] = {"x", ""};
     spec.argv = empty;

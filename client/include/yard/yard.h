@@ -74,7 +74,8 @@ enum yard_end_reason {
 enum yard_node_state {
     YARD_NODE_UNKNOWN = 0,
     YARD_NODE_UP = 1,
-    YARD_NODE_DOWN = 2, /* stopped heartbeating */
+    YARD_NODE_DOWN = 2,    /* stopped heartbeating, or shut down */
+    YARD_NODE_LEAVING = 3, /* shutting down: takes no new jobs */
 };
 
 /* "PENDING", "RUNNING", ...; "UNKNOWN" for values this version does not
