@@ -2,7 +2,8 @@
 # The whole thing on one machine, with no configuration: installs the
 # dependencies, builds, starts a scheduler and two workers in a temp dir on
 # free loopback ports, runs the example training pipeline through them
-# (prepare data -> train two models in parallel -> evaluate), shows
+# (generate data -> train two loan-default models in parallel -> pick the
+# best), shows
 # `yard nodes`, `yard queue` and `yard logs`, and stops everything it started.
 #
 #   scripts/demo.sh            (YARD_DEMO_KEEP=1 keeps the temp dir)
@@ -64,27 +65,28 @@ done
 yard nodes
 
 echo
-echo "== pipeline step 1: prepare the data"
-prep=$(yard submit --name prep -- $PY "$repo/examples/prep_data.py" --out "$dir/data")
+echo "== pipeline step 1: generate the loan-default data set (seeded, synthetic)"
+prep=$(yard submit --name prep -- $PY "$repo/examples/loan/gen_loans.py" --out "$dir/data")
 yard wait "$prep"
 yard logs "$prep"
 
 echo
-echo "== pipeline step 2: train two models in parallel (checkpointing every epoch)"
-t1=$(yard submit --name train-lr0.05 --time 10m -- $PY "$repo/examples/train.py" \
-       --data "$dir/data" --model "$dir/models/lr0.05.json" --epochs 6 --lr 0.05)
-t2=$(yard submit --name train-lr0.5 --time 10m -- $PY "$repo/examples/train.py" \
-       --data "$dir/data" --model "$dir/models/lr0.5.json" --epochs 6 --lr 0.5)
+echo "== pipeline step 2: train two models in parallel (checkpoints every 100 steps)"
+trainer=$bin/examples/loan/train_loan
+t1=$(yard submit --name train-logreg --time 10m -- "$trainer" --data "$dir/data" \
+       --model logreg --epochs 5 --step-delay-ms 2 --out "$dir/models/logreg.txt")
+t2=$(yard submit --name train-mlp --time 10m -- "$trainer" --data "$dir/data" \
+       --model mlp --hidden 16 --epochs 5 --step-delay-ms 2 --out "$dir/models/mlp.txt")
 yard queue
-echo "-- yard logs -f $t1"
-yard logs -f "$t1"
+echo "-- yard logs -f $t2"
+yard logs -f "$t2"
 yard wait "$t1"
 yard wait "$t2"
 
 echo
-echo "== pipeline step 3: evaluate"
-ev=$(yard submit --name evaluate -- $PY "$repo/examples/evaluate.py" --data "$dir/data" \
-       "$dir/models/lr0.05.json" "$dir/models/lr0.5.json")
+echo "== pipeline step 3: pick the best model"
+ev=$(yard submit --name pick-best -- $PY "$repo/examples/loan/pick_best.py" \
+       "$dir/models/logreg.txt" "$dir/models/mlp.txt")
 yard wait "$ev"
 yard logs "$ev"
 
