@@ -1,0 +1,113 @@
+"""The Python client against a real cluster, and its generated protocol
+module kept in step with proto/yard.proto."""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+sys.path.insert(0, os.path.join(ROOT, "python"))
+
+import yard                                         # noqa: E402
+from harness import ClusterTest                     # noqa: E402
+
+
+class ProtoInSyncTest(unittest.TestCase):
+
+    def test_generated_module_matches_proto(self):
+        with tempfile.TemporaryDirectory() as d:
+            subprocess.run(["protoc", "--python_out=" + d, "-I",
+                            os.path.join(ROOT, "proto"),
+                            os.path.join(ROOT, "proto", "yard.proto")],
+                           check=True)
+            with open(os.path.join(d, "yard_pb2.py"), "rb") as f:
+                fresh = f.read()
+        with open(os.path.join(ROOT, "python", "yard", "yard_pb2.py"),
+                  "rb") as f:
+            self.assertEqual(f.read(), fresh, "python/yard/yard_pb2.py is "
+                             "stale: run scripts/gen-python-proto.sh")
+
+
+class ParseTest(unittest.TestCase):
+
+    def test_sizes_and_durations(self):
+        self.assertEqual(yard.parse_size("16G"), 16 << 30)
+        self.assertEqual(yard.parse_size("1.5K"), 1536)
+        self.assertEqual(yard.parse_size(42), 42)
+        self.assertRaises(ValueError, yard.parse_size, "12Q")
+        self.assertEqual(yard.parse_duration("1h30m"), 5400)
+        self.assertEqual(yard.parse_duration("01:02:03"), 3723)
+        self.assertEqual(yard.parse_duration(90), 90)
+        self.assertRaises(ValueError, yard.parse_duration, "30m1x")
+
+
+class PythonClientTest(ClusterTest):
+
+    def test_submit_wait_logs_cancel(self):
+        self.start_workers("w1")
+        c = yard.Client(self.cluster.client_ep)
+        self.addCleanup(c.close)
+        job = c.submit(["sh", "-c", "echo hi from $YARD_JOB_ID; exit 3"],
+                       name="py", env={"A": "b"}, time="5m")
+        st = c.wait(job, timeout=60)
+        self.assertEqual(st["state"], "FAILED")
+        self.assertEqual(st["exit_code"], 3)
+        self.assertEqual(st["name"], "py")
+        self.assertEqual(st["env"], {"A": "b"})
+        self.assertEqual(st["time_limit_s"], 300)
+        self.assertEqual(c.logs(job), b"hi from %d\n" % job)
+        # the CLI sees the same job the same way
+        self.assertEqual(self.cluster.status(job)["state"], "FAILED")
+
+        long = c.submit(["sleep", "300"])
+        self.cluster.wait_state(long, "RUNNING")
+        self.assertIn(long, [j["id"] for j in c.queue()])
+        self.assertEqual([n["name"] for n in c.nodes()], ["w1"])
+        c.cancel(long)
+        self.assertEqual(c.wait(long, timeout=60)["state"], "CANCELLED")
+
+        follow = c.submit(["sh", "-c", "for i in 1 2 3; do echo $i; "
+                                 "sleep 0.1; done"])
+        self.assertEqual(b"".join(c.logs(follow, follow=True)).split(),
+                         [b"1", b"2", b"3"])
+
+    def test_errors(self):
+        c = yard.Client(self.cluster.client_ep)
+        self.addCleanup(c.close)
+        with self.assertRaises(yard.YardError) as e:
+            c.status(987654)
+        self.assertEqual(e.exception.code, 2)            # ENOENT
+        with self.assertRaises(ValueError):
+            c.submit([])
+        with yard.Client("tcp://127.0.0.1:9", timeout=0.3) as dead:
+            with self.assertRaises(yard.SchedulerUnreachable):
+                dead.queue()
+
+
+class MetricsHelperTest(unittest.TestCase):
+
+    def test_log_without_channel_never_raises(self):
+        env = dict(os.environ)
+        env.pop("YARD_METRICS_FD", None)
+        code = ("import sys; sys.path.insert(0, %r); from yard import metrics;"
+                "assert metrics.log(step=1, loss=0.5) is False;"
+                "assert metrics.dropped == 1" % os.path.join(ROOT, "python"))
+        subprocess.run(["/usr/bin/python3", "-c", code], env=env, check=True)
+
+    def test_log_writes_json_lines(self):
+        r, w = os.pipe()
+        code = ("import sys; sys.path.insert(0, %r); from yard import metrics;"
+                "assert metrics.log(step=3, loss=0.25);"
+                "assert not metrics.log(step=4, loss=float('nan'))"
+                % os.path.join(ROOT, "python"))
+        env = dict(os.environ, YARD_METRICS_FD=str(w))
+        subprocess.run(["/usr/bin/python3", "-c", code], env=env, check=True,
+                       pass_fds=(w,))
+        os.close(w)
+        with os.fdopen(r) as f:
+            self.assertEqual(f.read(), '{"loss": 0.25, "step": 3}\n')
+
+
+if __name__ == "__main__":
+    unittest.main()
