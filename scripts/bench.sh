@@ -4,6 +4,9 @@
 #   - raw fork/exec rate of `true` on this machine (the physical limit)
 #   - 1,000 `true` jobs end to end on 2 workers (median of RUNS runs)
 #   - submit-to-process-start latency on an idle worker, p50/p99
+#   - the scheduler core: 1,000 simulated workers (yard-loadgen) at queue
+#     depths of 1K, 100K and 1M pending jobs: pipelined submissions/s,
+#     scheduling jobs/s, scheduler RSS per pending job
 #
 #   scripts/bench.sh [JOBS (1000)] [RUNS (3)] [LATENCY_SAMPLES (200)]
 set -euo pipefail
@@ -61,6 +64,30 @@ for r in $(seq "$runs"); do
   echo "run $r: forkexec ${fe[-1]}/s, $jobs jobs in ${tp[-1]} s, latency p50 ${p50[-1]} ms p99 ${p99[-1]} ms" >&2
 done
 
+declare -A core_rate core_sub core_rss
+for depth in 1000 100000 1000000; do
+  rates=(); subs=(); rss=()
+  for r in $(seq "$runs"); do
+    sdir=$dir/core-$depth-$r
+    "$bin/scheduler/yard-scheduler" --state-dir "$sdir" --log-level err \
+      --client-endpoint tcp://127.0.0.1:0 --worker-endpoint tcp://127.0.0.1:0 \
+      >>"$dir/core.log" 2>&1 &
+    spid=$!
+    for _ in $(seq 200); do [ -s "$sdir/endpoints" ] && break; sleep 0.05; done
+    out=$("$bin/tests/yard-loadgen" "$(sed -n 's/^client=//p' "$sdir/endpoints")" \
+          "$(sed -n 's/^worker=//p' "$sdir/endpoints")" 1000 "$depth" 30000 "$spid")
+    kill -TERM "$spid"; wait "$spid" || true
+    rm -rf "$sdir"
+    rates+=("$(echo "$out" | field sched_jobs_per_s)")
+    subs+=("$(echo "$out" | field submit_per_s)")
+    rss+=("$(echo "$out" | field rss_bytes_per_pending)")
+    echo "core depth $depth run $r: $out" >&2
+  done
+  core_rate[$depth]=$(printf '%s\n' "${rates[@]}" | median)
+  core_sub[$depth]=$(printf '%s\n' "${subs[@]}" | median)
+  core_rss[$depth]=$(printf '%s\n' "${rss[@]}" | median)
+done
+
 fe_m=$(printf '%s\n' "${fe[@]}" | median)
 tp_m=$(printf '%s\n' "${tp[@]}" | median)
 rate=$(awk -v n="$jobs" -v t="$tp_m" 'BEGIN {printf "%.0f", n / t}')
@@ -76,4 +103,12 @@ Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -
 | $jobs \`true\` jobs end to end, 2 workers × 2 cpus | ${tp_m} s ($rate jobs/s, ${ratio}% of raw fork/exec) |
 | submit → process start, idle worker, p50 | $(printf '%s\n' "${p50[@]}" | median) ms |
 | submit → process start, idle worker, p99 | $(printf '%s\n' "${p99[@]}" | median) ms |
+
+Scheduler core, 1,000 simulated workers (1 cpu each, jobs end at once), 30,000 jobs measured per run:
+
+| pending jobs | scheduling (jobs/s) | pipelined submissions (jobs/s) | scheduler RSS per pending job |
+| --- | --- | --- | --- |
+| 1K | ${core_rate[1000]} | ${core_sub[1000]} | - |
+| 100K | ${core_rate[100000]} | ${core_sub[100000]} | ${core_rss[100000]} B |
+| 1M | ${core_rate[1000000]} | ${core_sub[1000000]} | ${core_rss[1000000]} B |
 EOT
