@@ -517,22 +517,35 @@ cli_parse_nodes (int argc, char **argv, struct cli_nodes *n, yard_error_t *err)
 {
     struct optiter it;
     const char *val;
-    int id = 0, rc;
+    int id = 0, rc, ops = 0;
 
     memset (n, 0, sizeof *n);
     iter_init (&it, argc, argv, "yard nodes", "yard nodes --help", 1);
     while ((rc = next (&it, json_help_opts, &id, &val, err)) != NEXT_END) {
         if (rc < 0)
             return rc;
-        if (rc == NEXT_OPERAND)
+        if (rc == NEXT_OPERAND) {
+            if (ops == 0 && strcmp (val, "show") == 0) {
+                ops++;
+                continue;
+            }
+            if (ops == 1) {
+                n->show = val;
+                ops++;
+                continue;
+            }
             return yard_errorf (err, EINVAL,
-                                "unexpected argument '%s': yard nodes takes "
-                                "no arguments", val);
+                                "unexpected argument '%s': use 'yard nodes' "
+                                "or 'yard nodes show NODE'", val);
+        }
         if (id == OPT_JSON)
             n->json = true;
         else if (id == OPT_HELP)
             n->help = true;
     }
+    if (ops == 1 && !n->help)
+        return yard_errorf (err, EINVAL, "yard nodes show needs a node name: "
+                            "yard nodes show NODE");
     return 0;
 }
 
@@ -642,4 +655,55 @@ cli_parse_help (int argc, char **argv, struct cli_help *h, yard_error_t *err)
         }
     }
     return 0;
+}
+
+/* ---- metrics ----------------------------------------------------------- */
+
+enum { M_KEY = FIRST_CMD_OPT, M_ALL, M_CSV };
+
+static const struct opt metrics_opts[] = {
+    { "--key", 'k', true, M_KEY },
+    { "--all", 'a', false, M_ALL },
+    { "--csv", 0, false, M_CSV },
+    { "--json", 0, false, OPT_JSON },
+    { "--help", 'h', false, OPT_HELP },
+    { NULL, 0, false, 0 },
+};
+
+int
+cli_parse_metrics (int argc, char **argv, struct cli_metrics *m,
+                   yard_error_t *err)
+{
+    struct optiter it;
+    const char *val;
+    bool have = false;
+    int id = 0, rc;
+
+    memset (m, 0, sizeof *m);
+    iter_init (&it, argc, argv, "yard metrics", "yard metrics --help", 1);
+    while ((rc = next (&it, metrics_opts, &id, &val, err)) != NEXT_END) {
+        if (rc < 0)
+            return rc;
+        if (rc == NEXT_OPERAND) {
+            if ((rc = take_job ("metrics", val, &m->job_id, &have, err)) < 0)
+                return rc;
+            continue;
+        }
+        switch (id) {
+        case M_KEY:
+            if (!*val)
+                return yard_errorf (err, EINVAL, "--key needs a metric name "
+                                    "(see 'yard metrics --help')");
+            m->key = val;
+            break;
+        case M_ALL: m->all = true; break;
+        case M_CSV: m->csv = true; break;
+        case OPT_JSON: m->json = true; break;
+        case OPT_HELP: m->help = true; break;
+        }
+    }
+    if (m->json && m->csv)
+        return yard_errorf (err, EINVAL, "--json and --csv cannot be used "
+                            "together");
+    return m->help ? 0 : need_job ("metrics", have, err);
 }

@@ -72,10 +72,11 @@ struct cli_queue {
 int cli_parse_queue (int argc, char **argv, struct cli_queue *q,
                      yard_error_t *err);
 
-/* `nodes` */
+/* `nodes` and `nodes show NODE` */
 struct cli_nodes {
     bool json;
     bool help;
+    const char *show; /* `show NODE`: the node (borrowed from argv) */
 };
 int cli_parse_nodes (int argc, char **argv, struct cli_nodes *n,
                      yard_error_t *err);
@@ -100,6 +101,18 @@ struct cli_wait {
 };
 int cli_parse_wait (int argc, char **argv, struct cli_wait *w,
                     yard_error_t *err);
+
+/* `metrics JOB [--key K] [--all] [--json|--csv]` */
+struct cli_metrics {
+    uint64_t job_id;
+    const char *key;       /* NULL: every key (borrowed from argv) */
+    bool all;              /* include superseded points */
+    bool json;
+    bool csv;
+    bool help;
+};
+int cli_parse_metrics (int argc, char **argv, struct cli_metrics *m,
+                       yard_error_t *err);
 
 /* `help [COMMAND]` */
 struct cli_help {

@@ -8,6 +8,7 @@
  *   status says which kind it was (see enum cli_exit).
  */
 #include "cli_commands.h"
+#include "cli_metrics.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -17,6 +18,7 @@
 
 #include "cli_args.h"
 #include "cli_render.h"
+#include "cli_topo.h"
 #include "util.h"
 
 /* `yard logs -f`: how long one long poll may wait for new output. */
@@ -257,6 +259,25 @@ cmd_queue (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
     return rc;
 }
 
+/* `yard nodes show NODE`: one node of the list, with its topology. */
+static int
+show_node (struct cli_ctx *ctx, const struct cli_nodes *a,
+           const yard_node_t *nodes, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp (nodes[i].name, a->show) != 0)
+            continue;
+        if (want_json (ctx, a->json))
+            return emit_json (ctx, cli_node_json (&nodes[i]), false);
+        return cli_print_node_show (ctx->out, &nodes[i], yard_now_ms ()) < 0
+                   ? CLI_EXIT_ERROR
+                   : CLI_EXIT_OK;
+    }
+    fprintf (ctx->err, "yard: no node named '%s' (see 'yard nodes')\n",
+             a->show);
+    return CLI_EXIT_ERROR;
+}
+
 static int
 cmd_nodes (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
            char **argv)
@@ -275,7 +296,9 @@ cmd_nodes (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
         return rc;
     if ((rc = yard_nodes (ctx->client, &nodes, &n)) < 0)
         return call_failed (ctx, rc);
-    if (want_json (ctx, a.json))
+    if (a.show)
+        rc = show_node (ctx, &a, nodes, n);
+    else if (want_json (ctx, a.json))
         rc = emit_json (ctx, cli_nodes_json (nodes, n), false);
     else
         rc = cli_print_nodes (ctx->out, nodes, n, yard_now_ms ()) < 0
@@ -283,6 +306,26 @@ cmd_nodes (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
                  : CLI_EXIT_OK;
     yard_nodes_free (&nodes, n);
     return rc;
+}
+
+/* ---- metrics (cli_metrics.c) ------------------------------------------- */
+
+static int
+cmd_metrics (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+             char **argv)
+{
+    struct cli_metrics a;
+    yard_error_t e = { 0 };
+    int rc;
+
+    if (cli_parse_metrics (argc, argv, &a, &e) < 0)
+        return usage_error (ctx, cmd, &e);
+    if (a.help)
+        return print_cmd_help (ctx->out, cmd);
+    if ((rc = connect_client (ctx)) != 0)
+        return rc;
+    return cli_metrics_run (ctx->client, &a, want_json (ctx, a.json),
+                            ctx->out, ctx->err);
 }
 
 /* ---- logs -------------------------------------------------------------- */
@@ -595,9 +638,18 @@ static const struct cli_cmd commands[] = {
         "started job has run.\n",
     },
     {
-        "nodes", cmd_nodes, "yard nodes [--json]",
-        "List the worker nodes with their used/total resources",
-        "",
+        "nodes", cmd_nodes, "yard nodes [--json]\n"
+        "       yard nodes show [--json] NODE",
+        "List the worker nodes, or show one node's hardware",
+        "\n"
+        "'yard nodes' lists each node with its used/total CPUs, memory and\n"
+        "GPUs (with the GPU model, e.g. '0/8 H100').  'yard nodes show NODE'\n"
+        "prints the node's topology as its worker found it (hwloc and the\n"
+        "CUDA runtime): sockets, NUMA nodes with their PUs and memory, and\n"
+        "each GPU with its UUID, PCI bus id, memory, NUMA node and local PUs.\n"
+        "\n"
+        "options:\n"
+        "  --json           print the node objects (with their 'topology')\n",
     },
     {
         "cancel", cmd_cancel, "yard cancel [--json] JOB",
@@ -616,6 +668,22 @@ static const struct cli_cmd commands[] = {
         "  --attempt N      the log of attempt N (default: the latest)\n"
         "  --json           one JSON object per chunk: id, attempt, offset,\n"
         "                   data, eof, state\n",
+    },
+    {
+        "metrics", cmd_metrics,
+        "yard metrics [--key K] [--all] [--json|--csv] JOB",
+        "Show the metrics a job reported: a summary and plot per key",
+        "\n"
+        "A job reports metrics by writing JSON lines such as\n"
+        "{\"step\": 100, \"loss\": 0.31} to the fd in $YARD_METRICS_FD.\n"
+        "Points that a later attempt redid (it resumed from an earlier step)\n"
+        "are superseded and left out unless --all.\n"
+        "\n"
+        "options:\n"
+        "  -k, --key K      only metric K\n"
+        "  -a, --all        include superseded points\n"
+        "  --csv            print attempt,step,key,value,time_ms\n"
+        "  --json           print an array of point objects\n",
     },
     {
         "wait", cmd_wait, "yard wait [--timeout DUR] [--json] JOB",
@@ -715,7 +783,7 @@ cli_run (int argc, char **argv, FILE *out, FILE *err)
     if (!cmd) {
         fprintf (err,
                  "yard: unknown command '%s': the commands are submit, "
-                 "status, queue, nodes, cancel, logs, wait and help (see "
+                 "status, queue, nodes, cancel, logs, metrics, wait and help (see "
                  "'yard --help')\n",
                  name);
         return CLI_EXIT_USAGE;

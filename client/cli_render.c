@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli_table.h"
+#include "cli_topo.h"
 #include "util.h"
 
 /* ---- small formatting helpers ------------------------------------------ */
@@ -313,7 +314,8 @@ cli_node_json (const yard_node_t *node)
               && jset (o, "running_jobs", json_integer (node->running_jobs))
               && jset_time (o, "last_seen", "last_seen_ms", node->last_seen_ms)
               && jset_time (o, "registered", "registered_ms",
-                            node->registered_ms);
+                            node->registered_ms)
+              && jset (o, "topology", cli_topology_json (&node->topology));
     if (!ok) {
         json_decref (o);
         return NULL;
@@ -557,13 +559,15 @@ cli_print_nodes (FILE *out, const yard_node_t *nodes, size_t n, int64_t now_ms)
         cli_table_align_right (t, c);
     for (size_t i = 0; i < n; i++) {
         const yard_node_t *nd = &nodes[i];
-        char cpus[32], mem[48], gpus[32], jobs[16], seen[48];
+        char cpus[32], mem[48], gpus[96], jobs[16], seen[48], model[64];
         char used[16], total[16], d[16];
         snprintf (cpus, sizeof cpus, "%u/%u", nd->cpus_used, nd->cpus);
         snprintf (mem, sizeof mem, "%s/%s",
                   yard_format_size (nd->memory_used, used, sizeof used),
                   yard_format_size (nd->memory_bytes, total, sizeof total));
-        snprintf (gpus, sizeof gpus, "%u/%u", nd->gpus_used, nd->gpus);
+        cli_gpu_model (&nd->topology, model, sizeof model);
+        snprintf (gpus, sizeof gpus, "%u/%u%s%s", nd->gpus_used, nd->gpus,
+                  *model ? " " : "", model);
         snprintf (jobs, sizeof jobs, "%u", nd->running_jobs);
         if (nd->last_seen_ms <= 0)
             snprintf (seen, sizeof seen, "never");

@@ -584,3 +584,18 @@ yard_logs_read (yard_client_t *c, uint64_t job_id, uint32_t attempt,
     yard_msg_free (&reply);
     return rc;
 }
+
+/* For the calls that live in their own file (metrics.c). */
+int
+yard__client_call (yard_client_t *c, yard_env_t *req, int want,
+                   yard_env_t **reply)
+{
+    return call (c, req, (Yard__Envelope__BodyCase)want, 0,
+                 YARD__CONN_IDEMPOTENT, reply);
+}
+
+int
+yard__client_fail (yard_client_t *c, int code, const char *msg)
+{
+    return fail (c, code, "%s", msg);
+}

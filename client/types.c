@@ -206,7 +206,8 @@ yard__node_from_proto (const Yard__NodeInfo *in, yard_node_t *out)
     out->registered_ms = in->registered_ms;
     if (!(out->name = dup_str (in->name))
         || !(out->hostname = dup_str (in->hostname))
-        || !(out->version = dup_str (in->version))) {
+        || !(out->version = dup_str (in->version))
+        || yard__topology_from_proto (in->topology, &out->topology) < 0) {
         yard__node_clear (out);
         return -ENOMEM;
     }
@@ -221,6 +222,7 @@ yard__node_clear (yard_node_t *node)
     free (node->name);
     free (node->hostname);
     free (node->version);
+    yard__topology_clear (&node->topology);
     memset (node, 0, sizeof *node);
 }
 

@@ -21,6 +21,12 @@ void yard__job_clear (yard_job_t *job);
 int yard__node_from_proto (const Yard__NodeInfo *in, yard_node_t *out);
 void yard__node_clear (yard_node_t *node);
 
+/* types_topo.c: in NULL gives an unknown (zeroed) topology.  Returns 0 or
+ * -ENOMEM (out cleared). */
+int yard__topology_from_proto (const Yard__Topology *in,
+                               yard_topology_t *out);
+void yard__topology_clear (yard_topology_t *t);
+
 /* A heap yard_logs_t from a reply.  Returns 0 or -ENOMEM. */
 int yard__logs_from_proto (const Yard__LogsReply *in, yard_logs_t **out);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "topology.h"
 #include "utf8.h"
 
 struct yard_nodes {
@@ -58,6 +59,7 @@ node_free (yard_node_t *node)
     free (node->name);
     free (node->hostname);
     free (node->version);
+    yard_topo_free (&node->topology);
     free (node);
 }
 

@@ -33,6 +33,7 @@ typedef struct yard_node {
     uint32_t cpus;               /* capacity */
     uint64_t memory;
     uint32_t gpus;
+    Yard__Topology *topology;    /* owned, as last reported; may be NULL */
     uint32_t cpus_used;          /* reserved by ASSIGNED/RUNNING jobs */
     uint64_t memory_used;
     uint32_t gpus_used;

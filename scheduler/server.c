@@ -25,6 +25,7 @@
 #include <zmq.h>
 
 #include "log.h"
+#include "topology.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -51,6 +52,7 @@ static const struct op client_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_CANCEL] = {yard__on_cancel, false},
     [YARD__ENVELOPE__BODY_LOGS] = {yard__on_logs, false},
     [YARD__ENVELOPE__BODY_WAIT_JOB] = {yard__on_wait, false},
+    [YARD__ENVELOPE__BODY_METRICS] = {yard__on_metrics, false},
 };
 
 static const struct op worker_ops[MAX_BODY] = {
@@ -59,6 +61,7 @@ static const struct op worker_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_JOB_STARTED] = {yard__on_started, true},
     [YARD__ENVELOPE__BODY_JOB_FINISHED] = {yard__on_finished, true},
     [YARD__ENVELOPE__BODY_LOG_CHUNK] = {yard__on_log_chunk, true},
+    [YARD__ENVELOPE__BODY_METRICS_BATCH] = {yard__on_metrics_batch, true},
     [YARD__ENVELOPE__BODY_WORKER_BYE] = {yard__on_bye, true},
 };
 
@@ -1031,6 +1034,13 @@ load_node (const yard_store_node_t *row, void *arg)
     node->cpus = row->cpus;
     node->memory = row->memory;
     node->gpus = row->gpus;
+    /* a blob we cannot read costs the node its topology until it
+     * registers again, nothing more */
+    yard_topo_free (&node->topology);
+    if (row->topology && !(node->topology = yard_topo_unpack (
+                               row->topology, row->topology_len)))
+        log_warn ("state.db: the topology of node %s is unreadable: "
+                  "ignored until it registers again", row->name);
     node->registered_ms = row->registered_ms;
     node->last_seen_ms = row->last_seen_ms;
     /* Awaiting re-register: UP, unbound, one full timeout from now. */

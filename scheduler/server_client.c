@@ -372,6 +372,7 @@ yard__on_nodes (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
         ni->running_jobs = nd->njobs;
         ni->last_seen_ms = nd->last_seen_ms;
         ni->registered_ms = nd->registered_ms;
+        ni->topology = nd->topology; /* borrowed until the reply is sent */
         ptrs[i] = ni;
     }
     yard_env_t out = YARD__ENVELOPE__INIT;

@@ -161,6 +161,12 @@ void yard__on_bye (yard_server_t *, const yard_peer_t *, yard_node_t *,
 void yard__on_log_chunk (yard_server_t *, const yard_peer_t *, yard_node_t *,
                          yard_env_t *);
 
+/* metrics (server_metrics.c) */
+void yard__on_metrics_batch (yard_server_t *, const yard_peer_t *,
+                             yard_node_t *, yard_env_t *);
+void yard__on_metrics (yard_server_t *, const yard_peer_t *, yard_node_t *,
+                       yard_env_t *);
+
 /* ---- batch and outbox (server.c) ---- */
 
 /* Commit the batch and send its outbox (see the note at the top). */

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "topology.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -250,6 +251,12 @@ yard__on_register (yard_server_t *s, const yard_peer_t *peer,
                            r->n_running + r->n_finished, MAX_REPORTED);
         return;
     }
+    char why[256];
+    if (yard_topo_check (r->topology, why, sizeof why) < 0) {
+        yard__reply_error (s, YARD__WORKER, peer, env->request_id, EINVAL,
+                           "%s", why);
+        return;
+    }
     int64_t now = yard_mono_ms ();
     yard_node_t *node = yard_nodes_get (s->nodes, r->name);
     if (node && node->state != YARD__NODE_STATE__NODE_DOWN && node->bound
@@ -279,6 +286,18 @@ yard__on_register (yard_server_t *s, const yard_peer_t *peer,
         yard__fail (s, -ENOMEM);
         return;
     }
+    /* our own copy: r goes with the message */
+    Yard__Topology *topo = NULL;
+    uint8_t *topo_buf = NULL;
+    size_t topo_len = 0;
+    if (yard_topo_copy (r->topology, &topo) < 0
+        || yard_topo_pack (r->topology, &topo_buf, &topo_len) < 0) {
+        yard_topo_free (&topo);
+        yard__fail (s, -ENOMEM);
+        return;
+    }
+    yard_topo_free (&node->topology);
+    node->topology = topo;
     node->instance = r->instance;
     node->cpus = r->cpus;
     node->memory = r->memory_bytes;
@@ -296,8 +315,11 @@ yard__on_register (yard_server_t *s, const yard_peer_t *peer,
         .gpus = node->gpus,
         .registered_ms = node->registered_ms,
         .last_seen_ms = node->last_seen_ms,
+        .topology = topo_buf,
+        .topology_len = topo_len,
     };
     int rc = yard_store_node_put (s->store, &row);
+    free (topo_buf);
     if (rc < 0) {
         log_err ("cannot store node %s: %s", node->name,
                  yard_store_errmsg (s->store));

@@ -9,11 +9,16 @@
  * - two partial indexes: active jobs (loaded at start) and finished jobs by
  *   end time (`yard queue --all`), so neither walks the whole history.
  * - nodes: the last registration of each worker name.
+ * - node_topology: each node's last reported hardware (a packed
+ *   Yard__Topology).  A table of its own, created IF NOT EXISTS at every
+ *   open rather than by a user_version step: a database of any version
+ *   gains it, and an older scheduler opening the file just ignores it.
  *
  * Every statement is reset right after use so no read keeps a snapshot
  * open across a COMMIT.
  */
 #include "store.h"
+#include "store_int.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -64,6 +69,12 @@ static const char schema_sql[] =
     " last_seen_ms INTEGER NOT NULL DEFAULT 0);"
     "PRAGMA user_version = 1;";
 
+/* See the header comment: not part of the user_version steps. */
+static const char topology_schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS node_topology ("
+    " name TEXT PRIMARY KEY,"
+    " topology BLOB NOT NULL)";
+
 enum {
     S_BEGIN,
     S_COMMIT,
@@ -76,6 +87,8 @@ enum {
     S_JOBS_FINISHED,
     S_NODE_PUT,
     S_NODES,
+    S_TOPO_PUT,
+    S_TOPO_DEL,
     S_COUNT
 };
 
@@ -105,8 +118,13 @@ static const char *stmt_sql[S_COUNT] = {
         "INSERT OR REPLACE INTO nodes (name, instance, hostname, version,"
         " cpus, memory, gpus, registered_ms, last_seen_ms)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    [S_NODES] = ("SELECT name, instance, hostname, version, cpus, memory,"
-                 " gpus, registered_ms, last_seen_ms FROM nodes ORDER BY name"),
+    [S_NODES] = ("SELECT n.name, n.instance, n.hostname, n.version, n.cpus,"
+                 " n.memory, n.gpus, n.registered_ms, n.last_seen_ms,"
+                 " t.topology FROM nodes n LEFT JOIN node_topology t"
+                 " ON t.name = n.name ORDER BY n.name"),
+    [S_TOPO_PUT] = "INSERT OR REPLACE INTO node_topology (name, topology)"
+                   " VALUES (?1, ?2)",
+    [S_TOPO_DEL] = "DELETE FROM node_topology WHERE name = ?1",
 };
 
 struct yard_store {
@@ -296,6 +314,7 @@ init_schema (yard_store_t *st, yard_error_t *err)
                             YARD_STORE_SCHEMA_VERSION);
     if ((rc = exec_sql (st, "BEGIN IMMEDIATE")) < 0
         || (rc = exec_sql (st, schema_sql)) < 0
+        || (version < 2 && (rc = exec_sql (st, yard__store_metrics_schema)) < 0)
         || (rc = exec_sql (st, "COMMIT")) < 0) {
         int e = rc;
         char msg[256];
@@ -341,6 +360,12 @@ yard_store_create (const char *path, bool sync_full, yard_error_t *err)
     }
     if ((rc = init_schema (st, err)) < 0) {
         e = -rc;
+        goto error;
+    }
+    if ((rc = exec_sql (st, topology_schema_sql)) < 0) {
+        e = -rc;
+        yard_errorf (err, e, "cannot create the node_topology table: %s",
+                     st->errmsg);
         goto error;
     }
     for (int i = 0; i < S_COUNT; i++) {
@@ -609,6 +634,24 @@ yard_store_jobs_finished (yard_store_t *st, uint32_t limit,
 
 /* ---- nodes ---- */
 
+/* The node's topology row: replaced, or deleted when it reports none. */
+static int
+put_topology (yard_store_t *st, const yard_store_node_t *row)
+{
+    sqlite3_stmt *s = st->stmt[row->topology ? S_TOPO_PUT : S_TOPO_DEL];
+    int rc = sqlite3_bind_text (s, 1, row->name, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK && row->topology)
+        rc = sqlite3_bind_blob64 (s, 2, row->topology, row->topology_len,
+                                  SQLITE_STATIC);
+    if (rc != SQLITE_OK) {
+        rc = fail (st, rc);
+        sqlite3_reset (s);
+        sqlite3_clear_bindings (s);
+        return rc;
+    }
+    return step_done (st, s);
+}
+
 int
 yard_store_node_put (yard_store_t *st, const yard_store_node_t *row)
 {
@@ -638,7 +681,9 @@ yard_store_node_put (yard_store_t *st, const yard_store_node_t *row)
         sqlite3_clear_bindings (s);
         return write_end (st, rc);
     }
-    return write_end (st, step_done (st, s));
+    if ((rc = step_done (st, s)) < 0)
+        return write_end (st, rc);
+    return write_end (st, put_topology (st, row));
 }
 
 int
@@ -658,6 +703,8 @@ yard_store_nodes (yard_store_t *st, yard_store_node_f cb, void *arg)
             .gpus = (uint32_t)sqlite3_column_int64 (s, 6),
             .registered_ms = sqlite3_column_int64 (s, 7),
             .last_seen_ms = sqlite3_column_int64 (s, 8),
+            .topology = sqlite3_column_blob (s, 9),
+            .topology_len = (size_t)sqlite3_column_bytes (s, 9),
         };
         if (!row.name)
             continue;
@@ -689,4 +736,30 @@ yard_store_limit_size (yard_store_t *st, uint64_t bytes)
               (long long)pages);
     int64_t got;
     return pragma_int (st, sql, &got);
+}
+
+/* ---- shared with store_metrics.c (see store_int.h) ---- */
+
+sqlite3 *
+yard__store_db (yard_store_t *st)
+{
+    return st->db;
+}
+
+int
+yard__store_write_begin (yard_store_t *st)
+{
+    return write_begin (st);
+}
+
+int
+yard__store_write_end (yard_store_t *st, int rc)
+{
+    return write_end (st, rc);
+}
+
+int
+yard__store_fail (yard_store_t *st, int rc)
+{
+    return fail (st, rc);
 }

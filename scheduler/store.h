@@ -23,7 +23,7 @@
 #include "error.h"
 #include "job.h"
 
-#define YARD_STORE_SCHEMA_VERSION 1
+#define YARD_STORE_SCHEMA_VERSION 2 /* 2: metrics (store_metrics.h) */
 
 typedef struct yard_store yard_store_t;
 
@@ -39,6 +39,8 @@ typedef struct yard_store_node {
     uint32_t gpus;
     int64_t registered_ms;
     int64_t last_seen_ms;
+    const void *topology;  /* packed Yard__Topology; NULL: none reported */
+    size_t topology_len;
 } yard_store_node_t;
 
 /* Read callbacks.  A job callback takes ownership of job (keep it or

@@ -29,6 +29,8 @@
 
 extern char **environ;
 
+_Static_assert (METRICS_CHILD_FD == 3, "YARD_METRICS_FD is set to \"3\"");
+
 /* uv timers take milliseconds in a uint64_t; a hundred years is forever */
 #define LIMIT_MAX_S (100ull * 365 * 86400)
 
@@ -215,6 +217,8 @@ exit_cb (uv_process_t *proc, int64_t status, int term_signal)
                    a->job_id, a->num, a->pid);
     uv_timer_stop (&a->limit_timer);
     uv_timer_stop (&a->kill_timer);
+    /* what the job wrote before it died is in the pipe: take it now */
+    metrics_drain (a->metrics);
 
     /* The scheduler words the end itself from reason, exit_code and
      * term_signal ("exited with status 3", "cancelled by user", ...) and
@@ -457,10 +461,25 @@ attempt_start (struct attempt *a, const Yard__JobSpec *spec)
     for (size_t i = 0; i < spec->n_argv; i++)
         argv[i] = spec->argv[i];
 
-    uv_stdio_container_t stdio[3] = {
+    /* fd 3: the metrics pipe (see metrics.h); a job without one still
+     * runs, with YARD_METRICS_FD unset */
+    int metrics_fd = -1;
+    a->metrics = metrics_create (a->host->loop, a->dir, a->job_id, a->num,
+                                 &metrics_fd);
+    if (!a->metrics)
+        log_warn ("job %" PRIu64 ".%" PRIu32 ": no metrics pipe: %s",
+                  a->job_id, a->num, strerror (errno));
+    if (a->metrics
+        && jobenv_set (env, "YARD_METRICS_FD", "3") < 0)
+        metrics_destroy (&a->metrics);
+    if (!a->metrics)
+        jobenv_unset (env, "YARD_METRICS_FD");
+
+    uv_stdio_container_t stdio[4] = {
         { .flags = UV_IGNORE }, /* libuv makes it /dev/null */
         { .flags = UV_INHERIT_FD, .data.fd = a->log_wfd },
         { .flags = UV_INHERIT_FD, .data.fd = a->log_wfd },
+        { .flags = UV_INHERIT_FD, .data.fd = metrics_fd },
     };
     uv_process_options_t opt = {
         .exit_cb = exit_cb,
@@ -469,7 +488,7 @@ attempt_start (struct attempt *a, const Yard__JobSpec *spec)
         .env = jobenv_vector (env),
         .cwd = cwd,
         .flags = UV_PROCESS_DETACHED,
-        .stdio_count = 3,
+        .stdio_count = a->metrics ? 4 : 3,
         .stdio = stdio,
     };
     a->proc.data = a;
@@ -477,6 +496,8 @@ attempt_start (struct attempt *a, const Yard__JobSpec *spec)
     /* uv_spawn initialised the handle even when it failed: close it later */
     a->proc_used = true;
     a->open_handles++;
+    if (a->metrics)
+        (void)metrics_spawned (a->metrics, rc == 0);
     if (rc < 0) {
         char msg[512], detail[PATH_MAX + 64];
         const char *path = jobenv_get (env, "PATH");
@@ -531,6 +552,10 @@ attempt_recover (struct attempt *a, const char *dir)
     }
     a->start_time_ms = a->result.start_time_ms;
     a->state = ATTEMPT_ENDED;
+    a->metrics = metrics_recover (a->host->loop, a->dir, a->job_id, a->num);
+    if (!a->metrics)
+        log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot load its metrics: %s",
+                  a->job_id, a->num, strerror (errno));
     return rc;
 }
 
@@ -614,6 +639,7 @@ attempt_destroy (struct attempt **ap)
                   a->job_id, a->num, a->pid);
     close_fd (&a->log_wfd);
     close_fd (&a->log_rfd);
+    metrics_destroy (&a->metrics);
     uv_close ((uv_handle_t *)&a->limit_timer, handle_closed);
     uv_close ((uv_handle_t *)&a->kill_timer, handle_closed);
     if (a->proc_used)

@@ -18,6 +18,7 @@
 
 #include "jobdir.h"
 #include "logship.h"
+#include "metrics.h"
 #include "yard.pb-c.h"
 
 #define ATTEMPT_GRACE_DEFAULT_S 10
@@ -54,6 +55,7 @@ struct attempt {
     Yard__EndReason kill_reason; /* END_NONE until we decide to kill */
     uint32_t grace_s;            /* the spec's SIGTERM-to-SIGKILL delay */
     struct jobdir_result result; /* set when ATTEMPT_ENDED */
+    struct metrics *metrics;     /* its YARD_METRICS_FD lines; NULL: none */
 
     /* ---- the worker's bookkeeping ---- */
     struct logship ship;

@@ -50,7 +50,8 @@ cli_usage (FILE *f)
 "  --work-dir DIR     where job dirs, logs and checkpoints live (default\n"
 "                     $XDG_STATE_HOME/yard/worker-NAME, or\n"
 "                     ~/.local/state/yard/worker-NAME); one worker per dir\n"
-"  --cpus N           CPUs offered to jobs (default: the online CPUs)\n"
+"  --cpus N           CPUs offered to jobs (default: the PUs hwloc finds,\n"
+"                     else the online CPUs)\n"
 "  --memory SIZE      memory offered to jobs, e.g. 64G (default: physical)\n"
 "  --insecure         allow a scheduler endpoint that is not on this\n"
 "                     machine; the link is NOT authenticated or encrypted\n"
@@ -240,6 +241,7 @@ cli_parse (int argc, char **argv, struct cli_opts *o, yard_error_t *err)
         long n = sysconf (_SC_NPROCESSORS_ONLN);
         o->cpus = n > 0 ? (uint32_t)n : 1;
     }
+    o->cpus_given = cpus != NULL;
 
     if (memory) {
         if ((rc = yard_parse_size (memory, &o->memory_bytes, err)) < 0)

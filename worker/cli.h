@@ -23,6 +23,7 @@ struct cli_opts {
     char name[CLI_NAME_MAX + 1];
     char workdir[PATH_MAX];
     uint32_t cpus;
+    bool cpus_given; /* --cpus: keep it over the topology's PUs */
     uint64_t memory_bytes;
     bool insecure;
     int log_level;

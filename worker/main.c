@@ -15,8 +15,34 @@
 #include "cli.h"
 #include "error.h"
 #include "log.h"
+#include "topo.h"
 #include "util.h"
 #include "worker.h"
+
+/* Discover the node (hwloc, then a fake GPU list or the CUDA runtime) and
+ * log what was found.  A fixture named by the environment that cannot be
+ * used is fatal (whoever set it wants it); this machine's own topology
+ * failing is not: the worker runs without one.  Returns 0 or -1 (logged). */
+static int
+discover_node (topo_t **topo)
+{
+    struct topo_source src;
+    yard_error_t err = { 0 };
+    char line[1024];
+
+    topo_source_from_env (&src);
+    if (!(*topo = topo_discover (&src, &err))) {
+        if (src.xml_file || src.fake_gpus) {
+            log_err ("node discovery: %s", err.text);
+            return -1;
+        }
+        log_warn ("node discovery failed, running without a topology: %s",
+                  err.text);
+        return 0;
+    }
+    log_notice ("node: %s", topo_summary (*topo, line, sizeof line));
+    return 0;
+}
 
 /* Hold an exclusive flock on WORKDIR/lock for the life of the process: two
  * workers on one dir would each take the other's attempts for orphans.
@@ -62,6 +88,7 @@ main (int argc, char **argv)
     char workdir[PATH_MAX];
     uv_loop_t loop;
     worker_t *w = NULL;
+    topo_t *topo = NULL;
     int lock_fd = -1, rc;
     int status = CLI_EXIT_RUNTIME;
 
@@ -103,6 +130,11 @@ main (int argc, char **argv)
     }
     if ((lock_fd = lock_workdir (workdir)) < 0)
         return CLI_EXIT_RUNTIME;
+    /* slow (hwloc, CUDA): here, before the loop runs */
+    if (discover_node (&topo) < 0)
+        goto out;
+    if (topo && !opts.cpus_given && topo_proto (topo)->pus > 0)
+        opts.cpus = topo_proto (topo)->pus;
 
     if ((rc = uv_loop_init (&loop)) < 0) {
         log_err ("cannot create the event loop: %s", uv_strerror (rc));
@@ -114,6 +146,7 @@ main (int argc, char **argv)
         .workdir = workdir,
         .cpus = opts.cpus,
         .memory_bytes = opts.memory_bytes,
+        .topology = topo ? topo_proto (topo) : NULL,
     };
     if (!(w = worker_create (&loop, &cfg))) {
         log_err ("cannot start the worker (scheduler %s, work dir %s): %s",
@@ -135,6 +168,7 @@ out_loop:
         status = CLI_EXIT_RUNTIME;
     }
 out:
+    topo_destroy (&topo);
     close (lock_fd);
     return status;
 }

@@ -34,6 +34,7 @@
 #include "jobdir.h"
 #include "log.h"
 #include "logship.h"
+#include "metrics.h"
 #include "msg.h"
 #include "util.h"
 #include "zwatcher.h"
@@ -64,6 +65,7 @@ struct worker {
     char ckpt_root[PATH_MAX];
     uint32_t cpus;
     uint64_t memory_bytes;
+    const Yard__Topology *topology; /* borrowed from the config; may be NULL */
     uint64_t instance;
 
     void *zctx;
@@ -174,7 +176,9 @@ send_register (struct worker *w)
     reg.version = (char *)YARD_VERSION;
     reg.cpus = w->cpus;
     reg.memory_bytes = w->memory_bytes;
-    reg.gpus = 0;
+    /* GPUs are whatever the topology found: the scheduler counts them */
+    reg.gpus = w->topology ? (uint32_t)w->topology->n_gpus : 0;
+    reg.topology = (Yard__Topology *)w->topology;
     reg.n_running = nr;
     reg.running = runp;
     reg.n_finished = nf;
@@ -262,6 +266,15 @@ send_chunk (struct worker *w, const struct attempt *a, uint64_t off,
     m.data.len = len;
     env.body_case = YARD__ENVELOPE__BODY_LOG_CHUNK;
     env.log_chunk = &m;
+    send_env (w, &env);
+}
+
+static void
+send_metrics (struct worker *w, const Yard__MetricsBatch *b)
+{
+    Yard__Envelope env = YARD__ENVELOPE__INIT;
+    env.body_case = YARD__ENVELOPE__BODY_METRICS_BATCH;
+    env.metrics_batch = (Yard__MetricsBatch *)b;
     send_env (w, &env);
 }
 
@@ -372,8 +385,15 @@ pump (struct worker *w, struct attempt *a, int64_t now)
             a->result.log_size = off;
         }
     }
+    /* metrics like logs: a finished job's metrics are complete */
+    const Yard__MetricsBatch *mb = metrics_next (a->metrics, now);
+    if (mb) {
+        send_metrics (w, mb);
+        metrics_sent (a->metrics, mb, now);
+    }
     if (a->state != ATTEMPT_ENDED
-        || !logship_complete (&a->ship, a->result.log_size))
+        || !logship_complete (&a->ship, a->result.log_size)
+        || !metrics_complete (a->metrics))
         return;
     if (a->finish_acked) {
         retire (w, a);
@@ -454,6 +474,7 @@ on_register_reply (struct worker *w, const yard_env_t *env)
     /* whatever was in flight may have been lost with the old link */
     for (struct attempt *a = w->attempts; a; a = a->next) {
         logship_rewind (&a->ship);
+        metrics_rewind (a->metrics);
         a->finish_next_ms = 0;
     }
     if (w->stopping) /* a restarted scheduler must not send us new jobs */
@@ -571,6 +592,23 @@ on_log_ack (struct worker *w, const yard_env_t *env)
 }
 
 static void
+on_metrics_ack (struct worker *w, const yard_env_t *env)
+{
+    const Yard__MetricsAck *m = env->metrics_ack;
+    struct attempt *a = find_attempt (w, m->job_id, m->attempt);
+    if (!a || !a->metrics) {
+        log_debug ("metrics ack for unknown job %" PRIu64 ".%" PRIu32
+                   " ignored", m->job_id, m->attempt);
+        return;
+    }
+    if (metrics_ack (a->metrics, m->next_seq) < 0)
+        log_warn ("job %" PRIu64 ".%" PRIu32 ": the scheduler claims %" PRIu64
+                  " metrics lines of %" PRIu64,
+                  a->job_id, a->num, m->next_seq, metrics_lines (a->metrics));
+    pump (w, a, yard_mono_ms ());
+}
+
+static void
 on_job_finished_ack (struct worker *w, const yard_env_t *env)
 {
     const Yard__JobFinishedAck *m = env->job_finished_ack;
@@ -604,6 +642,7 @@ static const struct {
     { YARD__ENVELOPE__BODY_KILL_JOB, on_kill_job },
     { YARD__ENVELOPE__BODY_LOG_ACK, on_log_ack },
     { YARD__ENVELOPE__BODY_JOB_FINISHED_ACK, on_job_finished_ack },
+    { YARD__ENVELOPE__BODY_METRICS_ACK, on_metrics_ack },
 };
 
 /* True when the body's message is present (protobuf-c leaves a oneof
@@ -626,6 +665,8 @@ body_present (const yard_env_t *env)
         return env->log_ack;
     case YARD__ENVELOPE__BODY_JOB_FINISHED_ACK:
         return env->job_finished_ack;
+    case YARD__ENVELOPE__BODY_METRICS_ACK:
+        return env->metrics_ack;
     default:
         return false;
     }
@@ -938,6 +979,7 @@ worker_create (uv_loop_t *loop, const struct worker_config *cfg)
         snprintf (w->hostname, sizeof w->hostname, "%s", w->name);
     w->cpus = cfg->cpus;
     w->memory_bytes = cfg->memory_bytes;
+    w->topology = cfg->topology;
     w->instance = random_instance ();
     w->hb_interval_ms = WORKER_HEARTBEAT_DEFAULT_MS;
     w->link_reset_ms

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "yard.pb-c.h"
+
 typedef struct worker worker_t;
 
 struct worker_config {
@@ -22,6 +24,9 @@ struct worker_config {
     const char *workdir;  /* absolute; exists; locked by the caller */
     uint32_t cpus;
     uint64_t memory_bytes;
+    /* what topo_discover() found, sent in each register; NULL: none.
+     * Borrowed: must outlive the worker. */
+    const Yard__Topology *topology;
     uint32_t link_reset_ms; /* 0: WORKER_LINK_RESET_MS (tests set less) */
 };
 

@@ -1,59 +1,20 @@
-"""Report training metrics from inside a job, through the job contract:
-one JSON object per line on the file descriptor in $YARD_METRICS_FD.
+"""yard.metrics: report training metrics from inside a job.
 
     from yard import metrics
     metrics.log(step=100, loss=0.31, acc=0.92)
 
-Safe to call from training code: when there is no metrics channel, or it is
-full or broken, the point is dropped (and counted in `dropped`); it never
-blocks and never raises.
+The implementation is python/yard_metrics.py (a single standard-library file
+that jobs may also copy and import on its own); see its docstring: it never
+blocks, never raises, and writes through its own non-blocking handle so the
+job's inherited YARD_METRICS_FD keeps its blocking mode.
 """
-import json
-import os
+import yard_metrics as _impl
+from yard_metrics import log, write_line  # noqa: F401
 
-dropped = 0
-_fd = None
-_checked = False
+__all__ = ["log", "write_line", "dropped"]
 
 
-def _channel():
-    global _fd, _checked
-    if not _checked:
-        _checked = True
-        v = os.environ.get("YARD_METRICS_FD", "")
-        if v.isdigit():
-            try:
-                fd = int(v)
-                os.set_blocking(fd, False)
-                _fd = fd
-            except OSError:
-                _fd = None
-    return _fd
-
-
-def log(step=None, **values):
-    """Report numeric values at a training step; returns True if sent."""
-    global dropped, _fd
-    fd = _channel()
-    if fd is None:
-        dropped += 1
-        return False
-    point = dict(values)
-    if step is not None:
-        point["step"] = int(step)
-    try:
-        line = (json.dumps(point, allow_nan=False) + "\n").encode()
-        if os.write(fd, line) != len(line):
-            dropped += 1
-            return False
-        return True
-    except BlockingIOError:         # the reader is behind: drop this point
-        dropped += 1
-        return False
-    except OSError:                 # the channel is gone: stop trying
-        dropped += 1
-        _fd = None
-        return False
-    except (TypeError, ValueError):  # not a JSON number
-        dropped += 1
-        return False
+def __getattr__(name):
+    if name == "dropped":       # a live counter, not a copy
+        return _impl.dropped
+    raise AttributeError(name)

@@ -68,7 +68,7 @@ class Daemon:
 class Cluster:
     """A scheduler and named workers in one temp dir."""
 
-    def __init__(self, root, worker_timeout="3s", heartbeat="1s"):
+    def __init__(self, root, worker_timeout="5s", heartbeat="1s"):
         self.root = root
         self.state_dir = os.path.join(root, "scheduler")
         self.worker_timeout = worker_timeout
@@ -115,12 +115,25 @@ class Cluster:
         self.old_daemons.append(self.scheduler)
 
     # -- workers -----------------------------------------------------------
-    def start_worker(self, name, cpus=2, memory="1G", extra=()):
+    def start_worker(self, name, cpus=2, memory="1G", extra=(), env=None):
+        """cpus=None: no --cpus (the worker's default); env: variables added
+        to the worker's environment (e.g. YARD_HWLOC_XMLFILE)."""
         work = os.path.join(self.root, "worker-" + name)
         argv = [WORKER_BIN, "--scheduler", self.worker_ep, "--name", name,
-                "--work-dir", work, "--cpus", str(cpus), "--memory", memory,
+                "--work-dir", work, "--memory", memory,
                 "--log-level", "debug"] + list(extra)
-        d = Daemon(argv, os.path.join(self.root, "worker-%s.log" % name))
+        if cpus is not None:
+            argv += ["--cpus", str(cpus)]
+        # no GPU discovery through this machine's CUDA or PCI bus unless
+        # asked: tests must not depend on its GPUs, and both cudart and
+        # hwloc's pci plugin (libpciaccess) leak under LeakSanitizer, which
+        # would turn a clean worker exit into 134 in the ASan run
+        wenv = dict(os.environ)
+        wenv.setdefault("YARD_FAKE_GPUS", os.devnull)
+        wenv.setdefault("HWLOC_COMPONENTS", "-pci")
+        wenv.update(env or {})
+        d = Daemon(argv, os.path.join(self.root, "worker-%s.log" % name),
+                   env=wenv)
         self.workers[name] = d
         return d
 
@@ -197,7 +210,7 @@ class ClusterTest(unittest.TestCase):
     """Base class: self.cluster is a fresh cluster with a running scheduler;
     start_workers() adds workers and waits for them."""
 
-    worker_timeout = "3s"
+    worker_timeout = "5s"
 
     def setUp(self):
         self.root = tempfile.mkdtemp(prefix="yard-it-")

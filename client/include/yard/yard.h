@@ -223,6 +223,42 @@ YARD_API int yard_wait (yard_client_t *c, uint64_t job_id, int64_t timeout_ms,
 
 /* ---- nodes ------------------------------------------------------------- */
 
+/* A GPU of a node, as its worker found it (CUDA runtime or a fake list).
+ * A GPU is identified by uuid or pci_bus_id; index is only the CUDA
+ * ordinal on its node (orders differ between tools). */
+typedef struct yard_gpu {
+    char *uuid;                /* "GPU-8f3c..." */
+    char *name;                /* "NVIDIA H100 80GB HBM3" */
+    uint64_t memory_bytes;
+    char *pci_bus_id;          /* "0000:3b:00.0" */
+    uint32_t cc_major;         /* compute capability; 0.0 unknown */
+    uint32_t cc_minor;
+    int32_t numa_node;         /* OS index of its NUMA node; -1 unknown */
+    char *local_cpus;          /* PUs close to it: "0-15,32-47"; "" unknown */
+    uint32_t index;
+} yard_gpu_t;
+
+typedef struct yard_numa {
+    uint32_t os_index;
+    char *cpus;                /* its PUs, as a list: "0-31" */
+    uint64_t memory_bytes;
+} yard_numa_t;
+
+/* A node's hardware (hwloc and the CUDA runtime, on its worker).  known is
+ * false when the worker reported none (an older worker): all else is 0. */
+typedef struct yard_topology {
+    bool known;
+    uint32_t packages;         /* sockets */
+    uint32_t numa_nodes;
+    uint32_t cores;
+    uint32_t pus;              /* hardware threads */
+    yard_numa_t *numa;         /* n_numa entries */
+    size_t n_numa;
+    yard_gpu_t *gpus;          /* n_gpus entries, by PCI bus id */
+    size_t n_gpus;
+    char *source;              /* "hwloc+cudart", "xml:PATH+fake-gpus:PATH" */
+} yard_topology_t;
+
 typedef struct yard_node {
     char *name;
     enum yard_node_state state;
@@ -237,6 +273,7 @@ typedef struct yard_node {
     uint32_t running_jobs;
     int64_t last_seen_ms;      /* unix epoch milliseconds */
     int64_t registered_ms;
+    yard_topology_t topology;  /* owned by the node (yard_nodes_free) */
 } yard_node_t;
 
 /* The worker nodes the scheduler knows.  *nodes is an array of *count nodes
@@ -268,6 +305,52 @@ YARD_API int yard_logs_read (yard_client_t *c, uint64_t job_id,
                              uint32_t max_bytes, uint32_t wait_ms,
                              yard_logs_t **logs);
 YARD_API void yard_logs_free (yard_logs_t **logs);
+
+/* ---- metrics ----------------------------------------------------------- */
+
+/* One metric point a job reported (see "Report metrics" in the user
+ * guide). */
+typedef struct yard_metric {
+    uint32_t attempt;
+    int64_t step;
+    char *key;
+    double value;
+    int64_t time_ms;  /* unix epoch milliseconds, when the worker read it */
+    bool superseded;  /* a later attempt redid this step (resumed earlier) */
+} yard_metric_t;
+
+/* A job's metric points, ordered by key, then step, then attempt.  key NULL
+ * or "" means every key.  Superseded points are left out unless
+ * include_superseded.  *points is an array of *count (free with
+ * yard_metrics_free; NULL when empty); *malformed (may be NULL) gets the
+ * number of lines the job wrote that were not metrics; *truncated (may be
+ * NULL) is set when the scheduler's limit (100000 points) cut the answer.
+ * -ENOENT: no such job. */
+YARD_API int yard_metrics (yard_client_t *c, uint64_t job_id,
+                           const char *key, bool include_superseded,
+                           yard_metric_t **points, size_t *count,
+                           uint64_t *malformed, bool *truncated);
+YARD_API void yard_metrics_free (yard_metric_t **points, size_t count);
+
+/* ---- for jobs: reporting metrics --------------------------------------- */
+
+/* Write one metrics line (a JSON object, no newline needed) to the fd in
+ * $YARD_METRICS_FD.  Safe to call from training code: it never blocks and
+ * never raises a signal (the write is non-blocking; if the pipe is full the
+ * line is dropped and counted, see yard_metrics_dropped).  Lines longer
+ * than PIPE_BUF (4096) bytes are refused (-EMSGSIZE) so that a line is
+ * never cut in two.  Returns 0, -ENOENT when YARD_METRICS_FD is not set
+ * (not under yard: nothing to do), -EAGAIN when dropped, or another
+ * negative errno. */
+YARD_API int yard_metric_write (const char *json_line);
+
+/* Write {"step":step,"<key>":value}: a convenience over yard_metric_write.
+ * key must not need JSON escaping beyond '"' and '\\' (they are escaped);
+ * a non-finite value is dropped (-EDOM). */
+YARD_API int yard_metrics_log (int64_t step, const char *key, double value);
+
+/* Lines dropped so far by yard_metric_write because the pipe was full. */
+YARD_API uint64_t yard_metrics_dropped (void);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,24 @@
+/* store_int.h - what store.c shares with store_metrics.c.  Not an
+ * interface: the two files are one object (the store) split by topic. */
+#ifndef YARD_SCHED_STORE_INT_H
+#define YARD_SCHED_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* Schema version 2: the metrics tables (store_metrics.c).  Applied by
+ * store.c to databases older than 2, in the schema transaction. */
+extern const char yard__store_metrics_schema[];
+
+sqlite3 *yard__store_db (yard_store_t *st);
+
+/* Before each write: refuse after a failure, open the batch transaction.
+ * After each write: remember a failure.  Both return rc / 0 or -errno. */
+int yard__store_write_begin (yard_store_t *st);
+int yard__store_write_end (yard_store_t *st, int rc);
+
+/* Record SQLite's message for rc, return the errno. */
+int yard__store_fail (yard_store_t *st, int rc);
+
+#endif
