@@ -305,6 +305,8 @@ yard_end_reason_name (Yard__EndReason reason)
     case YARD__END_REASON__END_SPAWN_FAILED: return "spawn-failed";
     case YARD__END_REASON__END_LOST: return "lost";
     case YARD__END_REASON__END_STALE: return "stale";
+    case YARD__END_REASON__END_PREEMPTED: return "preempted";
+    case YARD__END_REASON__END_OOM: return "out-of-memory";
     default: return "none";
     }
 }

@@ -69,6 +69,8 @@ enum yard_end_reason {
     YARD_END_SPAWN_FAILED = 5, /* could not be started: see reason */
     YARD_END_LOST = 6,
     YARD_END_STALE = 7,
+    YARD_END_PREEMPTED = 8,
+    YARD_END_OOM = 9,
 };
 
 enum yard_node_state {
