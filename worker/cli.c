@@ -14,6 +14,7 @@
 enum {
     OPT_INSECURE = 256,
     OPT_SYSLOG,
+    OPT_CHECKPOINT_ROOT,
 };
 
 static const struct option long_opts[] = {
@@ -22,6 +23,7 @@ static const struct option long_opts[] = {
     { "work-dir", required_argument, NULL, 'w' },
     { "cpus", required_argument, NULL, 'c' },
     { "memory", required_argument, NULL, 'm' },
+    { "checkpoint-root", required_argument, NULL, OPT_CHECKPOINT_ROOT },
     { "insecure", no_argument, NULL, OPT_INSECURE },
     { "log-level", required_argument, NULL, 'l' },
     { "syslog", no_argument, NULL, OPT_SYSLOG },
@@ -53,6 +55,11 @@ cli_usage (FILE *f)
 "  --cpus N           CPUs offered to jobs (default: the PUs hwloc finds,\n"
 "                     else the online CPUs)\n"
 "  --memory SIZE      memory offered to jobs, e.g. 64G (default: physical)\n"
+"  --checkpoint-root DIR\n"
+"                     keep job checkpoints in DIR/JOB_ID instead of\n"
+"                     WORKDIR/checkpoints/JOB_ID: point every worker at the\n"
+"                     same shared file system and a job resumes from its\n"
+"                     checkpoint on whichever node it lands\n"
 "  --insecure         allow a scheduler endpoint that is not on this\n"
 "                     machine; the link is NOT authenticated or encrypted\n"
 "  --log-level LEVEL  err, warning, notice, info (default) or debug\n"
@@ -158,6 +165,16 @@ cli_parse (int argc, char **argv, struct cli_opts *o, yard_error_t *err)
             break;
         case OPT_SYSLOG:
             o->use_syslog = true;
+            break;
+        case OPT_CHECKPOINT_ROOT:
+            if (optarg[0] != '/')
+                return yard_errorf (err, EINVAL,
+                                    "--checkpoint-root must be an absolute "
+                                    "path, got '%s'", optarg);
+            if ((rc = copy_opt (o->checkpoint_root,
+                                sizeof o->checkpoint_root, optarg,
+                                "the checkpoint root", err)) < 0)
+                return rc;
             break;
         case 'l':
             if ((o->log_level = yard_log_level_parse (optarg)) < 0)

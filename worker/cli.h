@@ -22,6 +22,7 @@ struct cli_opts {
     char endpoint[1024];
     char name[CLI_NAME_MAX + 1];
     char workdir[PATH_MAX];
+    char checkpoint_root[PATH_MAX]; /* "" : WORKDIR/checkpoints */
     uint32_t cpus;
     bool cpus_given; /* --cpus: keep it over the topology's PUs */
     uint64_t memory_bytes;

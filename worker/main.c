@@ -144,6 +144,7 @@ main (int argc, char **argv)
         .endpoint = opts.endpoint,
         .name = opts.name,
         .workdir = workdir,
+        .checkpoint_root = opts.checkpoint_root,
         .cpus = opts.cpus,
         .memory_bytes = opts.memory_bytes,
         .topology = topo ? topo_proto (topo) : NULL,

@@ -969,9 +969,12 @@ worker_create (uv_loop_t *loop, const struct worker_config *cfg)
         || copy (w->workdir, sizeof w->workdir, cfg->workdir) < 0
         || snprintf (w->jobs_root, sizeof w->jobs_root, "%s/jobs", w->workdir)
                >= (int)sizeof w->jobs_root
-        || snprintf (w->ckpt_root, sizeof w->ckpt_root, "%s/checkpoints",
-                     w->workdir)
-               >= (int)sizeof w->ckpt_root) {
+        || (cfg->checkpoint_root && cfg->checkpoint_root[0]
+                ? copy (w->ckpt_root, sizeof w->ckpt_root,
+                        cfg->checkpoint_root) < 0
+                : snprintf (w->ckpt_root, sizeof w->ckpt_root,
+                            "%s/checkpoints", w->workdir)
+                      >= (int)sizeof w->ckpt_root)) {
         err = ENAMETOOLONG;
         goto error;
     }

@@ -22,6 +22,7 @@ struct worker_config {
     const char *endpoint; /* the scheduler's worker port */
     const char *name;     /* this node's name */
     const char *workdir;  /* absolute; exists; locked by the caller */
+    const char *checkpoint_root; /* NULL or "": WORKDIR/checkpoints */
     uint32_t cpus;
     uint64_t memory_bytes;
     /* what topo_discover() found, sent in each register; NULL: none.

@@ -631,10 +631,10 @@ main (int argc, char **argv)
             c.model == MODEL_MLP ? "an MLP" : "logistic regression", train.n,
             (unsigned long long)total, c.epochs,
             (unsigned long long)per_epoch, c.batch, c.lr);
-    metric ("{\"total_steps\":%llu}", (unsigned long long)total);
 
     size_t *order = malloc (train.n * sizeof *order);
     uint64_t order_epoch = UINT64_MAX;
+    int first_point = 1;
     double win_loss = 0, win_ok = 0;
     size_t win_n = 0;
     int rc = 0;
@@ -667,9 +667,19 @@ main (int argc, char **argv)
                     (unsigned long long)step, (unsigned long long)total,
                     (unsigned long long)epoch + 1, win_loss / win_n,
                     win_ok / win_n);
-            metric ("{\"step\":%llu,\"loss\":%.6f,\"acc\":%.6f}",
-                    (unsigned long long)step, win_loss / win_n,
-                    win_ok / win_n);
+            /* total_steps rides on the attempt's first point: a line of
+             * its own would need a step, and any step it took would mark
+             * points of the attempt this one resumed from as redone */
+            if (first_point)
+                metric ("{\"step\":%llu,\"loss\":%.6f,\"acc\":%.6f,"
+                        "\"total_steps\":%llu}",
+                        (unsigned long long)step, win_loss / win_n,
+                        win_ok / win_n, (unsigned long long)total);
+            else
+                metric ("{\"step\":%llu,\"loss\":%.6f,\"acc\":%.6f}",
+                        (unsigned long long)step, win_loss / win_n,
+                        win_ok / win_n);
+            first_point = 0;
             win_loss = win_ok = 0;
             win_n = 0;
         }

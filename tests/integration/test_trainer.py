@@ -105,5 +105,59 @@ class TrainerJobTest(ClusterTest):
         self.assertTrue(os.path.exists(out))
 
 
+class CheckpointTravelTest(ClusterTest):
+    """Workers share a checkpoint root: the node running the trainer dies
+    (worker and job killed with SIGKILL) and the job resumes on the other
+    node from its last checkpoint, ending with exactly the weights of an
+    uninterrupted run; its metrics show each step once."""
+
+    def test_node_loss_resumes_elsewhere_with_identical_weights(self):
+        c = self.cluster
+        shared = os.path.join(self.root, "shared-checkpoints")
+        for w in ("w1", "w2"):
+            c.start_worker(w, extra=("--checkpoint-root", shared))
+        c.wait_nodes_up(["w1", "w2"])
+        data = os.path.join(self.root, "data")
+        make_data(data)
+        args = ["--data", data, "--epochs", "4", "--checkpoint-every", "20",
+                "--log-every", "10"]
+
+        ref = os.path.join(self.root, "ref.txt")
+        refck = os.path.join(self.root, "ref-ck")
+        os.makedirs(refck)
+        env = dict(os.environ, YARD_CHECKPOINT_DIR=refck)
+        subprocess.run([TRAINER] + args + ["--out", ref], env=env, check=True,
+                       capture_output=True)
+
+        out = os.path.join(self.root, "model.txt")
+        job = c.submit(TRAINER, *args, "--out", out, "--step-delay-ms", "10")
+        c.wait_state(job, "RUNNING")
+        first = c.status(job)["node"]
+        ckdir = os.path.join(shared, str(job))
+        wait_for(lambda: os.path.isdir(ckdir) and checkpoints(ckdir), 30,
+                 "a checkpoint in the shared root")
+        # the node dies: its worker and the job's processes
+        with open(os.path.join(self.root, "worker-" + first, "jobs",
+                               "%d.1" % job, "pid")) as f:
+            pid = int(f.read().split()[0])
+        c.kill_worker(first)
+        os.killpg(pid, signal.SIGKILL)
+
+        self.assertEqual(c.wait(job, timeout=120), 0)
+        st = c.status(job)
+        self.assertEqual(st["attempt"], 2)
+        self.assertNotEqual(st["node"], first)
+        log = c.yard("logs", job).stdout.decode()
+        self.assertIn("resuming from %s/ckpt-" % ckdir, log)
+        with open(ref, "rb") as a, open(out, "rb") as b:
+            self.assertEqual(a.read(), b.read(), "weights differ from an "
+                             "uninterrupted run")
+        pts = [p for p in c.json("metrics", job) if p["key"] == "loss"]
+        steps = [p["step"] for p in pts]
+        self.assertEqual(steps, sorted(set(steps)), "a step reported twice")
+        self.assertEqual(steps[-1], 300)
+        self.assertEqual({p["attempt"] for p in pts}, {1, 2})
+
+
 if __name__ == "__main__":
     unittest.main()
