@@ -82,6 +82,8 @@ echo "-- yard logs -f $t2"
 yard logs -f "$t2"
 yard wait "$t1"
 yard wait "$t2"
+echo "-- yard metrics $t2 (what the trainer reported on YARD_METRICS_FD)"
+yard metrics "$t2"
 
 echo
 echo "== pipeline step 3: pick the best model"
