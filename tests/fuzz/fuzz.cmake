@@ -13,3 +13,20 @@ foreach(t envelope parse)
     target_link_libraries(fuzz_${t} PRIVATE yard_common)
   endif()
 endforeach()
+
+# The worker's metrics line parser reads what jobs write: untrusted input.
+set(YARD_METRICLINE_SRC ${CMAKE_SOURCE_DIR}/worker/metricline.c)
+add_executable(replay_metricline ${YARD_FUZZ_DIR}/fuzz_metricline.c
+               ${YARD_METRICLINE_SRC} ${YARD_FUZZ_DIR}/replay.c)
+target_include_directories(replay_metricline PRIVATE ${CMAKE_SOURCE_DIR}/worker)
+target_link_libraries(replay_metricline PRIVATE yard_common PkgConfig::JANSSON)
+add_test(NAME fuzz.replay_metricline
+         COMMAND replay_metricline ${YARD_FUZZ_DIR}/corpus/metricline)
+set_tests_properties(fuzz.replay_metricline PROPERTIES TIMEOUT 120 LABELS fuzz)
+if(YARD_FUZZ)
+  add_executable(fuzz_metricline ${YARD_FUZZ_DIR}/fuzz_metricline.c ${YARD_METRICLINE_SRC})
+  target_include_directories(fuzz_metricline PRIVATE ${CMAKE_SOURCE_DIR}/worker)
+  target_compile_options(fuzz_metricline PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(fuzz_metricline PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz_metricline PRIVATE yard_common PkgConfig::JANSSON)
+endif()
