@@ -7,6 +7,7 @@
  * leave everything after the command's first word untouched.
  */
 #include "cli_args.h"
+#include "cli_retry.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -245,6 +246,12 @@ enum {
     S_ENV,
     S_WORKDIR,
     S_GRACE,
+    S_RETRIES,
+    S_RETRY_EXIT_CODES,
+    S_RETRY_BACKOFF,
+    S_SIGNAL,
+    S_REQUEUE_ON_TIMEOUT,
+    S_PREEMPTIBLE,
 };
 
 static const struct opt submit_opts[] = {
@@ -257,6 +264,12 @@ static const struct opt submit_opts[] = {
     { "--env", 0, true, S_ENV },
     { "--workdir", 0, true, S_WORKDIR },
     { "--grace", 0, true, S_GRACE },
+    { "--retries", 0, true, S_RETRIES },
+    { "--retry-exit-codes", 0, true, S_RETRY_EXIT_CODES },
+    { "--retry-backoff", 0, true, S_RETRY_BACKOFF },
+    { "--signal", 0, true, S_SIGNAL },
+    { "--requeue-on-timeout", 0, false, S_REQUEUE_ON_TIMEOUT },
+    { "--preemptible", 0, false, S_PREEMPTIBLE },
     { "--json", 0, false, OPT_JSON },
     { "--help", 'h', false, OPT_HELP },
     { NULL, 0, false, 0 },
@@ -372,6 +385,42 @@ cli_parse_submit (int argc, char **argv, struct cli_submit *s,
                                     val);
             s->spec.grace_s = (uint32_t)u;
             break;
+        case S_RETRIES:
+            if ((rc = parse_count ("--retries", val, &s->spec.retries, err))
+                < 0)
+                return rc;
+            break;
+        case S_RETRY_EXIT_CODES:
+            if ((rc = cli_parse_exit_codes (val, &s->exit_codes,
+                                            &s->spec.n_retry_exit_codes,
+                                            err)) < 0)
+                return rc;
+            s->spec.retry_exit_codes = s->exit_codes;
+            break;
+        case S_RETRY_BACKOFF:
+            if ((rc = yard_parse_duration (val, &u, err)) < 0)
+                return rc;
+            if (u == 0 || u > 3600)
+                return yard_errorf (err, ERANGE, "--retry-backoff '%s': "
+                                    "from 1s to 1h", val);
+            s->spec.retry_backoff_s = (uint32_t)u;
+            break;
+        case S_SIGNAL: {
+            int32_t signo;
+            bool warn;
+            uint32_t secs;
+            if ((rc = cli_parse_signal (val, &signo, &warn, &secs, err)) < 0)
+                return rc;
+            if (warn) {
+                s->spec.warn_signal = signo;
+                s->spec.warn_seconds = secs;
+            } else {
+                s->spec.stop_signal = signo;
+            }
+            break;
+        }
+        case S_REQUEUE_ON_TIMEOUT: s->spec.requeue_on_timeout = true; break;
+        case S_PREEMPTIBLE: s->spec.preemptible = true; break;
         case OPT_JSON: s->json = true; break;
         case OPT_HELP: s->help = true; break;
         }
@@ -397,6 +446,7 @@ cli_submit_clear (struct cli_submit *s)
     for (size_t i = 0; s->env_store && i < s->spec.envc; i++)
         free (s->env_store[i]);
     free (s->env_store);
+    free (s->exit_codes);
     memset (s, 0, sizeof *s);
 }
 

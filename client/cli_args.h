@@ -45,6 +45,7 @@ struct cli_submit {
     bool json;
     bool help;
     char **env_store;      /* owned "KEY=VALUE" strings */
+    int32_t *exit_codes;   /* owned: spec.retry_exit_codes */
 };
 
 /* `submit [OPTIONS] [--] CMD [ARGS...]`.  Free with cli_submit_clear (also

@@ -229,6 +229,38 @@ cmd_cancel (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
     return rc;
 }
 
+static int
+cmd_requeue (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+             char **argv)
+{
+    struct cli_job_args a;
+    yard_error_t e = { 0 };
+    yard_job_t *job = NULL;
+    int rc;
+
+    if (cli_parse_job_args (argc, argv, &a, &e) < 0)
+        return usage_error (ctx, cmd, &e);
+    if (a.help)
+        return print_cmd_help (ctx->out, cmd);
+    if ((rc = connect_client (ctx)) != 0)
+        return rc;
+    if ((rc = yard_requeue (ctx->client, a.job_id, &job)) < 0)
+        return call_failed (ctx, rc);
+    rc = CLI_EXIT_OK;
+    const char *state = yard_job_state_str (job->state);
+    if (want_json (ctx, a.json))
+        rc = emit_json (ctx, cli_job_json (job), false);
+    else if (job->state == YARD_JOB_PENDING)
+        fprintf (ctx->out, "job %" PRIu64 " is PENDING: nothing to stop, it "
+                 "runs when resources allow\n", job->id);
+    else
+        fprintf (ctx->out, "job %" PRIu64 ": %s (stopping%s%s; it will run "
+                 "again as a new attempt)\n", job->id, state,
+                 *job->node ? " on " : "", job->node);
+    yard_job_free (&job);
+    return rc;
+}
+
 /* ---- queue, nodes ------------------------------------------------------ */
 
 static int
@@ -614,6 +646,17 @@ static const struct cli_cmd commands[] = {
         "                   it)\n"
         "  --grace DUR      time between SIGTERM and SIGKILL when stopping\n"
         "                   (default 10s)\n"
+        "  --retries N      run again after a failure (non-zero exit, signal,\n"
+        "                   could not start) up to N times (default 0)\n"
+        "  --retry-exit-codes C,C  exit codes that always run it again\n"
+        "  --retry-backoff DUR  wait before the first retry, doubled at each\n"
+        "                   retry, at most 1h (default 10s)\n"
+        "  --signal SIG     stop with SIG instead of SIGTERM (USR1, 10, ...)\n"
+        "  --signal SIG@S   send SIG S seconds before the time limit\n"
+        "  --requeue-on-timeout  at the time limit, run again (new attempt)\n"
+        "                   instead of ending TIMEOUT\n"
+        "  --preemptible    may be stopped and requeued for higher-priority\n"
+        "                   jobs\n"
         "  --json           print {\"id\": N}\n"
         "\n"
         "example:\n"
@@ -658,6 +701,16 @@ static const struct cli_cmd commands[] = {
         "A pending job is cancelled at once; a running one is stopped by its\n"
         "worker (SIGTERM, then SIGKILL after its grace time).  Cancelling a\n"
         "finished job changes nothing and is not an error.\n",
+    },
+    {
+        "requeue", cmd_requeue, "yard requeue [--json] JOB",
+        "Stop a running job and queue it again as a new attempt",
+        "\n"
+        "The worker sends the job its stop signal (SIGTERM unless --signal\n"
+        "said otherwise), then SIGKILL after its grace time; the job is\n"
+        "PREEMPTING until then, then PENDING.  A job that saved a checkpoint\n"
+        "resumes from it.  A requeue never counts against --retries.  A\n"
+        "pending job is left as it is; a finished one is an error.\n",
     },
     {
         "logs", cmd_logs, "yard logs [-f] [--attempt N] [--json] JOB",

@@ -1,5 +1,6 @@
 /* cli_render.c - see cli_render.h. */
 #include "cli_render.h"
+#include "cli_retry.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -270,7 +271,21 @@ cli_job_json (const yard_job_t *job)
               && jset (o, "workdir", jstr (job->workdir))
               && jset (o, "user", jstr (job->user))
               && jset (o, "submit_dir", jstr (job->submit_dir))
-              && jset (o, "submit_host", jstr (job->submit_host));
+              && jset (o, "submit_host", jstr (job->submit_host))
+              && cli_retry_json (o, job);
+    /* alloc: what the current/last attempt holds (null when unknown) */
+    if (ok && job->alloc_cpus
+        && (*job->alloc_cpus || job->alloc_ngpus || job->alloc_memory_bytes)) {
+        json_t *al = json_object ();
+        ok = al && jset (o, "alloc", al)
+             && jset (al, "cpus", jstr (job->alloc_cpus))
+             && jset (al, "gpu_uuids",
+                      jstrv (job->alloc_gpus, job->alloc_ngpus))
+             && jset (al, "memory_bytes",
+                      json_integer ((json_int_t)job->alloc_memory_bytes));
+    } else if (ok) {
+        ok = jset (o, "alloc", json_null ());
+    }
     if (!ok) {
         json_decref (o);
         return NULL;
@@ -447,6 +462,10 @@ cli_print_job (FILE *out, const yard_job_t *job, int64_t now_ms)
         snprintf (res + o, sizeof res - (size_t)o, ", %s memory",
                   yard_format_size (job->memory_bytes, d, sizeof d));
     kv (out, "resources", "%s", res);
+    if (job->alloc_cpus && *job->alloc_cpus)
+        kv (out, "cpus held", "%s", job->alloc_cpus);
+    for (size_t i = 0; job->alloc_gpus && i < job->alloc_ngpus; i++)
+        kv (out, i ? "" : "gpus held", "%s", job->alloc_gpus[i]);
     kv (out, "priority", "%d", job->priority);
     if (job->time_limit_s) {
         uint64_t s = job->time_limit_s;
@@ -502,6 +521,9 @@ cli_print_job (FILE *out, const yard_job_t *job, int64_t now_ms)
     if (*job->reason)
         kv (out, "reason", "%s", job->reason);
     free (cmd);
+    int rc = cli_print_attempts (out, job, now_ms);
+    if (rc < 0)
+        return rc;
     return ferror (out) ? -EIO : 0;
 }
 

@@ -257,6 +257,16 @@ yard_submit (yard_client_t *c, const yard_job_spec_t *spec, uint64_t *job_id)
     ps.time_limit_s = spec->time_limit_s;
     ps.priority = spec->priority;
     ps.grace_s = spec->grace_s;
+    ps.retries = spec->retries;
+    ps.retry_exit_codes = (int32_t *)spec->retry_exit_codes;
+    ps.n_retry_exit_codes = spec->retry_exit_codes ? spec->n_retry_exit_codes
+                                                   : 0;
+    ps.retry_backoff_s = spec->retry_backoff_s;
+    ps.stop_signal = spec->stop_signal;
+    ps.warn_signal = spec->warn_signal;
+    ps.warn_seconds = spec->warn_seconds;
+    ps.requeue_on_timeout = spec->requeue_on_timeout;
+    ps.preemptible = spec->preemptible;
     ps.user = user;
     ps.submit_dir = cwd;
     ps.submit_host = host;
@@ -380,6 +390,23 @@ yard_cancel (yard_client_t *c, uint64_t job_id, yard_job_t **job)
     req.body_case = YARD__ENVELOPE__BODY_CANCEL;
     req.cancel = &cr;
     /* idempotent: cancelling twice is cancelling once */
+    return job_call (c, &req, job_id, 0, job);
+}
+
+int
+yard_requeue (yard_client_t *c, uint64_t job_id, yard_job_t **job)
+{
+    if (!c)
+        return -EINVAL;
+    if (!job)
+        return fail (c, EINVAL, "yard_requeue: job is required");
+    *job = NULL;
+    Yard__RequeueRequest rr = YARD__REQUEUE_REQUEST__INIT;
+    rr.job_id = job_id;
+    yard_env_t req = YARD__ENVELOPE__INIT;
+    req.body_case = YARD__ENVELOPE__BODY_REQUEUE;
+    req.requeue = &rr;
+    /* idempotent: a second requeue of a PREEMPTING job changes nothing */
     return job_call (c, &req, job_id, 0, job);
 }
 

@@ -137,6 +137,15 @@ yard__job_from_proto (const Yard__JobInfo *in, yard_job_t *out)
     out->time_limit_s = spec->time_limit_s;
     out->priority = spec->priority;
     out->grace_s = spec->grace_s;
+    out->retries = spec->retries;
+    out->retry_backoff_s = spec->retry_backoff_s;
+    out->stop_signal = spec->stop_signal;
+    out->warn_signal = spec->warn_signal;
+    out->warn_seconds = spec->warn_seconds;
+    out->requeue_on_timeout = spec->requeue_on_timeout;
+    out->preemptible = spec->preemptible;
+    out->retries_used = in->retries_used;
+    out->eligible_time_ms = in->eligible_time_ms;
     out->argc = spec->n_argv;
     out->envc = spec->n_env;
     if (!(out->name = dup_str (spec->name)) || !(out->node = dup_str (in->node))
@@ -149,6 +158,38 @@ yard__job_from_proto (const Yard__JobInfo *in, yard_job_t *out)
         || !(out->env = env_strv (spec->env, spec->n_env))) {
         yard__job_clear (out);
         return -ENOMEM;
+    }
+    const Yard__Allocation *al = in->alloc;
+    out->alloc_ngpus = al ? al->n_gpu_uuids : 0;
+    out->alloc_memory_bytes = al ? al->memory_bytes : 0;
+    if (!(out->alloc_cpus = dup_str (al ? al->cpus : NULL))
+        || !(out->alloc_gpus = dup_strv (al ? al->gpu_uuids : NULL,
+                                         out->alloc_ngpus))) {
+        yard__job_clear (out);
+        return -ENOMEM;
+    }
+    if (in->n_attempts) {
+        if (!(out->attempts = calloc (in->n_attempts, sizeof out->attempts[0]))) {
+            yard__job_clear (out);
+            return -ENOMEM;
+        }
+        for (size_t i = 0; i < in->n_attempts; i++) {
+            const Yard__AttemptInfo *a = in->attempts[i];
+            yard_attempt_t *o = &out->attempts[out->n_attempts++];
+            if (a) {
+                o->attempt = a->attempt;
+                o->start_time_ms = a->start_time_ms;
+                o->end_time_ms = a->end_time_ms;
+                o->end_reason = (enum yard_end_reason)a->end_reason;
+                o->exit_code = a->exit_code;
+                o->term_signal = a->term_signal;
+            }
+            if (!(o->node = dup_str (a ? a->node : NULL))
+                || !(o->reason = dup_str (a ? a->reason : NULL))) {
+                yard__job_clear (out);
+                return -ENOMEM;
+            }
+        }
     }
     return 0;
 }
@@ -167,6 +208,13 @@ yard__job_clear (yard_job_t *job)
     free (job->submit_host);
     free_strv (job->argv);
     free_strv (job->env);
+    free (job->alloc_cpus);
+    free_strv (job->alloc_gpus);
+    for (size_t i = 0; i < job->n_attempts; i++) {
+        free (job->attempts[i].node);
+        free (job->attempts[i].reason);
+    }
+    free (job->attempts);
     memset (job, 0, sizeof *job);
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "retry.h"
 #include "utf8.h"
 
 yard_job_t *
@@ -18,6 +19,7 @@ yard_job_create (void)
         return NULL;
     job->state = YARD__JOB_STATE__JOB_PENDING;
     job->heap_idx = YARD_JOB_NO_HEAP;
+    job->wait_idx = YARD_JOB_NO_HEAP;
     return job;
 }
 
@@ -88,6 +90,8 @@ yard_job_swap_record (yard_job_t *a, yard_job_t *b)
     SWAP (char *, a->reason, b->reason);
     SWAP (bool, a->cancel_requested, b->cancel_requested);
     SWAP (uint32_t, a->lost_count, b->lost_count);
+    SWAP (uint32_t, a->retries_used, b->retries_used);
+    SWAP (int64_t, a->eligible_ms, b->eligible_ms);
 }
 
 uint32_t
@@ -122,7 +126,8 @@ bool
 yard_job_is_active (const yard_job_t *job)
 {
     return job->state == YARD__JOB_STATE__JOB_ASSIGNED
-           || job->state == YARD__JOB_STATE__JOB_RUNNING;
+           || job->state == YARD__JOB_STATE__JOB_RUNNING
+           || job->state == YARD__JOB_STATE__JOB_PREEMPTING;
 }
 
 /* A string field of at most max bytes (protobuf-c gives "" for absent ones,
@@ -203,6 +208,8 @@ yard_job_spec_check (Yard__JobSpec *spec, yard_error_t *err)
     if (spec->gpus > YARD_JOB_MAX_GPUS)
         return yard_errorf (err, EINVAL, "gpus %u is out of range: at most "
                             "%u", spec->gpus, YARD_JOB_MAX_GPUS);
+    if (yard_retry_spec_check (spec, err) < 0)
+        return -EINVAL;
     if (!spec->name || !*spec->name) {
         /* unnamed jobs go by their command's base name, as in Slurm */
         const char *base = strrchr (spec->argv[0], '/');
@@ -248,4 +255,6 @@ yard_job_info (const yard_job_t *job, Yard__JobInfo *info, const char *reason)
     info->reason = text_or_empty (reason ? reason : job->reason);
     info->cancel_requested = job->cancel_requested;
     info->lost_count = job->lost_count;
+    info->retries_used = job->retries_used;
+    info->eligible_time_ms = job->eligible_ms;
 }

@@ -53,9 +53,14 @@ typedef struct yard_job {
     char *reason;                /* owned; why it failed / was requeued */
     bool cancel_requested;
     uint32_t lost_count;
+    /* retries (retry.h): kept in the attempts table (store_attempts.c) and
+     * read back with the job */
+    uint32_t retries_used;       /* job failures retried so far */
+    int64_t eligible_ms;         /* unix ms; a retry waits until then */
 
     /* in-memory indexes, not stored */
     size_t heap_idx;             /* position in the pending heap */
+    size_t wait_idx;             /* position in the waitq (waitq.h) */
     struct yard_node *worker;    /* holds our reservation (ASSIGNED/RUNNING) */
     struct yard_job *wprev;      /* list of the worker's active jobs */
     struct yard_job *wnext;
@@ -88,7 +93,8 @@ uint32_t yard_job_gpus (const yard_job_t *job);
 uint64_t yard_job_memory (const yard_job_t *job);
 uint32_t yard_job_grace (const yard_job_t *job);
 
-/* True while the job holds a node: ASSIGNED or RUNNING. */
+/* True while the job holds a node: ASSIGNED, RUNNING or PREEMPTING (being
+ * stopped to be requeued: it holds its node until the worker reports). */
 bool yard_job_is_active (const yard_job_t *job);
 
 /* Validate a submitted spec and apply the defaults (cpus 1, grace_s 10) in

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "place.h"
 #include "topology.h"
 #include "utf8.h"
 
@@ -60,6 +61,7 @@ node_free (yard_node_t *node)
     free (node->hostname);
     free (node->version);
     yard_topo_free (&node->topology);
+    yard_place_destroy (&node->place);
     free (node);
 }
 

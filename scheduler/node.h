@@ -24,6 +24,7 @@
 #define YARD_NODE_MAX_NAME 255
 
 struct yard_job;
+struct yard_place;
 
 typedef struct yard_node {
     char *name;                  /* owned, never changes */
@@ -34,6 +35,7 @@ typedef struct yard_node {
     uint64_t memory;
     uint32_t gpus;
     Yard__Topology *topology;    /* owned, as last reported; may be NULL */
+    struct yard_place *place;    /* owned; which PUs/GPUs jobs hold (lazy) */
     uint32_t cpus_used;          /* reserved by ASSIGNED/RUNNING jobs */
     uint64_t memory_used;
     uint32_t gpus_used;

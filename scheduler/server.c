@@ -25,6 +25,8 @@
 #include <zmq.h>
 
 #include "log.h"
+#include "server_place.h"
+#include "store_alloc.h"
 #include "topology.h"
 #include "utf8.h"
 #include "util.h"
@@ -53,6 +55,7 @@ static const struct op client_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_LOGS] = {yard__on_logs, false},
     [YARD__ENVELOPE__BODY_WAIT_JOB] = {yard__on_wait, false},
     [YARD__ENVELOPE__BODY_METRICS] = {yard__on_metrics, false},
+    [YARD__ENVELOPE__BODY_REQUEUE] = {yard__on_requeue, false},
 };
 
 static const struct op worker_ops[MAX_BODY] = {
@@ -314,6 +317,9 @@ yard__job_save (yard_server_t *s, yard_job_t *job)
                  yard_store_errmsg (s->store));
         return yard__fail (s, rc);
     }
+    /* the attempt history follows the dispatch and the start */
+    if (yard_job_is_active (job) && (rc = yard__attempt_begin (s, job)) < 0)
+        return rc;
     return s->batch_failed;
 }
 
@@ -355,6 +361,7 @@ detach (yard_job_t *job)
     node->cpus_used = (uint32_t)sat_sub (node->cpus_used, yard_job_cpus (job));
     node->gpus_used = (uint32_t)sat_sub (node->gpus_used, yard_job_gpus (job));
     node->memory_used = sat_sub (node->memory_used, yard_job_memory (job));
+    yard__place_release (job); /* its PUs and GPUs */
     if (job->wprev)
         job->wprev->wnext = job->wnext;
     else
@@ -383,6 +390,7 @@ attach_by_name (yard_server_t *s, yard_job_t *job)
                   "waiting for it", job->id, node->name);
     }
     attach (job, node);
+    yard__place_restore (s, job, node);
     return 0;
 }
 
@@ -402,7 +410,7 @@ place_job (yard_server_t *s, yard_job_t *job)
         /* LOST and PREEMPTING are never stored; be lenient anyway. */
         job->state = YARD__JOB_STATE__JOB_PENDING;
     }
-    if (yard_queue_push (s->queue, job) < 0)
+    if (yard__job_enqueue (s, job) < 0)
         log_err ("out of memory: job %" PRIu64 " cannot be queued", job->id);
 }
 
@@ -418,12 +426,14 @@ static void
 rebuild (yard_server_t *s)
 {
     yard_queue_clear_pending (s->queue);
+    yard_waitq_clear (s->waitq);
     for (size_t i = 0; i < yard_nodes_count (s->nodes); i++) {
         yard_node_t *node = yard_nodes_at (s->nodes, i);
         node->jobs = NULL;
         node->njobs = 0;
         node->cpus_used = node->gpus_used = 0;
         node->memory_used = 0;
+        yard__place_clear (node);
     }
     (void)yard_queue_foreach (s->queue, rebuild_one, s);
 }
@@ -551,7 +561,11 @@ yard__job_end (yard_server_t *s, yard_job_t *job, Yard__JobState state,
                int64_t end_ms, const char *reason)
 {
     (void)yard_queue_unqueue (s->queue, job);
+    (void)yard_waitq_remove (s->waitq, job);
     bool held = job->worker != NULL;
+    if (yard_job_is_active (job))
+        (void)yard__attempt_end (s, job, why, exit_code, signo, end_ms,
+                                 reason, false, 0);
     detach (job);
     job->state = state;
     job->end_reason = why;
@@ -576,8 +590,20 @@ yard__job_end (yard_server_t *s, yard_job_t *job, Yard__JobState state,
 int
 yard__job_requeue (yard_server_t *s, yard_job_t *job, const char *why)
 {
+    return yard__job_requeue_at (s, job, why, YARD__END_REASON__END_LOST, 0,
+                                 0, 0, why, false, 0);
+}
+
+int
+yard__job_requeue_at (yard_server_t *s, yard_job_t *job, const char *why,
+                      Yard__EndReason end, int32_t exit_code, int32_t signo,
+                      int64_t end_ms, const char *hist, bool counted,
+                      int64_t eligible_ms)
+{
+    bool lost = end == YARD__END_REASON__END_LOST;
     detach (job);
-    job->lost_count++;
+    if (lost)
+        job->lost_count++;
     if (job->cancel_requested) {
         char text[512];
         snprintf (text, sizeof text, "cancelled (%s before the job "
@@ -585,15 +611,22 @@ yard__job_requeue (yard_server_t *s, yard_job_t *job, const char *why)
         return yard__job_end (s, job, YARD__JOB_STATE__JOB_CANCELLED,
                               YARD__END_REASON__END_LOST, 0, 0, 0, text);
     }
+    (void)yard__attempt_end (s, job, end, exit_code, signo, end_ms, hist,
+                             counted, eligible_ms);
     job->state = YARD__JOB_STATE__JOB_PENDING;
     job->start_ms = 0;
+    job->eligible_ms = eligible_ms;
     if (yard_job_set_reason (job, "%s", why) < 0)
         yard__fail (s, -ENOMEM);
     int rc = yard__job_save (s, job);
-    if (yard_queue_push (s->queue, job) < 0)
+    if (yard__job_enqueue (s, job) < 0)
         yard__fail (s, -ENOMEM);
-    log_info ("job %" PRIu64 " attempt %u LOST -> PENDING (%s; lost %u "
-              "times)", job->id, job->attempt, why, job->lost_count);
+    if (lost)
+        log_info ("job %" PRIu64 " attempt %u LOST -> PENDING (%s; lost %u "
+                  "times)", job->id, job->attempt, why, job->lost_count);
+    else
+        log_info ("job %" PRIu64 " attempt %u -> PENDING (%s)", job->id,
+                  job->attempt, why);
     wake (s, job);
     s->need_dispatch = true;
     return rc ? rc : s->batch_failed;
@@ -612,6 +645,14 @@ job_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node)
         yard__fail (s, -ENOMEM);
     attach (job, node);
     node->last_assign = ++s->assign_seq;
+    /* its PUs and GPUs: dispatch_pass checked that they exist */
+    const Yard__Allocation *alloc = NULL;
+    int prc = yard__place_assign (s, job, node, &alloc);
+    if (prc == -ENOSPC)
+        log_warn ("job %" PRIu64 ": no PUs/GPUs of its own on %s: it runs "
+                  "unbound", job->id, node->name);
+    else if (prc < 0)
+        return yard__fail (s, prc);
     int rc = yard__job_save (s, job);
     if (rc < 0)
         return rc;
@@ -620,6 +661,7 @@ job_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node)
     d.job_id = job->id;
     d.attempt = job->attempt;
     d.spec = job->spec;
+    d.alloc = (Yard__Allocation *)alloc; /* packed, not changed */
     env.body_case = YARD__ENVELOPE__BODY_DISPATCH;
     env.dispatch = &d;
     if ((rc = yard__send_node (s, node, &env)) < 0 && s->batch_failed)
@@ -820,6 +862,7 @@ dispatch_pass (yard_server_t *s)
                 uint32_t f = yard_node_free_cpus (node);
                 if (f >= c && yard_node_free_gpus (node) >= g
                     && yard_node_free_memory (node) >= mem
+                    && yard__place_fits (node, c, g)
                     && (!best || f > best_free
                         || (f == best_free
                             && node->last_assign < best->last_assign))) {
@@ -1009,6 +1052,8 @@ cron_cb (uv_timer_t *t)
                       s->drops[i] - DROP_LOG_MAX, sock_name[i]);
         s->drops[i] = 0;
     }
+    yard__waitq_release (s);
+    yard__preempt_pass (s);
     if (yard_queue_pending (s->queue) > 0)
         s->need_dispatch = true;
     yard__batch_end (s);
@@ -1156,6 +1201,7 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
     e = ENOMEM;
     if (!(s->state_dir = strdup (cfg->state_dir))
         || !(s->queue = yard_queue_create ())
+        || !(s->waitq = yard_waitq_create ())
         || !(s->nodes = yard_nodes_create ())) {
         yard_errorf (err, ENOMEM, "out of memory");
         goto error;
@@ -1178,7 +1224,8 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
         goto error;
     }
     int rc;
-    if ((rc = load_state (s, err)) < 0) {
+    if ((rc = yard_store_alloc_init (s->store, err)) < 0
+        || (rc = load_state (s, err)) < 0) {
         e = -rc;
         goto error;
     }
@@ -1287,6 +1334,7 @@ yard_server_destroy (yard_server_t **sp)
         yard_queue_clear_pending (s->queue);
         (void)yard_queue_foreach (s->queue, free_job, NULL);
         yard_queue_destroy (&s->queue);
+        yard_waitq_destroy (&s->waitq);
     }
     yard_nodes_destroy (&s->nodes);
     yard_joblog_destroy (&s->logs);

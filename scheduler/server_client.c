@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "server_place.h"
 #include "util.h"
 
 #define REASON_LEN 512
@@ -70,14 +71,34 @@ reply_job_info (yard_server_t *s, const yard_peer_t *peer, uint64_t request_id,
     yard_env_t env = YARD__ENVELOPE__INIT;
     Yard__JobInfo info;
     const char *why = NULL;
-    if (job->state == YARD__JOB_STATE__JOB_PENDING)
+    if (job->state == YARD__JOB_STATE__JOB_PENDING
+        && yard_waitq_has (s->waitq, job))
+        why = yard__waiting_reason (job, reason, sizeof reason);
+    else if (job->state == YARD__JOB_STATE__JOB_PENDING)
         why = yard__pending_reason (s, job, SIZE_MAX, NULL, reason,
                                     sizeof reason);
     yard_job_info (job, &info, why);
+    /* its PUs/GPUs: held now, or recorded for its last attempt */
+    Yard__Allocation *alloc_owned = NULL;
+    info.alloc = (Yard__Allocation *)yard__place_lookup (s, job, &alloc_owned);
+    /* the history is a courtesy: a job without it is still answered */
+    if (yard__attempts_fill (s, &info) < 0)
+        log_warn ("job %" PRIu64 ": cannot read its attempts: %s", job->id,
+                  yard_store_errmsg (s->store));
     env.request_id = request_id;
     env.body_case = YARD__ENVELOPE__BODY_JOB_INFO;
     env.job_info = &info;
     (void)yard__reply (s, YARD__CLIENT, peer, &env);
+    yard__attempts_free (&info);
+    if (alloc_owned)
+        yard__allocation__free_unpacked (alloc_owned, NULL);
+}
+
+void
+yard__reply_job (yard_server_t *s, const yard_peer_t *peer,
+                 uint64_t request_id, const yard_job_t *job)
+{
+    reply_job_info (s, peer, request_id, job);
 }
 
 /* ---- submit ---- */
@@ -226,6 +247,18 @@ yard__on_queue (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
 
     if ((rc = yard_queue_sorted (s->queue, &pending, &npending)) < 0)
         goto error;
+    /* jobs backing off come after those that may run now */
+    size_t nwait = yard_waitq_count (s->waitq);
+    if (nwait) {
+        yard_job_t **v = realloc (pending, (npending + nwait) * sizeof v[0]);
+        if (!v) {
+            rc = -ENOMEM;
+            goto error;
+        }
+        pending = v;
+        for (size_t i = 0; i < nwait; i++)
+            pending[npending++] = yard_waitq_at (s->waitq, i);
+    }
     size_t nn = yard_nodes_count (s->nodes);
     for (size_t i = 0; i < nn; i++)
         nactive += yard_nodes_at (s->nodes, i)->njobs;
@@ -264,7 +297,10 @@ yard__on_queue (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
     }
     for (size_t i = 0; i < npending; i++) {
         char r[REASON_LEN];
-        yard__pending_reason (s, pending[i], i, &cap, r, sizeof r);
+        if (yard_waitq_has (s->waitq, pending[i]))
+            yard__waiting_reason (pending[i], r, sizeof r);
+        else
+            yard__pending_reason (s, pending[i], i, &cap, r, sizeof r);
         size_t len = strlen (r) + 1;
         if (used + len > size) {
             size_t nsize = size ? size * 2 : 4096;
@@ -283,8 +319,10 @@ yard__on_queue (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
         used += len;
     }
     k = 0;
-    for (size_t i = 0; i < nactive; i++, k++)
+    for (size_t i = 0; i < nactive; i++, k++) {
         yard_job_info (active[i], &infos[k], NULL);
+        infos[k].alloc = (Yard__Allocation *)yard__place_of (active[i]);
+    }
     for (size_t i = 0; i < npending; i++, k++)
         yard_job_info (pending[i], &infos[k], reasons + offs[i]);
     for (size_t i = 0; i < fin.n; i++, k++)

@@ -36,6 +36,7 @@
 #include "queue.h"
 #include "server.h"
 #include "store.h"
+#include "waitq.h"
 #include "zwatcher.h"
 
 /* The two sockets. */
@@ -93,6 +94,7 @@ struct yard_server {
 
     yard_store_t *store;
     yard_queue_t *queue;      /* live jobs, pending heap */
+    yard_waitq_t *waitq;      /* pending jobs backing off (server_retry.c) */
     yard_nodes_t *nodes;
     yard_joblog_t *logs;
 
@@ -147,6 +149,8 @@ void yard__on_logs (yard_server_t *, const yard_peer_t *, yard_node_t *,
                     yard_env_t *);
 void yard__on_wait (yard_server_t *, const yard_peer_t *, yard_node_t *,
                     yard_env_t *);
+void yard__on_requeue (yard_server_t *, const yard_peer_t *, yard_node_t *,
+                       yard_env_t *);
 
 void yard__on_register (yard_server_t *, const yard_peer_t *, yard_node_t *,
                         yard_env_t *);
@@ -247,6 +251,60 @@ int yard__job_lookup (yard_server_t *s, uint64_t id, yard_job_t **job,
 /* Node lost: DOWN, unbound, its jobs requeued.  Returns 0 or the batch
  * error. */
 int yard__node_lost (yard_server_t *s, yard_node_t *node, const char *why);
+
+/* ASSIGNED/RUNNING/PREEMPTING -> PENDING for a new attempt, ending the
+ * current attempt in its history with why/exit_code/signo/end_ms/hist
+ * (counted: it used one of the job's retries).  lost: the node lost it
+ * (lost_count+1).  eligible_ms: the next attempt waits until then (0: at
+ * once).  A job with a cancel requested ends CANCELLED instead. */
+int yard__job_requeue_at (yard_server_t *s, yard_job_t *job, const char *why,
+                          Yard__EndReason end, int32_t exit_code,
+                          int32_t signo, int64_t end_ms, const char *hist,
+                          bool counted, int64_t eligible_ms);
+
+/* ---- retries, requeue, attempt history (server_retry.c) ---- */
+
+/* Write the row of job's current attempt: begun (node, start time) or
+ * ended.  0 or the batch error. */
+int yard__attempt_begin (yard_server_t *s, yard_job_t *job);
+int yard__attempt_end (yard_server_t *s, yard_job_t *job, Yard__EndReason why,
+                       int32_t exit_code, int32_t signo, int64_t end_ms,
+                       const char *reason, bool counted, int64_t eligible_ms);
+
+/* Fill info->attempts from the store (free with yard__attempts_free). */
+int yard__attempts_fill (yard_server_t *s, Yard__JobInfo *info);
+void yard__attempts_free (Yard__JobInfo *info);
+
+/* Put a PENDING job in the pending heap, or in the waitq while its
+ * eligible time is ahead.  0 or -errno. */
+int yard__job_enqueue (yard_server_t *s, yard_job_t *job);
+
+/* Cron: move the jobs whose eligible time has come to the pending heap. */
+void yard__waitq_release (yard_server_t *s);
+
+/* The reason of a job in the waitq ("retry 2/3 after exit 1, eligible in
+ * 40s").  Returns buf. */
+const char *yard__waiting_reason (const yard_job_t *job, char *buf,
+                                  size_t len);
+
+/* A JobFinished for job's current attempt: when the policy (retry.h) sends
+ * the job back to the queue, do it and return true; false leaves the end
+ * to the caller. */
+bool yard__finish_retry (yard_server_t *s, yard_job_t *job,
+                         const Yard__JobFinished *f);
+
+/* ASSIGNED/RUNNING -> PREEMPTING: KillJob END_PREEMPTED (stop signal,
+ * grace, SIGKILL); the job is requeued when the worker reports.  0 or the
+ * batch error. */
+int yard__job_preempt (yard_server_t *s, yard_job_t *job, const char *why);
+
+/* Cron: when the first pending job fits nowhere, preempt lower-priority
+ * preemptible jobs so that it fits on one node (server_preempt.c). */
+void yard__preempt_pass (yard_server_t *s);
+
+/* Reply JobInfo (attempts included) for job (server_client.c). */
+void yard__reply_job (yard_server_t *s, const yard_peer_t *peer,
+                      uint64_t request_id, const yard_job_t *job);
 
 /* ---- long polls (server_client.c) ---- */
 

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "server_place.h"
 #include "topology.h"
 #include "utf8.h"
 #include "util.h"
@@ -103,6 +104,11 @@ finish_one (yard_server_t *s, yard_node_t *node, uint64_t request_id,
                   job->attempt, node->name, f->log_size, size);
     if (job->start_ms == 0 && f->start_time_ms > 0)
         job->start_ms = f->start_time_ms;
+    /* retries, preemption, requeue on timeout (server_retry.c) */
+    if (yard__finish_retry (s, job, f)) {
+        send_ack (s, node, request_id, f->job_id, f->attempt);
+        return;
+    }
     const char *msg = f->message;
     char text[768], what[128];
     int64_t end = f->end_time_ms;
@@ -130,6 +136,13 @@ finish_one (yard_server_t *s, yard_node_t *node, uint64_t request_id,
         (void)yard__job_end (s, job, YARD__JOB_STATE__JOB_FAILED, f->reason,
                              f->exit_code, f->term_signal, end,
                              with_msg (text, sizeof text, what, msg));
+        break;
+    case YARD__END_REASON__END_OOM:
+        /* the worker's message says which limit ("out of memory (limit
+         * 64 MiB)") */
+        (void)yard__job_end (s, job, YARD__JOB_STATE__JOB_FAILED, f->reason,
+                             f->exit_code, f->term_signal, end,
+                             msg && *msg ? msg : "out of memory");
         break;
     case YARD__END_REASON__END_SPAWN_FAILED:
         (void)yard__job_end (s, job, YARD__JOB_STATE__JOB_FAILED, f->reason,
@@ -197,6 +210,10 @@ reconcile (yard_server_t *s, yard_node_t *node, const Yard__WorkerRegister *r)
             if (job->cancel_requested) /* the KillJob may have been lost */
                 (void)yard__send_kill (s, node, job->id, job->attempt,
                                        YARD__END_REASON__END_CANCELLED,
+                                       yard_job_grace (job));
+            else if (job->state == YARD__JOB_STATE__JOB_PREEMPTING)
+                (void)yard__send_kill (s, node, job->id, job->attempt,
+                                       YARD__END_REASON__END_PREEMPTED,
                                        yard_job_grace (job));
             continue;
         }
@@ -302,6 +319,7 @@ yard__on_register (yard_server_t *s, const yard_peer_t *peer,
     node->cpus = r->cpus;
     node->memory = r->memory_bytes;
     node->gpus = r->gpus;
+    yard__place_reshape (node); /* its PUs/GPUs may have changed */
     node->state = YARD__NODE_STATE__NODE_UP;
     node->last_seen_mono = now;
     node->last_seen_ms = node->registered_ms = yard_now_ms ();
@@ -411,6 +429,18 @@ yard__on_started (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
     if (job) {
         if (job->state == YARD__JOB_STATE__JOB_ASSIGNED)
             (void)yard__job_started (s, job, m->start_time_ms);
+        else if (job->state == YARD__JOB_STATE__JOB_PREEMPTING) {
+            /* requeued while ASSIGNED: the KillJob may have arrived
+             * before the process existed */
+            if (job->start_ms == 0) {
+                job->start_ms = m->start_time_ms > 0 ? m->start_time_ms
+                                                     : yard_now_ms ();
+                (void)yard__job_save (s, job);
+            }
+            (void)yard__send_kill (s, node, job->id, job->attempt,
+                                   YARD__END_REASON__END_PREEMPTED,
+                                   yard_job_grace (job));
+        }
         return; /* RUNNING already: a duplicate */
     }
     if (m->attempt == 0)

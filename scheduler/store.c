@@ -14,6 +14,9 @@
  *   open rather than by a user_version step: a database of any version
  *   gains it, and an older scheduler opening the file just ignores it.
  *
+ * - attempts (user_version 3, store_attempts.c): one row per attempt; a
+ *   job's retries_used and eligible_ms are read from it by row_to_job.
+ *
  * Every statement is reset right after use so no read keeps a snapshot
  * open across a COMMIT.
  */
@@ -315,6 +318,8 @@ init_schema (yard_store_t *st, yard_error_t *err)
     if ((rc = exec_sql (st, "BEGIN IMMEDIATE")) < 0
         || (rc = exec_sql (st, schema_sql)) < 0
         || (version < 2 && (rc = exec_sql (st, yard__store_metrics_schema)) < 0)
+        || (version < 3
+            && (rc = exec_sql (st, yard__store_attempts_schema)) < 0)
         || (rc = exec_sql (st, "COMMIT")) < 0) {
         int e = rc;
         char msg[256];
@@ -572,6 +577,12 @@ row_to_job (yard_store_t *st, sqlite3_stmt *s, yard_job_t **out)
             && !(job->reason = column_strdup (s, 12)))) {
         yard_job_destroy (&job);
         return -ENOMEM;
+    }
+    /* a job never dispatched has no attempt rows: skip the query */
+    int rc;
+    if (job->attempt > 0 && (rc = yard__store_attempts_load (st, job)) < 0) {
+        yard_job_destroy (&job);
+        return rc;
     }
     *out = job;
     return 0;

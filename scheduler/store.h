@@ -23,7 +23,8 @@
 #include "error.h"
 #include "job.h"
 
-#define YARD_STORE_SCHEMA_VERSION 2 /* 2: metrics (store_metrics.h) */
+#define YARD_STORE_SCHEMA_VERSION 3 /* 2: metrics (store_metrics.h),
+                                      3: attempts (store_attempts.h) */
 
 typedef struct yard_store yard_store_t;
 

@@ -11,6 +11,13 @@
  * store.c to databases older than 2, in the schema transaction. */
 extern const char yard__store_metrics_schema[];
 
+/* Schema version 3: the attempts table (store_attempts.c), likewise. */
+extern const char yard__store_attempts_schema[];
+
+/* Fill job->retries_used and job->eligible_ms from its attempt rows
+ * (store_attempts.c).  0 or -errno. */
+int yard__store_attempts_load (yard_store_t *st, yard_job_t *job);
+
 sqlite3 *yard__store_db (yard_store_t *st);
 
 /* Before each write: refuse after a failure, open the batch transaction.

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bind.h"
 #include "jobenv.h"
 #include "log.h"
 #include "util.h"
@@ -190,6 +191,9 @@ reason_text (struct attempt *a, Yard__EndReason reason, char *buf, size_t len)
     case YARD__END_REASON__END_CANCELLED:
         msgf (buf, len, "cancelled");
         break;
+    case YARD__END_REASON__END_PREEMPTED:
+        msgf (buf, len, "preempted (to be requeued)");
+        break;
     case YARD__END_REASON__END_STALE:
         msgf (buf, len,
               "killed: attempt %" PRIu32 " is no longer the "
@@ -239,6 +243,11 @@ exit_cb (uv_process_t *proc, int64_t status, int term_signal)
                   "attempt %" PRIu32 " is no "
                   "longer the job's current attempt",
                   a->num);
+    } else if (a->bind
+               && bind_oom (a->bind, r->message, sizeof r->message)) {
+        /* its memory cgroup killed it (or something in it) */
+        r->reason = YARD__END_REASON__END_OOM;
+        msgf (what, sizeof what, "%s", r->message);
     } else if (term_signal) {
         r->reason = YARD__END_REASON__END_SIGNALED;
         msgf (what, sizeof what, "killed by signal %d (%s)", term_signal,
@@ -248,6 +257,7 @@ exit_cb (uv_process_t *proc, int64_t status, int term_signal)
         msgf (what, sizeof what, "exited with status %d", (int)status);
     }
     finish (a);
+    bind_destroy (&a->bind); /* its cgroups: the job is over */
     log_info ("job %" PRIu64 ".%" PRIu32 ": pid %d ended: %s", a->job_id,
               a->num, a->pid, what);
     if (a->host->exit_cb)
@@ -276,13 +286,16 @@ attempt_kill (struct attempt *a, Yard__EndReason reason, uint32_t grace_s)
         return;
     a->kill_reason = reason;
     reason_text (a, reason, why, sizeof why);
-    log_info ("job %" PRIu64 ".%" PRIu32 ": %s: SIGTERM to process group "
+    int sig = a->stop_signal > 0 ? a->stop_signal : SIGTERM;
+    const char *sname = sigabbrev_np (sig) ? sigabbrev_np (sig) : "?";
+    log_info ("job %" PRIu64 ".%" PRIu32 ": %s: SIG%s to process group "
               "%d, SIGKILL in %" PRIu32 "s",
-              a->job_id, a->num, why, a->pid, grace_s);
-    note (a, "%s: sending SIGTERM, SIGKILL in %" PRIu32 "s", why, grace_s);
-    if (kill (-a->pid, SIGTERM) < 0 && errno != ESRCH)
-        log_warn ("job %" PRIu64 ".%" PRIu32 ": kill(-%d, SIGTERM): %s",
-                  a->job_id, a->num, a->pid, strerror (errno));
+              a->job_id, a->num, why, sname, a->pid, grace_s);
+    note (a, "%s: sending SIG%s, SIGKILL in %" PRIu32 "s", why, sname,
+          grace_s);
+    if (kill (-a->pid, sig) < 0 && errno != ESRCH)
+        log_warn ("job %" PRIu64 ".%" PRIu32 ": kill(-%d, SIG%s): %s",
+                  a->job_id, a->num, a->pid, sname, strerror (errno));
     uv_timer_start (&a->kill_timer, kill_timer_cb, (uint64_t)grace_s * 1000,
                     0);
 }
@@ -298,10 +311,29 @@ attempt_kill_now (struct attempt *a, Yard__EndReason reason)
     kill (-a->pid, SIGKILL);
 }
 
+/* The limit timer fires twice when a warning is asked for: first
+ * warn_seconds before the limit (warn_signal to the group, then re-armed
+ * for the rest), then at the limit. */
 static void
 limit_timer_cb (uv_timer_t *t)
 {
     struct attempt *a = t->data;
+    if (a->warn_signal > 0 && !a->warned && a->state == ATTEMPT_RUNNING) {
+        a->warned = true;
+        const char *sname = sigabbrev_np (a->warn_signal);
+        log_info ("job %" PRIu64 ".%" PRIu32 ": time limit in %" PRIu32
+                  "s: SIG%s to process group %d", a->job_id, a->num,
+                  a->warn_seconds, sname ? sname : "?", a->pid);
+        note (a, "time limit in %" PRIu32 "s: sending SIG%s",
+              a->warn_seconds, sname ? sname : "?");
+        if (kill (-a->pid, a->warn_signal) < 0 && errno != ESRCH)
+            log_warn ("job %" PRIu64 ".%" PRIu32 ": kill(-%d, %d): %s",
+                      a->job_id, a->num, a->pid, a->warn_signal,
+                      strerror (errno));
+        uv_timer_start (&a->limit_timer, limit_timer_cb,
+                        (uint64_t)a->warn_seconds * 1000, 0);
+        return;
+    }
     attempt_kill (a, YARD__END_REASON__END_TIMEOUT, a->grace_s);
 }
 
@@ -378,6 +410,24 @@ open_log (struct attempt *a)
 int
 attempt_start (struct attempt *a, const Yard__JobSpec *spec)
 {
+    return attempt_start_alloc (a, spec, NULL);
+}
+
+/* Does the spec set key itself?  (It then wins over our defaults.) */
+static bool
+spec_has_env (const Yard__JobSpec *spec, const char *key)
+{
+    for (size_t i = 0; i < spec->n_env; i++)
+        if (spec->env[i] && spec->env[i]->key
+            && strcmp (spec->env[i]->key, key) == 0)
+            return true;
+    return false;
+}
+
+int
+attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
+                     const Yard__Allocation *alloc)
+{
     const char *node = a->host->node;
     char ckpt[PATH_MAX], latest[PATH_MAX], cwd[PATH_MAX];
     yard_error_t err = { 0 };
@@ -416,6 +466,16 @@ attempt_start (struct attempt *a, const Yard__JobSpec *spec)
     a->time_limit_s = spec->time_limit_s;
     if (a->time_limit_s > LIMIT_MAX_S)
         a->time_limit_s = LIMIT_MAX_S;
+    /* signals outside 1..64 are the scheduler's to refuse; here they
+     * fall back to the defaults rather than kill(2) with garbage */
+    a->stop_signal = spec->stop_signal > 0 && spec->stop_signal < 65
+                         ? spec->stop_signal
+                         : SIGTERM;
+    if (spec->warn_signal > 0 && spec->warn_signal < 65
+        && a->time_limit_s > spec->warn_seconds) {
+        a->warn_signal = spec->warn_signal;
+        a->warn_seconds = spec->warn_seconds;
+    }
 
     /* the checkpoint dir outlives the attempt: the next one resumes */
     if (snprintf (ckpt, sizeof ckpt, "%s/%" PRIu64, a->host->ckpt_root,
@@ -454,12 +514,36 @@ attempt_start (struct attempt *a, const Yard__JobSpec *spec)
         jobenv_destroy (&env);
         return refuse (a, rc, 1, "%s", err.text);
     }
+    /* its PUs, GPUs and memory limit (bind.h); none for an attempt that
+     * came without an Allocation and asked for no memory */
+    if ((alloc || spec->memory_bytes > 0)
+        && !(a->bind = bind_create (a->job_id, a->num, alloc,
+                                    spec->memory_bytes))) {
+        jobenv_destroy (&env);
+        return refuse (a, ENOMEM, 1, "out of memory");
+    }
+    if (a->bind && (rc = bind_env (a->bind, env,
+                                   spec_has_env (spec, "OMP_NUM_THREADS")))
+                       < 0) {
+        jobenv_destroy (&env);
+        return refuse (a, rc, 1, "out of memory building the environment");
+    }
     if (!(argv = calloc (spec->n_argv + 1, sizeof *argv))) {
         jobenv_destroy (&env);
         return refuse (a, ENOMEM, 1, "out of memory");
     }
     for (size_t i = 0; i < spec->n_argv; i++)
         argv[i] = spec->argv[i];
+    /* through the shim only when the command is there: a missing one
+     * stays a spawn failure with its usual explanation */
+    char **shim_argv = NULL, found[PATH_MAX];
+    if (a->bind
+        && jobenv_which (argv[0], jobenv_get (env, "PATH"), found,
+                         sizeof found) == 0
+        && bind_argv (a->bind, argv, spec->n_argv, &shim_argv) == 0) {
+        free (argv);
+        argv = shim_argv;
+    }
 
     /* fd 3: the metrics pipe (see metrics.h); a job without one still
      * runs, with YARD_METRICS_FD unset */
@@ -501,7 +585,8 @@ attempt_start (struct attempt *a, const Yard__JobSpec *spec)
     if (rc < 0) {
         char msg[512], detail[PATH_MAX + 64];
         const char *path = jobenv_get (env, "PATH");
-        int32_t code = spawn_error (a, argv[0], path, rc, msg, sizeof msg);
+        int32_t code = spawn_error (a, spec->argv[0], path, rc, msg,
+                                    sizeof msg);
         msgf (detail, sizeof detail, "the job's PATH was %s",
               path ? path : "unset (/bin:/usr/bin)");
         free (argv);
@@ -525,7 +610,7 @@ attempt_start (struct attempt *a, const Yard__JobSpec *spec)
                   a->job_id, a->num, strerror (-rc));
     if (a->time_limit_s > 0)
         uv_timer_start (&a->limit_timer, limit_timer_cb,
-                        a->time_limit_s * 1000, 0);
+                        (a->time_limit_s - a->warn_seconds) * 1000, 0);
     log_info ("job %" PRIu64 ".%" PRIu32 ": started '%s' as pid %d in %s%s",
               a->job_id, a->num, spec->argv[0], a->pid, cwd,
               ctx.latest_checkpoint ? " (resuming from a checkpoint)" : "");
@@ -640,6 +725,10 @@ attempt_destroy (struct attempt **ap)
     close_fd (&a->log_wfd);
     close_fd (&a->log_rfd);
     metrics_destroy (&a->metrics);
+    if (a->state == ATTEMPT_RUNNING)
+        bind_forget (&a->bind);
+    else
+        bind_destroy (&a->bind);
     uv_close ((uv_handle_t *)&a->limit_timer, handle_closed);
     uv_close ((uv_handle_t *)&a->kill_timer, handle_closed);
     if (a->proc_used)

@@ -54,6 +54,10 @@ struct attempt {
     int64_t start_time_ms;       /* wall clock, when spawned */
     Yard__EndReason kill_reason; /* END_NONE until we decide to kill */
     uint32_t grace_s;            /* the spec's SIGTERM-to-SIGKILL delay */
+    int stop_signal;             /* starts a stop (spec; default SIGTERM) */
+    int warn_signal;             /* sent warn_seconds before the limit */
+    uint32_t warn_seconds;
+    bool warned;                 /* warn_signal sent */
     struct jobdir_result result; /* set when ATTEMPT_ENDED */
     struct metrics *metrics;     /* its YARD_METRICS_FD lines; NULL: none */
 
@@ -73,6 +77,7 @@ struct attempt {
     uv_timer_t limit_timer;
     uv_timer_t kill_timer;
     bool proc_used; /* uv_spawn was called: proc needs a close */
+    struct bind *bind; /* its PUs/GPUs/cgroups (bind.h); NULL: none */
     int open_handles;
 };
 
@@ -87,6 +92,12 @@ struct attempt *attempt_create (const struct attempt_host *host,
  * returned; exit_cb is not called. */
 int attempt_start (struct attempt *a, const Yard__JobSpec *spec);
 
+/* attempt_start with the scheduler's Allocation (may be NULL): the job is
+ * started through the yard-exec shim bound to its PUs and cgroups, and its
+ * environment names its GPUs (bind.h). */
+int attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
+                         const Yard__Allocation *alloc);
+
 /* End a NEW attempt without running it (e.g. reason END_LOST while the
  * worker shuts down).  The message goes to the result and to output.log. */
 void attempt_refuse (struct attempt *a, Yard__EndReason reason,
@@ -97,7 +108,8 @@ void attempt_refuse (struct attempt *a, Yard__EndReason reason,
  * Returns 0 or a negative errno (the attempt is still ENDED). */
 int attempt_recover (struct attempt *a, const char *dir);
 
-/* Stop a RUNNING attempt: SIGTERM its process group, SIGKILL after grace_s
+/* Stop a RUNNING attempt: its stop signal (the spec's stop_signal, default
+ * SIGTERM) to its process group, SIGKILL after grace_s
  * seconds (0: at once).  Its result will carry reason.  No-op when the
  * attempt is not running or is already being killed. */
 void attempt_kill (struct attempt *a, Yard__EndReason reason,

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "topo.h"
 #include "util.h"
+#include "bind.h"
 #include "worker.h"
 
 /* Discover the node (hwloc, then a fake GPU list or the CUDA runtime) and
@@ -135,6 +136,7 @@ main (int argc, char **argv)
         goto out;
     if (topo && !opts.cpus_given && topo_proto (topo)->pus > 0)
         opts.cpus = topo_proto (topo)->pus;
+    bind_init (); /* cgroups and the exec shim; warns once without them */
 
     if ((rc = uv_loop_init (&loop)) < 0) {
         log_err ("cannot create the event loop: %s", uv_strerror (rc));
@@ -169,6 +171,7 @@ out_loop:
         status = CLI_EXIT_RUNTIME;
     }
 out:
+    bind_fini ();
     topo_destroy (&topo);
     close (lock_fd);
     return status;

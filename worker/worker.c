@@ -547,7 +547,7 @@ on_dispatch (struct worker *w, const yard_env_t *env)
         return;
     }
     list_add (w, a);
-    if (attempt_start (a, m->spec) == 0)
+    if (attempt_start_alloc (a, m->spec, m->alloc) == 0)
         send_started (w, a);
     pump (w, a, yard_mono_ms ());
 }
@@ -563,8 +563,11 @@ on_kill_job (struct worker *w, const yard_env_t *env)
         return;
     }
     Yard__EndReason reason = m->reason;
+    /* END_PREEMPTED stops like a cancel, but the scheduler requeues the
+     * job when the result carries it */
     if (reason != YARD__END_REASON__END_CANCELLED
-        && reason != YARD__END_REASON__END_STALE) {
+        && reason != YARD__END_REASON__END_STALE
+        && reason != YARD__END_REASON__END_PREEMPTED) {
         log_warn ("job %" PRIu64 ".%" PRIu32 ": kill with reason %d; "
                   "treated as a cancel",
                   m->job_id, m->attempt, (int)reason);

@@ -4,6 +4,7 @@ import getpass
 import itertools
 import os
 import re
+import signal
 import socket
 import time
 
@@ -129,8 +130,52 @@ def _job(info):
         "user": sp.user,
         "submit_dir": sp.submit_dir,
         "submit_host": sp.submit_host,
+        "retries": sp.retries,
+        "retry_exit_codes": list(sp.retry_exit_codes),
+        "retry_backoff_s": sp.retry_backoff_s,
+        "stop_signal": sp.stop_signal,
+        "warn_signal": sp.warn_signal,
+        "warn_seconds": sp.warn_seconds,
+        "requeue_on_timeout": sp.requeue_on_timeout,
+        "preemptible": sp.preemptible,
+        "retries_used": info.retries_used,
+        "eligible_time_ms": info.eligible_time_ms,
+        "attempts": [_attempt(a) for a in info.attempts],
     }
     return d
+
+
+def _attempt(a):
+    """AttemptInfo -> a dict with the keys of `yard --json status`."""
+    run = a.end_time_ms - a.start_time_ms \
+        if a.start_time_ms and a.end_time_ms >= a.start_time_ms else 0
+    return {
+        "attempt": a.attempt,
+        "node": a.node,
+        "start_time_ms": a.start_time_ms,
+        "start_time": _iso(a.start_time_ms),
+        "end_time_ms": a.end_time_ms,
+        "end_time": _iso(a.end_time_ms),
+        "runtime_ms": run,
+        "end_reason": _END_REASONS.get(a.end_reason, "none")
+        if a.end_time_ms else "none",
+        "exit_code": a.exit_code,
+        "term_signal": a.term_signal,
+        "reason": a.reason,
+    }
+
+
+def _signo(v):
+    """A signal as a number: 10, "USR1", "SIGUSR1" or signal.SIGUSR1."""
+    if isinstance(v, str) and not v.isdigit():
+        name = v.upper()
+        if not name.startswith("SIG"):
+            name = "SIG" + name
+        try:
+            return int(getattr(signal, name))
+        except AttributeError:
+            raise ValueError("unknown signal %r" % v) from None
+    return int(v)
 
 
 def _node(n):
@@ -224,11 +269,17 @@ class Client:
 
     # -- requests ----------------------------------------------------------
     def submit(self, argv, name=None, cpus=0, gpus=0, mem=0, time=0,
-               priority=0, env=None, workdir=None, grace=0):
+               priority=0, env=None, workdir=None, grace=0, retries=0,
+               retry_exit_codes=(), retry_backoff=0, signal=None,
+               warn_signal=None, warn_seconds=0, requeue_on_timeout=False,
+               preemptible=False):
         """Submit a job; return its id once the scheduler has committed it.
         argv: the command (a list; argv[0] is found through the worker's
-        PATH).  mem: bytes or "16G"; time, grace: seconds or "2h"; env: a
-        dict added to the job's environment."""
+        PATH).  mem: bytes or "16G"; time, grace, retry_backoff: seconds or
+        "2h"; env: a dict added to the job's environment.  retries: runs
+        again after a failure, retry_exit_codes: codes that always run it
+        again; signal: the stop signal (10, "USR1"); warn_signal is sent
+        warn_seconds before the time limit."""
         if isinstance(argv, str) or not argv:
             raise ValueError("argv must be a non-empty list of strings")
         spec = pb.JobSpec(name=name or "", argv=[str(a) for a in argv],
@@ -239,7 +290,16 @@ class Client:
                           workdir=workdir or "",
                           user=getpass.getuser(),
                           submit_dir=os.getcwd(),
-                          submit_host=socket.gethostname())
+                          submit_host=socket.gethostname(),
+                          retries=retries,
+                          retry_exit_codes=[int(c) for c in retry_exit_codes],
+                          retry_backoff_s=parse_duration(retry_backoff),
+                          stop_signal=_signo(signal) if signal else 0,
+                          warn_signal=_signo(warn_signal) if warn_signal
+                          else 0,
+                          warn_seconds=parse_duration(warn_seconds),
+                          requeue_on_timeout=requeue_on_timeout,
+                          preemptible=preemptible)
         for k, v in (env or {}).items():
             spec.env.add(key=str(k), value=str(v))
         return self._call("submit", pb.SubmitRequest(spec=spec)).job_id
@@ -256,6 +316,12 @@ class Client:
 
     def cancel(self, job_id):
         return _job(self._call("cancel", pb.CancelRequest(job_id=job_id)))
+
+    def requeue(self, job_id):
+        """Stop a running job and queue it again as a new attempt (not
+        counted against its retries); a pending job is returned as it is.
+        YardError EINVAL for a finished job."""
+        return _job(self._call("requeue", pb.RequeueRequest(job_id=job_id)))
 
     def wait(self, job_id, timeout=None):
         """Block until the job is finished (or timeout seconds pass) and

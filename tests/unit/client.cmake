@@ -11,6 +11,9 @@ yard_unit_test(test_client
 yard_unit_test(test_cli_args
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cli_args.c
   LIBS yard_cli)
+yard_unit_test(test_cli_retry
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cli_retry.c
+  LIBS yard_cli)
 yard_unit_test(test_cli_render
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cli_render.c
   LIBS yard_cli)

@@ -7,3 +7,7 @@ yard_unit_test(test_queue
 yard_unit_test(test_store
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_store.c
   LIBS yard_sched)
+# Retry policy, waitq and the attempts table (with the v2 -> v3 migration).
+yard_unit_test(test_retry
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_retry.c
+  LIBS yard_sched)

@@ -143,7 +143,38 @@ typedef struct yard_job_spec {
     uint64_t time_limit_s; /* 0: no limit */
     int32_t priority;      /* higher runs first */
     uint32_t grace_s;      /* SIGTERM to SIGKILL delay (default 10) */
+
+    /* retries: a failure of the job itself (non-zero exit, signal, could
+     * not start, out of memory) runs it again up to retries times, after a
+     * backoff of retry_backoff_s (default 10) doubled at each retry, at
+     * most an hour; an exit code listed in retry_exit_codes always runs it
+     * again.  Node loss and preemption requeue without counting. */
+    uint32_t retries;
+    const int32_t *retry_exit_codes;  /* n_retry_exit_codes codes, 1..255 */
+    size_t n_retry_exit_codes;
+    uint32_t retry_backoff_s;
+    /* signals: stop_signal (0: SIGTERM) starts every stop (cancel,
+     * requeue, preemption, time limit); warn_signal (0: none) is sent
+     * warn_seconds before the time limit. */
+    int32_t stop_signal;
+    int32_t warn_signal;
+    uint32_t warn_seconds;
+    bool requeue_on_timeout; /* at its time limit: run again, not TIMEOUT */
+    bool preemptible;        /* may be stopped for higher-priority work */
 } yard_job_spec_t;
+
+/* One attempt (run) of a job.  Strings owned by the job, never NULL. */
+typedef struct yard_attempt {
+    uint32_t attempt;          /* 1, 2, ... */
+    char *node;
+    int64_t start_time_ms;     /* unix epoch ms; 0: not started */
+    int64_t end_time_ms;       /* 0: not over */
+    enum yard_end_reason end_reason;
+    int32_t exit_code;
+    int32_t term_signal;
+    char *reason;              /* how it ended: "exited with status 1",
+                                  "preempted", "timeout, requeued", ... */
+} yard_attempt_t;
 
 /* A job as the scheduler knows it.  Every string is owned by the struct and
  * never NULL. */
@@ -178,6 +209,29 @@ typedef struct yard_job {
     char *user;
     char *submit_dir;
     char *submit_host;
+
+    /* retries and attempt history */
+    uint32_t retries;          /* asked for (spec) */
+    uint32_t retry_backoff_s;
+    int32_t stop_signal;
+    int32_t warn_signal;
+    uint32_t warn_seconds;
+    bool requeue_on_timeout;
+    bool preemptible;
+    uint32_t retries_used;     /* job failures retried so far */
+    int64_t eligible_time_ms;  /* a retry backing off waits until then */
+    yard_attempt_t *attempts;  /* n_attempts, oldest first; only from
+                                  yard_job_status, yard_cancel and
+                                  yard_requeue (NULL in yard_queue) */
+    size_t n_attempts;
+
+    /* what the current/last attempt holds on its node ("" and 0 when
+     * nothing is known: never dispatched, or a finished job in
+     * yard_queue) */
+    char *alloc_cpus;          /* its PUs, as a list: "0-3,8" */
+    char **alloc_gpus;         /* alloc_ngpus GPU UUIDs, then a NULL */
+    size_t alloc_ngpus;
+    uint64_t alloc_memory_bytes;
 } yard_job_t;
 
 /* Free one job from yard_job_status, yard_cancel or yard_wait.  Accepts NULL
@@ -212,6 +266,14 @@ YARD_API int yard_queue (yard_client_t *c, bool all, uint32_t limit,
  * set until its worker has stopped it; a finished one is returned as it
  * is.  -ENOENT: no such job. */
 YARD_API int yard_cancel (yard_client_t *c, uint64_t job_id, yard_job_t **job);
+
+/* Requeue a job: a RUNNING or ASSIGNED job is stopped (stop signal, grace,
+ * SIGKILL) and runs again as a new attempt, without counting against its
+ * retries; *job is then PREEMPTING until its worker has stopped it.  A
+ * PENDING job is returned as it is.  -EINVAL: the job is finished (or
+ * being cancelled); -ENOENT: no such job. */
+YARD_API int yard_requeue (yard_client_t *c, uint64_t job_id,
+                           yard_job_t **job);
 
 /* Wait for a job to finish.  timeout_ms < 0 waits forever, 0 looks once.
  * Returns 0 with *job the job: finished, or in its current state when

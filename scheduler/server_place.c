@@ -1,0 +1,144 @@
+/* server_place.c - placement in the scheduler core (see server_place.h).
+ *
+ * The counters in yard_node_t (cpus_used, gpus_used, memory_used) stay the
+ * first test of whether a job fits a node: they are what `yard nodes`
+ * shows and what the worker offered.  The place is the second: it names
+ * the PUs and GPUs.  Both are taken and given back together (attach/detach
+ * in server.c call in here).
+ */
+#include "server_place.h"
+
+#include <errno.h>
+#include <inttypes.h>
+
+#include "log.h"
+#include "place.h"
+#include "server_int.h"
+#include "store_alloc.h"
+
+static yard_place_t *
+node_place (yard_node_t *node)
+{
+    if (!node->place) {
+        node->place = yard_place_create (node->topology, node->cpus);
+        if (!node->place)
+            log_err ("out of memory: node %s cannot place jobs",
+                     node->name);
+    }
+    return node->place;
+}
+
+bool
+yard__place_fits (yard_node_t *node, uint32_t cpus, uint32_t gpus)
+{
+    yard_place_t *p = node_place (node);
+    return p && yard_place_fits (p, cpus, gpus);
+}
+
+int
+yard__place_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node,
+                    const Yard__Allocation **out)
+{
+    yard_place_t *p = node_place (node);
+    if (!p)
+        return -ENOMEM;
+    (void)yard_place_release (p, job->id); /* never held: a no-op */
+    int rc = yard_place_alloc (p, job->id, yard_job_cpus (job),
+                               yard_job_gpus (job), yard_job_memory (job),
+                               out);
+    if (rc < 0)
+        return rc;
+    if ((rc = yard_store_alloc_put (s->store, job->id, job->attempt, *out))
+        < 0) {
+        log_err ("cannot write the allocation of job %" PRIu64 ": %s",
+                 job->id, yard_store_errmsg (s->store));
+        (void)yard_place_release (p, job->id);
+        return yard__fail (s, rc);
+    }
+    return 0;
+}
+
+void
+yard__place_release (yard_job_t *job)
+{
+    if (job->worker && job->worker->place)
+        (void)yard_place_release (job->worker->place, job->id);
+}
+
+void
+yard__place_restore (yard_server_t *s, yard_job_t *job, yard_node_t *node)
+{
+    yard_place_t *p = node_place (node);
+    if (!p)
+        return;
+    Yard__Allocation *a = NULL;
+    uint32_t attempt = 0;
+    int rc = yard_store_alloc_get (s->store, job->id, &attempt, &a);
+    if (rc == 0 && attempt == job->attempt) {
+        rc = yard_place_claim (p, job->id, a);
+        if (rc == -EINVAL || rc == -EBUSY) {
+            /* the node's shape is not known yet (it has not registered
+             * since the restart) or changed: keep the record, the
+             * register's reshape re-applies it */
+            if (rc == -EBUSY)
+                log_warn ("job %" PRIu64 ": its recorded PUs/GPUs on %s "
+                          "overlap another job's", job->id, node->name);
+            rc = yard_place_adopt (p, job->id, a);
+        }
+        yard__allocation__free_unpacked (a, NULL);
+        if (rc == 0 || rc == -EEXIST)
+            return;
+    } else if (a) {
+        yard__allocation__free_unpacked (a, NULL);
+    }
+    /* dispatched by a scheduler that recorded none */
+    const Yard__Allocation *fresh;
+    if (yard_place_alloc (p, job->id, yard_job_cpus (job),
+                          yard_job_gpus (job), yard_job_memory (job), &fresh)
+        < 0)
+        log_warn ("job %" PRIu64 " on %s: no PUs/GPUs recorded and none "
+                  "free to account for it", job->id, node->name);
+}
+
+void
+yard__place_clear (yard_node_t *node)
+{
+    if (node->place)
+        yard_place_clear (node->place);
+}
+
+void
+yard__place_reshape (yard_node_t *node)
+{
+    if (!node->place)
+        return; /* created from the new shape on first use */
+    if (yard_place_reshape (node->place, node->topology, node->cpus) < 0)
+        log_err ("out of memory: node %s keeps its old PU/GPU layout",
+                 node->name);
+}
+
+const Yard__Allocation *
+yard__place_of (const yard_job_t *job)
+{
+    if (!job->worker || !job->worker->place)
+        return NULL;
+    return yard_place_get (job->worker->place, job->id);
+}
+
+const Yard__Allocation *
+yard__place_lookup (yard_server_t *s, const yard_job_t *job,
+                    Yard__Allocation **owned)
+{
+    *owned = NULL;
+    const Yard__Allocation *a = yard__place_of (job);
+    if (a || job->attempt == 0)
+        return a;
+    uint32_t attempt = 0;
+    if (yard_store_alloc_get (s->store, job->id, &attempt, owned) < 0)
+        return NULL;
+    if (attempt != job->attempt) {
+        yard__allocation__free_unpacked (*owned, NULL);
+        *owned = NULL;
+    }
+    return *owned;
+}

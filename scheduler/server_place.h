@@ -1,0 +1,54 @@
+/* server_place.h - the scheduler core's use of place.c: each node's
+ * yard_place_t (created lazily from its topology), the allocation of a job
+ * being dispatched, its release, and its recovery from state.db.
+ *
+ * Part of the server object (server.c and friends), kept apart so the
+ * placement code has one home.  Every function is a no-op for a job that
+ * holds nothing.
+ */
+#ifndef YARD_SCHED_SERVER_PLACE_H
+#define YARD_SCHED_SERVER_PLACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "job.h"
+#include "node.h"
+#include "server.h"
+#include "yard.pb-c.h"
+
+/* True when node has room for cpus PUs and gpus GPUs of its own (beyond
+ * what its counters say: the PUs and GPUs themselves). */
+bool yard__place_fits (yard_node_t *node, uint32_t cpus, uint32_t gpus);
+
+/* Choose job's PUs and GPUs on node, hold them and record them in the
+ * batch.  *out borrows until the job is released.  0, -ENOSPC, -ENOMEM
+ * or a store error (the batch then fails). */
+int yard__place_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node,
+                        const Yard__Allocation **out);
+
+/* Give back what job holds on its node (job->worker). */
+void yard__place_release (yard_job_t *job);
+
+/* Re-hold an active job's recorded allocation on node (start-up,
+ * rollback); a job with none recorded gets a fresh one (it keeps running
+ * where it is; only new jobs see the difference). */
+void yard__place_restore (yard_server_t *s, yard_job_t *job,
+                          yard_node_t *node);
+
+/* Drop every hold on node (before a rebuild). */
+void yard__place_clear (yard_node_t *node);
+
+/* The node's shape changed (register): re-apply its holds. */
+void yard__place_reshape (yard_node_t *node);
+
+/* job's allocation while it holds one, else NULL (borrowed). */
+const Yard__Allocation *yard__place_of (const yard_job_t *job);
+
+/* A finished job's recorded allocation: *owned is unpacked from the store
+ * (free with yard__allocation__free_unpacked); NULL when none. */
+const Yard__Allocation *yard__place_lookup (yard_server_t *s,
+                                            const yard_job_t *job,
+                                            Yard__Allocation **owned);
+
+#endif

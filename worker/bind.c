@@ -1,0 +1,640 @@
+/* bind.c - cgroups, environment and the exec shim for a job's allocation
+ * (see bind.h).
+ *
+ * Everything here is small synchronous writes to cgroupfs (a few per
+ * attempt, at start and end), cheap enough for the loop's thread.
+ */
+#include "bind.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "cpulist.h"
+#include "log.h"
+#include "util.h"
+
+#define CG_CONTROLLERS "+cpuset +memory"
+
+enum cg_mode { CG_NONE, CG_V1, CG_V2 };
+
+/* What bind_init found; the worker has one of each. */
+static struct {
+    bool inited;
+    enum cg_mode mode;
+    bool mem_ok;               /* v1 memory / v2 memory controller usable */
+    bool cpuset_ok;
+    char mem_root[PATH_MAX];   /* .../yard/w-PID (v2: both the same) */
+    char cpuset_root[PATH_MAX];
+    char shim[PATH_MAX];       /* "" when there is none */
+} g;
+
+struct bind {
+    uint64_t job_id;
+    uint32_t attempt;
+    char *cpus;          /* owned, "" for none */
+    char *gpus;          /* owned, UUIDs joined by ',' */
+    size_t npus;
+    uint64_t memory_bytes;
+    char mem_dir[PATH_MAX];    /* "" when none */
+    char cpuset_dir[PATH_MAX]; /* v1 only; "" when none */
+    char npus_text[16];
+};
+
+/* ---- cgroupfs ---- */
+
+/* A path from fmt; "" (and -ENAMETOOLONG) when it does not fit. */
+static int pathf (char *buf, size_t len, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static int
+pathf (char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    int n = vsnprintf (buf, len, fmt, ap);
+    va_end (ap);
+    if (n < 0 || (size_t)n >= len) {
+        buf[0] = '\0';
+        return -ENAMETOOLONG;
+    }
+    return 0;
+}
+
+static int
+write_file (const char *dir, const char *name, const char *text)
+{
+    char path[PATH_MAX];
+    if (snprintf (path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return -ENAMETOOLONG;
+    int fd = open (path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    size_t n = strlen (text);
+    ssize_t w = write (fd, text, n);
+    int rc = w == (ssize_t)n ? 0 : w < 0 ? -errno : -EIO;
+    close (fd);
+    return rc;
+}
+
+static int
+read_file (const char *dir, const char *name, char *buf, size_t len)
+{
+    char path[PATH_MAX];
+    if (snprintf (path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return -ENAMETOOLONG;
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t r = read (fd, buf, len - 1);
+    int e = errno;
+    close (fd);
+    if (r < 0)
+        return -e;
+    buf[r] = '\0';
+    return 0;
+}
+
+/* v1 cpuset groups start with empty cpus/mems: a task cannot join until
+ * they are set, so a new group inherits its parent's (when still empty). */
+static int
+cpuset_inherit (const char *parent, const char *child)
+{
+    static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+    for (size_t i = 0; i < 2; i++) {
+        char mine[4096], theirs[4096];
+        int rc = read_file (child, files[i], mine, sizeof mine);
+        if (rc < 0)
+            return rc;
+        if (mine[0] && mine[0] != '\n')
+            continue;
+        if ((rc = read_file (parent, files[i], theirs, sizeof theirs)) < 0
+            || (rc = write_file (child, files[i], theirs)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int
+mkdir_ok (const char *path)
+{
+    return mkdir (path, 0755) == 0 || errno == EEXIST ? 0 : -errno;
+}
+
+/* SIGKILL whatever is still in dir, then remove it. */
+static int
+group_remove (const char *dir)
+{
+    char procs[8192];
+    if (read_file (dir, "cgroup.procs", procs, sizeof procs) == 0) {
+        char *save = NULL;
+        for (char *t = strtok_r (procs, "\n", &save); t;
+             t = strtok_r (NULL, "\n", &save)) {
+            long pid = strtol (t, NULL, 10);
+            if (pid > 1)
+                (void)kill ((pid_t)pid, SIGKILL);
+        }
+    }
+    return rmdir (dir) == 0 || errno == ENOENT ? 0 : -errno;
+}
+
+/* Remove the job groups of workers that are gone (yard/w-PID, PID dead):
+ * a worker killed with -9 leaves them behind. */
+static void
+sweep (const char *yard)
+{
+    DIR *d = opendir (yard);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir (d))) {
+        char *end;
+        if (strncmp (e->d_name, "w-", 2) != 0)
+            continue;
+        long pid = strtol (e->d_name + 2, &end, 10);
+        if (*end || pid <= 0 || pid == (long)getpid ()
+            || kill ((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char wdir[PATH_MAX];
+        if (snprintf (wdir, sizeof wdir, "%s/%s", yard, e->d_name)
+            >= (int)sizeof wdir)
+            continue;
+        DIR *jd = opendir (wdir);
+        struct dirent *je;
+        while (jd && (je = readdir (jd))) {
+            char jdir[PATH_MAX * 2];
+            if (strncmp (je->d_name, "job-", 4) != 0)
+                continue;
+            snprintf (jdir, sizeof jdir, "%s/%s", wdir, je->d_name);
+            (void)group_remove (jdir);
+        }
+        if (jd)
+            closedir (jd);
+        (void)rmdir (wdir);
+    }
+    closedir (d);
+}
+
+static bool
+is_dir (const char *path)
+{
+    struct stat st;
+    return stat (path, &st) == 0 && S_ISDIR (st.st_mode);
+}
+
+static void
+init_v2 (const char *root)
+{
+    char yard[PATH_MAX];
+    pathf (yard, sizeof yard, "%s/yard", root);
+    (void)write_file (root, "cgroup.subtree_control", CG_CONTROLLERS);
+    if (mkdir_ok (yard) < 0)
+        return;
+    sweep (yard);
+    (void)write_file (yard, "cgroup.subtree_control", CG_CONTROLLERS);
+    pathf (g.mem_root, sizeof g.mem_root, "%s/w-%ld", yard,
+              (long)getpid ());
+    if (mkdir_ok (g.mem_root) < 0)
+        return;
+    (void)write_file (g.mem_root, "cgroup.subtree_control", CG_CONTROLLERS);
+    char ctl[256] = "";
+    (void)read_file (g.mem_root, "cgroup.subtree_control", ctl, sizeof ctl);
+    g.mem_ok = strstr (ctl, "memory") != NULL;
+    g.cpuset_ok = strstr (ctl, "cpuset") != NULL;
+    pathf (g.cpuset_root, sizeof g.cpuset_root, "%s", g.mem_root);
+    g.mode = CG_V2;
+}
+
+static void
+init_v1 (const char *root)
+{
+    char base[PATH_MAX], yard[PATH_MAX];
+    pathf (base, sizeof base, "%s/memory", root);
+    pathf (yard, sizeof yard, "%s/yard", base);
+    if (is_dir (base) && mkdir_ok (yard) == 0) {
+        sweep (yard);
+        pathf (g.mem_root, sizeof g.mem_root, "%s/w-%ld", yard,
+                  (long)getpid ());
+        g.mem_ok = mkdir_ok (g.mem_root) == 0
+                   && write_file (g.mem_root, "memory.use_hierarchy", "1")
+                          != -ENOENT;
+    }
+    pathf (base, sizeof base, "%s/cpuset", root);
+    pathf (yard, sizeof yard, "%s/yard", base);
+    if (is_dir (base) && mkdir_ok (yard) == 0
+        && cpuset_inherit (base, yard) == 0) {
+        sweep (yard);
+        pathf (g.cpuset_root, sizeof g.cpuset_root, "%s/w-%ld", yard,
+                  (long)getpid ());
+        g.cpuset_ok = mkdir_ok (g.cpuset_root) == 0
+                      && cpuset_inherit (yard, g.cpuset_root) == 0;
+    }
+    if (g.mem_ok || g.cpuset_ok)
+        g.mode = CG_V1;
+}
+
+static void
+find_shim (void)
+{
+    const char *env = getenv ("YARD_EXEC");
+    if (env && *env) {
+        snprintf (g.shim, sizeof g.shim, "%s", env);
+    } else {
+        char self[PATH_MAX];
+        ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+        if (n <= 0)
+            return;
+        self[n] = '\0';
+        char *slash = strrchr (self, '/');
+        if (!slash)
+            return;
+        *slash = '\0';
+        if (snprintf (g.shim, sizeof g.shim, "%s/yard-exec", self)
+            >= (int)sizeof g.shim)
+            g.shim[0] = '\0';
+    }
+    if (g.shim[0] && access (g.shim, X_OK) < 0) {
+        log_warn ("no exec shim at %s (%s): jobs run without CPU affinity "
+                  "or cgroups", g.shim, strerror (errno));
+        g.shim[0] = '\0';
+    }
+}
+
+void
+bind_init (void)
+{
+    if (g.inited)
+        return;
+    g.inited = true;
+    find_shim ();
+    const char *root = getenv ("YARD_CGROUP_ROOT");
+    if (root && strcmp (root, "none") == 0) {
+        log_warn ("cgroups off (YARD_CGROUP_ROOT=none): jobs get CPU "
+                  "affinity only, no memory limit");
+        return;
+    }
+    if (!root || !*root)
+        root = "/sys/fs/cgroup";
+    char probe[PATH_MAX];
+    pathf (probe, sizeof probe, "%s/cgroup.controllers", root);
+    if (access (probe, F_OK) == 0)
+        init_v2 (root);
+    else
+        init_v1 (root);
+    if (g.mode == CG_NONE)
+        log_warn ("no writable cgroup under %s: jobs get CPU affinity only, "
+                  "no memory limit", root);
+    else
+        log_info ("cgroup %s under %s (memory %s, cpuset %s)",
+                  g.mode == CG_V2 ? "v2" : "v1", root,
+                  g.mem_ok ? "yes" : "no", g.cpuset_ok ? "yes" : "no");
+}
+
+void
+bind_fini (void)
+{
+    if (g.mem_root[0])
+        (void)rmdir (g.mem_root);
+    if (g.cpuset_root[0] && strcmp (g.cpuset_root, g.mem_root) != 0)
+        (void)rmdir (g.cpuset_root);
+}
+
+const char *
+bind_cgroup_mode (void)
+{
+    return g.mode == CG_V2 ? "v2" : g.mode == CG_V1 ? "v1" : "none";
+}
+
+/* ---- one attempt ---- */
+
+/* True when every PU in list is one this process may run on (a fixture
+ * topology names PUs this machine does not have). */
+static bool
+pus_here (const char *list)
+{
+    int n = yard_cpulist_extent (list);
+    if (n <= 0)
+        return false;
+    cpu_set_t *set = CPU_ALLOC ((size_t)n);
+    bool *want = calloc ((size_t)n, sizeof *want);
+    bool ok = set && want && yard_cpulist_parse (list, want, (size_t)n) > 0;
+    size_t sz = CPU_ALLOC_SIZE ((size_t)n);
+    if (ok) {
+        CPU_ZERO_S (sz, set);
+        ok = sched_getaffinity (0, sz, set) == 0 || errno == EINVAL;
+        for (int i = 0; ok && i < n; i++)
+            if (want[i] && !CPU_ISSET_S ((size_t)i, sz, set))
+                ok = false;
+    }
+    if (set)
+        CPU_FREE (set);
+    free (want);
+    return ok;
+}
+
+static void
+make_group (struct bind *b, const char *root, char *dir, size_t len)
+{
+    if (snprintf (dir, len, "%s/job-%" PRIu64 ".%" PRIu32, root, b->job_id,
+                  b->attempt) >= (int)len
+        || mkdir_ok (dir) < 0) {
+        log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot create cgroup %s: "
+                  "%s", b->job_id, b->attempt, dir, strerror (errno));
+        dir[0] = '\0';
+    }
+}
+
+static void
+setup_groups (struct bind *b)
+{
+    bool cpus_here = b->cpus[0] && pus_here (b->cpus);
+    if (g.mem_ok && (b->memory_bytes > 0 || g.mode == CG_V2))
+        make_group (b, g.mem_root, b->mem_dir, sizeof b->mem_dir);
+    if (b->mem_dir[0] && b->memory_bytes > 0) {
+        char v[32];
+        snprintf (v, sizeof v, "%" PRIu64, b->memory_bytes);
+        int rc = write_file (b->mem_dir, g.mode == CG_V2
+                                             ? "memory.max"
+                                             : "memory.limit_in_bytes", v);
+        if (rc < 0)
+            log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot set its memory "
+                      "limit in %s: %s", b->job_id, b->attempt, b->mem_dir,
+                      strerror (-rc));
+        if (g.mode == CG_V2)
+            (void)write_file (b->mem_dir, "memory.swap.max", "0");
+        else
+            (void)write_file (b->mem_dir, "memory.swappiness", "0");
+    }
+    if (!g.cpuset_ok || !cpus_here)
+        return;
+    if (g.mode == CG_V2) {
+        if (b->mem_dir[0]
+            && write_file (b->mem_dir, "cpuset.cpus", b->cpus) < 0)
+            log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot set cpuset %s",
+                      b->job_id, b->attempt, b->cpus);
+        return;
+    }
+    make_group (b, g.cpuset_root, b->cpuset_dir, sizeof b->cpuset_dir);
+    if (b->cpuset_dir[0]
+        && (cpuset_inherit (g.cpuset_root, b->cpuset_dir) < 0
+            || write_file (b->cpuset_dir, "cpuset.cpus", b->cpus) < 0)) {
+        log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot set cpuset %s: "
+                  "affinity only", b->job_id, b->attempt, b->cpus);
+        (void)group_remove (b->cpuset_dir);
+        b->cpuset_dir[0] = '\0';
+    }
+}
+
+struct bind *
+bind_create (uint64_t job_id, uint32_t attempt, const Yard__Allocation *alloc,
+             uint64_t memory_bytes)
+{
+    struct bind *b = calloc (1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->job_id = job_id;
+    b->attempt = attempt;
+    b->memory_bytes = memory_bytes;
+    const char *cpus = alloc && alloc->cpus ? alloc->cpus : "";
+    if (yard_cpulist_extent (cpus) < 0)
+        cpus = ""; /* malformed: run unbound rather than not at all */
+    if (!(b->cpus = strdup (cpus)))
+        goto error;
+    size_t len = 1;
+    for (size_t i = 0; alloc && i < alloc->n_gpu_uuids; i++)
+        len += strlen (alloc->gpu_uuids[i] ? alloc->gpu_uuids[i] : "") + 1;
+    if (!(b->gpus = calloc (len, 1)))
+        goto error;
+    for (size_t i = 0; alloc && i < alloc->n_gpu_uuids; i++) {
+        if (i)
+            strcat (b->gpus, ",");
+        strcat (b->gpus, alloc->gpu_uuids[i] ? alloc->gpu_uuids[i] : "");
+    }
+    if (*b->cpus) {
+        int n = yard_cpulist_extent (b->cpus);
+        bool *set = calloc ((size_t)n, sizeof *set);
+        if (!set)
+            goto error;
+        int c = yard_cpulist_parse (b->cpus, set, (size_t)n);
+        free (set);
+        b->npus = c > 0 ? (size_t)c : 0;
+    }
+    snprintf (b->npus_text, sizeof b->npus_text, "%zu", b->npus);
+    if (g.mode != CG_NONE)
+        setup_groups (b);
+    return b;
+error:
+    free (b->cpus);
+    free (b->gpus);
+    free (b);
+    errno = ENOMEM;
+    return NULL;
+}
+
+int
+bind_env (const struct bind *b, jobenv_t *env, bool keep_omp)
+{
+    int rc = 0;
+    if (b->gpus[0]) {
+        if ((rc = jobenv_set (env, "CUDA_VISIBLE_DEVICES", b->gpus)) < 0
+            || (rc = jobenv_set (env, "CUDA_DEVICE_ORDER", "PCI_BUS_ID")) < 0)
+            return rc;
+    }
+    if ((rc = jobenv_set (env, "YARD_GPUS", b->gpus)) < 0)
+        return rc;
+    if (b->cpus[0]) {
+        if ((rc = jobenv_set (env, "YARD_CPUS", b->cpus)) < 0)
+            return rc;
+        if (!keep_omp
+            && (rc = jobenv_set (env, "OMP_NUM_THREADS", b->npus_text)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int
+bind_argv (const struct bind *b, char *const *argv, size_t argc, char ***out)
+{
+    if (!g.shim[0] || (!b->cpus[0] && !b->mem_dir[0] && !b->cpuset_dir[0]))
+        return -ENOENT;
+    char **v = calloc (argc + 10, sizeof *v); /* 9 ours + NULL */
+    if (!v)
+        return -ENOMEM;
+    size_t n = 0;
+    v[n++] = g.shim;
+    if (b->cpus[0]) {
+        v[n++] = "--cpus";
+        v[n++] = b->cpus;
+    }
+    if (b->mem_dir[0]) {
+        v[n++] = "--cgroup";
+        v[n++] = (char *)b->mem_dir;
+    }
+    if (b->cpuset_dir[0]) {
+        v[n++] = "--cgroup";
+        v[n++] = (char *)b->cpuset_dir;
+    }
+    v[n++] = "--";
+    for (size_t i = 0; i < argc; i++)
+        v[n++] = argv[i];
+    v[n] = NULL;
+    *out = v;
+    return 0;
+}
+
+/* The value of "key N" in a cgroup keyed file, -1 when absent. */
+static long long
+keyed (const char *dir, const char *file, const char *key)
+{
+    char buf[4096];
+    if (read_file (dir, file, buf, sizeof buf) < 0)
+        return -1;
+    size_t k = strlen (key);
+    for (char *line = buf; line && *line;) {
+        if (strncmp (line, key, k) == 0 && line[k] == ' ')
+            return strtoll (line + k + 1, NULL, 10);
+        line = strchr (line, '\n');
+        if (line)
+            line++;
+    }
+    return -1;
+}
+
+bool
+bind_oom (const struct bind *b, char *msg, size_t len)
+{
+    if (!b || !b->mem_dir[0] || b->memory_bytes == 0)
+        return false;
+    long long kills;
+    if (g.mode == CG_V2) {
+        kills = keyed (b->mem_dir, "memory.events", "oom_kill");
+    } else {
+        kills = keyed (b->mem_dir, "memory.oom_control", "oom_kill");
+        if (kills < 0) {
+            /* kernels before 4.13 have no counter: hitting the limit is
+             * the best evidence left */
+            char buf[64];
+            if (read_file (b->mem_dir, "memory.failcnt", buf, sizeof buf)
+                == 0)
+                kills = strtoll (buf, NULL, 10);
+        }
+    }
+    if (kills <= 0)
+        return false;
+    char size[32];
+    snprintf (msg, len, "out of memory (limit %s)",
+              yard_format_size (b->memory_bytes, size, sizeof size));
+    return true;
+}
+
+void
+bind_destroy (struct bind **bp)
+{
+    if (!bp || !*bp)
+        return;
+    struct bind *b = *bp;
+    const char *dirs[] = { b->mem_dir, b->cpuset_dir };
+    for (size_t i = 0; i < 2; i++) {
+        if (!dirs[i][0])
+            continue;
+        int rc = group_remove (dirs[i]);
+        if (rc < 0)
+            log_debug ("job %" PRIu64 ".%" PRIu32 ": cgroup %s not removed "
+                       "yet: %s (the next worker start sweeps it)",
+                       b->job_id, b->attempt, dirs[i], strerror (-rc));
+    }
+    free (b->cpus);
+    free (b->gpus);
+    free (b);
+    *bp = NULL;
+}
+
+void
+bind_forget (struct bind **bp)
+{
+    if (!bp || !*bp)
+        return;
+    free ((*bp)->cpus);
+    free ((*bp)->gpus);
+    free (*bp);
+    *bp = NULL;
+}
+
+/* ---- yard-exec ---- */
+
+static void
+shim_affinity (const char *list)
+{
+    if (!pus_here (list)) {
+        fprintf (stderr, "yard-exec: warning: PUs %s are not all on this "
+                 "machine (a fixture topology?): running unbound\n", list);
+        return;
+    }
+    int n = yard_cpulist_extent (list);
+    cpu_set_t *set = CPU_ALLOC ((size_t)n);
+    bool *want = calloc ((size_t)n, sizeof *want);
+    if (!set || !want || yard_cpulist_parse (list, want, (size_t)n) < 0) {
+        fprintf (stderr, "yard-exec: warning: cannot bind to PUs %s: "
+                 "running unbound\n", list);
+    } else {
+        size_t sz = CPU_ALLOC_SIZE ((size_t)n);
+        CPU_ZERO_S (sz, set);
+        for (int i = 0; i < n; i++)
+            if (want[i])
+                CPU_SET_S ((size_t)i, sz, set);
+        if (sched_setaffinity (0, sz, set) < 0)
+            fprintf (stderr, "yard-exec: warning: cannot bind to PUs %s: "
+                     "%s: running unbound\n", list, strerror (errno));
+    }
+    if (set)
+        CPU_FREE (set);
+    free (want);
+}
+
+int
+bind_shim_main (int argc, char **argv)
+{
+    const char *cpus = NULL;
+    int i = 1;
+    for (; i < argc; i++) {
+        if (strcmp (argv[i], "--") == 0) {
+            i++;
+            break;
+        } else if (strcmp (argv[i], "--cpus") == 0 && i + 1 < argc) {
+            cpus = argv[++i];
+        } else if (strcmp (argv[i], "--cgroup") == 0 && i + 1 < argc) {
+            /* join first: a v1 cpuset group resets the affinity */
+            char pid[32];
+            snprintf (pid, sizeof pid, "%ld\n", (long)getpid ());
+            int rc = write_file (argv[++i], "cgroup.procs", pid);
+            if (rc < 0)
+                fprintf (stderr, "yard-exec: warning: cannot join cgroup "
+                         "%s: %s\n", argv[i], strerror (-rc));
+        } else {
+            fprintf (stderr, "usage: yard-exec [--cpus LIST] "
+                     "[--cgroup DIR]... -- COMMAND [ARG]...\n");
+            return 2;
+        }
+    }
+    if (i >= argc) {
+        fprintf (stderr, "yard-exec: no command\n");
+        return 2;
+    }
+    if (cpus && *cpus)
+        shim_affinity (cpus);
+    execvp (argv[i], argv + i);
+    int e = errno;
+    fprintf (stderr, "yard-exec: cannot run %s: %s\n", argv[i], strerror (e));
+    return e == ENOENT ? 127 : 126;
+}

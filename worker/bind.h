@@ -1,0 +1,80 @@
+/* bind.h - pinning a job to the PUs, GPUs and memory the scheduler gave it
+ * (its Allocation): the environment it sees, a cgroup per attempt, and the
+ * yard-exec shim that applies both before the job's exec.
+ *
+ * uv_spawn runs no code of ours between fork and exec, so the attempt
+ * spawns `yard-exec [--cpus LIST] [--cgroup DIR]... -- ARGV...` (installed
+ * next to yard-worker) which joins the cgroups, sets its CPU affinity and
+ * execvp's the job: the job's pid is the shim's.
+ *
+ * cgroups are found at run time (bind_init): v2 when
+ * /sys/fs/cgroup/cgroup.controllers exists, else v1's cpuset and memory
+ * hierarchies.  Each attempt gets WORKER/job-ID.ATTEMPT under a "yard"
+ * group (WORKER = w-PID of the worker, so several workers on one machine
+ * never collide).  When no cgroup is writable the jobs get CPU affinity
+ * only, and bind_init logs one warning.  YARD_CGROUP_ROOT overrides where
+ * to look (a dir holding v1 "cpuset"/"memory" or a v2 tree; "none": no
+ * cgroups).
+ */
+#ifndef WORKER_BIND_H
+#define WORKER_BIND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jobenv.h"
+#include "yard.pb-c.h"
+
+struct bind;
+
+/* Find the cgroup hierarchies and prepare this worker's group; remove the
+ * empty groups of dead workers.  Logs one warning when jobs will run
+ * without cgroups.  Safe to call again (later calls do nothing). */
+void bind_init (void);
+
+/* Remove this worker's (empty) group at exit; one still holding jobs left
+ * running stays for a later start's sweep. */
+void bind_fini (void);
+
+/* What bind_init found, for messages and tests: "v1", "v2" or "none". */
+const char *bind_cgroup_mode (void);
+
+/* The binding for one attempt: its cgroup(s) created and set up (memory
+ * limit memory_bytes when > 0, cpuset the allocated PUs).  alloc may be
+ * NULL (an older scheduler): only the memory limit applies.  NULL with
+ * errno set (ENOMEM); a cgroup that cannot be made is logged, not an
+ * error. */
+struct bind *bind_create (uint64_t job_id, uint32_t attempt,
+                          const Yard__Allocation *alloc,
+                          uint64_t memory_bytes);
+
+/* Put CUDA_VISIBLE_DEVICES (the GPUs' UUIDs), CUDA_DEVICE_ORDER,
+ * OMP_NUM_THREADS (unless the spec set it: keep_omp), YARD_CPUS and
+ * YARD_GPUS in env.  0 or -ENOMEM. */
+int bind_env (const struct bind *b, jobenv_t *env, bool keep_omp);
+
+/* argv behind the shim: a NULL-terminated array (free with free(); its
+ * strings are borrowed from b and argv) in *out.  0, -ENOENT (no shim:
+ * run argv as is), -ENOMEM. */
+int bind_argv (const struct bind *b, char *const *argv, size_t argc,
+               char ***out);
+
+/* After the job ended: true when its memory cgroup killed something for
+ * want of memory; msg then says "out of memory (limit 64 MiB)". */
+bool bind_oom (const struct bind *b, char *msg, size_t len);
+
+/* Remove the attempt's cgroups (what is left in them is SIGKILLed first)
+ * and free b.  Accepts NULL; NULLs the pointer. */
+void bind_destroy (struct bind **b);
+
+/* Free b but leave its cgroups (its job still runs: the worker is going
+ * away and a later start deals with it).  Accepts NULL; NULLs the
+ * pointer. */
+void bind_forget (struct bind **b);
+
+/* yard-exec's main: argv as above.  Returns only on failure (the exit
+ * status: 127 not found, 126 not executable, 2 usage). */
+int bind_shim_main (int argc, char **argv);
+
+#endif
