@@ -7,6 +7,7 @@
  * leave everything after the command's first word untouched.
  */
 #include "cli_args.h"
+#include "cli_deps.h"
 #include "cli_retry.h"
 
 #include <errno.h>
@@ -252,6 +253,10 @@ enum {
     S_SIGNAL,
     S_REQUEUE_ON_TIMEOUT,
     S_PREEMPTIBLE,
+    S_AFTER,
+    S_ARRAY,
+    S_CONSTRAINT,
+    S_GPU_TYPE,
 };
 
 static const struct opt submit_opts[] = {
@@ -270,6 +275,10 @@ static const struct opt submit_opts[] = {
     { "--signal", 0, true, S_SIGNAL },
     { "--requeue-on-timeout", 0, false, S_REQUEUE_ON_TIMEOUT },
     { "--preemptible", 0, false, S_PREEMPTIBLE },
+    { "--after", 0, true, S_AFTER },
+    { "--array", 0, true, S_ARRAY },
+    { "--constraint", 0, true, S_CONSTRAINT },
+    { "--gpu-type", 0, true, S_GPU_TYPE },
     { "--json", 0, false, OPT_JSON },
     { "--help", 'h', false, OPT_HELP },
     { NULL, 0, false, 0 },
@@ -421,6 +430,37 @@ cli_parse_submit (int argc, char **argv, struct cli_submit *s,
         }
         case S_REQUEUE_ON_TIMEOUT: s->spec.requeue_on_timeout = true; break;
         case S_PREEMPTIBLE: s->spec.preemptible = true; break;
+        case S_AFTER: /* cli_deps.c */
+            if ((rc = cli_add_after (val, &s->deps, &s->spec.n_after, err))
+                < 0)
+                return rc;
+            s->spec.after = s->deps;
+            break;
+        case S_ARRAY:
+            if ((rc = cli_parse_array (val, &s->spec, err)) < 0)
+                return rc;
+            break;
+        case S_CONSTRAINT: {
+            /* the scheduler checks the label syntax (one rule, one
+             * place); only emptiness is caught here */
+            if (!*val)
+                return yard_errorf (err, EINVAL, "--constraint needs a "
+                                    "label: KEY or KEY=VALUE");
+            char **v = realloc (s->constraints, (s->spec.n_constraints + 1)
+                                                    * sizeof v[0]);
+            if (!v)
+                return yard_errorf (err, ENOMEM, "out of memory");
+            s->constraints = v;
+            v[s->spec.n_constraints++] = (char *)val;
+            s->spec.constraints = v;
+            break;
+        }
+        case S_GPU_TYPE:
+            if (!*val)
+                return yard_errorf (err, EINVAL, "--gpu-type needs a name "
+                                    "such as H100");
+            s->spec.gpu_type = val;
+            break;
         case OPT_JSON: s->json = true; break;
         case OPT_HELP: s->help = true; break;
         }
@@ -429,6 +469,8 @@ cli_parse_submit (int argc, char **argv, struct cli_submit *s,
         return rc;
     if (s->help)
         return 0;
+    if (s->spec.gpu_type && s->spec.gpus == 0)
+        return yard_errorf (err, EINVAL, "--gpu-type needs --gpus N (N >= 1)");
     if (it.i >= argc)
         return yard_errorf (err, EINVAL,
                             "no command to run: yard submit [OPTIONS] -- CMD "
@@ -447,12 +489,23 @@ cli_submit_clear (struct cli_submit *s)
         free (s->env_store[i]);
     free (s->env_store);
     free (s->exit_codes);
+    free (s->deps);
+    free (s->constraints);
     memset (s, 0, sizeof *s);
 }
 
 /* ---- commands that take one job --------------------------------------- */
 
 static const struct opt json_help_opts[] = {
+    { "--json", 0, false, OPT_JSON },
+    { "--help", 'h', false, OPT_HELP },
+    { NULL, 0, false, 0 },
+};
+
+/* `cancel --array ARRAY_ID`: every unfinished member (cli_deps.h) */
+enum { C_ARRAY = FIRST_CMD_OPT };
+static const struct opt cancel_opts[] = {
+    { "--array", 0, false, C_ARRAY },
     { "--json", 0, false, OPT_JSON },
     { "--help", 'h', false, OPT_HELP },
     { NULL, 0, false, 0 },
@@ -504,12 +557,16 @@ cli_parse_job_args (int argc, char **argv, struct cli_job_args *a,
     memset (a, 0, sizeof *a);
     cmd_names (argv, cmd, sizeof cmd, help, sizeof help, &name);
     iter_init (&it, argc, argv, cmd, help, 1);
-    while ((rc = next (&it, json_help_opts, &id, &val, err)) != NEXT_END) {
+    const struct opt *opts =
+        strcmp (name, "cancel") == 0 ? cancel_opts : json_help_opts;
+    while ((rc = next (&it, opts, &id, &val, err)) != NEXT_END) {
         if (rc < 0)
             return rc;
         if (rc == NEXT_OPERAND) {
             if ((rc = take_job (name, val, &a->job_id, &have, err)) < 0)
                 return rc;
+        } else if (id == C_ARRAY) {
+            a->array = true;
         } else if (id == OPT_JSON) {
             a->json = true;
         } else if (id == OPT_HELP) {

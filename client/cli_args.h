@@ -46,6 +46,9 @@ struct cli_submit {
     bool help;
     char **env_store;      /* owned "KEY=VALUE" strings */
     int32_t *exit_codes;   /* owned: spec.retry_exit_codes */
+    yard_dependency_t *deps; /* owned: spec.after (cli_deps.h) */
+    char **constraints;    /* owned array (strings borrowed from argv):
+                              spec.constraints */
 };
 
 /* `submit [OPTIONS] [--] CMD [ARGS...]`.  Free with cli_submit_clear (also
@@ -54,9 +57,10 @@ int cli_parse_submit (int argc, char **argv, struct cli_submit *s,
                       yard_error_t *err);
 void cli_submit_clear (struct cli_submit *s);
 
-/* `status JOB`, `cancel JOB` */
+/* `status JOB`, `cancel [--array] JOB` */
 struct cli_job_args {
     uint64_t job_id;
+    bool array;            /* cancel --array: job_id is an array id */
     bool json;
     bool help;
 };

@@ -17,6 +17,8 @@
 #include <time.h>
 
 #include "cli_args.h"
+#include "cli_deps.h"
+#include "cli_nodeadmin.h"
 #include "cli_render.h"
 #include "cli_topo.h"
 #include "util.h"
@@ -136,7 +138,8 @@ cmd_submit (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
 {
     struct cli_submit s;
     yard_error_t e = { 0 };
-    uint64_t id;
+    uint64_t id, *ids = NULL;
+    size_t nids = 0;
     int rc;
 
     if (cli_parse_submit (argc, argv, &s, &e) < 0) {
@@ -149,18 +152,28 @@ cmd_submit (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
     }
     if ((rc = connect_client (ctx)) != 0)
         goto out;
-    if ((rc = yard_submit (ctx->client, &s.spec, &id)) < 0) {
+    /* every id of an array, for --json; stdout keeps the first (the array
+     * id) so that scripts written for one job keep working */
+    if ((rc = yard_submit_array (ctx->client, &s.spec, &ids, &nids)) < 0) {
         rc = call_failed (ctx, rc);
         goto out;
     }
+    id = ids[0];
     if (want_json (ctx, s.json)) {
         json_t *j = json_pack ("{s:I}", "id", (json_int_t)id);
+        if (j && s.spec.array) {
+            json_t *a = json_array ();
+            for (size_t i = 0; a && i < nids; i++)
+                json_array_append_new (a, json_integer ((json_int_t)ids[i]));
+            json_object_set_new (j, "ids", a);
+        }
         rc = emit_json (ctx, j, false);
     } else {
         fprintf (ctx->out, "%" PRIu64 "\n", id);
         rc = CLI_EXIT_OK;
     }
 out:
+    free (ids);
     cli_submit_clear (&s);
     return rc;
 }
@@ -208,12 +221,17 @@ cmd_cancel (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
         return print_cmd_help (ctx->out, cmd);
     if ((rc = connect_client (ctx)) != 0)
         return rc;
-    if ((rc = yard_cancel (ctx->client, a.job_id, &job)) < 0)
+    if ((rc = a.array ? yard_cancel_array (ctx->client, a.job_id, &job)
+                      : yard_cancel (ctx->client, a.job_id, &job)) < 0)
         return call_failed (ctx, rc);
     rc = CLI_EXIT_OK;
     const char *state = yard_job_state_str (job->state);
+    char sum[512];
     if (want_json (ctx, a.json))
         rc = emit_json (ctx, cli_job_json (job), false);
+    else if (a.array)
+        fprintf (ctx->out, "array %s\n", cli_deps_summary (job, sum,
+                                                          sizeof sum));
     else if (job->state == YARD_JOB_CANCELLED)
         fprintf (ctx->out, "job %" PRIu64 ": %s\n", job->id, state);
     else if (yard_job_state_finished (job->state))
@@ -310,6 +328,43 @@ show_node (struct cli_ctx *ctx, const struct cli_nodes *a,
     return CLI_EXIT_ERROR;
 }
 
+/* `yard nodes drain|resume|label|unlabel|remove NODE ...` */
+static int
+node_admin (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+            char **argv)
+{
+    struct cli_nodeadmin a;
+    yard_error_t e = { 0 };
+    yard_node_t *node = NULL;
+    int rc;
+
+    if (cli_parse_nodeadmin (argc, argv, &a, &e) < 0) {
+        cli_nodeadmin_clear (&a);
+        return usage_error (ctx, cmd, &e);
+    }
+    if (a.help) {
+        cli_nodeadmin_clear (&a);
+        return print_cmd_help (ctx->out, cmd);
+    }
+    if ((rc = connect_client (ctx)) != 0
+        || (rc = yard_node_admin (ctx->client, a.node, a.action, a.reason,
+                                  a.labels, a.n_labels, &node)) < 0) {
+        cli_nodeadmin_clear (&a);
+        return rc > 0 ? rc : call_failed (ctx, rc);
+    }
+    if (want_json (ctx, a.json))
+        rc = emit_json (ctx, node ? cli_node_json (node)
+                                  : json_pack ("{s:s,s:b}", "name", a.node,
+                                               "removed", 1),
+                        false);
+    else
+        rc = cli_print_nodeadmin (ctx->out, &a, node) < 0 ? CLI_EXIT_ERROR
+                                                          : CLI_EXIT_OK;
+    yard_nodes_free (&node, 1);
+    cli_nodeadmin_clear (&a);
+    return rc;
+}
+
 static int
 cmd_nodes (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
            char **argv)
@@ -320,6 +375,8 @@ cmd_nodes (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
     size_t n = 0;
     int rc;
 
+    if (argc >= 2 && cli_nodeadmin_is_verb (argv[1]))
+        return node_admin (ctx, cmd, argc, argv);
     if (cli_parse_nodes (argc, argv, &a, &e) < 0)
         return usage_error (ctx, cmd, &e);
     if (a.help)
@@ -657,7 +714,20 @@ static const struct cli_cmd commands[] = {
         "                   instead of ending TIMEOUT\n"
         "  --preemptible    may be stopped and requeued for higher-priority\n"
         "                   jobs\n"
-        "  --json           print {\"id\": N}\n"
+        "  --constraint L   run only on a node with label L: KEY (any value)\n"
+        "                   or KEY=VALUE (repeatable: every one must match;\n"
+        "                   see 'yard nodes label')\n"
+        "  --gpu-type NAME  run only on a node whose GPU model contains NAME\n"
+        "                   (case-insensitive, e.g. h100); needs --gpus\n"
+        "  --after JOB[:COND]  start only after job JOB ended: :ok (default)\n"
+        "                   completed, :any however, :notok failed or was\n"
+        "                   cancelled; repeatable, or JOB,JOB...; cancelled\n"
+        "                   when it can never be met\n"
+        "  --array A-B[:S][%K]  one job per index A..B by S (or one index A),\n"
+        "                   at most K running at once; each gets\n"
+        "                   YARD_ARRAY_INDEX and YARD_ARRAY_ID; prints the\n"
+        "                   first id (the array id)\n"
+        "  --json           print {\"id\": N} (an array: and \"ids\": [...])\n"
         "\n"
         "example:\n"
         "  yard submit --name resnet --gpus 1 --mem 16G --time 4h -- \\\n"
@@ -682,11 +752,29 @@ static const struct cli_cmd commands[] = {
     },
     {
         "nodes", cmd_nodes, "yard nodes [--json]\n"
-        "       yard nodes show [--json] NODE",
-        "List the worker nodes, or show one node's hardware",
+        "       yard nodes show [--json] NODE\n"
+        "       yard nodes drain [--json] NODE --reason TEXT\n"
+        "       yard nodes resume [--json] NODE\n"
+        "       yard nodes label [--json] NODE KEY[=VALUE]...\n"
+        "       yard nodes unlabel [--json] NODE KEY...\n"
+        "       yard nodes remove [--json] NODE",
+        "List the worker nodes, show one node's hardware, or administer one",
         "\n"
-        "'yard nodes' lists each node with its used/total CPUs, memory and\n"
-        "GPUs (with the GPU model, e.g. '0/8 H100').  'yard nodes show NODE'\n"
+        "'yard nodes' lists each node with its state, used/total CPUs, memory\n"
+        "and GPUs (with the GPU model, e.g. '0/8 H100'), labels, and why it\n"
+        "is drained or down.  States: idle, mixed (some CPUs used),\n"
+        "allocated (all used), draining (drained, jobs still running),\n"
+        "drained, leaving (its worker is shutting down), down.\n"
+        "\n"
+        "drain: no new jobs go to the node; running jobs finish.  resume:\n"
+        "lift the drain.  label: set labels that jobs can ask for with\n"
+        "'yard submit --constraint' (KEY of [A-Za-z0-9._-], up to 63; VALUE\n"
+        "printable, up to 255).  unlabel: remove labels by key.  remove:\n"
+        "forget a node that is down and has no jobs.  A failing worker\n"
+        "health check drains its node ('health check: ...') and a passing\n"
+        "one resumes it; an admin drain is only lifted by 'resume'.\n"
+        "\n"
+        "'yard nodes show NODE'\n"
         "prints the node's topology as its worker found it (hwloc and the\n"
         "CUDA runtime): sockets, NUMA nodes with their PUs and memory, and\n"
         "each GPU with its UUID, PCI bus id, memory, NUMA node and local PUs.\n"
@@ -695,12 +783,16 @@ static const struct cli_cmd commands[] = {
         "  --json           print the node objects (with their 'topology')\n",
     },
     {
-        "cancel", cmd_cancel, "yard cancel [--json] JOB",
+        "cancel", cmd_cancel, "yard cancel [--array] [--json] JOB",
         "Cancel a job and print its resulting state",
         "\n"
         "A pending job is cancelled at once; a running one is stopped by its\n"
         "worker (SIGTERM, then SIGKILL after its grace time).  Cancelling a\n"
-        "finished job changes nothing and is not an error.\n",
+        "finished job changes nothing and is not an error.\n"
+        "\n"
+        "Cancelling one member of an array cancels only that member; with\n"
+        "--array, JOB is an array id (its first job) and every unfinished\n"
+        "member is cancelled.\n",
     },
     {
         "requeue", cmd_requeue, "yard requeue [--json] JOB",

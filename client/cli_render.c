@@ -1,5 +1,7 @@
 /* cli_render.c - see cli_render.h. */
 #include "cli_render.h"
+#include "cli_nodeadmin.h"
+#include "cli_deps.h"
 #include "cli_retry.h"
 
 #include <errno.h>
@@ -272,7 +274,8 @@ cli_job_json (const yard_job_t *job)
               && jset (o, "user", jstr (job->user))
               && jset (o, "submit_dir", jstr (job->submit_dir))
               && jset (o, "submit_host", jstr (job->submit_host))
-              && cli_retry_json (o, job);
+              && cli_retry_json (o, job)
+              && cli_deps_json (o, job);
     /* alloc: what the current/last attempt holds (null when unknown) */
     if (ok && job->alloc_cpus
         && (*job->alloc_cpus || job->alloc_ngpus || job->alloc_memory_bytes)) {
@@ -330,7 +333,8 @@ cli_node_json (const yard_node_t *node)
               && jset_time (o, "last_seen", "last_seen_ms", node->last_seen_ms)
               && jset_time (o, "registered", "registered_ms",
                             node->registered_ms)
-              && jset (o, "topology", cli_topology_json (&node->topology));
+              && jset (o, "topology", cli_topology_json (&node->topology))
+              && cli_node_admin_json (o, node);
     if (!ok) {
         json_decref (o);
         return NULL;
@@ -436,6 +440,7 @@ cli_print_job (FILE *out, const yard_job_t *job, int64_t now_ms)
         job->cancel_requested && !yard_job_state_finished (job->state)
             ? " (cancel requested)"
             : "");
+    cli_deps_print (out, job); /* array: index, members by state */
     if (*job->user || *job->submit_host)
         kv (out, "user", "%s%s%s", job->user, *job->submit_host ? "@" : "",
             job->submit_host);
@@ -571,10 +576,11 @@ out:
 int
 cli_print_nodes (FILE *out, const yard_node_t *nodes, size_t n, int64_t now_ms)
 {
-    static const char *const headers[] = { "NAME", "STATE", "CPUS",     "MEM",
-                                           "GPUS", "JOBS",  "LAST-SEEN" };
+    static const char *const headers[] = { "NAME", "STATE", "CPUS",
+                                           "MEM",  "GPUS",  "JOBS",
+                                           "LAST-SEEN", "LABELS", "REASON" };
     int rc = 0;
-    cli_table_t *t = cli_table_create (7, headers);
+    cli_table_t *t = cli_table_create (9, headers);
     if (!t)
         return -errno;
     for (size_t c = 2; c <= 5; c++)
@@ -582,7 +588,7 @@ cli_print_nodes (FILE *out, const yard_node_t *nodes, size_t n, int64_t now_ms)
     for (size_t i = 0; i < n; i++) {
         const yard_node_t *nd = &nodes[i];
         char cpus[32], mem[48], gpus[96], jobs[16], seen[48], model[64];
-        char used[16], total[16], d[16];
+        char used[16], total[16], d[16], labels[256];
         snprintf (cpus, sizeof cpus, "%u/%u", nd->cpus_used, nd->cpus);
         snprintf (mem, sizeof mem, "%s/%s",
                   yard_format_size (nd->memory_used, used, sizeof used),
@@ -598,12 +604,16 @@ cli_print_nodes (FILE *out, const yard_node_t *nodes, size_t n, int64_t now_ms)
                       yard_format_duration (now_ms - nd->last_seen_ms, d,
                                             sizeof d));
         const char *row[] = { *nd->name ? nd->name : "-",
-                              yard_node_state_str (nd->state),
+                              yard_node_display_state (nd),
                               cpus,
                               mem,
                               gpus,
                               jobs,
-                              seen };
+                              seen,
+                              cli_node_labels (nd, labels, sizeof labels),
+                              nd->state_reason && *nd->state_reason
+                                  ? nd->state_reason
+                                  : "-" };
         if ((rc = cli_table_add_row (t, row)) < 0)
             goto out;
     }

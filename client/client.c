@@ -212,9 +212,14 @@ check_spec (yard_client_t *c, const yard_job_spec_t *spec)
     return 0;
 }
 
-int
-yard_submit (yard_client_t *c, const yard_job_spec_t *spec, uint64_t *job_id)
+/* Submit spec; *job_id the first job, *ids / *nids (when ids is not NULL)
+ * every job made. */
+static int
+submit (yard_client_t *c, const yard_job_spec_t *spec, uint64_t *job_id,
+        uint64_t **ids, size_t *nids)
 {
+    Yard__Dependency *deps = NULL, **depp = NULL;
+    Yard__ArraySpec array = YARD__ARRAY_SPEC__INIT;
     char user[256], host[256], cwd[PATH_MAX];
     char *workdir = NULL;
     Yard__EnvVar *vars = NULL;
@@ -229,6 +234,8 @@ yard_submit (yard_client_t *c, const yard_job_spec_t *spec, uint64_t *job_id)
         return fail (c, EINVAL, "yard_submit: spec and job_id are required");
     if ((rc = check_spec (c, spec)) < 0)
         return rc;
+    if (spec->n_after && !spec->after)
+        return fail (c, EINVAL, "yard_submit: n_after without after");
 
     current_user (user, sizeof user);
     if (gethostname (host, sizeof host) < 0)
@@ -267,6 +274,9 @@ yard_submit (yard_client_t *c, const yard_job_spec_t *spec, uint64_t *job_id)
     ps.warn_seconds = spec->warn_seconds;
     ps.requeue_on_timeout = spec->requeue_on_timeout;
     ps.preemptible = spec->preemptible;
+    ps.constraints = (char **)spec->constraints;
+    ps.n_constraints = spec->constraints ? spec->n_constraints : 0;
+    ps.gpu_type = (char *)(spec->gpu_type ? spec->gpu_type : "");
     ps.user = user;
     ps.submit_dir = cwd;
     ps.submit_host = host;
@@ -294,13 +304,47 @@ yard_submit (yard_client_t *c, const yard_job_spec_t *spec, uint64_t *job_id)
         ps.n_env = spec->envc;
     }
 
+    if (spec->n_after) {
+        deps = calloc (spec->n_after, sizeof *deps);
+        depp = calloc (spec->n_after, sizeof *depp);
+        if (!deps || !depp) {
+            rc = fail (c, ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < spec->n_after; i++) {
+            yard__dependency__init (&deps[i]);
+            deps[i].job_id = spec->after[i].job_id;
+            deps[i].condition =
+                (Yard__Dependency__Condition)spec->after[i].condition;
+            depp[i] = &deps[i];
+        }
+        ps.after = depp;
+        ps.n_after = spec->n_after;
+    }
+    if (spec->array) {
+        array.set = true;
+        array.first = spec->array_first;
+        array.last = spec->array_last;
+        array.step = spec->array_step;
+        array.max_running = spec->array_max_running;
+        ps.array = &array;
+    }
+
     Yard__SubmitRequest sr = YARD__SUBMIT_REQUEST__INIT;
     sr.spec = &ps;
     yard_env_t req = YARD__ENVELOPE__INIT;
     req.body_case = YARD__ENVELOPE__BODY_SUBMIT;
     req.submit = &sr;
+    /* an array is written in one transaction: give the scheduler about
+     * 0.1 ms per member on top of the usual timeout */
+    int64_t extra_ms = 0;
+    if (spec->array && spec->array_last >= spec->array_first)
+        extra_ms = (int64_t)(((uint64_t)spec->array_last - spec->array_first)
+                             / (spec->array_step ? spec->array_step : 1)
+                             / 10);
     /* not idempotent: never sent twice (see conn.c) */
-    if ((rc = call (c, &req, YARD__ENVELOPE__BODY_SUBMIT_REPLY, 0, 0, &reply))
+    if ((rc = call (c, &req, YARD__ENVELOPE__BODY_SUBMIT_REPLY, extra_ms, 0,
+                    &reply))
         < 0)
         goto out;
     if (reply->submit_reply->job_id == 0) {
@@ -309,8 +353,24 @@ yard_submit (yard_client_t *c, const yard_job_spec_t *spec, uint64_t *job_id)
         goto out;
     }
     *job_id = reply->submit_reply->job_id;
+    if (ids) {
+        const Yard__SubmitReply *r = reply->submit_reply;
+        size_t n = r->n_job_ids ? r->n_job_ids : 1;
+        if (!(*ids = malloc (n * sizeof **ids))) {
+            rc = fail (c, ENOMEM, "out of memory (the job%s %s submitted)",
+                       n > 1 ? "s" : "", n > 1 ? "were" : "was");
+            goto out;
+        }
+        if (r->n_job_ids)
+            memcpy (*ids, r->job_ids, n * sizeof **ids);
+        else
+            (*ids)[0] = r->job_id;
+        *nids = n;
+    }
     rc = 0;
 out:
+    free (depp);
+    free (deps);
     yard_msg_free (&reply);
     if (keys)
         for (size_t i = 0; i < spec->envc; i++)
@@ -320,6 +380,27 @@ out:
     free (vars);
     free (workdir);
     return rc;
+}
+
+int
+yard_submit (yard_client_t *c, const yard_job_spec_t *spec, uint64_t *job_id)
+{
+    return submit (c, spec, job_id, NULL, NULL);
+}
+
+int
+yard_submit_array (yard_client_t *c, const yard_job_spec_t *spec,
+                   uint64_t **job_ids, size_t *count)
+{
+    uint64_t first;
+    if (!c)
+        return -EINVAL;
+    if (!job_ids || !count)
+        return fail (c, EINVAL, "yard_submit_array: job_ids and count are "
+                                "required");
+    *job_ids = NULL;
+    *count = 0;
+    return submit (c, spec, &first, job_ids, count);
 }
 
 /* ---- jobs -------------------------------------------------------------- */
@@ -391,6 +472,25 @@ yard_cancel (yard_client_t *c, uint64_t job_id, yard_job_t **job)
     req.cancel = &cr;
     /* idempotent: cancelling twice is cancelling once */
     return job_call (c, &req, job_id, 0, job);
+}
+
+int
+yard_cancel_array (yard_client_t *c, uint64_t array_id, yard_job_t **job)
+{
+    if (!c)
+        return -EINVAL;
+    if (!job)
+        return fail (c, EINVAL, "yard_cancel_array: job is required");
+    *job = NULL;
+    Yard__CancelRequest cr = YARD__CANCEL_REQUEST__INIT;
+    cr.job_id = array_id;
+    cr.array = true;
+    yard_env_t req = YARD__ENVELOPE__INIT;
+    req.body_case = YARD__ENVELOPE__BODY_CANCEL;
+    req.cancel = &cr;
+    /* idempotent, as yard_cancel; a large array takes the scheduler a few
+     * seconds (one transaction) */
+    return job_call (c, &req, array_id, 30000, job);
 }
 
 int

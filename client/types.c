@@ -146,6 +146,14 @@ yard__job_from_proto (const Yard__JobInfo *in, yard_job_t *out)
     out->preemptible = spec->preemptible;
     out->retries_used = in->retries_used;
     out->eligible_time_ms = in->eligible_time_ms;
+    out->array_id = in->array_id;
+    out->array_index = in->array_index;
+    if (in->n_array_states) {
+        size_t n = sizeof out->array_states / sizeof out->array_states[0];
+        out->has_array_states = true;
+        for (size_t i = 0; i < in->n_array_states && i < n; i++)
+            out->array_states[i] = in->array_states[i];
+    }
     out->argc = spec->n_argv;
     out->envc = spec->n_env;
     if (!(out->name = dup_str (spec->name)) || !(out->node = dup_str (in->node))
@@ -256,7 +264,8 @@ yard__node_from_proto (const Yard__NodeInfo *in, yard_node_t *out)
     if (!(out->name = dup_str (in->name))
         || !(out->hostname = dup_str (in->hostname))
         || !(out->version = dup_str (in->version))
-        || yard__topology_from_proto (in->topology, &out->topology) < 0) {
+        || yard__topology_from_proto (in->topology, &out->topology) < 0
+        || yard__node_admin_from_proto (in, out) < 0) {
         yard__node_clear (out);
         return -ENOMEM;
     }
@@ -272,6 +281,7 @@ yard__node_clear (yard_node_t *node)
     free (node->hostname);
     free (node->version);
     yard__topology_clear (&node->topology);
+    yard__node_admin_clear (node);
     memset (node, 0, sizeof *node);
 }
 

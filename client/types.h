@@ -19,6 +19,11 @@ int yard__job_from_proto (const Yard__JobInfo *in, yard_job_t *out);
 void yard__job_clear (yard_job_t *job);
 
 int yard__node_from_proto (const Yard__NodeInfo *in, yard_node_t *out);
+
+/* The administration fields of a node (nodeadmin.c): copy (0 or -ENOMEM,
+ * cleared by yard__node_clear) and free. */
+int yard__node_admin_from_proto (const Yard__NodeInfo *in, yard_node_t *out);
+void yard__node_admin_clear (yard_node_t *node);
 void yard__node_clear (yard_node_t *node);
 
 /* types_topo.c: in NULL gives an unknown (zeroed) topology.  Returns 0 or

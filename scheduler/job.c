@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deps.h"
 #include "retry.h"
 #include "utf8.h"
 
@@ -257,4 +258,6 @@ yard_job_info (const yard_job_t *job, Yard__JobInfo *info, const char *reason)
     info->lost_count = job->lost_count;
     info->retries_used = job->retries_used;
     info->eligible_time_ms = job->eligible_ms;
+    (void)yard_job_array_member (job->spec, &info->array_id,
+                                 &info->array_index);
 }

@@ -67,6 +67,11 @@ typedef struct yard_job {
     struct yard__park *parks;    /* long polls waiting on this job */
     uint64_t mark;               /* batch stamp: saved in this batch */
     uint64_t seen;               /* reconciliation stamp (worker register) */
+    /* dependencies and arrays (server_deps.c) */
+    uint64_t deps_epoch;         /* deps evaluated in this index epoch */
+    uint32_t deps_unmet;         /* dependencies still waited for */
+    bool array_counted;          /* counted in its array's running members */
+    bool array_held;             /* set aside: its array is at its limit */
 } yard_job_t;
 
 /* A zeroed job (state PENDING, not in any index).  NULL with errno set. */

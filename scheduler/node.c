@@ -62,6 +62,7 @@ node_free (yard_node_t *node)
     free (node->version);
     yard_topo_free (&node->topology);
     yard_place_destroy (&node->place);
+    yard_nodeadmin_clear (&node->admin);
     free (node);
 }
 
@@ -181,6 +182,20 @@ yard_nodes_unbind (yard_nodes_t *ns, yard_node_t *node)
     if (ns->slots[i] == node)
         slot_delete (ns, i);
     node->bound = false;
+}
+
+void
+yard_nodes_remove (yard_nodes_t *ns, yard_node_t *node)
+{
+    for (size_t i = 0; i < ns->n; i++) {
+        if (ns->v[i] != node)
+            continue;
+        yard_nodes_unbind (ns, node);
+        memmove (&ns->v[i], &ns->v[i + 1], (ns->n - i - 1) * sizeof ns->v[0]);
+        ns->n--;
+        node_free (node);
+        return;
+    }
 }
 
 static int

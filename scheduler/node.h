@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "msg.h"
+#include "nodeadmin.h"
 #include "yard.pb-c.h"
 
 #define YARD_NODE_MAX_NAME 255
@@ -50,6 +51,7 @@ typedef struct yard_node {
     uint64_t last_assign;        /* sequence number of its last assignment
                                     (0: none), to rotate among equals */
     uint64_t mark;               /* scratch stamp (batch bookkeeping) */
+    yard_nodeadmin_t admin;      /* drain flag and labels (nodeadmin.h) */
 } yard_node_t;
 
 typedef struct yard_nodes yard_nodes_t;
@@ -66,6 +68,10 @@ yard_node_t *yard_nodes_get (const yard_nodes_t *ns, const char *name);
 /* Create a node (state DOWN, unbound, no capacity).  NULL with errno set:
  * EEXIST (name taken), EINVAL (bad name), ENOMEM. */
 yard_node_t *yard_nodes_add (yard_nodes_t *ns, const char *name);
+
+/* Forget node (unbinding it first) and free it.  The caller makes sure
+ * that nothing refers to it (no jobs).  No-op when node is not in ns. */
+void yard_nodes_remove (yard_nodes_t *ns, yard_node_t *node);
 
 /* The bound node whose connection has this routing id, or NULL. */
 yard_node_t *yard_nodes_by_peer (const yard_nodes_t *ns,

@@ -24,7 +24,9 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "deps.h"
 #include "log.h"
+#include "server_nodeadmin.h"
 #include "server_place.h"
 #include "store_alloc.h"
 #include "topology.h"
@@ -56,6 +58,7 @@ static const struct op client_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_WAIT_JOB] = {yard__on_wait, false},
     [YARD__ENVELOPE__BODY_METRICS] = {yard__on_metrics, false},
     [YARD__ENVELOPE__BODY_REQUEUE] = {yard__on_requeue, false},
+    [YARD__ENVELOPE__BODY_NODE_ADMIN] = {yard__on_node_admin, false},
 };
 
 static const struct op worker_ops[MAX_BODY] = {
@@ -66,6 +69,7 @@ static const struct op worker_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_LOG_CHUNK] = {yard__on_log_chunk, true},
     [YARD__ENVELOPE__BODY_METRICS_BATCH] = {yard__on_metrics_batch, true},
     [YARD__ENVELOPE__BODY_WORKER_BYE] = {yard__on_bye, true},
+    [YARD__ENVELOPE__BODY_NODE_HEALTH] = {yard__on_node_health, true},
 };
 
 static const struct op *
@@ -418,6 +422,7 @@ static int
 rebuild_one (yard_job_t *job, void *arg)
 {
     place_job (arg, job);
+    yard__deps_place (arg, job);
     return 0;
 }
 
@@ -427,6 +432,7 @@ rebuild (yard_server_t *s)
 {
     yard_queue_clear_pending (s->queue);
     yard_waitq_clear (s->waitq);
+    yard__deps_reset (s);
     for (size_t i = 0; i < yard_nodes_count (s->nodes); i++) {
         yard_node_t *node = yard_nodes_at (s->nodes, i);
         node->jobs = NULL;
@@ -562,6 +568,7 @@ yard__job_end (yard_server_t *s, yard_job_t *job, Yard__JobState state,
 {
     (void)yard_queue_unqueue (s->queue, job);
     (void)yard_waitq_remove (s->waitq, job);
+    yard__array_leave (s, job);
     bool held = job->worker != NULL;
     if (yard_job_is_active (job))
         (void)yard__attempt_end (s, job, why, exit_code, signo, end_ms,
@@ -581,9 +588,11 @@ yard__job_end (yard_server_t *s, yard_job_t *job, Yard__JobState state,
               reason ? reason : "");
     yard__parks_flush (s, job);
     (void)yard_queue_del (s->queue, job);
+    uint64_t id = job->id;
     yard_job_destroy (&job);
     if (held)
         s->need_dispatch = true;
+    yard__deps_ended (s, id, state); /* after: it may cancel dependents */
     return rc ? rc : s->batch_failed;
 }
 
@@ -601,6 +610,7 @@ yard__job_requeue_at (yard_server_t *s, yard_job_t *job, const char *why,
                       int64_t eligible_ms)
 {
     bool lost = end == YARD__END_REASON__END_LOST;
+    yard__array_leave (s, job);
     detach (job);
     if (lost)
         job->lost_count++;
@@ -644,6 +654,7 @@ job_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node)
         || yard_job_set_reason (job, NULL) < 0)
         yard__fail (s, -ENOMEM);
     attach (job, node);
+    yard__array_enter (s, job);
     node->last_assign = ++s->assign_seq;
     /* its PUs and GPUs: dispatch_pass checked that they exist */
     const Yard__Allocation *alloc = NULL;
@@ -729,6 +740,8 @@ const char *
 yard__pending_reason (yard_server_t *s, const yard_job_t *job, size_t rank,
                       const yard__capacity_t *cap, char *buf, size_t len)
 {
+    if (yard__deps_reason (s, job, buf, len))
+        return buf;
     yard__capacity_t local;
     if (!cap) {
         yard__capacity (s, &local);
@@ -740,7 +753,11 @@ yard__pending_reason (yard_server_t *s, const yard_job_t *job, size_t rank,
     uint32_t cpus = yard_job_cpus (job), gpus = yard_job_gpus (job);
     uint64_t mem = yard_job_memory (job);
     char a[32], b[32];
-    if (cap->nodes == 0)
+    char admin[300];
+    if (cap->nodes > 0
+        && yard__nodeadmin_reason (s, job, admin, sizeof admin))
+        snprintf (buf, len, "%s%s", pre, admin);
+    else if (cap->nodes == 0)
         snprintf (buf, len, "%swaiting for resources: no worker has "
                   "registered yet", pre);
     else if (cpus > cap->max_cpus)
@@ -841,7 +858,8 @@ dispatch_pass (yard_server_t *s)
     size_t ncand = 0;
     for (size_t i = 0; i < nnodes; i++) {
         yard_node_t *node = yard_nodes_at (s->nodes, i);
-        if (node->state == YARD__NODE_STATE__NODE_UP && node->bound)
+        if (node->state == YARD__NODE_STATE__NODE_UP && node->bound
+            && yard__node_takes_jobs (node))
             s->cand[ncand++] = node;
     }
     if (ncand == 0)
@@ -852,6 +870,8 @@ dispatch_pass (yard_server_t *s)
     yard_job_t *job;
     while (skips < YARD__MAX_SKIPS && m.cpus > 0 && !s->batch_failed
            && (job = yard_queue_pop (s->queue))) {
+        if (yard__array_throttle (s, job))
+            continue; /* set aside until a member of its array ends */
         uint32_t c = yard_job_cpus (job), g = yard_job_gpus (job);
         uint64_t mem = yard_job_memory (job);
         yard_node_t *best = NULL;
@@ -863,6 +883,7 @@ dispatch_pass (yard_server_t *s)
                 if (f >= c && yard_node_free_gpus (node) >= g
                     && yard_node_free_memory (node) >= mem
                     && yard__place_fits (node, c, g)
+                    && yard__node_matches (node, job)
                     && (!best || f > best_free
                         || (f == best_free
                             && node->last_assign < best->last_assign))) {
@@ -1053,6 +1074,7 @@ cron_cb (uv_timer_t *t)
         s->drops[i] = 0;
     }
     yard__waitq_release (s);
+    yard__deps_drain (s); /* dependents a rebuild found doomed */
     yard__preempt_pass (s);
     if (yard_queue_pending (s->queue) > 0)
         s->need_dispatch = true;
@@ -1202,6 +1224,7 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
     if (!(s->state_dir = strdup (cfg->state_dir))
         || !(s->queue = yard_queue_create ())
         || !(s->waitq = yard_waitq_create ())
+        || !(s->deps = yard_deps_create ())
         || !(s->nodes = yard_nodes_create ())) {
         yard_errorf (err, ENOMEM, "out of memory");
         goto error;
@@ -1225,7 +1248,8 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
     }
     int rc;
     if ((rc = yard_store_alloc_init (s->store, err)) < 0
-        || (rc = load_state (s, err)) < 0) {
+        || (rc = load_state (s, err)) < 0
+        || (rc = yard__nodeadmin_load (s, err)) < 0) {
         e = -rc;
         goto error;
     }
@@ -1336,6 +1360,8 @@ yard_server_destroy (yard_server_t **sp)
         yard_queue_destroy (&s->queue);
         yard_waitq_destroy (&s->waitq);
     }
+    yard_deps_destroy (&s->deps);
+    free (s->doomed);
     yard_nodes_destroy (&s->nodes);
     yard_joblog_destroy (&s->logs);
     for (size_t i = 0; i < s->nout; i++)

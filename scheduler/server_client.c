@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "server_nodeadmin.h"
 #include "server_place.h"
 #include "util.h"
 
@@ -85,6 +86,8 @@ reply_job_info (yard_server_t *s, const yard_peer_t *peer, uint64_t request_id,
     if (yard__attempts_fill (s, &info) < 0)
         log_warn ("job %" PRIu64 ": cannot read its attempts: %s", job->id,
                   yard_store_errmsg (s->store));
+    uint64_t array_states[YARD__ARRAY_NSTATES];
+    yard__deps_info (s, job, &info, array_states); /* server_deps.c */
     env.request_id = request_id;
     env.body_case = YARD__ENVELOPE__BODY_JOB_INFO;
     env.job_info = &info;
@@ -115,7 +118,12 @@ yard__on_submit (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
         no_body (s, peer, env);
         return;
     }
-    if (yard_job_spec_check (req->spec, &err) < 0) {
+    if (yard__deps_wanted (req->spec)) {
+        yard__deps_submit (s, peer, env); /* server_deps.c */
+        return;
+    }
+    if (yard_job_spec_check (req->spec, &err) < 0
+        || yard__spec_constraints_check (req->spec, &err) < 0) {
         yard__reply_error (s, YARD__CLIENT, peer, env->request_id, EINVAL,
                            "%s", err.text);
         return;
@@ -259,6 +267,9 @@ yard__on_queue (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
         for (size_t i = 0; i < nwait; i++)
             pending[npending++] = yard_waitq_at (s->waitq, i);
     }
+    /* then those waiting for a dependency or an array slot */
+    if ((rc = yard__deps_held (s, &pending, &npending)) < 0)
+        goto error;
     size_t nn = yard_nodes_count (s->nodes);
     for (size_t i = 0; i < nn; i++)
         nactive += yard_nodes_at (s->nodes, i)->njobs;
@@ -411,6 +422,7 @@ yard__on_nodes (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
         ni->last_seen_ms = nd->last_seen_ms;
         ni->registered_ms = nd->registered_ms;
         ni->topology = nd->topology; /* borrowed until the reply is sent */
+        yard__node_info_admin (nd, ni);
         ptrs[i] = ni;
     }
     yard_env_t out = YARD__ENVELOPE__INIT;
@@ -436,6 +448,10 @@ yard__on_cancel (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
     Yard__CancelRequest *req = env->cancel;
     if (!req) {
         no_body (s, peer, env);
+        return;
+    }
+    if (req->array) {
+        yard__deps_cancel_array (s, peer, env); /* server_deps.c */
         return;
     }
     yard_job_t *job, *owned;

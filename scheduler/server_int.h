@@ -125,9 +125,23 @@ struct yard_server {
 
     /* malformed input, per socket, since the last cron tick */
     unsigned drops[2];
+
+    /* dependencies and arrays (server_deps.c) */
+    struct yard_deps *deps;
+    uint64_t deps_epoch;      /* bumped by every rebuild of the indexes */
+    struct yard__doomed *doomed;  /* jobs to cancel: a dependency failed */
+    size_t ndoomed, doomed_cap;
+    bool deps_draining;
 };
 
 typedef struct yard_server yard_server_t;
+
+/* A job to cancel because its dependency on parent can never be met. */
+typedef struct yard__doomed {
+    uint64_t job;
+    uint64_t parent;
+    Yard__JobState state;     /* how the parent ended */
+} yard__doomed_t;
 
 /* ---- handlers (one per body type; tables in server.c) ---- */
 
@@ -320,5 +334,62 @@ void yard__parks_drop (yard_server_t *s, yard_job_t *job);
 
 /* Close every park (shutdown). */
 void yard__parks_close_all (yard_server_t *s);
+
+/* ---- dependencies and arrays (server_deps.c) ---- */
+
+/* Whether a submitted spec has dependencies or is an array: then
+ * yard__deps_submit handles the whole SubmitRequest. */
+bool yard__deps_wanted (const Yard__JobSpec *spec);
+void yard__deps_submit (yard_server_t *s, const yard_peer_t *peer,
+                        yard_env_t *env);
+
+/* Called by yard__job_enqueue: 1 when job must stay out of the pending
+ * heap (dependencies unmet, or one can never be met: the job is then
+ * cancelled by the next yard__deps_drain), 0 to queue it, or -errno. */
+int yard__deps_hold (yard_server_t *s, yard_job_t *job);
+
+/* Job id ended as state: release or cancel its dependents. */
+void yard__deps_ended (yard_server_t *s, uint64_t id, Yard__JobState state);
+
+/* Cancel the jobs whose dependency can never be met (cron, after a
+ * rebuild found some). */
+void yard__deps_drain (yard_server_t *s);
+
+/* The indexes are being rebuilt: forget edges, counters and held members
+ * (every job is evaluated again as it is placed). */
+void yard__deps_reset (yard_server_t *s);
+
+/* Count a job just placed by a rebuild in its array's running members. */
+void yard__deps_place (yard_server_t *s, yard_job_t *job);
+
+/* Append the PENDING jobs held out of the heap and the waitq (waiting for
+ * a dependency or an array slot), by id, to *v (realloc'd), *n of them.
+ * 0 or -ENOMEM (*v and *n still valid). */
+int yard__deps_held (yard_server_t *s, yard_job_t ***v, size_t *n);
+
+/* For an array's first job: fill info->array_states (members by state,
+ * counted in the store) into counts, which must outlive info.  A job that
+ * is not an array's first, or a failed read, leaves info alone. */
+#define YARD__ARRAY_NSTATES 10 /* JobState values 0..9 */
+void yard__deps_info (yard_server_t *s, const yard_job_t *job,
+                      Yard__JobInfo *info, uint64_t *counts);
+
+/* CancelRequest{array}: cancel every unfinished member of the array
+ * job_id (which must be an array's first job), reply its JobInfo. */
+void yard__deps_cancel_array (yard_server_t *s, const yard_peer_t *peer,
+                              yard_env_t *env);
+
+/* Why job waits, if for a dependency or an array slot (buf), else NULL. */
+const char *yard__deps_reason (yard_server_t *s, const yard_job_t *job,
+                               char *buf, size_t len);
+
+/* A member of a limited array takes / leaves a node (the %K counter);
+ * leaving puts one set-aside member back in the heap. */
+void yard__array_enter (yard_server_t *s, yard_job_t *job);
+void yard__array_leave (yard_server_t *s, yard_job_t *job);
+
+/* Dispatch popped job: true when its array is at its limit (the job is
+ * then set aside, out of the heap, until a member leaves its node). */
+bool yard__array_throttle (yard_server_t *s, yard_job_t *job);
 
 #endif

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "server_nodeadmin.h"
 
 #define YARD__PREEMPT_MAX 16 /* victims for one pending job */
 
@@ -110,7 +111,8 @@ yard__preempt_pass (yard_server_t *s)
     size_t nn = yard_nodes_count (s->nodes);
     for (size_t i = 0; i < nn; i++) {
         yard_node_t *node = yard_nodes_at (s->nodes, i);
-        if (node->state != YARD__NODE_STATE__NODE_UP || !node->bound)
+        if (node->state != YARD__NODE_STATE__NODE_UP || !node->bound
+            || !yard__node_takes_jobs (node) || !yard__node_matches (node, job))
             continue;
         struct need cap = {node->cpus, node->gpus, node->memory};
         if (!fits (&cap, &want))

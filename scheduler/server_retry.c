@@ -144,6 +144,9 @@ yard__attempts_free (Yard__JobInfo *info)
 int
 yard__job_enqueue (yard_server_t *s, yard_job_t *job)
 {
+    int held = yard__deps_hold (s, job);
+    if (held != 0)
+        return held < 0 ? held : 0; /* released by its parents' end */
     if (job->eligible_ms > yard_now_ms ())
         return yard_waitq_push (s->waitq, job);
     return yard_queue_push (s->queue, job);

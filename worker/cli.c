@@ -15,6 +15,9 @@ enum {
     OPT_INSECURE = 256,
     OPT_SYSLOG,
     OPT_CHECKPOINT_ROOT,
+    OPT_HEALTH_CHECK,
+    OPT_HEALTH_INTERVAL,
+    OPT_HEALTH_TIMEOUT,
 };
 
 static const struct option long_opts[] = {
@@ -24,6 +27,9 @@ static const struct option long_opts[] = {
     { "cpus", required_argument, NULL, 'c' },
     { "memory", required_argument, NULL, 'm' },
     { "checkpoint-root", required_argument, NULL, OPT_CHECKPOINT_ROOT },
+    { "health-check", required_argument, NULL, OPT_HEALTH_CHECK },
+    { "health-interval", required_argument, NULL, OPT_HEALTH_INTERVAL },
+    { "health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT },
     { "insecure", no_argument, NULL, OPT_INSECURE },
     { "log-level", required_argument, NULL, 'l' },
     { "syslog", no_argument, NULL, OPT_SYSLOG },
@@ -60,6 +66,14 @@ cli_usage (FILE *f)
 "                     WORKDIR/checkpoints/JOB_ID: point every worker at the\n"
 "                     same shared file system and a job resumes from its\n"
 "                     checkpoint on whichever node it lands\n"
+"  --health-check CMD run CMD (with /bin/sh -c) every --health-interval;\n"
+"                     when it fails (non-zero exit, or still running\n"
+"                     after --health-timeout) the scheduler drains this\n"
+"                     node with the first line of its output as the\n"
+"                     reason, and resumes it once the check passes again\n"
+"  --health-interval DUR  time between checks (default 60s)\n"
+"  --health-timeout DUR   a check running longer fails and is killed\n"
+"                     (default 30s)\n"
 "  --insecure         allow a scheduler endpoint that is not on this\n"
 "                     machine; the link is NOT authenticated or encrypted\n"
 "  --log-level LEVEL  err, warning, notice, info (default) or debug\n"
@@ -163,6 +177,32 @@ cli_parse (int argc, char **argv, struct cli_opts *o, yard_error_t *err)
         case OPT_INSECURE:
             o->insecure = true;
             break;
+        case OPT_HEALTH_CHECK:
+            if (!*optarg)
+                return yard_errorf (err, EINVAL, "--health-check needs a "
+                                    "command");
+            if ((rc = copy_opt (o->health_check, sizeof o->health_check,
+                                optarg, "the health check command", err))
+                < 0)
+                return rc;
+            break;
+        case OPT_HEALTH_INTERVAL:
+        case OPT_HEALTH_TIMEOUT: {
+            uint64_t s;
+            if ((rc = yard_parse_duration (optarg, &s, err)) < 0)
+                return rc;
+            if (s == 0 || s > 86400)
+                return yard_errorf (err, EINVAL, "--health-%s must be from "
+                                    "1s to 1d, got '%s'",
+                                    c == OPT_HEALTH_INTERVAL ? "interval"
+                                                             : "timeout",
+                                    optarg);
+            if (c == OPT_HEALTH_INTERVAL)
+                o->health_interval_ms = s * 1000;
+            else
+                o->health_timeout_ms = s * 1000;
+            break;
+        }
         case OPT_SYSLOG:
             o->use_syslog = true;
             break;

@@ -29,6 +29,9 @@ struct cli_opts {
     bool insecure;
     int log_level;
     bool use_syslog;
+    char health_check[4096];        /* --health-check CMD; "" : none */
+    uint64_t health_interval_ms;    /* --health-interval (default 60s) */
+    uint64_t health_timeout_ms;     /* --health-timeout (default 30s) */
     bool help;    /* --help: print cli_usage() and exit 0 */
     bool version; /* --version: print the version and exit 0 */
 };

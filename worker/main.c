@@ -150,6 +150,9 @@ main (int argc, char **argv)
         .cpus = opts.cpus,
         .memory_bytes = opts.memory_bytes,
         .topology = topo ? topo_proto (topo) : NULL,
+        .health_check = opts.health_check,
+        .health_interval_ms = opts.health_interval_ms,
+        .health_timeout_ms = opts.health_timeout_ms,
     };
     if (!(w = worker_create (&loop, &cfg))) {
         log_err ("cannot start the worker (scheduler %s, work dir %s): %s",

@@ -31,6 +31,7 @@
 #include <zmq.h>
 
 #include "attempt.h"
+#include "health.h"
 #include "jobdir.h"
 #include "log.h"
 #include "logship.h"
@@ -98,6 +99,13 @@ struct worker {
     int64_t last_rx_ms; /* monotonic: last valid message from the scheduler */
 
     bool stopping;
+
+    /* health check (health.c): the last result, sent after each check
+     * and again at each register (a restarted scheduler asks nothing) */
+    health_t *health;
+    bool health_known;
+    bool health_ok;
+    char health_reason[HEALTH_REASON_MAX];
     int stop_signals;
     int64_t stop_ack_deadline; /* 0 until the last job is gone */
     int64_t stop_hard_deadline;
@@ -440,6 +448,38 @@ start_register (struct worker *w, uint64_t retry_ms)
     uv_timer_start (&w->reg_timer, reg_timer_cb, retry_ms, retry_ms);
 }
 
+/* NodeHealth with the last check's result. */
+static void
+send_health (struct worker *w)
+{
+    if (!w->registered || !w->health_known)
+        return;
+    Yard__Envelope env = YARD__ENVELOPE__INIT;
+    Yard__NodeHealth m = YARD__NODE_HEALTH__INIT;
+    m.name = w->name;
+    m.instance = w->instance;
+    m.healthy = w->health_ok;
+    m.reason = w->health_reason;
+    env.body_case = YARD__ENVELOPE__BODY_NODE_HEALTH;
+    env.node_health = &m;
+    send_env (w, &env);
+}
+
+static void
+health_cb (bool healthy, const char *reason, void *arg)
+{
+    struct worker *w = arg;
+    if (!healthy && (!w->health_known || w->health_ok
+                     || strcmp (reason, w->health_reason) != 0))
+        log_warn ("health check failed: %s", reason);
+    else if (healthy && w->health_known && !w->health_ok)
+        log_notice ("health check passes again");
+    w->health_known = true;
+    w->health_ok = healthy;
+    snprintf (w->health_reason, sizeof w->health_reason, "%s", reason);
+    send_health (w);
+}
+
 static void
 hb_timer_cb (uv_timer_t *t)
 {
@@ -479,6 +519,7 @@ on_register_reply (struct worker *w, const yard_env_t *env)
     }
     if (w->stopping) /* a restarted scheduler must not send us new jobs */
         send_bye (w, false);
+    send_health (w);
     pump_all (w);
 }
 
@@ -800,6 +841,7 @@ close_handles (struct worker *w)
     if (!w->handles_open)
         return;
     w->handles_open = false;
+    health_destroy (&w->health);
     yard_zwatcher_destroy (&w->zw);
     uv_close ((uv_handle_t *)&w->cron, handle_closed);
     uv_close ((uv_handle_t *)&w->hb_timer, handle_closed);
@@ -1023,6 +1065,15 @@ worker_create (uv_loop_t *loop, const struct worker_config *cfg)
     w->cron.data = w->hb_timer.data = w->reg_timer.data = w;
     w->sigterm.data = w->sigint.data = w->sighup.data = w;
     w->handles_open = true;
+    if (cfg->health_check && *cfg->health_check
+        && !(w->health = health_create (
+                 loop, cfg->health_check,
+                 cfg->health_interval_ms ? cfg->health_interval_ms
+                                         : HEALTH_INTERVAL_DEFAULT_MS,
+                 cfg->health_timeout_ms ? cfg->health_timeout_ms
+                                        : HEALTH_TIMEOUT_DEFAULT_MS,
+                 health_cb, w)))
+        goto error_errno;
     return w;
 
 error_errno:
@@ -1046,6 +1097,8 @@ worker_start (worker_t *w)
         return rc;
     w->last_rx_ms = w->last_reset_ms = yard_mono_ms ();
     uv_timer_start (&w->cron, cron_cb, WORKER_CRON_MS, WORKER_CRON_MS);
+    if (w->health && (rc = health_start (w->health)) < 0)
+        return rc;
     log_info ("worker %s (instance %016" PRIx64 ", %" PRIu32 " cpus) "
               "connecting to %s",
               w->name, w->instance, w->cpus, w->endpoint);

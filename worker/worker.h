@@ -29,6 +29,10 @@ struct worker_config {
      * Borrowed: must outlive the worker. */
     const Yard__Topology *topology;
     uint32_t link_reset_ms; /* 0: WORKER_LINK_RESET_MS (tests set less) */
+    /* health check (health.h): NULL or "": none; 0: the defaults */
+    const char *health_check;
+    uint64_t health_interval_ms;
+    uint64_t health_timeout_ms;
 };
 
 /* Periods, in milliseconds. */

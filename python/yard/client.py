@@ -97,6 +97,31 @@ def _iso(ms):
         ".%03dZ" % (ms % 1000)
 
 
+_DEP_CONDS = {"ok": pb.Dependency.OK, "any": pb.Dependency.ANY,
+              "notok": pb.Dependency.NOTOK}
+_ARRAY_RE = re.compile(r"^(\d+)(?:-(\d+)(?::(\d+))?)?(?:%(\d+))?$")
+
+
+def parse_array(text):
+    """"A-B[:S][%K]" or "A[%K]" -> an ArraySpec (as `yard submit
+    --array`).  ValueError when malformed or over 100000 indices."""
+    m = _ARRAY_RE.match(str(text))
+    if not m:
+        raise ValueError("array %r: expected FIRST-LAST[:STEP][%%MAX], e.g. "
+                         "0-99%%10" % (text,))
+    first = int(m.group(1))
+    last = int(m.group(2)) if m.group(2) is not None else first
+    step = int(m.group(3)) if m.group(3) is not None else 1
+    k = int(m.group(4)) if m.group(4) is not None else 0
+    if step < 1 or first > last or last >= 2 ** 32 or \
+            (m.group(4) is not None and k < 1):
+        raise ValueError("array %r: out of range" % (text,))
+    if (last - first) // step + 1 > 100000:
+        raise ValueError("array %r: more than 100000 elements" % (text,))
+    return pb.ArraySpec(first=first, last=last, step=step, max_running=k,
+                        set=True)
+
+
 def _job(info):
     """JobInfo -> a dict with the keys of `yard --json status`."""
     sp = info.spec
@@ -141,7 +166,12 @@ def _job(info):
         "retries_used": info.retries_used,
         "eligible_time_ms": info.eligible_time_ms,
         "attempts": [_attempt(a) for a in info.attempts],
+        "array_id": info.array_id or None,
+        "array_index": info.array_index if info.array_id else None,
     }
+    if info.array_states:   # the array's first job: members by state
+        d["array_states"] = {JOB_STATES[i]: n for i, n in
+                             enumerate(info.array_states) if i in JOB_STATES}
     return d
 
 
@@ -193,7 +223,28 @@ def _node(n):
         "running_jobs": n.running_jobs,
         "last_seen_ms": n.last_seen_ms,
         "registered_ms": n.registered_ms,
+        "labels": list(n.labels),
+        "drain": n.drain,
+        "state_reason": n.state_reason,
+        "state_since_ms": n.state_since_ms,
+        "display_state": _display_state(n),
     }
+
+
+def _display_state(n):
+    """The state shown to people, as libyard's yard_node_display_state."""
+    state = _NODE_STATES.get(n.state, "UNKNOWN")
+    if state == "LEAVING":
+        return "leaving"
+    if state != "UP":
+        return "down"
+    if n.drain:
+        return "draining" if n.running_jobs > 0 else "drained"
+    if n.cpus > 0 and n.cpus_used >= n.cpus:
+        return "allocated"
+    if n.cpus_used > 0 or n.running_jobs > 0:
+        return "mixed"
+    return "idle"
 
 
 class Client:
@@ -272,14 +323,18 @@ class Client:
                priority=0, env=None, workdir=None, grace=0, retries=0,
                retry_exit_codes=(), retry_backoff=0, signal=None,
                warn_signal=None, warn_seconds=0, requeue_on_timeout=False,
-               preemptible=False):
+               preemptible=False, constraints=(), gpu_type=None,
+               after=(), array=None):
         """Submit a job; return its id once the scheduler has committed it.
         argv: the command (a list; argv[0] is found through the worker's
         PATH).  mem: bytes or "16G"; time, grace, retry_backoff: seconds or
         "2h"; env: a dict added to the job's environment.  retries: runs
         again after a failure, retry_exit_codes: codes that always run it
         again; signal: the stop signal (10, "USR1"); warn_signal is sent
-        warn_seconds before the time limit."""
+        warn_seconds before the time limit.  after: dependencies, each a job
+        id or (id, "ok"|"any"|"notok"); array: "0-9", "1-9:2", "0-99%10"
+        (one job per index, at most 10 running): the call then returns the
+        list of every job id, the first being the array id."""
         if isinstance(argv, str) or not argv:
             raise ValueError("argv must be a non-empty list of strings")
         spec = pb.JobSpec(name=name or "", argv=[str(a) for a in argv],
@@ -299,10 +354,23 @@ class Client:
                           else 0,
                           warn_seconds=parse_duration(warn_seconds),
                           requeue_on_timeout=requeue_on_timeout,
-                          preemptible=preemptible)
+                          preemptible=preemptible,
+                          constraints=[str(c) for c in constraints],
+                          gpu_type=gpu_type or "")
         for k, v in (env or {}).items():
             spec.env.add(key=str(k), value=str(v))
-        return self._call("submit", pb.SubmitRequest(spec=spec)).job_id
+        for dep in after:
+            job, cond = (dep, "ok") if isinstance(dep, int) else dep
+            if cond not in _DEP_CONDS:
+                raise ValueError("dependency condition %r: expected ok, any "
+                                 "or notok" % (cond,))
+            spec.after.add(job_id=int(job), condition=_DEP_CONDS[cond])
+        if array is not None:
+            spec.array.CopyFrom(parse_array(array))
+        r = self._call("submit", pb.SubmitRequest(spec=spec))
+        if array is not None:
+            return list(r.job_ids) or [r.job_id]
+        return r.job_id
 
     def status(self, job_id):
         return _job(self._call("job_status", pb.JobRequest(job_id=job_id)))
@@ -314,8 +382,40 @@ class Client:
     def nodes(self):
         return [_node(n) for n in self._call("nodes", pb.NodesRequest()).nodes]
 
-    def cancel(self, job_id):
-        return _job(self._call("cancel", pb.CancelRequest(job_id=job_id)))
+    def _node_admin(self, node, action, reason="", labels=()):
+        r = self._call("node_admin", pb.NodeAdminRequest(
+            node=node, action=action, reason=reason or "",
+            labels=[str(l) for l in labels]))
+        return _node(r.nodes[0]) if r.nodes else None
+
+    def drain(self, node, reason=""):
+        """No new jobs go to node; its running jobs finish.  Returns the
+        node.  YardError ENOENT for an unknown node."""
+        return self._node_admin(node, pb.NodeAdminRequest.DRAIN, reason)
+
+    def resume(self, node):
+        """Lift a drain (an admin's or a health check's)."""
+        return self._node_admin(node, pb.NodeAdminRequest.RESUME)
+
+    def label(self, node, *labels):
+        """Set labels ("key" or "key=value") on node."""
+        return self._node_admin(node, pb.NodeAdminRequest.LABEL,
+                                labels=labels)
+
+    def unlabel(self, node, *keys):
+        """Remove node's labels with these keys."""
+        return self._node_admin(node, pb.NodeAdminRequest.UNLABEL,
+                                labels=keys)
+
+    def remove_node(self, node):
+        """Forget a DOWN node with no jobs (YardError EBUSY otherwise)."""
+        self._node_admin(node, pb.NodeAdminRequest.REMOVE)
+
+    def cancel(self, job_id, array=False):
+        """Cancel a job; with array=True, job_id is an array id (its first
+        job) and every unfinished member is cancelled."""
+        return _job(self._call("cancel", pb.CancelRequest(job_id=job_id,
+                                                          array=array)))
 
     def requeue(self, job_id):
         """Stop a running job and queue it again as a new attempt (not

@@ -126,6 +126,18 @@ YARD_API const char *yard_client_errmsg (const yard_client_t *c);
 
 /* ---- jobs -------------------------------------------------------------- */
 
+/* A dependency of a job (yard_job_spec_t.after). */
+enum yard_dep_cond {
+    YARD_DEP_OK = 0,       /* the job COMPLETED */
+    YARD_DEP_ANY = 1,      /* the job ended, however */
+    YARD_DEP_NOTOK = 2,    /* the job ended other than COMPLETED */
+};
+
+typedef struct yard_dependency {
+    uint64_t job_id;
+    enum yard_dep_cond condition;
+} yard_dependency_t;
+
 /* What to run.  Zero the struct before filling it (yard_job_spec_t s = {0};)
  * so that fields added later keep their defaults.  Zero means "default" for
  * every number.  The library only reads it; the caller keeps ownership. */
@@ -161,6 +173,21 @@ typedef struct yard_job_spec {
     uint32_t warn_seconds;
     bool requeue_on_timeout; /* at its time limit: run again, not TIMEOUT */
     bool preemptible;        /* may be stopped for higher-priority work */
+    /* placement: each of constraints ("key" or "key=value") must be a
+     * label of the node; gpu_type (needs gpus >= 1) must be part of the
+     * model name of the node's GPUs, case-insensitively ("h100"). */
+    char *const *constraints;
+    size_t n_constraints;
+    const char *gpu_type;
+    /* dependencies: start only once every job of after[] ended as its
+     * condition asks; one that can never be met cancels the job */
+    const struct yard_dependency *after;
+    size_t n_after;
+    /* job array: one job per index first..last by step (0: 1), at most
+     * array_max_running (0: no limit) of them running at once; each gets
+     * YARD_ARRAY_INDEX and YARD_ARRAY_ID in its environment */
+    bool array;
+    uint32_t array_first, array_last, array_step, array_max_running;
 } yard_job_spec_t;
 
 /* One attempt (run) of a job.  Strings owned by the job, never NULL. */
@@ -232,6 +259,15 @@ typedef struct yard_job {
     char **alloc_gpus;         /* alloc_ngpus GPU UUIDs, then a NULL */
     size_t alloc_ngpus;
     uint64_t alloc_memory_bytes;
+
+    /* job arrays: the array's first job id (0: not a member), its index;
+     * for the first job itself, from yard_job_status and yard_cancel:
+     * has_array_states and the members' count in each state (index: an
+     * enum yard_job_state value) */
+    uint64_t array_id;
+    uint32_t array_index;
+    bool has_array_states;
+    uint64_t array_states[10];
 } yard_job_t;
 
 /* Free one job from yard_job_status, yard_cancel or yard_wait.  Accepts NULL
@@ -250,6 +286,12 @@ YARD_API void yard_jobs_free (yard_job_t **jobs, size_t count);
 YARD_API int yard_submit (yard_client_t *c, const yard_job_spec_t *spec,
                           uint64_t *job_id);
 
+/* yard_submit that also returns every job it made: for an array
+ * (spec->array), *job_ids is the ids by index, *count of them, the first
+ * being the array id; otherwise the one job.  Free *job_ids with free(). */
+YARD_API int yard_submit_array (yard_client_t *c, const yard_job_spec_t *spec,
+                                uint64_t **job_ids, size_t *count);
+
 /* One job's status into *job (free with yard_job_free).  -ENOENT: no such
  * job. */
 YARD_API int yard_job_status (yard_client_t *c, uint64_t job_id,
@@ -266,6 +308,13 @@ YARD_API int yard_queue (yard_client_t *c, bool all, uint32_t limit,
  * set until its worker has stopped it; a finished one is returned as it
  * is.  -ENOENT: no such job. */
 YARD_API int yard_cancel (yard_client_t *c, uint64_t job_id, yard_job_t **job);
+
+/* Cancel every unfinished member of the array whose first job is array_id
+ * (pending ones at once, running ones stopped as yard_cancel does); *job
+ * is the first job afterwards, with its array_states.  -ENOENT: no such
+ * array. */
+YARD_API int yard_cancel_array (yard_client_t *c, uint64_t array_id,
+                                yard_job_t **job);
 
 /* Requeue a job: a RUNNING or ASSIGNED job is stopped (stop signal, grace,
  * SIGKILL) and runs again as a new attempt, without counting against its
@@ -338,6 +387,12 @@ typedef struct yard_node {
     int64_t last_seen_ms;      /* unix epoch milliseconds */
     int64_t registered_ms;
     yard_topology_t topology;  /* owned by the node (yard_nodes_free) */
+    /* administration (yard_node_admin); strings owned, never NULL */
+    char **labels;             /* "key" or "key=value" */
+    size_t n_labels;
+    bool drain;                /* takes no new jobs (draining/drained) */
+    char *state_reason;        /* why drained or down ("" when neither) */
+    int64_t state_since_ms;    /* unix ms since when */
 } yard_node_t;
 
 /* The worker nodes the scheduler knows.  *nodes is an array of *count nodes
@@ -345,6 +400,29 @@ typedef struct yard_node {
 YARD_API int yard_nodes (yard_client_t *c, yard_node_t **nodes,
                          size_t *count);
 YARD_API void yard_nodes_free (yard_node_t **nodes, size_t count);
+
+/* What yard_node_admin does. */
+enum yard_node_action {
+    YARD_NODE_DRAIN = 0,   /* no new jobs; running ones finish (reason) */
+    YARD_NODE_RESUME = 1,  /* lift a drain */
+    YARD_NODE_LABEL = 2,   /* set labels ("key" or "key=value") */
+    YARD_NODE_UNLABEL = 3, /* remove labels (by key) */
+    YARD_NODE_REMOVE = 4,  /* forget a DOWN node with no jobs (EBUSY else) */
+};
+
+/* Administer a node.  reason: for DRAIN (NULL: a default); labels: for
+ * LABEL/UNLABEL.  *out (may be NULL) receives the node afterwards (free
+ * with yard_nodes_free(out, 1)); NULL after REMOVE.  0 or -errno
+ * (yard_client_errmsg says why: ENOENT no such node, EINVAL bad label,
+ * EBUSY node up or busy). */
+YARD_API int yard_node_admin (yard_client_t *c, const char *node,
+                              enum yard_node_action action,
+                              const char *reason, const char *const *labels,
+                              size_t n_labels, yard_node_t **out);
+
+/* The node's state as shown to people: "down", "leaving", "drained",
+ * "draining", "allocated" (every CPU used), "mixed", "idle".  Static. */
+YARD_API const char *yard_node_display_state (const yard_node_t *node);
 
 /* ---- logs -------------------------------------------------------------- */
 
