@@ -53,15 +53,16 @@ stop_cluster() {
 field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p"; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-fe=(); tp=(); p50=(); p99=()
+fe=(); tp=(); ta=(); p50=(); p99=()
 for r in $(seq "$runs"); do
   fe+=("$("$bin/tests/yard-bench" forkexec "$jobs" 4 | field per_s)")
   start_cluster "run$r"
   tp+=("$("$bin/tests/yard-bench" throughput "$jobs" | field wall_s)")
+  ta+=("$("$bin/tests/yard-bench" array "$jobs" | field wall_s)")
   out=$("$bin/tests/yard-bench" latency "$samples")
   p50+=("$(echo "$out" | field p50_ms)"); p99+=("$(echo "$out" | field p99_ms)")
   stop_cluster
-  echo "run $r: forkexec ${fe[-1]}/s, $jobs jobs in ${tp[-1]} s, latency p50 ${p50[-1]} ms p99 ${p99[-1]} ms" >&2
+  echo "run $r: forkexec ${fe[-1]}/s, $jobs jobs in ${tp[-1]} s (array ${ta[-1]} s), latency p50 ${p50[-1]} ms p99 ${p99[-1]} ms" >&2
 done
 
 declare -A core_rate core_sub core_rss
@@ -108,6 +109,9 @@ rec_first=$(awk -v a="$t0" -v b="$t_first" 'BEGIN {printf "%.2f", b - a}')
 
 fe_m=$(printf '%s\n' "${fe[@]}" | median)
 tp_m=$(printf '%s\n' "${tp[@]}" | median)
+ta_m=$(printf '%s\n' "${ta[@]}" | median)
+arate=$(awk -v n="$jobs" -v t="$ta_m" 'BEGIN {printf "%.0f", n / t}')
+aratio=$(awk -v r="$arate" -v f="$fe_m" 'BEGIN {printf "%.0f", 100 * r / f}')
 rate=$(awk -v n="$jobs" -v t="$tp_m" 'BEGIN {printf "%.0f", n / t}')
 ratio=$(awk -v r="$rate" -v f="$fe_m" 'BEGIN {printf "%.0f", 100 * r / f}')
 cat <<EOT
@@ -118,7 +122,8 @@ Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -
 | measure | result |
 | --- | --- |
 | raw fork/exec/wait of \`true\`, 4 at a time | $fe_m /s |
-| $jobs \`true\` jobs end to end, 2 workers × 2 cpus | ${tp_m} s ($rate jobs/s, ${ratio}% of raw fork/exec) |
+| $jobs \`true\` jobs end to end, 2 workers × 2 cpus, submitted one by one | ${tp_m} s ($rate jobs/s, ${ratio}% of raw fork/exec) |
+| the same, submitted as one array | ${ta_m} s ($arate jobs/s, ${aratio}% of raw fork/exec) |
 | submit → process start, idle worker, p50 | $(printf '%s\n' "${p50[@]}" | median) ms |
 | submit → process start, idle worker, p99 | $(printf '%s\n' "${p99[@]}" | median) ms |
 

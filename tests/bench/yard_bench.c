@@ -2,6 +2,7 @@
  *
  *   yard-bench throughput N     submit N `true` jobs through libyard, wait for
  *                               all; prints wall time and jobs/s
+ *   yard-bench array N          the same N jobs as one array submission
  *   yard-bench latency N        N times on an idle cluster: submit a job that
  *                               prints its own start time (date +%s%N), wait,
  *                               read it back; prints submit-to-start p50/p99
@@ -13,6 +14,7 @@
  */
 #include <errno.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,14 +61,28 @@ connect_or_die (void)
 }
 
 static int
-throughput (long n)
+throughput (long n, bool as_array)
 {
     yard_client_t *c = connect_or_die ();
     uint64_t *ids = calloc ((size_t)n, sizeof *ids);
     char *argv[] = {"true", NULL};
     yard_job_spec_t spec = {.name = "bench", .argv = argv, .argc = 1};
     double t0 = now_s ();
-    for (long i = 0; i < n; i++) {
+    if (as_array) {
+        uint64_t *got = NULL;
+        size_t count = 0;
+        spec.array = true;
+        spec.array_first = 0;
+        spec.array_last = (uint32_t)(n - 1);
+        if (yard_submit_array (c, &spec, &got, &count) < 0
+            || count != (size_t)n) {
+            fprintf (stderr, "submit: %s\n", yard_client_errmsg (c));
+            return 1;
+        }
+        memcpy (ids, got, (size_t)n * sizeof *ids);
+        free (got);
+    }
+    for (long i = 0; !as_array && i < n; i++) {
         if (yard_submit (c, &spec, &ids[i]) < 0) {
             fprintf (stderr, "submit: %s\n", yard_client_errmsg (c));
             return 1;
@@ -174,7 +190,9 @@ main (int argc, char **argv)
         return 2;
     }
     if (strcmp (argv[1], "throughput") == 0)
-        return throughput (n);
+        return throughput (n, false);
+    if (strcmp (argv[1], "array") == 0)
+        return throughput (n, true);
     if (strcmp (argv[1], "latency") == 0)
         return latency (n);
     if (strcmp (argv[1], "forkexec") == 0)
