@@ -130,9 +130,21 @@ static const char *stmt_sql[S_COUNT] = {
     [S_TOPO_DEL] = "DELETE FROM node_topology WHERE name = ?1",
 };
 
+/* Statements of the topic files (store_*.c), prepared on first use and kept:
+ * parsing SQL on every write was most of a dispatch's cost. */
+#define STMT_CACHE_MAX 64
+
+struct cached_stmt {
+    char *sql;
+    sqlite3_stmt *stmt;
+    bool busy; /* handed out, not yet released */
+};
+
 struct yard_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[S_COUNT];
+    struct cached_stmt cache[STMT_CACHE_MAX];
+    size_t ncache;
     bool in_txn;
     int failed;          /* negative errno of a failed write, 0 if none */
     char errmsg[256];
@@ -403,10 +415,55 @@ yard_store_destroy (yard_store_t **stp)
             (void)sqlite3_exec (st->db, "ROLLBACK", NULL, NULL, NULL);
         for (int i = 0; i < S_COUNT; i++)
             sqlite3_finalize (st->stmt[i]);
+        for (size_t i = 0; i < st->ncache; i++) {
+            sqlite3_finalize (st->cache[i].stmt);
+            free (st->cache[i].sql);
+        }
         sqlite3_close_v2 (st->db);
     }
     free (st);
     *stp = NULL;
+}
+
+/* ---- the statement cache of the topic files ---- */
+
+int
+yard__store_prepare (yard_store_t *st, const char *sql, sqlite3_stmt **out)
+{
+    for (size_t i = 0; i < st->ncache; i++) {
+        struct cached_stmt *c = &st->cache[i];
+        if (!c->busy && strcmp (c->sql, sql) == 0) {
+            sqlite3_reset (c->stmt);
+            sqlite3_clear_bindings (c->stmt);
+            c->busy = true;
+            *out = c->stmt;
+            return 0;
+        }
+    }
+    int rc = sqlite3_prepare_v3 (st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                 out, NULL);
+    if (rc != SQLITE_OK)
+        return yard__store_fail (st, rc);
+    char *copy;
+    if (st->ncache < STMT_CACHE_MAX && (copy = strdup (sql))) {
+        st->cache[st->ncache++] = (struct cached_stmt){copy, *out, true};
+    }
+    return 0;
+}
+
+void
+yard__store_release (yard_store_t *st, sqlite3_stmt *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < st->ncache; i++) {
+        if (st->cache[i].stmt == s) {
+            sqlite3_reset (s);
+            st->cache[i].busy = false;
+            return;
+        }
+    }
+    sqlite3_finalize (s); /* not cached (the cache was full) */
 }
 
 /* ---- jobs ---- */

@@ -1,8 +1,8 @@
 /* store_alloc.c - job allocations in SQLite (see store_alloc.h).
  *
  * One row per job, replaced at each dispatch: the allocation is a packed
- * Yard__Allocation (small: a PU list and a few GPU ids).  Statements are
- * prepared per call and finalized before return, as in store_metrics.c.
+ * Yard__Allocation (small: a PU list and a few GPU ids).  Statements come
+ * from the store's cache (yard__store_prepare) and go back to it reset.
  */
 #include "store_alloc.h"
 
@@ -20,9 +20,7 @@ static const char alloc_schema_sql[] =
 static int
 prepare (yard_store_t *st, const char *sql, sqlite3_stmt **s)
 {
-    int rc = sqlite3_prepare_v3 (yard__store_db (st), sql, -1,
-                                 SQLITE_PREPARE_PERSISTENT, s, NULL);
-    return rc == SQLITE_OK ? 0 : yard__store_fail (st, rc);
+    return yard__store_prepare (st, sql, s);
 }
 
 int
@@ -62,7 +60,7 @@ yard_store_alloc_put (yard_store_t *st, uint64_t job_id, uint32_t attempt,
     sqlite3_bind_blob64 (s, 3, buf, len, SQLITE_TRANSIENT);
     rc = sqlite3_step (s);
     rc = rc == SQLITE_DONE ? 0 : yard__store_fail (st, rc);
-    sqlite3_finalize (s);
+    yard__store_release (st, s);
     free (buf);
     return yard__store_write_end (st, rc);
 }
@@ -88,6 +86,6 @@ yard_store_alloc_get (yard_store_t *st, uint64_t job_id, uint32_t *attempt,
     } else if (rc != SQLITE_DONE) {
         e = yard__store_fail (st, rc);
     }
-    sqlite3_finalize (s);
+    yard__store_release (st, s);
     return e;
 }

@@ -1,9 +1,9 @@
 /* store_attempts.c - the attempts table (see store_attempts.h).
  *
- * Statements are prepared per call with SQLITE_PREPARE_PERSISTENT, as in
- * store_metrics.c: attempts are written twice per dispatch, far less often
- * than jobs, and this keeps the store's statement table to itself.  Every
- * statement is finalized before return.
+ * Statements come from the store's cache (yard__store_prepare): attempts
+ * are written at every dispatch, start and end, so parsing their SQL each
+ * time was a large part of a dispatch's cost.  Each is released (reset)
+ * before return.
  */
 #include "store_attempts.h"
 #include "store_int.h"
@@ -34,9 +34,7 @@ const char yard__store_attempts_schema[] =
 static int
 prepare (yard_store_t *st, const char *sql, sqlite3_stmt **s)
 {
-    int rc = sqlite3_prepare_v3 (yard__store_db (st), sql, -1,
-                                 SQLITE_PREPARE_PERSISTENT, s, NULL);
-    return rc == SQLITE_OK ? 0 : yard__store_fail (st, rc);
+    return yard__store_prepare (st, sql, s);
 }
 
 static int
@@ -44,7 +42,7 @@ step_write (yard_store_t *st, sqlite3_stmt *s)
 {
     int rc = sqlite3_step (s);
     int e = rc == SQLITE_DONE ? 0 : yard__store_fail (st, rc);
-    sqlite3_finalize (s);
+    yard__store_release (st, s);
     return e;
 }
 
@@ -143,7 +141,7 @@ yard_store_attempts (yard_store_t *st, uint64_t job_id,
     }
     if (e == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
         e = yard__store_fail (st, rc);
-    sqlite3_finalize (s);
+    yard__store_release (st, s);
     return e;
 }
 
@@ -165,6 +163,6 @@ yard__store_attempts_load (yard_store_t *st, yard_job_t *job)
         job->eligible_ms = sqlite3_column_int64 (s, 1);
     } else if (rc != SQLITE_DONE)
         e = yard__store_fail (st, rc);
-    sqlite3_finalize (s);
+    yard__store_release (st, s);
     return e;
 }

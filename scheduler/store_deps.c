@@ -1,8 +1,7 @@
 /* store_deps.c - dependency and array reads and writes (see store_deps.h).
  *
- * Statements are prepared per call, as in store_attempts.c: these run at
- * submit, at start-up and for `yard status`, far less often than job
- * updates, and the store's statement table stays its own.
+ * Statements come from the store's cache (yard__store_prepare) and are
+ * released (reset) before return.
  */
 #include "store_deps.h"
 #include "store_int.h"
@@ -14,9 +13,7 @@
 static int
 prepare (yard_store_t *st, const char *sql, sqlite3_stmt **s)
 {
-    int rc = sqlite3_prepare_v3 (yard__store_db (st), sql, -1,
-                                 SQLITE_PREPARE_PERSISTENT, s, NULL);
-    return rc == SQLITE_OK ? 0 : yard__store_fail (st, rc);
+    return yard__store_prepare (st, sql, s);
 }
 
 int
@@ -44,7 +41,7 @@ yard_store_job_set_spec (yard_store_t *st, const yard_job_t *job)
     rc = step == SQLITE_DONE ? 0 : yard__store_fail (st, step);
     if (rc == 0 && sqlite3_changes (yard__store_db (st)) == 0)
         rc = -ENOENT;
-    sqlite3_finalize (s);
+    yard__store_release (st, s);
     free (buf);
     return yard__store_write_end (st, rc);
 }
@@ -63,7 +60,7 @@ yard_store_job_state (yard_store_t *st, uint64_t id, Yard__JobState *state)
         rc = 0;
     } else
         rc = step == SQLITE_DONE ? -ENOENT : yard__store_fail (st, step);
-    sqlite3_finalize (s);
+    yard__store_release (st, s);
     return rc;
 }
 
@@ -86,6 +83,6 @@ yard_store_count_states (yard_store_t *st, uint64_t first, uint64_t last,
             counts[state] = (uint64_t)sqlite3_column_int64 (s, 1);
     }
     rc = step == SQLITE_DONE ? 0 : yard__store_fail (st, step);
-    sqlite3_finalize (s);
+    yard__store_release (st, s);
     return rc;
 }

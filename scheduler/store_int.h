@@ -20,6 +20,14 @@ int yard__store_attempts_load (yard_store_t *st, yard_job_t *job);
 
 sqlite3 *yard__store_db (yard_store_t *st);
 
+/* A prepared statement for sql, from the store's cache (reset, bindings
+ * cleared) or prepared now; give it back with yard__store_release (never
+ * sqlite3_finalize).  A statement still held is not handed out twice.
+ * Returns 0 or -errno (recorded as the store's failure). */
+int yard__store_prepare (yard_store_t *st, const char *sql,
+                         sqlite3_stmt **out);
+void yard__store_release (yard_store_t *st, sqlite3_stmt *s);
+
 /* Before each write: refuse after a failure, open the batch transaction.
  * After each write: remember a failure.  Both return rc / 0 or -errno. */
 int yard__store_write_begin (yard_store_t *st);

@@ -1,10 +1,8 @@
 /* store_metrics.c - job metrics in SQLite (see store_metrics.h).
  *
- * Statements are prepared per call (SQLITE_PREPARE_PERSISTENT makes that
- * cheap): a call handles a whole batch or a whole query, so the cost is
- * per batch, and store.c's statement table stays the jobs' and nodes'.
- * Every statement is finalized before return, so no read keeps a snapshot
- * open across a COMMIT.
+ * Statements come from the store's cache (yard__store_prepare); every one
+ * is released (reset) before return, so no read keeps a snapshot open
+ * across a COMMIT.
  */
 #include "store_metrics.h"
 
@@ -38,9 +36,7 @@ const char yard__store_metrics_schema[] =
 static int
 prepare (yard_store_t *st, const char *sql, sqlite3_stmt **s)
 {
-    int rc = sqlite3_prepare_v3 (yard__store_db (st), sql, -1,
-                                 SQLITE_PREPARE_PERSISTENT, s, NULL);
-    return rc == SQLITE_OK ? 0 : yard__store_fail (st, rc);
+    return yard__store_prepare (st, sql, s);
 }
 
 int
@@ -61,7 +57,7 @@ yard_store_metrics_held (yard_store_t *st, uint64_t job_id, uint32_t attempt,
         *held = (uint64_t)sqlite3_column_int64 (s, 0);
     else if (rc != SQLITE_DONE)
         e = yard__store_fail (st, rc);
-    sqlite3_finalize (s);
+    yard__store_release (st, s);
     return e;
 }
 
@@ -127,8 +123,8 @@ yard_store_metrics_put (yard_store_t *st, const Yard__MetricsBatch *b,
     else
         *held = b->next_seq;
 out:
-    sqlite3_finalize (ins);
-    sqlite3_finalize (att);
+    yard__store_release (st, ins);
+    yard__store_release (st, att);
     return yard__store_write_end (st, rc);
 }
 
@@ -161,7 +157,7 @@ load_resumes (yard_store_t *st, uint64_t job_id, struct resume **out,
             struct resume *nv = realloc (v, cap * sizeof nv[0]);
             if (!nv) {
                 free (v);
-                sqlite3_finalize (s);
+                yard__store_release (st, s);
                 return -ENOMEM;
             }
             v = nv;
@@ -171,7 +167,7 @@ load_resumes (yard_store_t *st, uint64_t job_id, struct resume **out,
         (*n)++;
     }
     int e = rc == SQLITE_DONE ? 0 : yard__store_fail (st, rc);
-    sqlite3_finalize (s);
+    yard__store_release (st, s);
     if (e < 0) {
         free (v);
         *n = 0;
@@ -220,7 +216,7 @@ yard_store_metrics_get (yard_store_t *st, uint64_t job_id, const char *key,
     if ((rc = sqlite3_step (s)) == SQLITE_ROW)
         *malformed = (uint64_t)sqlite3_column_int64 (s, 0);
     rc = rc == SQLITE_ROW ? 0 : yard__store_fail (st, rc);
-    sqlite3_finalize (s);
+    yard__store_release (st, s);
     s = NULL;
     if (rc < 0 || (rc = load_resumes (st, job_id, &rv, &nr)) < 0)
         return rc;
@@ -263,7 +259,7 @@ yard_store_metrics_get (yard_store_t *st, uint64_t job_id, const char *key,
     if (r != SQLITE_ROW && r != SQLITE_DONE)
         rc = yard__store_fail (st, r);
 out:
-    sqlite3_finalize (s);
+    yard__store_release (st, s);
     free (rv);
     return rc;
 }

@@ -3,8 +3,8 @@
  *
  * One row per node that ever had admin state; labels are stored joined by
  * '\n' (labels cannot contain one), which keeps the row one column and the
- * load one query.  Statements are prepared per call, as in store_alloc.c:
- * these writes are rare (admin actions, health transitions).
+ * load one query.  Statements come from the store's cache
+ * (yard__store_prepare) and are released before return.
  */
 #include "store_nodeadmin.h"
 
@@ -25,8 +25,7 @@ static const char nodeadmin_schema_sql[]
 static int
 prepare (yard_store_t *st, const char *sql, sqlite3_stmt **s)
 {
-    int rc = sqlite3_prepare_v2 (yard__store_db (st), sql, -1, s, NULL);
-    return rc == SQLITE_OK ? 0 : yard__store_fail (st, rc);
+    return yard__store_prepare (st, sql, s);
 }
 
 int
@@ -72,7 +71,7 @@ yard_store_nodeadmin_put (yard_store_t *st, const char *name,
     sqlite3_bind_text (s, 6, labels, -1, SQLITE_STATIC);
     rc = sqlite3_step (s);
     rc = rc == SQLITE_DONE ? 0 : yard__store_fail (st, rc);
-    sqlite3_finalize (s);
+    yard__store_release (st, s);
     free (labels);
     return yard__store_write_end (st, rc);
 }
@@ -103,7 +102,7 @@ yard_store_nodeadmin_load (yard_store_t *st, yard_store_nodeadmin_f cb,
     }
     if (e == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
         e = yard__store_fail (st, rc);
-    sqlite3_finalize (s);
+    yard__store_release (st, s);
     return e;
 }
 
@@ -125,7 +124,7 @@ yard_store_node_forget (yard_store_t *st, const char *name)
         sqlite3_bind_text (s, 1, name, -1, SQLITE_STATIC);
         rc = sqlite3_step (s);
         rc = rc == SQLITE_DONE ? 0 : yard__store_fail (st, rc);
-        sqlite3_finalize (s);
+        yard__store_release (st, s);
     }
     return yard__store_write_end (st, rc);
 }
