@@ -139,10 +139,13 @@ class WorkerShutdownTest(ClusterTest):
         # the name is free again at once
         c.start_worker(first)
         c.wait_nodes_up([first], timeout=30)
+        # RUNNING means spawned: wait for the script itself to have run
+        wait_for(lambda: len(self.ledger(ledger)) == 2, 30,
+                 "attempt 2 to write its start line")
         c.yard("cancel", job)
         self.assertEqual(c.wait(job), 125)
-        self.assertEqual([l[0] for l in self.ledger(ledger)],
-                         ["start", "start"])
+        self.assertEqual([l[:2] for l in self.ledger(ledger)],
+                         [["start", "1"], ["start", "2"]])
 
 
 if __name__ == "__main__":
