@@ -23,9 +23,11 @@
 
 #define REASON_LEN 512
 
-static void
-reply_store_error (yard_server_t *s, const yard_peer_t *peer,
-                   uint64_t request_id, int rc)
+/* Answer a client request whose batch could not be stored: nothing of it
+ * was accepted, and the text says why (disk full, memory, store failure). */
+void
+yard__reply_store_error (yard_server_t *s, const yard_peer_t *peer,
+                         uint64_t request_id, int rc)
 {
     if (rc == -ENOSPC)
         yard__reply_error (s, YARD__CLIENT, peer, request_id, ENOSPC,
@@ -131,7 +133,7 @@ yard__on_submit (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
     yard_job_t *job = yard_job_create ();
     if (!job) {
         yard__fail (s, -ENOMEM);
-        reply_store_error (s, peer, env->request_id, -ENOMEM);
+        yard__reply_store_error (s, peer, env->request_id, -ENOMEM);
         return;
     }
     /* Take the spec out of the envelope rather than copy it: protobuf-c
@@ -145,7 +147,7 @@ yard__on_submit (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
         log_err ("cannot store a new job: %s", yard_store_errmsg (s->store));
         yard__fail (s, rc);
         yard_job_destroy (&job);
-        reply_store_error (s, peer, env->request_id, rc);
+        yard__reply_store_error (s, peer, env->request_id, rc);
         return;
     }
     yard__mark_dirty (s, job);
@@ -154,7 +156,7 @@ yard__on_submit (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
         (void)yard_queue_del (s->queue, job);
         yard__fail (s, rc);
         yard_job_destroy (&job);
-        reply_store_error (s, peer, env->request_id, rc);
+        yard__reply_store_error (s, peer, env->request_id, rc);
         return;
     }
     s->need_dispatch = true;
@@ -473,7 +475,7 @@ yard__on_cancel (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
         if (yard__job_end (s, job, YARD__JOB_STATE__JOB_CANCELLED,
                            YARD__END_REASON__END_NONE, 0, 0, 0,
                            "cancelled by user") < 0) {
-            reply_store_error (s, peer, env->request_id, s->batch_failed);
+            yard__reply_store_error (s, peer, env->request_id, s->batch_failed);
             return;
         }
         /* The row holds the final state (read inside our transaction). */
@@ -490,7 +492,7 @@ yard__on_cancel (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
     if (!job->cancel_requested) {
         job->cancel_requested = true;
         if (yard__job_save (s, job) < 0) {
-            reply_store_error (s, peer, env->request_id, s->batch_failed);
+            yard__reply_store_error (s, peer, env->request_id, s->batch_failed);
             return;
         }
         log_info ("job %" PRIu64 " attempt %u: cancel requested", id,

@@ -55,20 +55,7 @@ reply_fail (yard_server_t *s, const yard_peer_t *peer, uint64_t request_id,
             int rc)
 {
     yard__fail (s, rc);
-    if (rc == -ENOSPC)
-        yard__reply_error (s, YARD__CLIENT, peer, request_id, ENOSPC,
-                           "the scheduler cannot write its state (disk "
-                           "full): nothing was accepted; free space under %s "
-                           "and retry", s->state_dir);
-    else if (rc == -ENOMEM)
-        yard__reply_error (s, YARD__CLIENT, peer, request_id, ENOMEM,
-                           "the scheduler is out of memory: nothing was "
-                           "accepted");
-    else
-        yard__reply_error (s, YARD__CLIENT, peer, request_id, EIO,
-                           "the scheduler's state store failed (%s): "
-                           "nothing was accepted; see the scheduler log",
-                           strerror (-rc));
+    yard__reply_store_error (s, peer, request_id, rc);
 }
 
 /* The state of job id: live or stored.  0, -ENOENT or a store error. */

@@ -149,6 +149,8 @@ typedef struct yard__doomed {
 typedef void (*yard__handler_f) (yard_server_t *s, const yard_peer_t *peer,
                                  yard_node_t *node, yard_env_t *env);
 
+void yard__reply_store_error (yard_server_t *s, const yard_peer_t *peer,
+                              uint64_t request_id, int rc);
 void yard__on_submit (yard_server_t *, const yard_peer_t *, yard_node_t *,
                       yard_env_t *);
 void yard__on_job (yard_server_t *, const yard_peer_t *, yard_node_t *,

@@ -62,22 +62,6 @@ admin_commit (yard_server_t *s, yard_node_t *node, yard_nodeadmin_t *tmp)
     return 0;
 }
 
-static void
-reply_store_error (yard_server_t *s, const yard_peer_t *peer,
-                   uint64_t request_id, int rc)
-{
-    if (rc == -ENOMEM)
-        yard__reply_error (s, YARD__CLIENT, peer, request_id, ENOMEM,
-                           "the scheduler is out of memory: nothing was "
-                           "changed");
-    else
-        yard__reply_error (s, YARD__CLIENT, peer, request_id,
-                           rc == -ENOSPC ? ENOSPC : EIO,
-                           "the scheduler cannot write its state (%s): "
-                           "nothing was changed",
-                           strerror (-rc));
-}
-
 void
 yard__node_info_admin (const yard_node_t *node, Yard__NodeInfo *ni)
 {
@@ -189,7 +173,7 @@ yard__on_node_admin (yard_server_t *s, const yard_peer_t *peer,
             return;
         }
         if ((rc = node_forget (s, node)) < 0) {
-            reply_store_error (s, peer, rid, rc);
+            yard__reply_store_error (s, peer, rid, rc);
             return;
         }
         reply_node (s, peer, rid, NULL);
@@ -238,7 +222,7 @@ yard__on_node_admin (yard_server_t *s, const yard_peer_t *peer,
         return;
     }
     if ((rc = admin_copy (&tmp, &node->admin)) < 0) {
-        reply_store_error (s, peer, rid, rc);
+        yard__reply_store_error (s, peer, rid, rc);
         return;
     }
     switch (req->action) {
@@ -264,7 +248,7 @@ yard__on_node_admin (yard_server_t *s, const yard_peer_t *peer,
     if (rc < 0) {
         yard_nodeadmin_clear (&tmp);
         if (rc == -ENOMEM)
-            reply_store_error (s, peer, rid, rc);
+            yard__reply_store_error (s, peer, rid, rc);
         else
             yard__reply_error (s, YARD__CLIENT, peer, rid, -rc, "%s",
                                err.text);
@@ -272,7 +256,7 @@ yard__on_node_admin (yard_server_t *s, const yard_peer_t *peer,
     }
     bool was_drained = node->admin.drain;
     if ((rc = admin_commit (s, node, &tmp)) < 0) {
-        reply_store_error (s, peer, rid, rc);
+        yard__reply_store_error (s, peer, rid, rc);
         return;
     }
     if (req->action == YARD__NODE_ADMIN_REQUEST__ACTION__DRAIN)
