@@ -164,7 +164,15 @@ send_register (struct worker *w)
         }
     }
     for (struct attempt *a = w->attempts; a; a = a->next) {
-        if (a->state == ATTEMPT_RUNNING) {
+        /* An attempt is over for the scheduler only once its whole log and
+         * all its metrics are delivered (as JobFinished is only sent then):
+         * until that, an ended attempt is reported as running, so that a
+         * job the scheduler sees finished has all of its output. */
+        bool shipped = a->state == ATTEMPT_ENDED
+                       && logship_complete (&a->ship, a->result.log_size)
+                       && metrics_complete (a->metrics);
+        if (a->state == ATTEMPT_RUNNING
+            || (a->state == ATTEMPT_ENDED && !a->finish_acked && !shipped)) {
             yard__running_job__init (&run[nr]);
             run[nr].job_id = a->job_id;
             run[nr].attempt = a->num;
@@ -173,7 +181,7 @@ send_register (struct worker *w)
             runp[nr] = &run[nr];
             nr++;
         } else if (a->state == ATTEMPT_ENDED && !a->finish_acked) {
-            fill_finished (a, &fin[nf]);
+            fill_finished (a, &fin[nf]); /* shipped: it is over */
             finp[nf] = &fin[nf];
             nf++;
         }
