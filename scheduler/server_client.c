@@ -58,6 +58,19 @@ reply_lookup_error (yard_server_t *s, const yard_peer_t *peer,
                            "(%s)", id, strerror (-rc));
 }
 
+/* Find job id (live or stored) for a request, or answer the request with
+ * why not.  Returns 0, or a negative errno once the error reply is queued. */
+static int
+lookup_or_reply (yard_server_t *s, const yard_peer_t *peer,
+                 uint64_t request_id, uint64_t id, yard_job_t **job,
+                 yard_job_t **owned)
+{
+    int rc = yard__job_lookup (s, id, job, owned);
+    if (rc < 0)
+        reply_lookup_error (s, peer, request_id, id, rc);
+    return rc;
+}
+
 static void
 no_body (yard_server_t *s, const yard_peer_t *peer, yard_env_t *env)
 {
@@ -192,11 +205,9 @@ yard__on_job (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
         return;
     }
     yard_job_t *job, *owned;
-    int rc = yard__job_lookup (s, req->job_id, &job, &owned);
-    if (rc < 0) {
-        reply_lookup_error (s, peer, env->request_id, req->job_id, rc);
+    if (lookup_or_reply (s, peer, env->request_id, req->job_id, &job, &owned)
+        < 0)
         return;
-    }
     reply_job_info (s, peer, env->request_id, job);
     yard_job_destroy (&owned);
 }
@@ -457,11 +468,9 @@ yard__on_cancel (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
         return;
     }
     yard_job_t *job, *owned;
-    int rc = yard__job_lookup (s, req->job_id, &job, &owned);
-    if (rc < 0) {
-        reply_lookup_error (s, peer, env->request_id, req->job_id, rc);
+    if (lookup_or_reply (s, peer, env->request_id, req->job_id, &job, &owned)
+        < 0)
         return;
-    }
     if (owned || yard_job_state_is_terminal (job->state)) {
         /* finished: unchanged */
         reply_job_info (s, peer, env->request_id, job);
@@ -479,7 +488,8 @@ yard__on_cancel (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
             return;
         }
         /* The row holds the final state (read inside our transaction). */
-        if ((rc = yard_store_job_get (s->store, id, &owned)) < 0) {
+        int rc = yard_store_job_get (s->store, id, &owned);
+        if (rc < 0) {
             reply_lookup_error (s, peer, env->request_id, id, rc);
             return;
         }
@@ -700,11 +710,9 @@ yard__on_wait (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
         return;
     }
     yard_job_t *job, *owned;
-    int rc = yard__job_lookup (s, req->job_id, &job, &owned);
-    if (rc < 0) {
-        reply_lookup_error (s, peer, env->request_id, req->job_id, rc);
+    if (lookup_or_reply (s, peer, env->request_id, req->job_id, &job, &owned)
+        < 0)
         return;
-    }
     if (owned || yard_job_state_is_terminal (job->state)
         || req->timeout_ms == 0) {
         reply_job_info (s, peer, env->request_id, job);
@@ -729,11 +737,9 @@ yard__on_logs (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
         return;
     }
     yard_job_t *job, *owned;
-    int rc = yard__job_lookup (s, req->job_id, &job, &owned);
-    if (rc < 0) {
-        reply_lookup_error (s, peer, env->request_id, req->job_id, rc);
+    if (lookup_or_reply (s, peer, env->request_id, req->job_id, &job, &owned)
+        < 0)
         return;
-    }
     if (req->attempt > job->attempt) {
         yard__reply_error (s, YARD__CLIENT, peer, env->request_id, ENOENT,
                            "job %" PRIu64 " has no attempt %u (it has had "
