@@ -27,6 +27,7 @@
 #include "deps.h"
 #include "log.h"
 #include "server_nodeadmin.h"
+#include "artifacts.h"
 #include "server_place.h"
 #include "store_alloc.h"
 #include "topology.h"
@@ -46,7 +47,7 @@ struct op {
     bool needs_node;  /* worker messages: only from a registered worker */
 };
 
-#define MAX_BODY 64
+#define MAX_BODY 128
 
 static const struct op client_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_SUBMIT] = {yard__on_submit, false},
@@ -59,6 +60,9 @@ static const struct op client_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_METRICS] = {yard__on_metrics, false},
     [YARD__ENVELOPE__BODY_REQUEUE] = {yard__on_requeue, false},
     [YARD__ENVELOPE__BODY_NODE_ADMIN] = {yard__on_node_admin, false},
+    [YARD__ENVELOPE__BODY_ARTIFACT_STAT] = {yard__on_artifact_stat, false},
+    [YARD__ENVELOPE__BODY_ARTIFACT_PUT] = {yard__on_artifact_put, false},
+    [YARD__ENVELOPE__BODY_ARTIFACT_GET] = {yard__on_artifact_get, false},
 };
 
 static const struct op worker_ops[MAX_BODY] = {
@@ -70,6 +74,9 @@ static const struct op worker_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_METRICS_BATCH] = {yard__on_metrics_batch, true},
     [YARD__ENVELOPE__BODY_WORKER_BYE] = {yard__on_bye, true},
     [YARD__ENVELOPE__BODY_NODE_HEALTH] = {yard__on_node_health, true},
+    [YARD__ENVELOPE__BODY_ARTIFACT_STAT] = {yard__on_artifact_stat, false},
+    [YARD__ENVELOPE__BODY_ARTIFACT_PUT] = {yard__on_artifact_put, false},
+    [YARD__ENVELOPE__BODY_ARTIFACT_GET] = {yard__on_artifact_get, false},
 };
 
 static const struct op *
@@ -1000,6 +1007,7 @@ handle (yard_server_t *s, int sock, const yard_peer_t *peer, yard_env_t *env)
                yard_msg_type_name (env), node ? "worker" : sock_name[sock],
                node ? node->name : yard_peer_str (peer, p, sizeof p),
                env->request_id);
+    s->cur_sock = sock;
     op->fn (s, peer, node, env);
 }
 
@@ -1236,6 +1244,10 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
         yard_errorf (err, e, "cannot use %s: %s", path, strerror (e));
         goto error;
     }
+    if (yard_artifacts_open (cfg->state_dir, &s->artifacts, err) < 0) {
+        e = err ? err->code : EIO;
+        goto error;
+    }
     if (snprintf (path, sizeof path, "%s/state.db", cfg->state_dir)
         >= (int)sizeof path) {
         e = ENAMETOOLONG;
@@ -1364,6 +1376,8 @@ yard_server_destroy (yard_server_t **sp)
     free (s->doomed);
     yard_nodes_destroy (&s->nodes);
     yard_joblog_destroy (&s->logs);
+    yard_artifacts_close (s->artifacts);
+    s->artifacts = NULL;
     for (size_t i = 0; i < s->nout; i++)
         free (s->out[i].buf);
     free (s->out);

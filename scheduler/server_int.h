@@ -123,6 +123,12 @@ struct yard_server {
     yard_job_t **stash;
     size_t stash_cap;
 
+    /* the socket of the message being handled (YARD__CLIENT/WORKER) */
+    int cur_sock;
+
+    /* content-addressed blobs (server_artifacts.c) */
+    struct yard_artifacts *artifacts;
+
     /* malformed input, per socket, since the last cron tick */
     unsigned drops[2];
 
@@ -148,6 +154,14 @@ typedef struct yard__doomed {
 /* node is the bound worker that sent env (worker socket), or NULL. */
 typedef void (*yard__handler_f) (yard_server_t *s, const yard_peer_t *peer,
                                  yard_node_t *node, yard_env_t *env);
+
+/* server_artifacts.c: accepted on both ports */
+void yard__on_artifact_stat (yard_server_t *s, const yard_peer_t *peer,
+                             yard_node_t *node, yard_env_t *env);
+void yard__on_artifact_put (yard_server_t *s, const yard_peer_t *peer,
+                            yard_node_t *node, yard_env_t *env);
+void yard__on_artifact_get (yard_server_t *s, const yard_peer_t *peer,
+                            yard_node_t *node, yard_env_t *env);
 
 void yard__reply_store_error (yard_server_t *s, const yard_peer_t *peer,
                               uint64_t request_id, int rc);

@@ -11,3 +11,7 @@ yard_unit_test(test_store
 yard_unit_test(test_retry
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_retry.c
   LIBS yard_sched)
+# Digests, tree manifests and the scheduler's blob store.
+yard_unit_test(test_artifacts
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_artifacts.c
+  LIBS yard_sched)

@@ -1,0 +1,528 @@
+/* artifacts.c - see artifacts.h. */
+#include "artifacts.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+/* Hash states of uploads in progress, so the final check does not read the
+ * whole blob again.  An upload whose state was evicted (or lost in a
+ * restart) is re-hashed from its partial file once. */
+#define HASH_SLOTS 32
+#define DISK_RESERVE (64ull * 1024 * 1024)
+
+struct hslot {
+    char digest[YARD_DIGEST_HEX + 1];
+    uint64_t upto;
+    uint64_t used;            /* LRU stamp, 0: free */
+    yard_sha256_t h;
+};
+
+struct yard_artifacts {
+    char *root;               /* <state>/artifacts */
+    struct hslot slot[HASH_SLOTS];
+    uint64_t clock;
+};
+
+const char *
+yard_artifacts_path (yard_artifacts_t *a, const char *digest, char *buf,
+                     size_t len)
+{
+    snprintf (buf, len, "%s/blobs/%.2s/%s", a->root, digest, digest);
+    return buf;
+}
+
+static void
+partial_path (yard_artifacts_t *a, const char *digest, char *buf, size_t len)
+{
+    snprintf (buf, len, "%s/partial/%s", a->root, digest);
+}
+
+int
+yard_artifacts_open (const char *state_dir, yard_artifacts_t **out,
+                     yard_error_t *err)
+{
+    yard_artifacts_t *a = calloc (1, sizeof *a);
+    if (!a || asprintf (&a->root, "%s/artifacts", state_dir) < 0) {
+        free (a);
+        return yard_errorf (err, ENOMEM, "out of memory");
+    }
+    char p[4096];
+    const char *sub[] = {"blobs", "partial"};
+    for (int i = 0; i < 2; i++) {
+        snprintf (p, sizeof p, "%s/%s", a->root, sub[i]);
+        int rc = yard_mkdir_p (p);
+        if (rc < 0) {
+            yard_errorf (err, rc, "cannot create %s: %s", p, strerror (-rc));
+            yard_artifacts_close (a);
+            return rc;
+        }
+    }
+    *out = a;
+    return 0;
+}
+
+void
+yard_artifacts_close (yard_artifacts_t *a)
+{
+    if (!a)
+        return;
+    free (a->root);
+    free (a);
+}
+
+bool
+yard_artifacts_present (yard_artifacts_t *a, const char *digest,
+                        uint64_t *size)
+{
+    if (!yard_digest_valid (digest))
+        return false;
+    char p[4096];
+    struct stat st;
+    if (stat (yard_artifacts_path (a, digest, p, sizeof p), &st) < 0)
+        return false;
+    if (size)
+        *size = (uint64_t)st.st_size;
+    return true;
+}
+
+uint64_t
+yard_artifacts_partial (yard_artifacts_t *a, const char *digest)
+{
+    if (!yard_digest_valid (digest))
+        return 0;
+    char p[4096];
+    struct stat st;
+    partial_path (a, digest, p, sizeof p);
+    return stat (p, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+static struct hslot *
+slot_find (yard_artifacts_t *a, const char *digest)
+{
+    for (int i = 0; i < HASH_SLOTS; i++)
+        if (a->slot[i].used && !strcmp (a->slot[i].digest, digest)) {
+            a->slot[i].used = ++a->clock;
+            return &a->slot[i];
+        }
+    return NULL;
+}
+
+static struct hslot *
+slot_new (yard_artifacts_t *a, const char *digest)
+{
+    struct hslot *v = &a->slot[0];
+    for (int i = 0; i < HASH_SLOTS; i++) {
+        if (!a->slot[i].used) {
+            v = &a->slot[i];
+            break;
+        }
+        if (a->slot[i].used < v->used)
+            v = &a->slot[i];
+    }
+    memcpy (v->digest, digest, YARD_DIGEST_HEX + 1);
+    v->upto = 0;
+    v->used = ++a->clock;
+    yard_sha256_init (&v->h);
+    return v;
+}
+
+static void
+slot_drop (struct hslot *s)
+{
+    if (s)
+        s->used = 0;
+}
+
+/* Bring the slot's hash up to `upto` bytes of the partial file. */
+static int
+slot_catch_up (struct hslot *s, int fd, uint64_t upto)
+{
+    static unsigned char buf[1 << 16];
+    while (s->upto < upto) {
+        size_t n = upto - s->upto > sizeof buf ? sizeof buf
+                                               : (size_t)(upto - s->upto);
+        ssize_t got = pread (fd, buf, n, (off_t)s->upto);
+        if (got <= 0)
+            return got < 0 ? -errno : -EIO;
+        yard_sha256_update (&s->h, buf, (size_t)got);
+        s->upto += (uint64_t)got;
+    }
+    return 0;
+}
+
+static int
+fsync_dir (const char *path)
+{
+    int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync (fd) < 0 ? -errno : 0;
+    close (fd);
+    return rc;
+}
+
+static int
+publish (yard_artifacts_t *a, const char *digest, const char *part, int fd,
+         yard_error_t *err)
+{
+    char dst[4096], dir[4096];
+    if (fsync (fd) < 0)
+        return yard_errorf (err, errno, "cannot write artifact %s: %s",
+                            digest, strerror (errno));
+    snprintf (dir, sizeof dir, "%s/blobs/%.2s", a->root, digest);
+    int rc = yard_mkdir_p (dir);
+    if (rc < 0)
+        return yard_errorf (err, rc, "cannot create %s: %s", dir,
+                            strerror (-rc));
+    yard_artifacts_path (a, digest, dst, sizeof dst);
+    if (rename (part, dst) < 0)
+        return yard_errorf (err, errno, "cannot publish artifact %s: %s",
+                            digest, strerror (errno));
+    if ((rc = fsync_dir (dir)) < 0)
+        return yard_errorf (err, rc, "cannot write %s: %s", dir,
+                            strerror (-rc));
+    return 0;
+}
+
+int
+yard_artifacts_put (yard_artifacts_t *a, const char *digest, uint64_t size,
+                    uint64_t offset, const void *data, size_t len,
+                    bool *present, uint64_t *held, yard_error_t *err)
+{
+    *present = false;
+    *held = 0;
+    if (!yard_digest_valid (digest))
+        return yard_errorf (err, EINVAL,
+                            "'%s' is not an artifact digest (64 lowercase "
+                            "hex digits of the content's sha256)",
+                            digest ? digest : "");
+    uint64_t have;
+    if (yard_artifacts_present (a, digest, &have)) {
+        *present = true;
+        *held = have;
+        return 0;
+    }
+    if (offset > size || len > size - offset)
+        return yard_errorf (err, EINVAL,
+                            "upload of %s: %zu bytes at %llu pass its size "
+                            "%llu",
+                            digest, len, (unsigned long long)offset,
+                            (unsigned long long)size);
+    char part[4096];
+    partial_path (a, digest, part, sizeof part);
+    int fd = open (part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return yard_errorf (err, errno, "cannot store artifact %s: %s",
+                            digest, strerror (errno));
+    struct stat st;
+    if (fstat (fd, &st) < 0) {
+        int e = errno;
+        close (fd);
+        return yard_errorf (err, e, "cannot store artifact %s: %s", digest,
+                            strerror (e));
+    }
+    uint64_t cur = (uint64_t)st.st_size;
+    struct hslot *s = slot_find (a, digest);
+    int rc = 0;
+    if (cur > size) {
+        /* Left by an upload that claimed another size: start over. */
+        if (ftruncate (fd, 0) < 0)
+            rc = yard_errorf (err, errno, "cannot reset the upload of %s",
+                              digest);
+        cur = 0;
+        slot_drop (s);
+        s = NULL;
+    }
+    if (rc == 0 && offset == cur) {
+        if (cur == 0) {
+            struct statvfs vfs;
+            if (fstatvfs (fd, &vfs) == 0
+                && (uint64_t)vfs.f_bavail * vfs.f_frsize
+                       < size + DISK_RESERVE) {
+                rc = yard_errorf (err, ENOSPC,
+                                  "the artifact store's disk has no room "
+                                  "for %llu bytes",
+                                  (unsigned long long)size);
+            }
+        }
+        const char *p = data;
+        size_t left = len;
+        uint64_t at = offset;
+        while (rc == 0 && left > 0) {
+            ssize_t n = pwrite (fd, p, left, (off_t)at);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                int e = errno;
+                /* Keep what is whole: the uploader resends the rest. */
+                if (ftruncate (fd, (off_t)offset) < 0)
+                    log_warn ("cannot trim the upload of %s", digest);
+                rc = yard_errorf (err, e, "cannot store artifact %s: %s",
+                                  digest, strerror (e));
+                break;
+            }
+            p += n;
+            at += (uint64_t)n;
+            left -= (size_t)n;
+        }
+        if (rc == 0)
+            cur = offset + len;
+    }
+    if (rc == 0 && cur == size) {
+        if (!s)
+            s = slot_new (a, digest);
+        if ((rc = slot_catch_up (s, fd, size)) < 0) {
+            yard_errorf (err, rc, "cannot read back artifact %s: %s", digest,
+                         strerror (-rc));
+        } else {
+            char got[YARD_DIGEST_HEX + 1];
+            yard_sha256_final (&s->h, got);
+            slot_drop (s);
+            if (strcmp (got, digest) != 0) {
+                unlink (part);
+                rc = yard_errorf (err, EBADMSG,
+                                  "the content sent for %s has digest %s: "
+                                  "the upload was dropped",
+                                  digest, got);
+                cur = 0;
+            } else if ((rc = publish (a, digest, part, fd, err)) == 0) {
+                *present = true;
+            }
+        }
+    } else if (rc == 0 && cur > 0) {
+        /* Hash as it arrives, while the bytes are still in the cache. */
+        if (!s)
+            s = slot_new (a, digest);
+        if (slot_catch_up (s, fd, cur) < 0)
+            slot_drop (s);
+    }
+    close (fd);
+    *held = cur;
+    return rc;
+}
+
+int
+yard_artifacts_read (yard_artifacts_t *a, const char *digest,
+                     uint64_t offset, void *buf, size_t max, size_t *got,
+                     uint64_t *size, yard_error_t *err)
+{
+    *got = 0;
+    if (!yard_digest_valid (digest))
+        return yard_errorf (err, EINVAL, "'%s' is not an artifact digest",
+                            digest ? digest : "");
+    char p[4096];
+    int fd = open (yard_artifacts_path (a, digest, p, sizeof p),
+                   O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return yard_errorf (err, errno == ENOENT ? ENOENT : errno,
+                            "the artifact store has no %s", digest);
+    struct stat st;
+    int rc = 0;
+    if (fstat (fd, &st) < 0) {
+        rc = yard_errorf (err, errno, "cannot read artifact %s", digest);
+    } else {
+        *size = (uint64_t)st.st_size;
+        if (offset < *size) {
+            ssize_t n = pread (fd, buf, max, (off_t)offset);
+            if (n < 0)
+                rc = yard_errorf (err, errno, "cannot read artifact %s: %s",
+                                  digest, strerror (errno));
+            else
+                *got = (size_t)n;
+        }
+    }
+    close (fd);
+    return rc;
+}
+
+static int
+load_blob (yard_artifacts_t *a, const char *digest, char **data, size_t *len)
+{
+    uint64_t size;
+    if (!yard_artifacts_present (a, digest, &size))
+        return -ENOENT;
+    if (size > 64u * 1024 * 1024)
+        return -EFBIG;
+    char *buf = malloc (size ? size : 1);
+    if (!buf)
+        return -ENOMEM;
+    size_t got;
+    uint64_t sz;
+    if (yard_artifacts_read (a, digest, 0, buf, size, &got, &sz, NULL) < 0
+        || got != size) {
+        free (buf);
+        return -EIO;
+    }
+    *data = buf;
+    *len = got;
+    return 0;
+}
+
+bool
+yard_artifacts_tree_present (yard_artifacts_t *a, const char *digest)
+{
+    char *data;
+    size_t len;
+    if (load_blob (a, digest, &data, &len) < 0)
+        return false;
+    yard_tree_t t;
+    bool ok = yard_tree_parse (data, len, &t, NULL) == 0;
+    free (data);
+    for (size_t i = 0; ok && i < t.count; i++)
+        ok = yard_artifacts_present (a, t.entries[i].digest, NULL);
+    yard_tree_free (&t);
+    return ok;
+}
+
+bool
+yard_artifacts_complete (yard_artifacts_t *a, const char *digest)
+{
+    char *data;
+    size_t len;
+    int rc = load_blob (a, digest, &data, &len);
+    if (rc == -EFBIG)
+        return true; /* too big to be a manifest; present */
+    if (rc < 0)
+        return false;
+    bool tree = yard_tree_sniff (data, len);
+    free (data);
+    return tree ? yard_artifacts_tree_present (a, digest) : true;
+}
+
+/* ---- garbage collection ---- */
+
+static int
+hex_cmp (const void *a, const void *b)
+{
+    return strcmp (*(char *const *)a, *(char *const *)b);
+}
+
+struct keepset {
+    char **v;
+    size_t n, cap;
+};
+
+static int
+keep_add (struct keepset *k, const char *d)
+{
+    if (k->n == k->cap) {
+        size_t nc = k->cap ? k->cap * 2 : 256;
+        char **v = realloc (k->v, nc * sizeof v[0]);
+        if (!v)
+            return -ENOMEM;
+        k->v = v;
+        k->cap = nc;
+    }
+    if (!(k->v[k->n] = strdup (d)))
+        return -ENOMEM;
+    k->n++;
+    return 0;
+}
+
+int
+yard_artifacts_gc (yard_artifacts_t *a, const char *const *keep,
+                   size_t nkeep, int64_t min_age_ms, uint64_t *freed)
+{
+    struct keepset k = {0};
+    int rc = 0;
+    uint64_t removed = 0, bytes = 0;
+    for (size_t i = 0; i < nkeep && rc == 0; i++) {
+        if (!yard_digest_valid (keep[i]))
+            continue;
+        rc = keep_add (&k, keep[i]);
+        char *data;
+        size_t len;
+        if (rc == 0 && load_blob (a, keep[i], &data, &len) == 0) {
+            yard_tree_t t;
+            if (yard_tree_sniff (data, len)
+                && yard_tree_parse (data, len, &t, NULL) == 0) {
+                for (size_t j = 0; j < t.count && rc == 0; j++)
+                    rc = keep_add (&k, t.entries[j].digest);
+                yard_tree_free (&t);
+            }
+            free (data);
+        }
+    }
+    if (rc < 0)
+        goto out;
+    qsort (k.v, k.n, sizeof k.v[0], hex_cmp);
+    time_t now = time (NULL);
+    char dir[4096];
+    snprintf (dir, sizeof dir, "%s/blobs", a->root);
+    DIR *top = opendir (dir);
+    if (!top) {
+        rc = -errno;
+        goto out;
+    }
+    struct dirent *de;
+    while ((de = readdir (top))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char sub[4096];
+        if ((size_t)snprintf (sub, sizeof sub, "%s/%s", dir, de->d_name)
+            >= sizeof sub)
+            continue;
+        DIR *d = opendir (sub);
+        if (!d)
+            continue;
+        struct dirent *be;
+        while ((be = readdir (d))) {
+            if (!yard_digest_valid (be->d_name))
+                continue;
+            const char *name = be->d_name;
+            if (bsearch (&name, k.v, k.n, sizeof k.v[0], hex_cmp))
+                continue;
+            char p[4096];
+            struct stat st;
+            if ((size_t)snprintf (p, sizeof p, "%s/%s", sub, name) >= sizeof p
+                || stat (p, &st) < 0
+                || (int64_t)(now - st.st_mtime) * 1000 < min_age_ms)
+                continue;
+            if (unlink (p) == 0) {
+                removed++;
+                bytes += (uint64_t)st.st_size;
+            }
+        }
+        closedir (d);
+    }
+    closedir (top);
+    snprintf (dir, sizeof dir, "%s/partial", a->root);
+    DIR *pd = opendir (dir);
+    while (pd && (de = readdir (pd))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char p[4096];
+        struct stat st;
+        if ((size_t)snprintf (p, sizeof p, "%s/%s", dir, de->d_name)
+                < sizeof p
+            && stat (p, &st) == 0
+            && (int64_t)(now - st.st_mtime) * 1000 >= min_age_ms) {
+            unlink (p);
+            slot_drop (slot_find (a, de->d_name));
+        }
+    }
+    if (pd)
+        closedir (pd);
+    if (removed)
+        log_info ("artifact store: removed %llu unreferenced blobs (%llu "
+                  "bytes)",
+                  (unsigned long long)removed, (unsigned long long)bytes);
+out:
+    for (size_t i = 0; i < k.n; i++)
+        free (k.v[i]);
+    free (k.v);
+    if (freed)
+        *freed = bytes;
+    return rc < 0 ? rc : (int)(removed > 0x7fffffff ? 0x7fffffff : removed);
+}

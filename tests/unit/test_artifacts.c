@@ -1,0 +1,283 @@
+/* test_artifacts.c - digests, tree manifests (common/digest.c) and the
+ * scheduler's blob store (scheduler/artifacts.c). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "artifacts.h"
+#include "digest.h"
+#include "util.h"
+
+static char tmpdir[] = "/tmp/yard-test-artifacts-XXXXXX";
+
+static void
+write_file (const char *dir, const char *rel, const char *text)
+{
+    char p[4096];
+    snprintf (p, sizeof p, "%s/%s", dir, rel);
+    char *slash = strrchr (p, '/');
+    *slash = '\0';
+    assert_int_equal (yard_mkdir_p (p), 0);
+    *slash = '/';
+    FILE *f = fopen (p, "w");
+    assert_non_null (f);
+    fputs (text, f);
+    fclose (f);
+}
+
+static void
+test_digest_known (void **state)
+{
+    (void)state;
+    char hex[YARD_DIGEST_HEX + 1];
+    yard_digest_buf ("abc", 3, hex);
+    assert_string_equal (hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a"
+                              "9cb410ff61f20015ad");
+    assert_true (yard_digest_valid (hex));
+    assert_false (yard_digest_valid ("BA7816"));
+    hex[10] = 'G';
+    assert_false (yard_digest_valid (hex));
+    assert_false (yard_digest_valid (NULL));
+}
+
+static void
+test_tree_roundtrip (void **state)
+{
+    (void)state;
+    char dir[4200];
+    snprintf (dir, sizeof dir, "%s/tree", tmpdir);
+    write_file (dir, "b.txt", "bee");
+    write_file (dir, "a/x.bin", "ex");
+    write_file (dir, "a/y.bin", "why");
+    yard_tree_t t;
+    yard_error_t err;
+    assert_int_equal (yard_tree_scan (dir, &t, &err), 0);
+    assert_int_equal (t.count, 3);
+    assert_string_equal (t.entries[0].path, "a/x.bin");
+    assert_string_equal (t.entries[2].path, "b.txt");
+    assert_int_equal (t.total_size, 8);
+    char *json;
+    size_t len;
+    char d1[YARD_DIGEST_HEX + 1], d2[YARD_DIGEST_HEX + 1];
+    assert_int_equal (yard_tree_manifest (&t, &json, &len, d1, &err), 0);
+    assert_true (yard_tree_sniff (json, len));
+    yard_tree_t back;
+    assert_int_equal (yard_tree_parse (json, len, &back, &err), 0);
+    assert_int_equal (back.count, 3);
+    assert_string_equal (back.entries[1].digest, t.entries[1].digest);
+    free (json);
+    yard_tree_free (&back);
+    yard_tree_free (&t);
+    /* same content, same name; one byte more, another name */
+    assert_int_equal (yard_tree_scan (dir, &t, &err), 0);
+    assert_int_equal (yard_tree_manifest (&t, &json, &len, d2, &err), 0);
+    assert_string_equal (d1, d2);
+    free (json);
+    yard_tree_free (&t);
+    write_file (dir, "b.txt", "bees");
+    assert_int_equal (yard_tree_scan (dir, &t, &err), 0);
+    assert_int_equal (yard_tree_manifest (&t, &json, &len, d2, &err), 0);
+    assert_string_not_equal (d1, d2);
+    free (json);
+    yard_tree_free (&t);
+}
+
+static void
+test_tree_parse_refuses_escapes (void **state)
+{
+    (void)state;
+    const char *bad[] = {
+        "{\"entries\":[{\"digest\":\"%s\",\"mode\":420,\"path\":\"../x\","
+        "\"size\":1}],\"yard_tree\":1}",
+        "{\"entries\":[{\"digest\":\"%s\",\"mode\":420,\"path\":\"/etc/x\","
+        "\"size\":1}],\"yard_tree\":1}",
+        "{\"entries\":[{\"digest\":\"%s\",\"mode\":420,\"path\":\"a//b\","
+        "\"size\":1}],\"yard_tree\":1}",
+        "{\"entries\":[{\"digest\":\"%s\",\"mode\":420,\"path\":\"a/./b\","
+        "\"size\":1}],\"yard_tree\":2}",
+        "{\"entries\":[{\"digest\":\"zz\",\"mode\":420,\"path\":\"a\","
+        "\"size\":1}],\"yard_tree\":1}%s",
+        "not json%s",
+    };
+    char hex[YARD_DIGEST_HEX + 1], buf[1024];
+    yard_digest_buf ("x", 1, hex);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf (buf, sizeof buf, bad[i], hex);
+        yard_tree_t t;
+        yard_error_t err;
+        assert_int_equal (yard_tree_parse (buf, strlen (buf), &t, &err),
+                          -EBADMSG);
+    }
+}
+
+static void
+test_store_put_get (void **state)
+{
+    (void)state;
+    char sdir[4200];
+    snprintf (sdir, sizeof sdir, "%s/state1", tmpdir);
+    yard_artifacts_t *a;
+    yard_error_t err;
+    assert_int_equal (yard_artifacts_open (sdir, &a, &err), 0);
+    size_t n = 3000000;
+    char *data = malloc (n);
+    for (size_t i = 0; i < n; i++)
+        data[i] = (char)(i * 7 + i / 1000);
+    char hex[YARD_DIGEST_HEX + 1];
+    yard_digest_buf (data, n, hex);
+    bool present;
+    uint64_t held;
+    /* first chunk */
+    assert_int_equal (yard_artifacts_put (a, hex, n, 0, data, 1000000,
+                                          &present, &held, &err),
+                      0);
+    assert_false (present);
+    assert_int_equal (held, 1000000);
+    assert_false (yard_artifacts_present (a, hex, NULL));
+    /* a chunk at the wrong offset writes nothing and says what is held */
+    assert_int_equal (yard_artifacts_put (a, hex, n, 2000000, data + 2000000,
+                                          1000000, &present, &held, &err),
+                      0);
+    assert_int_equal (held, 1000000);
+    assert_int_equal (yard_artifacts_partial (a, hex), 1000000);
+    /* a restart forgets the hash state: the rest still verifies */
+    yard_artifacts_close (a);
+    assert_int_equal (yard_artifacts_open (sdir, &a, &err), 0);
+    assert_int_equal (yard_artifacts_put (a, hex, n, 1000000, data + 1000000,
+                                          1000000, &present, &held, &err),
+                      0);
+    assert_int_equal (yard_artifacts_put (a, hex, n, 2000000, data + 2000000,
+                                          1000000, &present, &held, &err),
+                      0);
+    assert_true (present);
+    uint64_t size;
+    assert_true (yard_artifacts_present (a, hex, &size));
+    assert_int_equal (size, n);
+    assert_int_equal (yard_artifacts_partial (a, hex), 0);
+    char *back = malloc (n);
+    size_t got;
+    assert_int_equal (yard_artifacts_read (a, hex, 5, back, n, &got, &size,
+                                           &err),
+                      0);
+    assert_int_equal (got, n - 5);
+    assert_memory_equal (back, data + 5, n - 5);
+    /* a blob whose bytes do not match its name is dropped */
+    char other[YARD_DIGEST_HEX + 1];
+    yard_digest_buf ("right", 5, other);
+    assert_int_equal (yard_artifacts_put (a, other, 5, 0, "wrong", 5,
+                                          &present, &held, &err),
+                      -EBADMSG);
+    assert_false (yard_artifacts_present (a, other, NULL));
+    assert_int_equal (yard_artifacts_partial (a, other), 0);
+    assert_int_equal (yard_artifacts_read (a, other, 0, back, 10, &got,
+                                           &size, &err),
+                      -ENOENT);
+    /* not a digest */
+    assert_int_equal (yard_artifacts_put (a, "../../etc/passwd", 1, 0, "x",
+                                          1, &present, &held, &err),
+                      -EINVAL);
+    /* more bytes than the size announced */
+    assert_int_equal (yard_artifacts_put (a, other, 5, 3, "abcdef", 6,
+                                          &present, &held, &err),
+                      -EINVAL);
+    /* an empty blob */
+    char empty[YARD_DIGEST_HEX + 1];
+    yard_digest_buf ("", 0, empty);
+    assert_int_equal (yard_artifacts_put (a, empty, 0, 0, "", 0, &present,
+                                          &held, &err),
+                      0);
+    assert_true (present);
+    free (back);
+    free (data);
+    yard_artifacts_close (a);
+}
+
+static void
+put_all (yard_artifacts_t *a, const void *data, size_t len, char *hex)
+{
+    bool present;
+    uint64_t held;
+    yard_error_t err;
+    yard_digest_buf (data, len, hex);
+    assert_int_equal (yard_artifacts_put (a, hex, len, 0, data, len,
+                                          &present, &held, &err),
+                      0);
+    assert_true (present);
+}
+
+static void
+test_store_trees_and_gc (void **state)
+{
+    (void)state;
+    char sdir[4200];
+    snprintf (sdir, sizeof sdir, "%s/state2", tmpdir);
+    yard_artifacts_t *a;
+    yard_error_t err;
+    assert_int_equal (yard_artifacts_open (sdir, &a, &err), 0);
+    char f1[65], f2[65], loose[65], tree[65];
+    put_all (a, "one", 3, f1);
+    put_all (a, "loose", 5, loose);
+    yard_tree_t t = {0};
+    yard_tree_entry_t e[2] = {{.path = "a", .mode = 0644, .size = 3},
+                              {.path = "b", .mode = 0644, .size = 3}};
+    memcpy (e[0].digest, f1, 65);
+    yard_digest_buf ("two", 3, f2);
+    memcpy (e[1].digest, f2, 65);
+    t.entries = e;
+    t.count = 2;
+    char *json;
+    size_t len;
+    assert_int_equal (yard_tree_manifest (&t, &json, &len, tree, &err), 0);
+    put_all (a, json, len, tree);
+    /* one file of the tree is missing */
+    assert_false (yard_artifacts_tree_present (a, tree));
+    assert_false (yard_artifacts_complete (a, tree));
+    put_all (a, "two", 3, f2);
+    assert_true (yard_artifacts_tree_present (a, tree));
+    assert_true (yard_artifacts_complete (a, tree));
+    assert_true (yard_artifacts_complete (a, loose));
+    /* young blobs stay */
+    const char *keep[] = {tree};
+    assert_int_equal (yard_artifacts_gc (a, keep, 1, 3600 * 1000, NULL), 0);
+    assert_true (yard_artifacts_present (a, loose, NULL));
+    /* a referenced tree keeps its files; the loose blob goes */
+    uint64_t freed;
+    assert_int_equal (yard_artifacts_gc (a, keep, 1, 0, &freed), 1);
+    assert_int_equal (freed, 5);
+    assert_false (yard_artifacts_present (a, loose, NULL));
+    assert_true (yard_artifacts_tree_present (a, tree));
+    /* nothing referenced: everything goes */
+    assert_int_equal (yard_artifacts_gc (a, NULL, 0, 0, NULL), 3);
+    assert_false (yard_artifacts_present (a, f1, NULL));
+    free (json);
+    yard_artifacts_close (a);
+}
+
+int
+main (void)
+{
+    if (!mkdtemp (tmpdir))
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_digest_known),
+        cmocka_unit_test (test_tree_roundtrip),
+        cmocka_unit_test (test_tree_parse_refuses_escapes),
+        cmocka_unit_test (test_store_put_get),
+        cmocka_unit_test (test_store_trees_and_gc),
+    };
+    int rc = cmocka_run_group_tests (tests, NULL, NULL);
+    char cmd[4200];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system (cmd) != 0)
+        rc = rc ? rc : 1;
+    return rc;
+}
