@@ -1,7 +1,7 @@
 # Fuzz targets: replayed over their corpus in every test run; built as
 # libFuzzer binaries with -DYARD_FUZZ=ON (clang).
 set(YARD_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
-foreach(t envelope parse)
+foreach(t envelope parse tree)
   add_executable(replay_${t} ${YARD_FUZZ_DIR}/fuzz_${t}.c ${YARD_FUZZ_DIR}/replay.c)
   target_link_libraries(replay_${t} PRIVATE yard_common)
   add_test(NAME fuzz.replay_${t} COMMAND replay_${t} ${YARD_FUZZ_DIR}/corpus/${t})
