@@ -29,6 +29,7 @@
 #include "server_nodeadmin.h"
 #include "server_place.h"
 #include "store_alloc.h"
+#include "store_usage.h"
 #include "topology.h"
 #include "utf8.h"
 #include "util.h"
@@ -1248,6 +1249,7 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
     }
     int rc;
     if ((rc = yard_store_alloc_init (s->store, err)) < 0
+        || (rc = yard_store_usage_init (s->store, err)) < 0
         || (rc = load_state (s, err)) < 0
         || (rc = yard__nodeadmin_load (s, err)) < 0) {
         e = -rc;

@@ -291,6 +291,20 @@ int yard__attempt_end (yard_server_t *s, yard_job_t *job, Yard__EndReason why,
 int yard__attempts_fill (yard_server_t *s, Yard__JobInfo *info);
 void yard__attempts_free (Yard__JobInfo *info);
 
+/* ---- resource use (server_usage.c) ---- */
+
+/* Store u (unset: nothing) as the use of job's attempt; final from a
+ * JobFinished.  0 or the batch error. */
+int yard__usage_record (yard_server_t *s, yard_job_t *job, uint32_t attempt,
+                        const Yard__ResourceUse *u, bool final);
+/* The usage samples of a heartbeat from node, for its current attempts. */
+void yard__usage_heartbeat (yard_server_t *s, yard_node_t *node,
+                            const Yard__Heartbeat *h);
+/* Fill each of info->attempts' usage and info->usage from the store (after
+ * yard__attempts_fill; freed by yard__attempts_free).  0 or -errno. */
+int yard__usage_fill (yard_server_t *s, Yard__JobInfo *info);
+void yard__usage_free (Yard__JobInfo *info);
+
 /* Put a PENDING job in the pending heap, or in the waitq while its
  * eligible time is ahead.  0 or -errno. */
 int yard__job_enqueue (yard_server_t *s, yard_job_t *job);

@@ -60,6 +60,7 @@ struct attempt {
     bool warned;                 /* warn_signal sent */
     struct jobdir_result result; /* set when ATTEMPT_ENDED */
     struct metrics *metrics;     /* its YARD_METRICS_FD lines; NULL: none */
+    struct usage usage;          /* latest sample while running (peaks kept) */
 
     /* ---- the worker's bookkeeping ---- */
     struct logship ship;
@@ -118,6 +119,11 @@ void attempt_kill (struct attempt *a, Yard__EndReason reason,
 /* SIGKILL a RUNNING attempt's process group now (an attempt not yet being
  * killed gets reason). */
 void attempt_kill_now (struct attempt *a, Yard__EndReason reason);
+
+/* Measure a RUNNING attempt's resource use into a->usage (its cgroup, else
+ * /proc; NVML for its GPUs), keeping the peaks of earlier samples.  No-op
+ * for an attempt not running. */
+void attempt_sample_usage (struct attempt *a);
 
 /* Bytes of log there are to ship: the current size while running, the
  * final size once ended. */

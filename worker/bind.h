@@ -3,7 +3,8 @@
  * yard-exec shim that applies both before the job's exec.
  *
  * uv_spawn runs no code of ours between fork and exec, so the attempt
- * spawns `yard-exec [--cpus LIST] [--cgroup DIR]... -- ARGV...` (installed
+ * spawns `yard-exec [--cpus LIST] [--cgroup DIR]... [--rusage FILE] --
+ * ARGV...` (installed
  * next to yard-worker) which joins the cgroups, sets its CPU affinity and
  * execvp's the job: the job's pid is the shim's.
  *
@@ -59,6 +60,19 @@ int bind_env (const struct bind *b, jobenv_t *env, bool keep_omp);
  * run argv as is), -ENOMEM. */
 int bind_argv (const struct bind *b, char *const *argv, size_t argc,
                char ***out);
+
+/* The shim collects the rusage of the job into path (usage.h's format)
+ * once it ends: the job runs as the shim's child, the shim staying the
+ * group's leader.  Call before bind_argv. */
+void bind_set_usage_file (struct bind *b, const char *path);
+
+/* The GPUs' UUIDs joined by ',' ("" none); borrowed from b. */
+const char *bind_gpus (const struct bind *b);
+
+struct usage;
+/* Read the attempt's cgroup accounting into u.  0, or -ENOENT when it has
+ * no cgroup (or it tells nothing). */
+int bind_usage (const struct bind *b, struct usage *u);
 
 /* After the job ended: true when its memory cgroup killed something for
  * want of memory; msg then says "out of memory (limit 64 MiB)". */

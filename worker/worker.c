@@ -37,6 +37,7 @@
 #include "logship.h"
 #include "metrics.h"
 #include "msg.h"
+#include "usage.h"
 #include "util.h"
 #include "zwatcher.h"
 
@@ -130,7 +131,8 @@ send_env (struct worker *w, yard_env_t *env)
 }
 
 static void
-fill_finished (const struct attempt *a, Yard__JobFinished *m)
+fill_finished (const struct attempt *a, Yard__JobFinished *m,
+               Yard__ResourceUse *ru)
 {
     yard__job_finished__init (m);
     m->job_id = a->job_id;
@@ -142,6 +144,8 @@ fill_finished (const struct attempt *a, Yard__JobFinished *m)
     m->end_time_ms = a->result.end_time_ms;
     m->log_size = a->result.log_size;
     m->start_time_ms = a->result.start_time_ms;
+    if (usage_to_proto (&a->result.usage, ru))
+        m->usage = ru;
 }
 
 static void
@@ -151,6 +155,7 @@ send_register (struct worker *w)
     Yard__WorkerRegister reg = YARD__WORKER_REGISTER__INIT;
     Yard__RunningJob *run = NULL, **runp = NULL;
     Yard__JobFinished *fin = NULL, **finp = NULL;
+    Yard__ResourceUse *fru = NULL;
     size_t nr = 0, nf = 0, n = (size_t)w->n_attempts;
 
     if (n > 0) {
@@ -158,7 +163,8 @@ send_register (struct worker *w)
         runp = calloc (n, sizeof *runp);
         fin = calloc (n, sizeof *fin);
         finp = calloc (n, sizeof *finp);
-        if (!run || !runp || !fin || !finp) {
+        fru = calloc (n, sizeof *fru);
+        if (!run || !runp || !fin || !finp || !fru) {
             log_err ("register: out of memory (retrying)");
             goto done;
         }
@@ -181,7 +187,7 @@ send_register (struct worker *w)
             runp[nr] = &run[nr];
             nr++;
         } else if (a->state == ATTEMPT_ENDED && !a->finish_acked) {
-            fill_finished (a, &fin[nf]); /* shipped: it is over */
+            fill_finished (a, &fin[nf], &fru[nf]); /* shipped: it is over */
             finp[nf] = &fin[nf];
             nf++;
         }
@@ -209,6 +215,7 @@ done:
     free (runp);
     free (fin);
     free (finp);
+    free (fru);
 }
 
 static void
@@ -220,12 +227,37 @@ send_heartbeat (struct worker *w)
     for (struct attempt *a = w->attempts; a; a = a->next)
         if (a->state == ATTEMPT_RUNNING)
             running++;
+    /* the resource use of each running attempt rides along, so that the
+     * scheduler can show it live (a few /proc or cgroup reads each) */
+    Yard__AttemptUsage *au = running ? calloc (running, sizeof *au) : NULL;
+    Yard__AttemptUsage **aup = running ? calloc (running, sizeof *aup)
+                                       : NULL;
+    Yard__ResourceUse *ru = running ? calloc (running, sizeof *ru) : NULL;
+    size_t nu = 0;
+    for (struct attempt *a = w->attempts; au && aup && ru && a; a = a->next) {
+        if (a->state != ATTEMPT_RUNNING || nu >= running)
+            continue;
+        attempt_sample_usage (a);
+        if (!usage_to_proto (&a->usage, &ru[nu]))
+            continue;
+        yard__attempt_usage__init (&au[nu]);
+        au[nu].job_id = a->job_id;
+        au[nu].attempt = a->num;
+        au[nu].usage = &ru[nu];
+        aup[nu] = &au[nu];
+        nu++;
+    }
     hb.name = w->name;
     hb.instance = w->instance;
     hb.running = running;
+    hb.n_usage = nu;
+    hb.usage = aup;
     env.body_case = YARD__ENVELOPE__BODY_HEARTBEAT;
     env.heartbeat = &hb;
     send_env (w, &env);
+    free (au);
+    free (aup);
+    free (ru);
 }
 
 /* Tell the scheduler we are leaving (no new jobs) or gone (exiting now). */
@@ -263,7 +295,8 @@ send_finished (struct worker *w, const struct attempt *a)
 {
     Yard__Envelope env = YARD__ENVELOPE__INIT;
     Yard__JobFinished m;
-    fill_finished (a, &m);
+    Yard__ResourceUse ru;
+    fill_finished (a, &m, &ru);
     env.body_case = YARD__ENVELOPE__BODY_JOB_FINISHED;
     env.job_finished = &m;
     send_env (w, &env);

@@ -190,6 +190,25 @@ typedef struct yard_job_spec {
     uint32_t array_first, array_last, array_step, array_max_running;
 } yard_job_spec_t;
 
+/* What an attempt used, measured on its node: from its cgroup where it has
+ * one, else the rusage of its processes; GPU figures from NVML.  A group
+ * whose has_ flag is false was not measured. */
+typedef struct yard_usage {
+    bool has_cpu;
+    uint64_t cpu_user_us;      /* CPU time, microseconds */
+    uint64_t cpu_system_us;
+    bool has_rss;
+    uint64_t peak_rss_bytes;   /* highest resident memory seen */
+    uint64_t rss_bytes;        /* resident now (0 once ended) */
+    bool has_gpu;
+    uint32_t gpu_util_pct;     /* latest, mean of its GPUs */
+    uint64_t gpu_memory_bytes; /* used now, summed over its GPUs */
+    uint64_t gpu_peak_memory_bytes;
+    bool final;                /* measured after the attempt ended */
+    int64_t time_ms;           /* when it was measured */
+    char source[16];           /* "cgroup-v2", "cgroup-v1", "rusage", "proc" */
+} yard_usage_t;
+
 /* One attempt (run) of a job.  Strings owned by the job, never NULL. */
 typedef struct yard_attempt {
     uint32_t attempt;          /* 1, 2, ... */
@@ -201,6 +220,8 @@ typedef struct yard_attempt {
     int32_t term_signal;
     char *reason;              /* how it ended: "exited with status 1",
                                   "preempted", "timeout, requeued", ... */
+    yard_usage_t usage;        /* its resource use: final once it ended,
+                                  else the latest sample */
 } yard_attempt_t;
 
 /* A job as the scheduler knows it.  Every string is owned by the struct and
@@ -268,6 +289,9 @@ typedef struct yard_job {
     uint32_t array_index;
     bool has_array_states;
     uint64_t array_states[10];
+
+    /* resource use of the current/last attempt (yard_job_status only) */
+    yard_usage_t usage;
 } yard_job_t;
 
 /* Free one job from yard_job_status, yard_cancel or yard_wait.  Accepts NULL

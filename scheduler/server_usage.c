@@ -1,0 +1,95 @@
+/* server_usage.c - attempts' resource use: taken from heartbeats (running
+ * attempts, latest sample) and JobFinished (final), stored per attempt
+ * (store_usage.h) and put into JobInfo for `yard status`.
+ *
+ * Only the current attempt of a job on the node it was given to is
+ * recorded, like every other report from a worker: a worker back from a
+ * partition cannot write over what a newer attempt measured.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "server_int.h"
+#include "store_usage.h"
+#include "utf8.h"
+
+#define USAGE_SOURCE_MAX 32
+
+/* A copy of u fit to store: its source repaired to UTF-8 and bounded. */
+static void
+sanitized (const Yard__ResourceUse *u, Yard__ResourceUse *out, char *src,
+           size_t len)
+{
+    *out = *u;
+    snprintf (src, len, "%s", u->source ? u->source : "");
+    out->source = yard_utf8_sanitize (src);
+}
+
+int
+yard__usage_record (yard_server_t *s, yard_job_t *job, uint32_t attempt,
+                    const Yard__ResourceUse *u, bool final)
+{
+    if (!u)
+        return 0;
+    char src[USAGE_SOURCE_MAX];
+    Yard__ResourceUse copy;
+    sanitized (u, &copy, src, sizeof src);
+    copy.final = final;
+    int rc = yard_store_usage_put (s->store, job->id, attempt, &copy);
+    if (rc < 0) {
+        log_err ("cannot store the resource use of job %" PRIu64
+                 " attempt %u: %s", job->id, attempt,
+                 yard_store_errmsg (s->store));
+        return yard__fail (s, rc);
+    }
+    return 0;
+}
+
+void
+yard__usage_heartbeat (yard_server_t *s, yard_node_t *node,
+                       const Yard__Heartbeat *h)
+{
+    for (size_t i = 0; i < h->n_usage && !s->batch_failed; i++) {
+        const Yard__AttemptUsage *a = h->usage[i];
+        if (!a || !a->usage)
+            continue;
+        yard_job_t *job = yard_queue_find (s->queue, a->job_id);
+        if (!job || a->attempt == 0 || job->attempt != a->attempt
+            || !yard_job_is_active (job) || job->worker != node)
+            continue; /* stale or unknown: its finish sorts it out */
+        (void)yard__usage_record (s, job, a->attempt, a->usage, false);
+    }
+}
+
+int
+yard__usage_fill (yard_server_t *s, Yard__JobInfo *info)
+{
+    for (size_t i = 0; i < info->n_attempts; i++) {
+        Yard__AttemptInfo *a = info->attempts[i];
+        Yard__ResourceUse *u = NULL;
+        int rc = yard_store_usage_get (s->store, info->id, a->attempt, &u);
+        if (rc == -ENOENT || rc == -EBADMSG)
+            continue;
+        if (rc < 0)
+            return rc;
+        a->usage = u;
+        if (a->attempt == info->attempt)
+            info->usage = u;
+    }
+    return 0;
+}
+
+void
+yard__usage_free (Yard__JobInfo *info)
+{
+    for (size_t i = 0; i < info->n_attempts; i++) {
+        if (info->attempts[i]->usage)
+            yard__resource_use__free_unpacked (info->attempts[i]->usage,
+                                               NULL);
+        info->attempts[i]->usage = NULL;
+    }
+    info->usage = NULL;
+}

@@ -1,0 +1,33 @@
+/* store_usage.h - the resource use of each attempt, in the state store.
+ *
+ *   attempt_usage(job_id, attempt, final, usage)
+ *     usage: a packed Yard__ResourceUse.  Live samples (heartbeats) replace
+ *     each other until the final one (JobFinished) arrives; nothing
+ *     replaces a final row.
+ *
+ * The table is created at open (CREATE TABLE IF NOT EXISTS): it needs no
+ * schema version of its own.
+ */
+#ifndef YARD_SCHED_STORE_USAGE_H
+#define YARD_SCHED_STORE_USAGE_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "store.h"
+#include "yard.pb-c.h"
+
+/* Create the table.  0 or -errno (err says why). */
+int yard_store_usage_init (yard_store_t *st, yard_error_t *err);
+
+/* Store u for the attempt (in the batch transaction).  A row already
+ * final is kept.  0 or -errno. */
+int yard_store_usage_put (yard_store_t *st, uint64_t job_id, uint32_t attempt,
+                          const Yard__ResourceUse *u);
+
+/* The stored use of the attempt, unpacked into *out (free with
+ * yard__resource_use__free_unpacked).  0, -ENOENT, or -errno. */
+int yard_store_usage_get (yard_store_t *st, uint64_t job_id, uint32_t attempt,
+                          Yard__ResourceUse **out);
+
+#endif
