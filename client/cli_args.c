@@ -814,3 +814,54 @@ cli_parse_metrics (int argc, char **argv, struct cli_metrics *m,
                             "together");
     return m->help ? 0 : need_job ("metrics", have, err);
 }
+
+/* ---- watch ------------------------------------------------------------- */
+
+enum { WA_INTERVAL = FIRST_CMD_OPT, WA_PLAIN };
+
+static const struct opt watch_opts[] = {
+    { "--interval", 'n', true, WA_INTERVAL },
+    { "--plain", 0, false, WA_PLAIN },
+    { "--json", 0, false, OPT_JSON },
+    { "--help", 'h', false, OPT_HELP },
+    { NULL, 0, false, 0 },
+};
+
+int
+cli_parse_watch (int argc, char **argv, struct cli_watch *w,
+                 yard_error_t *err)
+{
+    struct optiter it;
+    const char *val;
+    bool have = false;
+    int id = 0, rc;
+
+    memset (w, 0, sizeof *w);
+    w->interval_ms = 2000;
+    iter_init (&it, argc, argv, "yard watch", "yard watch --help", 1);
+    while ((rc = next (&it, watch_opts, &id, &val, err)) != NEXT_END) {
+        if (rc < 0)
+            return rc;
+        if (rc == NEXT_OPERAND) {
+            if ((rc = take_job ("watch", val, &w->job_id, &have, err)) < 0)
+                return rc;
+            continue;
+        }
+        switch (id) {
+        case WA_INTERVAL: {
+            int64_t ms;
+            if ((rc = cli_parse_timeout (val, &ms, err)) < 0)
+                return rc;
+            if (ms < 100 || ms > 3600 * 1000)
+                return yard_errorf (err, EINVAL, "invalid --interval '%s': "
+                                    "from 100ms to 1h, e.g. 500ms, 2s", val);
+            w->interval_ms = ms;
+            break;
+        }
+        case WA_PLAIN: w->plain = true; break;
+        case OPT_JSON: w->json = true; break;
+        case OPT_HELP: w->help = true; break;
+        }
+    }
+    return w->help ? 0 : need_job ("watch", have, err);
+}

@@ -9,6 +9,7 @@
  */
 #include "cli_commands.h"
 #include "cli_metrics.h"
+#include "cli_watch.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -415,6 +416,26 @@ cmd_metrics (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
         return rc;
     return cli_metrics_run (ctx->client, &a, want_json (ctx, a.json),
                             ctx->out, ctx->err);
+}
+
+/* ---- watch (cli_watch.c) ----------------------------------------------- */
+
+static int
+cmd_watch (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+           char **argv)
+{
+    struct cli_watch w;
+    yard_error_t e = { 0 };
+    int rc;
+
+    if (cli_parse_watch (argc, argv, &w, &e) < 0)
+        return usage_error (ctx, cmd, &e);
+    if (w.help)
+        return print_cmd_help (ctx->out, cmd);
+    if ((rc = connect_client (ctx)) != 0)
+        return rc;
+    return cli_watch_run (ctx->client, &w, want_json (ctx, w.json), ctx->out,
+                          ctx->err);
 }
 
 /* ---- logs -------------------------------------------------------------- */
@@ -845,6 +866,26 @@ static const struct cli_cmd commands[] = {
         "                     takes; a scheduler restart does not end the wait)\n",
     },
     {
+        "watch", cmd_watch,
+        "yard watch [--interval DUR] [--plain] [--json] JOB",
+        "Follow a job live until it ends; exit with its exit status",
+        "\n"
+        "Shows the job's state, attempt, node and elapsed time, the latest\n"
+        "value of each metric it reported, its step rate (steps/s) and, when\n"
+        "it reported {\"total_steps\": N} on its metrics channel, the time\n"
+        "left (ETA), and what its attempt uses (CPU, memory, GPU).  On a\n"
+        "terminal the view is redrawn in place; otherwise one line is printed\n"
+        "per change.  Exits like 'yard wait' once the job ends.\n"
+        "\n"
+        "options:\n"
+        "  -n, --interval DUR  how often the view is refreshed (default 2s;\n"
+        "                      the end of the job shows at once)\n"
+        "  --plain          one line per change even on a terminal\n"
+        "  --json           one JSON object per change: id, state, attempt,\n"
+        "                   node, elapsed_ms, step, total_steps, steps_per_s,\n"
+        "                   eta_s, metrics, usage, time_ms\n",
+    },
+    {
         "help", cmd_help, "yard help [COMMAND]",
         "Show the help of yard or of one command",
         "",
@@ -928,7 +969,7 @@ cli_run (int argc, char **argv, FILE *out, FILE *err)
     if (!cmd) {
         fprintf (err,
                  "yard: unknown command '%s': the commands are submit, "
-                 "status, queue, nodes, cancel, logs, metrics, wait and help (see "
+                 "status, queue, nodes, cancel, logs, metrics, wait, watch and help (see "
                  "'yard --help')\n",
                  name);
         return CLI_EXIT_USAGE;

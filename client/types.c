@@ -190,6 +190,29 @@ yard__job_from_proto (const Yard__JobInfo *in, yard_job_t *out)
         return -ENOMEM;
     }
     usage_from (in->usage, &out->usage);
+    if (in->n_latest_metrics) {
+        out->latest_metrics = calloc (in->n_latest_metrics,
+                                      sizeof out->latest_metrics[0]);
+        if (!out->latest_metrics) {
+            yard__job_clear (out);
+            return -ENOMEM;
+        }
+        for (size_t i = 0; i < in->n_latest_metrics; i++) {
+            const Yard__MetricRecord *m = in->latest_metrics[i];
+            struct yard_metric *o = &out->latest_metrics[i];
+            out->n_latest_metrics++;
+            if (!(o->key = dup_str (m ? m->key : NULL))) {
+                yard__job_clear (out);
+                return -ENOMEM;
+            }
+            if (m) {
+                o->attempt = m->attempt;
+                o->step = m->step;
+                o->value = m->value;
+                o->time_ms = m->time_ms;
+            }
+        }
+    }
     const Yard__Allocation *al = in->alloc;
     out->alloc_ngpus = al ? al->n_gpu_uuids : 0;
     out->alloc_memory_bytes = al ? al->memory_bytes : 0;
@@ -247,6 +270,9 @@ yard__job_clear (yard_job_t *job)
         free (job->attempts[i].reason);
     }
     free (job->attempts);
+    for (size_t i = 0; i < job->n_latest_metrics; i++)
+        free (job->latest_metrics[i].key);
+    free (job->latest_metrics);
     memset (job, 0, sizeof *job);
 }
 

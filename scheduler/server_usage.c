@@ -64,9 +64,53 @@ yard__usage_heartbeat (yard_server_t *s, yard_node_t *node,
     }
 }
 
+#define LATEST_KEYS_MAX 64
+
+struct latest {
+    Yard__JobInfo *info;
+    size_t cap;
+};
+
+static int
+collect_latest (const char *key, int64_t step, double value, int64_t time_ms,
+                void *arg)
+{
+    struct latest *l = arg;
+    Yard__JobInfo *info = l->info;
+    if (info->n_latest_metrics == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        Yard__MetricRecord **v = realloc (info->latest_metrics,
+                                          cap * sizeof v[0]);
+        if (!v)
+            return -ENOMEM;
+        info->latest_metrics = v;
+        l->cap = cap;
+    }
+    size_t kl = strlen (key) + 1;
+    Yard__MetricRecord *m = malloc (sizeof *m + kl);
+    if (!m)
+        return -ENOMEM;
+    yard__metric_record__init (m);
+    m->key = memcpy ((char *)(m + 1), key, kl);
+    m->attempt = info->attempt;
+    m->step = step;
+    m->value = value;
+    m->time_ms = time_ms;
+    info->latest_metrics[info->n_latest_metrics++] = m;
+    return 0;
+}
+
 int
 yard__usage_fill (yard_server_t *s, Yard__JobInfo *info)
 {
+    if (info->attempt > 0) {
+        struct latest l = { info, 0 };
+        int rc = yard_store_metrics_latest (s->store, info->id, info->attempt,
+                                            LATEST_KEYS_MAX, collect_latest,
+                                            &l);
+        if (rc < 0)
+            return rc;
+    }
     for (size_t i = 0; i < info->n_attempts; i++) {
         Yard__AttemptInfo *a = info->attempts[i];
         Yard__ResourceUse *u = NULL;
@@ -92,4 +136,9 @@ yard__usage_free (Yard__JobInfo *info)
         info->attempts[i]->usage = NULL;
     }
     info->usage = NULL;
+    for (size_t i = 0; i < info->n_latest_metrics; i++)
+        free (info->latest_metrics[i]);
+    free (info->latest_metrics);
+    info->latest_metrics = NULL;
+    info->n_latest_metrics = 0;
 }

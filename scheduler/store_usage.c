@@ -88,3 +88,35 @@ yard_store_usage_get (yard_store_t *st, uint64_t job_id, uint32_t attempt,
     yard__store_release (st, s);
     return rc;
 }
+
+int
+yard_store_metrics_latest (yard_store_t *st, uint64_t job_id,
+                           uint32_t attempt, unsigned limit,
+                           yard_store_latest_f cb, void *arg)
+{
+    sqlite3_stmt *s;
+    /* SQLite takes the bare columns of a MAX() aggregate from the row
+     * that holds the maximum: the key's newest line */
+    int rc = yard__store_prepare (
+        st, "SELECT key, step, value, time_ms, MAX(seq) FROM metrics"
+            " WHERE job_id = ?1 AND attempt = ?2"
+            " GROUP BY key ORDER BY key LIMIT ?3",
+        &s);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64)job_id);
+    sqlite3_bind_int64 (s, 2, attempt);
+    sqlite3_bind_int64 (s, 3, limit);
+    int step;
+    rc = 0;
+    while (rc == 0 && (step = sqlite3_step (s)) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text (s, 0);
+        rc = cb (key ? key : "", sqlite3_column_int64 (s, 1),
+                 sqlite3_column_double (s, 2), sqlite3_column_int64 (s, 3),
+                 arg);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = yard__store_fail (st, step);
+    yard__store_release (st, s);
+    return rc;
+}

@@ -5,6 +5,9 @@
  *     each other until the final one (JobFinished) arrives; nothing
  *     replaces a final row.
  *
+ * It also answers for the latest metric values of an attempt (`yard
+ * watch`), read from the metrics table (store_metrics.h).
+ *
  * The table is created at open (CREATE TABLE IF NOT EXISTS): it needs no
  * schema version of its own.
  */
@@ -29,5 +32,14 @@ int yard_store_usage_put (yard_store_t *st, uint64_t job_id, uint32_t attempt,
  * yard__resource_use__free_unpacked).  0, -ENOENT, or -errno. */
 int yard_store_usage_get (yard_store_t *st, uint64_t job_id, uint32_t attempt,
                           Yard__ResourceUse **out);
+
+/* The latest point (highest seq) of each metric key of an attempt, by key,
+ * at most limit keys: cb per point (its key borrowed for the call).
+ * Returns 0, the callback's non-zero return, or -errno. */
+typedef int (*yard_store_latest_f) (const char *key, int64_t step,
+                                    double value, int64_t time_ms, void *arg);
+int yard_store_metrics_latest (yard_store_t *st, uint64_t job_id,
+                               uint32_t attempt, unsigned limit,
+                               yard_store_latest_f cb, void *arg);
 
 #endif

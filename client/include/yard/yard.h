@@ -292,6 +292,10 @@ typedef struct yard_job {
 
     /* resource use of the current/last attempt (yard_job_status only) */
     yard_usage_t usage;
+    /* the latest point of each metric key of the current/last attempt, by
+     * key (yard_job_status only; at most 64 keys) */
+    struct yard_metric *latest_metrics;
+    size_t n_latest_metrics;
 } yard_job_t;
 
 /* Free one job from yard_job_status, yard_cancel or yard_wait.  Accepts NULL
