@@ -130,6 +130,17 @@ struct cli_watch {
 int cli_parse_watch (int argc, char **argv, struct cli_watch *w,
                      yard_error_t *err);
 
+/* `events [--job J] [--nodes] [--count N] [--json]` */
+struct cli_events {
+    uint64_t job_id;       /* 0: every job */
+    bool nodes;            /* node state changes too */
+    uint64_t count;        /* stop after this many events (0: never) */
+    bool json;
+    bool help;
+};
+int cli_parse_events (int argc, char **argv, struct cli_events *ev,
+                      yard_error_t *err);
+
 /* `help [COMMAND]` */
 struct cli_help {
     const char *topic;     /* NULL: the general help */

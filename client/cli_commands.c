@@ -10,6 +10,7 @@
 #include "cli_commands.h"
 #include "cli_metrics.h"
 #include "cli_watch.h"
+#include "cli_events.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -436,6 +437,26 @@ cmd_watch (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
         return rc;
     return cli_watch_run (ctx->client, &w, want_json (ctx, w.json), ctx->out,
                           ctx->err);
+}
+
+/* ---- events (cli_events.c) --------------------------------------------- */
+
+static int
+cmd_events (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+            char **argv)
+{
+    struct cli_events a;
+    yard_error_t e = { 0 };
+    int rc;
+
+    if (cli_parse_events (argc, argv, &a, &e) < 0)
+        return usage_error (ctx, cmd, &e);
+    if (a.help)
+        return print_cmd_help (ctx->out, cmd);
+    if ((rc = connect_client (ctx)) != 0)
+        return rc;
+    return cli_events_run (ctx->client, &a, want_json (ctx, a.json),
+                           ctx->out, ctx->err);
 }
 
 /* ---- logs -------------------------------------------------------------- */
@@ -878,12 +899,30 @@ static const struct cli_cmd commands[] = {
         "per change.  Exits like 'yard wait' once the job ends.\n"
         "\n"
         "options:\n"
-        "  -n, --interval DUR  how often the view is refreshed (default 2s;\n"
-        "                      the end of the job shows at once)\n"
+        "  -n, --interval DUR  how often metrics and resource use are\n"
+        "                      refreshed (default 2s; state changes show at\n"
+        "                      once)\n"
         "  --plain          one line per change even on a terminal\n"
         "  --json           one JSON object per change: id, state, attempt,\n"
         "                   node, elapsed_ms, step, total_steps, steps_per_s,\n"
         "                   eta_s, metrics, usage, time_ms\n",
+    },
+    {
+        "events", cmd_events,
+        "yard events [--job J] [--nodes] [--count N] [--json]",
+        "Print job (and node) state changes live, as they happen",
+        "\n"
+        "The scheduler pushes an event for each state change once it is\n"
+        "committed (no polling).  Each line: the time, the job, its old and\n"
+        "new state, its attempt and node.  Runs until interrupted.\n"
+        "\n"
+        "options:\n"
+        "  -j, --job J      only job J; stop once it ended\n"
+        "  --nodes          node state changes too (UP, DOWN, LEAVING)\n"
+        "  -c, --count N    stop after N events\n"
+        "  --json           one JSON object per event: seq, time_ms, kind,\n"
+        "                   job_id, state, old_state, attempt, node, reason\n"
+        "                   (exit_code, end_reason once a job ended)\n",
     },
     {
         "help", cmd_help, "yard help [COMMAND]",
@@ -969,7 +1008,7 @@ cli_run (int argc, char **argv, FILE *out, FILE *err)
     if (!cmd) {
         fprintf (err,
                  "yard: unknown command '%s': the commands are submit, "
-                 "status, queue, nodes, cancel, logs, metrics, wait, watch and help (see "
+                 "status, queue, nodes, cancel, logs, metrics, wait, watch, events and help (see "
                  "'yard --help')\n",
                  name);
         return CLI_EXIT_USAGE;

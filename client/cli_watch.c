@@ -4,9 +4,12 @@
  * of each metric key and the attempt's resource use: one JobRequest).  An
  * update is printed when something other than the elapsed time changed;
  * on a terminal the view is redrawn in place at every refresh instead.
- * Between updates the watch waits on the scheduler, not on a clock: a long
- * poll (WaitRequest) that returns as soon as the job ends; the refresh
- * interval bounds how stale metrics and resource use may get.
+ * Between updates the watch waits on the scheduler, not on a clock: for a
+ * pushed event about the job (yard_events_*: each state change shows at
+ * once), or, from a scheduler without events, a long poll (WaitRequest)
+ * that returns as soon as the job ends; the refresh interval bounds how
+ * stale metrics and resource use may get, since they change without an
+ * event.
  */
 #include "cli_watch.h"
 
@@ -244,11 +247,17 @@ draw (FILE *out, const yard_job_t *job, const struct cli_watch_view *v,
     fflush (out);
 }
 
-/* Wait up to ms for a change of the job: a long poll that ends early when
- * the job ends.  0 or a negative errno. */
+/* Wait up to ms for a change of the job: an event when subscribed, else a
+ * long poll that ends early when the job ends.  0 or a negative errno. */
 static int
-wait_change (yard_client_t *c, uint64_t job_id, int64_t ms)
+wait_change (yard_client_t *c, yard_events_t *ev, uint64_t job_id,
+             int64_t ms)
 {
+    if (ev) {
+        yard_event_t e;
+        int rc = yard_events_next (ev, (int)ms, &e);
+        return rc == -ETIMEDOUT ? 0 : rc;
+    }
     yard_job_t *j = NULL;
     int rc = yard_wait (c, job_id, ms, &j);
     yard_job_free (&j);
@@ -264,11 +273,17 @@ cli_watch_run (yard_client_t *c, const struct cli_watch *w, bool json,
     char line[4096], last[4096] = "";
     bool tty = !json && !w->plain && isatty (fileno (out));
     memset (&rate, 0, sizeof rate);
+    /* pushed events where the scheduler has them: a state change shows at
+     * once; an older scheduler gets the long poll */
+    yard_events_t *ev = NULL;
+    if (yard_events_subscribe (c, w->job_id, false, &ev) < 0)
+        ev = NULL;
     for (;;) {
         yard_job_t *job = NULL;
         int rc = yard_job_status (c, w->job_id, &job);
         if (rc < 0) {
             fprintf (err, "yard: %s\n", yard_client_errmsg (c));
+            yard_events_destroy (&ev);
             return rc == -ETIMEDOUT || rc == -EHOSTUNREACH
                        ? CLI_EXIT_UNREACHABLE
                        : CLI_EXIT_ERROR;
@@ -301,11 +316,17 @@ cli_watch_run (yard_client_t *c, const struct cli_watch *w, bool json,
         if (done) {
             rc = cli_wait_exit_code (job);
             yard_job_free (&job);
+            yard_events_destroy (&ev);
             return rc;
         }
         yard_job_free (&job);
-        if ((rc = wait_change (c, w->job_id, w->interval_ms)) < 0
+        if ((rc = wait_change (c, ev, w->job_id, w->interval_ms)) < 0
             && rc != -ETIMEDOUT) {
+            if (ev) {
+                /* the subscription broke: fall back to the long poll */
+                yard_events_destroy (&ev);
+                continue;
+            }
             fprintf (err, "yard: %s\n", yard_client_errmsg (c));
             return CLI_EXIT_ERROR;
         }

@@ -72,6 +72,8 @@ typedef struct yard_job {
     uint32_t deps_unmet;         /* dependencies still waited for */
     bool array_counted;          /* counted in its array's running members */
     bool array_held;             /* set aside: its array is at its limit */
+    Yard__JobState ev_state;     /* state last noted for events
+                                    (server_events.c) */
 } yard_job_t;
 
 /* A zeroed job (state PENDING, not in any index).  NULL with errno set. */

@@ -47,7 +47,7 @@ struct op {
     bool needs_node;  /* worker messages: only from a registered worker */
 };
 
-#define MAX_BODY 64
+#define MAX_BODY 128
 
 static const struct op client_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_SUBMIT] = {yard__on_submit, false},
@@ -60,6 +60,8 @@ static const struct op client_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_METRICS] = {yard__on_metrics, false},
     [YARD__ENVELOPE__BODY_REQUEUE] = {yard__on_requeue, false},
     [YARD__ENVELOPE__BODY_NODE_ADMIN] = {yard__on_node_admin, false},
+    [YARD__ENVELOPE__BODY_EVENTS_SUBSCRIBE] = {yard__on_events_subscribe,
+                                               false},
 };
 
 static const struct op worker_ops[MAX_BODY] = {
@@ -281,6 +283,7 @@ mark_dirty_id (yard_server_t *s, uint64_t id)
 void
 yard__mark_dirty (yard_server_t *s, yard_job_t *job)
 {
+    yard__events_job (s, job);
     if (job->mark == s->batch_gen)
         return;
     job->mark = s->batch_gen;
@@ -933,6 +936,7 @@ yard__batch_end (yard_server_t *s)
          * read-only requests too while the disk stays full. */
         s->need_dispatch = false;
     }
+    yard__events_commit (s, rc == 0);
     s->ndirty = 0;
     s->ntouched = 0;
     s->batch_failed = 0;
@@ -1075,6 +1079,7 @@ cron_cb (uv_timer_t *t)
         s->drops[i] = 0;
     }
     yard__waitq_release (s);
+    yard__events_cron (s);
     yard__deps_drain (s); /* dependents a rebuild found doomed */
     yard__preempt_pass (s);
     if (yard_queue_pending (s->queue) > 0)
@@ -1366,6 +1371,7 @@ yard_server_destroy (yard_server_t **sp)
     free (s->doomed);
     yard_nodes_destroy (&s->nodes);
     yard_joblog_destroy (&s->logs);
+    yard__events_destroy (s);
     for (size_t i = 0; i < s->nout; i++)
         free (s->out[i].buf);
     free (s->out);

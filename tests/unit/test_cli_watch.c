@@ -1,6 +1,7 @@
 /* test_cli_watch.c - `yard watch`'s pure parts: option parsing, the step
  * rate and ETA over successive updates (reset by a new attempt), the line
- * and JSON of an update, and the resource-use line and JSON. */
+ * and JSON of an update, the resource-use line and JSON, and `yard events`' parsing and
+ * rendering. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "cli_args.h"
+#include "cli_events.h"
 #include "cli_usage.h"
 #include "cli_watch.h"
 
@@ -167,6 +169,57 @@ test_usage_render (void **state)
     assert_non_null (strstr (buf, "gpu peak mem"));
 }
 
+static void
+test_event_render (void **state)
+{
+    (void)state;
+    yard_event_t ev;
+    char buf[512];
+    memset (&ev, 0, sizeof ev);
+    ev.kind = YARD_EVENT_JOB;
+    ev.job_id = 42;
+    ev.old_state = YARD_JOB_RUNNING;
+    ev.state = YARD_JOB_FAILED;
+    ev.attempt = 2;
+    ev.exit_code = 3;
+    ev.end_reason = YARD_END_EXITED;
+    snprintf (ev.node, sizeof ev.node, "w1");
+    snprintf (ev.reason, sizeof ev.reason, "exited with status 3");
+    assert_string_equal (cli_event_line (&ev, buf, sizeof buf),
+                         "job 42 RUNNING -> FAILED attempt 2 on w1 "
+                         "(exited with status 3)");
+    json_t *o = cli_event_json (&ev);
+    assert_string_equal (json_string_value (json_object_get (o, "state")),
+                         "FAILED");
+    assert_int_equal (json_integer_value (json_object_get (o, "exit_code")),
+                      3);
+    json_decref (o);
+    ev.old_state = 0;
+    ev.state = YARD_JOB_PENDING;
+    ev.attempt = 0;
+    assert_string_equal (cli_event_line (&ev, buf, sizeof buf),
+                         "job 42 PENDING");
+    o = cli_event_json (&ev);
+    assert_true (json_is_null (json_object_get (o, "old_state")));
+    assert_null (json_object_get (o, "exit_code"));
+    json_decref (o);
+    ev.kind = YARD_EVENT_NODE;
+    ev.node_state = YARD_NODE_DOWN;
+    assert_string_equal (cli_event_line (&ev, buf, sizeof buf),
+                         "node w1 DOWN");
+    struct cli_events a;
+    yard_error_t e = { 0 };
+    char *a1[] = { "events", "--job", "5", "--nodes", "-c", "3", NULL };
+    assert_int_equal (cli_parse_events (6, a1, &a, &e), 0);
+    assert_int_equal (a.job_id, 5);
+    assert_true (a.nodes);
+    assert_int_equal (a.count, 3);
+    char *a2[] = { "events", "5", NULL };
+    assert_int_equal (cli_parse_events (2, a2, &a, &e), -EINVAL);
+    char *a3[] = { "events", "--count", "0", NULL };
+    assert_int_equal (cli_parse_events (3, a3, &a, &e), -EINVAL);
+}
+
 int
 main (void)
 {
@@ -175,6 +228,7 @@ main (void)
         cmocka_unit_test (test_rate_and_eta),
         cmocka_unit_test (test_line_and_json),
         cmocka_unit_test (test_usage_render),
+        cmocka_unit_test (test_event_render),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
