@@ -4,6 +4,7 @@
 #include "cli_deps.h"
 #include "cli_retry.h"
 #include "cli_usage.h"
+#include "cli_watch.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -277,6 +278,7 @@ cli_job_json (const yard_job_t *job)
               && jset (o, "submit_host", jstr (job->submit_host))
               && cli_retry_json (o, job)
               && jset (o, "usage", cli_usage_json (&job->usage))
+              && jset (o, "latest_metrics", cli_latest_json (job))
               && cli_deps_json (o, job);
     /* alloc: what the current/last attempt holds (null when unknown) */
     if (ok && job->alloc_cpus

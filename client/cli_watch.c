@@ -164,16 +164,24 @@ set (json_t *o, const char *key, json_t *v)
 }
 
 json_t *
+cli_latest_json (const yard_job_t *job)
+{
+    json_t *m = json_object ();
+    for (size_t i = 0; m && i < job->n_latest_metrics; i++)
+        if (!set (m, job->latest_metrics[i].key,
+                  json_real (job->latest_metrics[i].value))) {
+            json_decref (m);
+            return NULL;
+        }
+    return m;
+}
+
+json_t *
 cli_watch_json (const yard_job_t *job, const struct cli_watch_view *v,
                 int64_t now_ms)
 {
-    json_t *o = json_object (), *m = json_object ();
-    bool ok = o && m && set (o, "metrics", m);
-    if (!ok)
-        json_decref (m);
-    for (size_t i = 0; ok && i < job->n_latest_metrics; i++)
-        ok = set (m, job->latest_metrics[i].key,
-                  json_real (job->latest_metrics[i].value));
+    json_t *o = json_object ();
+    bool ok = o && set (o, "metrics", cli_latest_json (job));
     ok = ok && set (o, "id", json_integer ((json_int_t)job->id))
          && set (o, "name", cli_json_string (job->name, strlen (job->name)))
          && set (o, "state", json_string (yard_job_state_str (job->state)))

@@ -48,6 +48,9 @@ const char *cli_watch_line (const yard_job_t *job,
 json_t *cli_watch_json (const yard_job_t *job, const struct cli_watch_view *v,
                         int64_t now_ms);
 
+/* {"key": value, ...} of job->latest_metrics; NULL on out of memory. */
+json_t *cli_latest_json (const yard_job_t *job);
+
 /* Run the watch: print updates on out until the job ends; returns the
  * exit status of `yard wait` for the job, or a CLI error status. */
 int cli_watch_run (yard_client_t *c, const struct cli_watch *w, bool json,

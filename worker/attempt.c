@@ -211,26 +211,29 @@ reason_text (struct attempt *a, Yard__EndReason reason, char *buf, size_t len)
     return buf;
 }
 
+bool
+attempt_usage_begin (struct attempt *a, struct usage *s)
+{
+    memset (s, 0, sizeof *s);
+    if (a->state != ATTEMPT_RUNNING || a->pid <= 0)
+        return false;
+    s->peak_rss_bytes = a->usage.peak_rss_bytes;
+    s->gpu_peak_memory_bytes = a->usage.gpu_peak_memory_bytes;
+    /* no cgroup, or one that does not count CPU (v1 memory only) */
+    return bind_usage (a->bind, s) < 0 || !s->has_cpu;
+}
+
 void
-attempt_sample_usage (struct attempt *a)
+attempt_usage_end (struct attempt *a, struct usage *s,
+                   const struct usage *proc)
 {
     if (a->state != ATTEMPT_RUNNING || a->pid <= 0)
         return;
-    struct usage s;
-    memset (&s, 0, sizeof s);
-    s.peak_rss_bytes = a->usage.peak_rss_bytes;
-    s.gpu_peak_memory_bytes = a->usage.gpu_peak_memory_bytes;
-    if (bind_usage (a->bind, &s) < 0 || !s.has_cpu) {
-        /* no cgroup, or one that does not count CPU (v1 memory only) */
-        struct usage p;
-        memset (&p, 0, sizeof p);
-        p.peak_rss_bytes = s.peak_rss_bytes;
-        if (usage_proc_sample ("/proc", a->pid, &p) == 0)
-            usage_merge (&s, &p);
-    }
-    (void)nvml_sample (bind_gpus (a->bind), &s);
-    s.time_ms = yard_now_ms ();
-    a->usage = s;
+    if (proc)
+        usage_merge (s, proc);
+    (void)nvml_sample (bind_gpus (a->bind), s);
+    s->time_ms = yard_now_ms ();
+    a->usage = *s;
 }
 
 /* What the ended attempt used: its cgroup (still there), the shim's

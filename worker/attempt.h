@@ -120,10 +120,16 @@ void attempt_kill (struct attempt *a, Yard__EndReason reason,
  * killed gets reason). */
 void attempt_kill_now (struct attempt *a, Yard__EndReason reason);
 
-/* Measure a RUNNING attempt's resource use into a->usage (its cgroup, else
- * /proc; NVML for its GPUs), keeping the peaks of earlier samples.  No-op
- * for an attempt not running. */
-void attempt_sample_usage (struct attempt *a);
+/* Measure a RUNNING attempt's resource use, in two steps so that the
+ * worker reads /proc once for all its attempts: attempt_usage_begin fills
+ * s from its cgroup (the peaks of earlier samples kept) and returns true
+ * when the CPU figures must come from /proc (no cgroup, or v1 memory
+ * only), for process group a->pid; attempt_usage_end merges proc (NULL:
+ * none) and NVML's figures for its GPUs into s and keeps it as a->usage.
+ * begin returns false, and end does nothing, for an attempt not running. */
+bool attempt_usage_begin (struct attempt *a, struct usage *s);
+void attempt_usage_end (struct attempt *a, struct usage *s,
+                        const struct usage *proc);
 
 /* Bytes of log there are to ship: the current size while running, the
  * final size once ended. */

@@ -239,7 +239,8 @@ proc_stat_fields (const char *text, long *pgrp, uint64_t *cpu_self,
 }
 
 int
-usage_proc_sample (const char *proc_root, int pgid, struct usage *u)
+usage_proc_scan (const char *proc_root, const int *pgids,
+                 struct usage *const *out, size_t n)
 {
     DIR *d = opendir (proc_root);
     if (!d)
@@ -250,8 +251,16 @@ usage_proc_sample (const char *proc_root, int pgid, struct usage *u)
         hz = 100;
     if (page <= 0)
         page = 4096;
-    uint64_t ticks = 0, pages = 0;
-    bool found = false;
+    uint64_t *ticks = calloc (n ? n : 1, sizeof *ticks);
+    uint64_t *pages = calloc (n ? n : 1, sizeof *pages);
+    bool *found = calloc (n ? n : 1, sizeof *found);
+    if (!ticks || !pages || !found) {
+        closedir (d);
+        free (ticks);
+        free (pages);
+        free (found);
+        return -ENOMEM;
+    }
     struct dirent *e;
     while ((e = readdir (d))) {
         if (!isdigit ((unsigned char)e->d_name[0]))
@@ -263,31 +272,50 @@ usage_proc_sample (const char *proc_root, int pgid, struct usage *u)
             continue;
         long pgrp;
         uint64_t self, reaped, rss;
-        if (proc_stat_fields (buf, &pgrp, &self, &reaped, &rss) < 0
-            || pgrp != pgid)
+        if (proc_stat_fields (buf, &pgrp, &self, &reaped, &rss) < 0)
             continue;
-        found = true;
-        ticks += self;
-        /* children the leader reaped; those of other members are counted
-         * once their parents are gone too, as the leader's */
-        if (strtol (e->d_name, NULL, 10) == pgid)
-            ticks += reaped;
-        pages += rss;
+        for (size_t i = 0; i < n; i++) {
+            if (pgrp != pgids[i])
+                continue;
+            found[i] = true;
+            ticks[i] += self;
+            /* children the leader reaped; those of other members are
+             * counted once their parents are gone too, as the leader's */
+            if (strtol (e->d_name, NULL, 10) == pgids[i])
+                ticks[i] += reaped;
+            pages[i] += rss;
+            break;
+        }
     }
     closedir (d);
-    if (!found)
-        return -ESRCH;
-    /* no split of user and system for the reaped part: both are summed
-     * into user, which is what a job mostly spends */
-    u->has_cpu = true;
-    u->cpu_user_us = ticks * 1000000 / (uint64_t)hz;
-    u->cpu_system_us = 0;
-    u->has_rss = true;
-    u->rss_bytes = pages * (uint64_t)page;
-    if (u->rss_bytes > u->peak_rss_bytes)
-        u->peak_rss_bytes = u->rss_bytes;
-    snprintf (u->source, sizeof u->source, "proc");
-    return 0;
+    int count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!found[i])
+            continue;
+        struct usage *u = out[i];
+        count++;
+        /* no split of user and system for the reaped part: both are
+         * summed into user, which is what a job mostly spends */
+        u->has_cpu = true;
+        u->cpu_user_us = ticks[i] * 1000000 / (uint64_t)hz;
+        u->cpu_system_us = 0;
+        u->has_rss = true;
+        u->rss_bytes = pages[i] * (uint64_t)page;
+        if (u->rss_bytes > u->peak_rss_bytes)
+            u->peak_rss_bytes = u->rss_bytes;
+        snprintf (u->source, sizeof u->source, "proc");
+    }
+    free (ticks);
+    free (pages);
+    free (found);
+    return count;
+}
+
+int
+usage_proc_sample (const char *proc_root, int pgid, struct usage *u)
+{
+    int rc = usage_proc_scan (proc_root, &pgid, &u, 1);
+    return rc < 0 ? rc : rc == 0 ? -ESRCH : 0;
 }
 
 void

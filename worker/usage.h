@@ -61,9 +61,14 @@ int usage_read_rusage (const char *path, struct usage *u);
 
 /* Sample the processes of process group pgid under proc_root ("/proc"):
  * CPU time of the live members plus what the leader reaped, resident
- * memory now; peak_rss_bytes is left to the caller (the highest sample).
- * 0, or -ESRCH when no member is left. */
+ * memory now; the peak is raised to it (the caller keeps the highest
+ * sample in u).  0, or -ESRCH when no member is left. */
 int usage_proc_sample (const char *proc_root, int pgid, struct usage *u);
+
+/* The same for n process groups in one pass over proc_root: out[i] for
+ * pgids[i].  Returns how many groups had a member, or a negative errno. */
+int usage_proc_scan (const char *proc_root, const int *pgids,
+                     struct usage *const *out, size_t n);
 
 /* Fill what dst lacks from src (peaks: the higher of the two). */
 void usage_merge (struct usage *dst, const struct usage *src);

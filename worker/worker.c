@@ -218,6 +218,47 @@ done:
     free (fru);
 }
 
+/* Measure the running attempts (attempt.h): cgroups and NVML each, and
+ * one pass over /proc for those without cgroup CPU accounting. */
+static void
+sample_usage (struct worker *w, uint32_t running)
+{
+    if (running == 0)
+        return;
+    struct usage *s = calloc (running, sizeof *s);
+    struct usage *p = calloc (running, sizeof *p);
+    struct usage **pp = calloc (running, sizeof *pp);
+    struct attempt **who = calloc (running, sizeof *who);
+    int *pg = calloc (running, sizeof *pg);
+    bool *need = calloc (running, sizeof *need);
+    size_t n = 0, np = 0;
+    if (s && p && pp && who && pg && need) {
+        for (struct attempt *a = w->attempts; a && n < running; a = a->next) {
+            if (a->state != ATTEMPT_RUNNING)
+                continue;
+            who[n] = a;
+            need[n] = attempt_usage_begin (a, &s[n]);
+            if (need[n]) {
+                p[n].peak_rss_bytes = s[n].peak_rss_bytes;
+                pg[np] = a->pid;
+                pp[np++] = &p[n];
+            }
+            n++;
+        }
+        if (np)
+            (void)usage_proc_scan ("/proc", pg, pp, np);
+        for (size_t i = 0; i < n; i++)
+            attempt_usage_end (who[i], &s[i],
+                               need[i] && p[i].has_cpu ? &p[i] : NULL);
+    }
+    free (s);
+    free (p);
+    free (pp);
+    free (who);
+    free (pg);
+    free (need);
+}
+
 static void
 send_heartbeat (struct worker *w)
 {
@@ -234,10 +275,10 @@ send_heartbeat (struct worker *w)
                                        : NULL;
     Yard__ResourceUse *ru = running ? calloc (running, sizeof *ru) : NULL;
     size_t nu = 0;
+    sample_usage (w, running);
     for (struct attempt *a = w->attempts; au && aup && ru && a; a = a->next) {
         if (a->state != ATTEMPT_RUNNING || nu >= running)
             continue;
-        attempt_sample_usage (a);
         if (!usage_to_proto (&a->usage, &ru[nu]))
             continue;
         yard__attempt_usage__init (&au[nu]);

@@ -200,6 +200,18 @@ test_proc_fixture (void **state)
     assert_int_equal (usage_proc_sample (root, 500, &u), 0);
     assert_int_equal (u.peak_rss_bytes, 2 * (256 + 1024) * (uint64_t)page);
     assert_int_equal (usage_proc_sample (root, 777, &u), -ESRCH);
+    /* several groups in one pass: 500 and 600 found, 777 not */
+    struct usage a, b, c;
+    memset (&a, 0, sizeof a);
+    memset (&b, 0, sizeof b);
+    memset (&c, 0, sizeof c);
+    int pg[] = { 500, 777, 600 };
+    struct usage *outs[] = { &a, &c, &b };
+    assert_int_equal (usage_proc_scan (root, pg, outs, 3), 2);
+    assert_int_equal (a.rss_bytes, (uint64_t)(256 + 1024) * (uint64_t)page);
+    assert_int_equal (b.cpu_user_us, (uint64_t)1998 * 1000000 / (uint64_t)hz);
+    assert_false (c.has_cpu || c.has_rss);
+    assert_int_equal (usage_proc_scan ("/nonexistent", pg, outs, 3), -ENOENT);
     /* the real /proc: this test's own process group */
     memset (&u, 0, sizeof u);
     assert_int_equal (usage_proc_sample ("/proc", (int)getpgrp (), &u), 0);
