@@ -74,6 +74,11 @@ typedef struct yard_job {
     bool array_held;             /* set aside: its array is at its limit */
     Yard__JobState ev_state;     /* state last noted for events
                                     (server_events.c) */
+    uint8_t *live_usage;         /* owned: packed Yard__ResourceUse of the
+                                    running attempt's latest sample, kept
+                                    in memory only (server_usage.c) */
+    size_t live_usage_len;
+    uint32_t live_usage_attempt;
 } yard_job_t;
 
 /* A zeroed job (state PENDING, not in any index).  NULL with errno set. */

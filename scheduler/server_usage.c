@@ -1,6 +1,10 @@
 /* server_usage.c - attempts' resource use: taken from heartbeats (running
- * attempts, latest sample) and JobFinished (final), stored per attempt
- * (store_usage.h) and put into JobInfo for `yard status`.
+ * attempts, latest sample) and JobFinished (final), and put into JobInfo
+ * for `yard status`.  The final figures are stored per attempt
+ * (store_usage.h) in the batch that ends it; a live sample is only kept in
+ * memory with its job, replaced by the next heartbeat: writing each one
+ * would cost a commit per heartbeat for figures a restart can simply wait
+ * one heartbeat for.
  *
  * Only the current attempt of a job on the node it was given to is
  * recorded, like every other report from a worker: a worker back from a
@@ -39,6 +43,9 @@ yard__usage_record (yard_server_t *s, yard_job_t *job, uint32_t attempt,
     sanitized (u, &copy, src, sizeof src);
     copy.final = final;
     int rc = yard_store_usage_put (s->store, job->id, attempt, &copy);
+    free (job->live_usage);
+    job->live_usage = NULL;
+    job->live_usage_len = 0;
     if (rc < 0) {
         log_err ("cannot store the resource use of job %" PRIu64
                  " attempt %u: %s", job->id, attempt,
@@ -60,7 +67,19 @@ yard__usage_heartbeat (yard_server_t *s, yard_node_t *node,
         if (!job || a->attempt == 0 || job->attempt != a->attempt
             || !yard_job_is_active (job) || job->worker != node)
             continue; /* stale or unknown: its finish sorts it out */
-        (void)yard__usage_record (s, job, a->attempt, a->usage, false);
+        char src[USAGE_SOURCE_MAX];
+        Yard__ResourceUse copy;
+        sanitized (a->usage, &copy, src, sizeof src);
+        copy.final = false;
+        size_t len = yard__resource_use__get_packed_size (&copy);
+        uint8_t *buf = malloc (len ? len : 1);
+        if (!buf)
+            continue; /* the next heartbeat brings another */
+        yard__resource_use__pack (&copy, buf);
+        free (job->live_usage);
+        job->live_usage = buf;
+        job->live_usage_len = len;
+        job->live_usage_attempt = a->attempt;
     }
 }
 
@@ -111,10 +130,17 @@ yard__usage_fill (yard_server_t *s, Yard__JobInfo *info)
         if (rc < 0)
             return rc;
     }
+    yard_job_t *live = yard_queue_find (s->queue, info->id);
     for (size_t i = 0; i < info->n_attempts; i++) {
         Yard__AttemptInfo *a = info->attempts[i];
         Yard__ResourceUse *u = NULL;
         int rc = yard_store_usage_get (s->store, info->id, a->attempt, &u);
+        if (rc == -ENOENT && live && live->live_usage
+            && live->live_usage_attempt == a->attempt) {
+            u = yard__resource_use__unpack (NULL, live->live_usage_len,
+                                            live->live_usage);
+            rc = u ? 0 : -EBADMSG;
+        }
         if (rc == -ENOENT || rc == -EBADMSG)
             continue;
         if (rc < 0)

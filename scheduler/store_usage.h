@@ -1,9 +1,9 @@
 /* store_usage.h - the resource use of each attempt, in the state store.
  *
  *   attempt_usage(job_id, attempt, final, usage)
- *     usage: a packed Yard__ResourceUse.  Live samples (heartbeats) replace
- *     each other until the final one (JobFinished) arrives; nothing
- *     replaces a final row.
+ *     usage: a packed Yard__ResourceUse.  The scheduler stores the final
+ *     figures (JobFinished); a row that is not final may be replaced, a
+ *     final one never is.
  *
  * It also answers for the latest metric values of an attempt (`yard
  * watch`), read from the metrics table (store_metrics.h).
