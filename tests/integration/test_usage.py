@@ -2,9 +2,14 @@
 (its cgroup, else the shim's rusage or /proc), sends it live in heartbeats
 and finally in JobFinished, the scheduler stores it per attempt, and
 `yard status` shows it."""
+import os
 import unittest
 
+import harness
 from harness import ClusterTest, wait_for
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures")
+FAKE_NVML = os.path.join(harness.BUILD, "tests", "libfake_nvml.so")
 
 # ~0.3 s of CPU and ~100 MiB written (so resident), then, when asked,
 # stay alive for a while so that a heartbeat samples it.
@@ -74,6 +79,46 @@ class UsageTest(ClusterTest):
         fin = self.cluster.status(job)["attempts"][-1]["usage"]
         self.assertTrue(fin["final"], fin)
         self.assertGreaterEqual(fin["peak_rss_bytes"], 90 * MIB, fin)
+
+    def test_gpu_use_through_nvml(self):
+        # a fake NVML (tests/unit/fake_nvml.c) that knows the fixture GPUs
+        if not os.path.exists(FAKE_NVML):
+            self.skipTest("no %s (unit tests not built)" % FAKE_NVML)
+        gpus = os.path.join(FIXTURES, "workstation-4gpu.gpus")
+        uuids = [l.split()[1] for l in open(gpus)
+                 if l.strip() and not l.startswith("#")]
+        c = self.cluster
+        c.start_worker("g1", cpus=None, env={
+            "YARD_HWLOC_XMLFILE": os.path.join(FIXTURES,
+                                               "workstation-4gpu.xml"),
+            "YARD_FAKE_GPUS": gpus, "YARD_NVML": FAKE_NVML,
+            "FAKE_NVML_UUIDS": ",".join(uuids)})
+        c.wait_nodes_up(["g1"])
+        job = c.submit("/usr/bin/python3", "-c", BURNER, "30",
+                       opts=("--gpus", "1"))
+        c.wait_state(job, "RUNNING")
+
+        def live():
+            u = c.status(job).get("usage")
+            return u if u and "gpu_util_pct" in u and not u["final"] \
+                else None
+        u = wait_for(live, 20, "a live GPU sample")
+        self.assertEqual(u["gpu_util_pct"], 50)
+        self.assertEqual(u["gpu_memory_bytes"], 2 << 30)
+        c.yard("cancel", job)
+        c.wait_state(job, "CANCELLED")
+        fin = c.status(job)["attempts"][-1]["usage"]
+        self.assertTrue(fin["final"])
+        self.assertEqual(fin["gpu_peak_memory_bytes"], 2 << 30)
+        out = c.yard("status", job).stdout.decode()
+        self.assertRegex(out, r"\n +1 .* 2G +[a-z]")  # GPU-PEAK-MEM
+
+    def test_no_nvml_no_gpu_fields(self):
+        self.start_workers("w1")
+        job = self.cluster.submit("/bin/true")
+        self.assertEqual(self.cluster.wait(job), 0)
+        u = self.cluster.status(job)["attempts"][-1]["usage"]
+        self.assertNotIn("gpu_util_pct", u or {})
 
 
 if __name__ == "__main__":

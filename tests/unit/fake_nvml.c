@@ -1,7 +1,25 @@
-/* fake_nvml.c - a stand-in libnvidia-ml for test_worker_usage: the entry
- * points worker/nvml.c looks up, knowing two GPUs ("GPU-fake-0" at 40%
- * with 1 GiB used, "GPU-fake-1" at 80% with 3 GiB used). */
+/* fake_nvml.c - a stand-in libnvidia-ml for test_worker_usage and the
+ * resource-use integration test: the entry points worker/nvml.c looks up,
+ * knowing "GPU-fake-0" (40%, 1 GiB used), "GPU-fake-1" (80%, 3 GiB used)
+ * and each UUID listed in $FAKE_NVML_UUIDS (comma-separated: 50%, 2 GiB
+ * used). */
+#include <stdlib.h>
 #include <string.h>
+
+static int
+listed (const char *uuid)
+{
+    const char *l = getenv ("FAKE_NVML_UUIDS");
+    size_t n = strlen (uuid);
+    while (l && *l) {
+        const char *end = strchr (l, ',');
+        size_t len = end ? (size_t)(end - l) : strlen (l);
+        if (len == n && strncmp (l, uuid, n) == 0)
+            return 1;
+        l = end ? end + 1 : NULL;
+    }
+    return 0;
+}
 
 struct util {
     unsigned int gpu, memory;
@@ -29,6 +47,8 @@ nvmlDeviceGetHandleByUUID (const char *uuid, void **dev)
         *dev = (void *)1;
     else if (strcmp (uuid, "GPU-fake-1") == 0)
         *dev = (void *)2;
+    else if (listed (uuid))
+        *dev = (void *)3;
     else
         return 13; /* NVML_ERROR_NOT_FOUND */
     return 0;
@@ -37,7 +57,7 @@ nvmlDeviceGetHandleByUUID (const char *uuid, void **dev)
 int
 nvmlDeviceGetUtilizationRates (void *dev, struct util *u)
 {
-    u->gpu = dev == (void *)1 ? 40 : 80;
+    u->gpu = dev == (void *)1 ? 40 : dev == (void *)2 ? 80 : 50;
     u->memory = 10;
     return 0;
 }
@@ -46,7 +66,9 @@ int
 nvmlDeviceGetMemoryInfo (void *dev, struct mem *m)
 {
     m->total = 16ULL << 30;
-    m->used = dev == (void *)1 ? 1ULL << 30 : 3ULL << 30;
+    m->used = dev == (void *)1   ? 1ULL << 30
+              : dev == (void *)2 ? 3ULL << 30
+                                 : 2ULL << 30;
     m->free = m->total - m->used;
     return 0;
 }
