@@ -3,6 +3,7 @@
 and finally in JobFinished, the scheduler stores it per attempt, and
 `yard status` shows it."""
 import os
+import sys
 import unittest
 
 import harness
@@ -52,6 +53,14 @@ class UsageTest(ClusterTest):
         out = self.cluster.yard("status", job).stdout.decode()
         self.assertIn("PEAK-RSS", out)
         self.assertIn(u["source"], out)
+        # the Python client has the same figures under the same keys
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
+                                        "..", "python"))
+        from yard import client as yc
+        with yc.Client(self.cluster.client_ep) as cl:
+            py = cl.status(job)
+        self.assertEqual(py["usage"], u)
+        self.assertEqual(py["attempts"][-1]["usage"], u)
 
     def test_with_memory_limit(self):
         # a memory limit gives the attempt a memory cgroup where the node
