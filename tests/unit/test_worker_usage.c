@@ -1,7 +1,8 @@
 /* test_worker_usage.c - reading resource use: the cgroup v1 and v2 files
  * (fixture dirs), the shim's rusage file, a /proc sample (a fixture /proc
- * and this process's own group), merging, the wire round trip, and NVML
- * through a fake library (absent NVML: fields unset, no error). */
+ * and this process's own group), merging, the wire round trip, NVML
+ * through a fake library (absent NVML: fields unset, no error), and the
+ * yard-exec shim's --rusage (exit status and signals passed through). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,9 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "bind.h"
 #include "jobdir.h"
 #include "nvml.h"
 #include "usage.h"
@@ -277,6 +281,74 @@ test_nvml (void **state)
     nvml_fini ();
 }
 
+/* The shim with --rusage, in a child: its wait status. */
+static int
+run_shim (const char *usage_path, const char *script)
+{
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        char *argv[] = { "yard-exec", "--rusage", (char *)usage_path, "--",
+                         "/bin/sh", "-c", (char *)script, NULL };
+        _exit (bind_shim_main (7, argv));
+    }
+    int status;
+    assert_int_equal (waitpid (pid, &status, 0), pid);
+    return status;
+}
+
+static void
+test_shim_rusage (void **state)
+{
+    (void)state;
+    char path[256];
+    struct usage u;
+    snprintf (path, sizeof path, "%s/usage", tmp);
+    /* the job's exit status passes through, and its rusage is written */
+    int st = run_shim (path, "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); "
+                             "done; exit 3");
+    assert_true (WIFEXITED (st));
+    assert_int_equal (WEXITSTATUS (st), 3);
+    memset (&u, 0, sizeof u);
+    assert_int_equal (usage_read_rusage (path, &u), 0);
+    assert_true (u.has_cpu && u.has_rss);
+    assert_true (u.cpu_user_us + u.cpu_system_us > 0);
+    assert_true (u.peak_rss_bytes > 0);
+    /* a job killed by a signal: the shim ends by the same signal */
+    unlink (path);
+    st = run_shim (path, "kill -USR2 $$; sleep 5");
+    assert_true (WIFSIGNALED (st));
+    assert_int_equal (WTERMSIG (st), SIGUSR2);
+    assert_int_equal (usage_read_rusage (path, &u), 0);
+    /* a signal to the whole group reaches the job, not the shim: the shim
+     * reports the job's own end (here: it traps TERM and exits 143) */
+    unlink (path);
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        setpgid (0, 0);
+        char *argv[] = { "yard-exec", "--rusage", path, "--", "/bin/sh",
+                         "-c", "trap 'exit 143' TERM; kill -TERM 0; "
+                               "sleep 5 & wait",
+                         NULL };
+        _exit (bind_shim_main (7, argv));
+    }
+    assert_int_equal (waitpid (pid, &st, 0), pid);
+    assert_true (WIFEXITED (st));
+    assert_int_equal (WEXITSTATUS (st), 143);
+    assert_int_equal (usage_read_rusage (path, &u), 0);
+    /* a command that cannot run: 127, as without --rusage */
+    char *argv[] = { "yard-exec", "--rusage", path, "--",
+                     "/nonexistent/cmd", NULL };
+    pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0)
+        _exit (bind_shim_main (5, argv));
+    assert_int_equal (waitpid (pid, &st, 0), pid);
+    assert_true (WIFEXITED (st));
+    assert_int_equal (WEXITSTATUS (st), 127);
+}
+
 int
 main (void)
 {
@@ -288,6 +360,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_proc_fixture, setup, teardown),
         cmocka_unit_test (test_merge_and_proto),
         cmocka_unit_test (test_nvml),
+        cmocka_unit_test_setup_teardown (test_shim_rusage, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
