@@ -219,8 +219,8 @@ attempt_usage_begin (struct attempt *a, struct usage *s)
         return false;
     s->peak_rss_bytes = a->usage.peak_rss_bytes;
     s->gpu_peak_memory_bytes = a->usage.gpu_peak_memory_bytes;
-    /* no cgroup, or one that does not count CPU (v1 memory only) */
-    return bind_usage (a->bind, s) < 0 || !s->has_cpu;
+    /* no cgroup, or v1 groups that do not count both CPU and memory */
+    return bind_usage (a->bind, s) < 0 || !s->has_cpu || !s->has_rss;
 }
 
 void

@@ -123,8 +123,8 @@ void attempt_kill_now (struct attempt *a, Yard__EndReason reason);
 /* Measure a RUNNING attempt's resource use, in two steps so that the
  * worker reads /proc once for all its attempts: attempt_usage_begin fills
  * s from its cgroup (the peaks of earlier samples kept) and returns true
- * when the CPU figures must come from /proc (no cgroup, or v1 memory
- * only), for process group a->pid; attempt_usage_end merges proc (NULL:
+ * when figures must come from /proc (no cgroup, or v1 groups without both
+ * cpuacct and memory), for process group a->pid; attempt_usage_end merges proc (NULL:
  * none) and NVML's figures for its GPUs into s and keeps it as a->usage.
  * begin returns false, and end does nothing, for an attempt not running. */
 bool attempt_usage_begin (struct attempt *a, struct usage *s);

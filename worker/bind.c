@@ -38,7 +38,9 @@ static struct {
     enum cg_mode mode;
     bool mem_ok;               /* v1 memory / v2 memory controller usable */
     bool cpuset_ok;
+    bool acct_ok;              /* v1 cpuacct: CPU time per attempt */
     char mem_root[PATH_MAX];   /* .../yard/w-PID (v2: both the same) */
+    char acct_root[PATH_MAX];  /* v1 only */
     char cpuset_root[PATH_MAX];
     char shim[PATH_MAX];       /* "" when there is none */
 } g;
@@ -52,6 +54,7 @@ struct bind {
     uint64_t memory_bytes;
     char mem_dir[PATH_MAX];    /* "" when none */
     char cpuset_dir[PATH_MAX]; /* v1 only; "" when none */
+    char acct_dir[PATH_MAX];   /* v1 cpuacct only; "" when none */
     char npus_text[16];
     char usage_file[PATH_MAX]; /* the shim's rusage goes there; "" none */
 };
@@ -244,7 +247,17 @@ init_v1 (const char *root)
         g.cpuset_ok = mkdir_ok (g.cpuset_root) == 0
                       && cpuset_inherit (yard, g.cpuset_root) == 0;
     }
-    if (g.mem_ok || g.cpuset_ok)
+    /* cpuacct (often mounted as "cpu,cpuacct" with a "cpuacct" link): only
+     * to account each attempt's CPU time; its groups need no setup */
+    pathf (base, sizeof base, "%s/cpuacct", root);
+    pathf (yard, sizeof yard, "%s/yard", base);
+    if (is_dir (base) && mkdir_ok (yard) == 0) {
+        sweep (yard);
+        pathf (g.acct_root, sizeof g.acct_root, "%s/w-%ld", yard,
+               (long)getpid ());
+        g.acct_ok = mkdir_ok (g.acct_root) == 0;
+    }
+    if (g.mem_ok || g.cpuset_ok || g.acct_ok)
         g.mode = CG_V1;
 }
 
@@ -300,9 +313,12 @@ bind_init (void)
         log_warn ("no writable cgroup under %s: jobs get CPU affinity only, "
                   "no memory limit", root);
     else
-        log_info ("cgroup %s under %s (memory %s, cpuset %s)",
+        log_info ("cgroup %s under %s (memory %s, cpuset %s%s)",
                   g.mode == CG_V2 ? "v2" : "v1", root,
-                  g.mem_ok ? "yes" : "no", g.cpuset_ok ? "yes" : "no");
+                  g.mem_ok ? "yes" : "no", g.cpuset_ok ? "yes" : "no",
+                  g.mode == CG_V1 ? (g.acct_ok ? ", cpuacct yes"
+                                               : ", cpuacct no")
+                                  : "");
 }
 
 void
@@ -312,6 +328,8 @@ bind_fini (void)
         (void)rmdir (g.mem_root);
     if (g.cpuset_root[0] && strcmp (g.cpuset_root, g.mem_root) != 0)
         (void)rmdir (g.cpuset_root);
+    if (g.acct_root[0])
+        (void)rmdir (g.acct_root);
 }
 
 const char *
@@ -363,6 +381,8 @@ static void
 setup_groups (struct bind *b)
 {
     bool cpus_here = b->cpus[0] && pus_here (b->cpus);
+    if (g.mode == CG_V1 && g.acct_ok)
+        make_group (b, g.acct_root, b->acct_dir, sizeof b->acct_dir);
     if (g.mem_ok && (b->memory_bytes > 0 || g.mode == CG_V2))
         make_group (b, g.mem_root, b->mem_dir, sizeof b->mem_dir);
     if (b->mem_dir[0] && b->memory_bytes > 0) {
@@ -472,9 +492,9 @@ bind_argv (const struct bind *b, char *const *argv, size_t argc, char ***out)
 {
     if (!g.shim[0]
         || (!b->cpus[0] && !b->mem_dir[0] && !b->cpuset_dir[0]
-            && !b->usage_file[0]))
+            && !b->acct_dir[0] && !b->usage_file[0]))
         return -ENOENT;
-    char **v = calloc (argc + 12, sizeof *v); /* 11 ours + NULL */
+    char **v = calloc (argc + 14, sizeof *v); /* 13 ours + NULL */
     if (!v)
         return -ENOMEM;
     size_t n = 0;
@@ -490,6 +510,10 @@ bind_argv (const struct bind *b, char *const *argv, size_t argc, char ***out)
     if (b->cpuset_dir[0]) {
         v[n++] = "--cgroup";
         v[n++] = (char *)b->cpuset_dir;
+    }
+    if (b->acct_dir[0]) {
+        v[n++] = "--cgroup";
+        v[n++] = (char *)b->acct_dir;
     }
     if (b->usage_file[0]) {
         v[n++] = "--rusage";
@@ -519,11 +543,11 @@ bind_gpus (const struct bind *b)
 int
 bind_usage (const struct bind *b, struct usage *u)
 {
-    if (!b || !b->mem_dir[0])
+    if (!b || (!b->mem_dir[0] && !b->acct_dir[0]))
         return -ENOENT;
     if (g.mode == CG_V2)
         return usage_read_cgroup_v2 (b->mem_dir, u);
-    return usage_read_cgroup_v1 (NULL, b->mem_dir, u);
+    return usage_read_cgroup_v1 (b->acct_dir, b->mem_dir, u);
 }
 
 /* The value of "key N" in a cgroup keyed file, -1 when absent. */
@@ -577,8 +601,8 @@ bind_destroy (struct bind **bp)
     if (!bp || !*bp)
         return;
     struct bind *b = *bp;
-    const char *dirs[] = { b->mem_dir, b->cpuset_dir };
-    for (size_t i = 0; i < 2; i++) {
+    const char *dirs[] = { b->mem_dir, b->cpuset_dir, b->acct_dir };
+    for (size_t i = 0; i < 3; i++) {
         if (!dirs[i][0])
             continue;
         int rc = group_remove (dirs[i]);

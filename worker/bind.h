@@ -10,7 +10,7 @@
  *
  * cgroups are found at run time (bind_init): v2 when
  * /sys/fs/cgroup/cgroup.controllers exists, else v1's cpuset and memory
- * hierarchies.  Each attempt gets WORKER/job-ID.ATTEMPT under a "yard"
+ * hierarchies (and cpuacct, to account each attempt's CPU time).  Each attempt gets WORKER/job-ID.ATTEMPT under a "yard"
  * group (WORKER = w-PID of the worker, so several workers on one machine
  * never collide).  When no cgroup is writable the jobs get CPU affinity
  * only, and bind_init logs one warning.  YARD_CGROUP_ROOT overrides where
