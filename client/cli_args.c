@@ -814,3 +814,104 @@ cli_parse_metrics (int argc, char **argv, struct cli_metrics *m,
                             "together");
     return m->help ? 0 : need_job ("metrics", have, err);
 }
+
+/* ---- watch ------------------------------------------------------------- */
+
+enum { WA_INTERVAL = FIRST_CMD_OPT, WA_PLAIN };
+
+static const struct opt watch_opts[] = {
+    { "--interval", 'n', true, WA_INTERVAL },
+    { "--plain", 0, false, WA_PLAIN },
+    { "--json", 0, false, OPT_JSON },
+    { "--help", 'h', false, OPT_HELP },
+    { NULL, 0, false, 0 },
+};
+
+int
+cli_parse_watch (int argc, char **argv, struct cli_watch *w,
+                 yard_error_t *err)
+{
+    struct optiter it;
+    const char *val;
+    bool have = false;
+    int id = 0, rc;
+
+    memset (w, 0, sizeof *w);
+    w->interval_ms = 2000;
+    iter_init (&it, argc, argv, "yard watch", "yard watch --help", 1);
+    while ((rc = next (&it, watch_opts, &id, &val, err)) != NEXT_END) {
+        if (rc < 0)
+            return rc;
+        if (rc == NEXT_OPERAND) {
+            if ((rc = take_job ("watch", val, &w->job_id, &have, err)) < 0)
+                return rc;
+            continue;
+        }
+        switch (id) {
+        case WA_INTERVAL: {
+            int64_t ms;
+            if ((rc = cli_parse_timeout (val, &ms, err)) < 0)
+                return rc;
+            if (ms < 100 || ms > 3600 * 1000)
+                return yard_errorf (err, EINVAL, "invalid --interval '%s': "
+                                    "from 100ms to 1h, e.g. 500ms, 2s", val);
+            w->interval_ms = ms;
+            break;
+        }
+        case WA_PLAIN: w->plain = true; break;
+        case OPT_JSON: w->json = true; break;
+        case OPT_HELP: w->help = true; break;
+        }
+    }
+    return w->help ? 0 : need_job ("watch", have, err);
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+enum { EV_JOB = FIRST_CMD_OPT, EV_NODES, EV_COUNT };
+
+static const struct opt events_opts[] = {
+    { "--job", 'j', true, EV_JOB },
+    { "--nodes", 0, false, EV_NODES },
+    { "--count", 'c', true, EV_COUNT },
+    { "--json", 0, false, OPT_JSON },
+    { "--help", 'h', false, OPT_HELP },
+    { NULL, 0, false, 0 },
+};
+
+int
+cli_parse_events (int argc, char **argv, struct cli_events *ev,
+                  yard_error_t *err)
+{
+    struct optiter it;
+    const char *val;
+    bool have = false;
+    int id = 0, rc;
+
+    memset (ev, 0, sizeof *ev);
+    iter_init (&it, argc, argv, "yard events", "yard events --help", 1);
+    while ((rc = next (&it, events_opts, &id, &val, err)) != NEXT_END) {
+        if (rc < 0)
+            return rc;
+        if (rc == NEXT_OPERAND)
+            return yard_errorf (err, EINVAL, "unexpected argument '%s': "
+                                "yard events [--job J] [--nodes] [--count N]"
+                                " [--json]", val);
+        switch (id) {
+        case EV_JOB:
+            if ((rc = take_job ("events --job", val, &ev->job_id, &have,
+                                err)) < 0)
+                return rc;
+            break;
+        case EV_NODES: ev->nodes = true; break;
+        case EV_COUNT:
+            if (yard_parse_u64 (val, &ev->count) < 0 || ev->count == 0)
+                return yard_errorf (err, EINVAL, "invalid --count '%s': a "
+                                    "number of events, at least 1", val);
+            break;
+        case OPT_JSON: ev->json = true; break;
+        case OPT_HELP: ev->help = true; break;
+        }
+    }
+    return 0;
+}

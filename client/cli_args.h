@@ -119,6 +119,28 @@ struct cli_metrics {
 int cli_parse_metrics (int argc, char **argv, struct cli_metrics *m,
                        yard_error_t *err);
 
+/* `watch JOB [--interval DUR] [--plain] [--json]` */
+struct cli_watch {
+    uint64_t job_id;
+    int64_t interval_ms;   /* refresh of metrics and resource use */
+    bool plain;            /* line output even on a terminal */
+    bool json;
+    bool help;
+};
+int cli_parse_watch (int argc, char **argv, struct cli_watch *w,
+                     yard_error_t *err);
+
+/* `events [--job J] [--nodes] [--count N] [--json]` */
+struct cli_events {
+    uint64_t job_id;       /* 0: every job */
+    bool nodes;            /* node state changes too */
+    uint64_t count;        /* stop after this many events (0: never) */
+    bool json;
+    bool help;
+};
+int cli_parse_events (int argc, char **argv, struct cli_events *ev,
+                      yard_error_t *err);
+
 /* `help [COMMAND]` */
 struct cli_help {
     const char *topic;     /* NULL: the general help */

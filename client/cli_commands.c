@@ -9,6 +9,8 @@
  */
 #include "cli_commands.h"
 #include "cli_metrics.h"
+#include "cli_watch.h"
+#include "cli_events.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -415,6 +417,46 @@ cmd_metrics (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
         return rc;
     return cli_metrics_run (ctx->client, &a, want_json (ctx, a.json),
                             ctx->out, ctx->err);
+}
+
+/* ---- watch (cli_watch.c) ----------------------------------------------- */
+
+static int
+cmd_watch (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+           char **argv)
+{
+    struct cli_watch w;
+    yard_error_t e = { 0 };
+    int rc;
+
+    if (cli_parse_watch (argc, argv, &w, &e) < 0)
+        return usage_error (ctx, cmd, &e);
+    if (w.help)
+        return print_cmd_help (ctx->out, cmd);
+    if ((rc = connect_client (ctx)) != 0)
+        return rc;
+    return cli_watch_run (ctx->client, &w, want_json (ctx, w.json), ctx->out,
+                          ctx->err);
+}
+
+/* ---- events (cli_events.c) --------------------------------------------- */
+
+static int
+cmd_events (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+            char **argv)
+{
+    struct cli_events a;
+    yard_error_t e = { 0 };
+    int rc;
+
+    if (cli_parse_events (argc, argv, &a, &e) < 0)
+        return usage_error (ctx, cmd, &e);
+    if (a.help)
+        return print_cmd_help (ctx->out, cmd);
+    if ((rc = connect_client (ctx)) != 0)
+        return rc;
+    return cli_events_run (ctx->client, &a, want_json (ctx, a.json),
+                           ctx->out, ctx->err);
 }
 
 /* ---- logs -------------------------------------------------------------- */
@@ -845,6 +887,44 @@ static const struct cli_cmd commands[] = {
         "                     takes; a scheduler restart does not end the wait)\n",
     },
     {
+        "watch", cmd_watch,
+        "yard watch [--interval DUR] [--plain] [--json] JOB",
+        "Follow a job live until it ends; exit with its exit status",
+        "\n"
+        "Shows the job's state, attempt, node and elapsed time, the latest\n"
+        "value of each metric it reported, its step rate (steps/s) and, when\n"
+        "it reported {\"total_steps\": N} on its metrics channel, the time\n"
+        "left (ETA), and what its attempt uses (CPU, memory, GPU).  On a\n"
+        "terminal the view is redrawn in place; otherwise one line is printed\n"
+        "per change.  Exits like 'yard wait' once the job ends.\n"
+        "\n"
+        "options:\n"
+        "  -n, --interval DUR  how often metrics and resource use are\n"
+        "                      refreshed (default 2s; state changes show at\n"
+        "                      once)\n"
+        "  --plain          one line per change even on a terminal\n"
+        "  --json           one JSON object per change: id, state, attempt,\n"
+        "                   node, elapsed_ms, step, total_steps, steps_per_s,\n"
+        "                   eta_s, metrics, usage, time_ms\n",
+    },
+    {
+        "events", cmd_events,
+        "yard events [--job J] [--nodes] [--count N] [--json]",
+        "Print job (and node) state changes live, as they happen",
+        "\n"
+        "The scheduler pushes an event for each state change once it is\n"
+        "committed (no polling).  Each line: the time, the job, its old and\n"
+        "new state, its attempt and node.  Runs until interrupted.\n"
+        "\n"
+        "options:\n"
+        "  -j, --job J      only job J; stop once it ended\n"
+        "  --nodes          node state changes too (UP, DOWN, LEAVING)\n"
+        "  -c, --count N    stop after N events\n"
+        "  --json           one JSON object per event: seq, time_ms, kind,\n"
+        "                   job_id, state, old_state, attempt, node, reason\n"
+        "                   (exit_code, end_reason once a job ended)\n",
+    },
+    {
         "help", cmd_help, "yard help [COMMAND]",
         "Show the help of yard or of one command",
         "",
@@ -928,7 +1008,7 @@ cli_run (int argc, char **argv, FILE *out, FILE *err)
     if (!cmd) {
         fprintf (err,
                  "yard: unknown command '%s': the commands are submit, "
-                 "status, queue, nodes, cancel, logs, metrics, wait and help (see "
+                 "status, queue, nodes, cancel, logs, metrics, wait, watch, events and help (see "
                  "'yard --help')\n",
                  name);
         return CLI_EXIT_USAGE;

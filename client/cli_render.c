@@ -3,6 +3,8 @@
 #include "cli_nodeadmin.h"
 #include "cli_deps.h"
 #include "cli_retry.h"
+#include "cli_usage.h"
+#include "cli_watch.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -275,6 +277,8 @@ cli_job_json (const yard_job_t *job)
               && jset (o, "submit_dir", jstr (job->submit_dir))
               && jset (o, "submit_host", jstr (job->submit_host))
               && cli_retry_json (o, job)
+              && jset (o, "usage", cli_usage_json (&job->usage))
+              && jset (o, "latest_metrics", cli_latest_json (job))
               && cli_deps_json (o, job);
     /* alloc: what the current/last attempt holds (null when unknown) */
     if (ok && job->alloc_cpus
@@ -527,6 +531,8 @@ cli_print_job (FILE *out, const yard_job_t *job, int64_t now_ms)
         kv (out, "reason", "%s", job->reason);
     free (cmd);
     int rc = cli_print_attempts (out, job, now_ms);
+    if (rc == 0)
+        rc = cli_print_usage (out, job);
     if (rc < 0)
         return rc;
     return ferror (out) ? -EIO : 0;

@@ -1,6 +1,7 @@
 /* cli_retry.c - signals, retry exit codes and attempt history in the CLI
  * (see cli_retry.h). */
 #include "cli_retry.h"
+#include "cli_usage.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -169,7 +170,8 @@ cli_retry_json (json_t *o, const yard_job_t *job)
                               : "none"))
             || !set (j, "exit_code", json_integer (a->exit_code))
             || !set (j, "term_signal", json_integer (a->term_signal))
-            || !set (j, "reason", str (a->reason))) {
+            || !set (j, "reason", str (a->reason))
+            || !set (j, "usage", cli_usage_json (&a->usage))) {
             json_decref (arr);
             return false;
         }

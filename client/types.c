@@ -3,6 +3,7 @@
 #include "types.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +114,27 @@ env_strv (Yard__EnvVar *const *env, size_t n)
     return out;
 }
 
+static void
+usage_from (const Yard__ResourceUse *u, yard_usage_t *o)
+{
+    memset (o, 0, sizeof *o);
+    if (!u)
+        return;
+    o->has_cpu = u->has_cpu;
+    o->cpu_user_us = u->cpu_user_us;
+    o->cpu_system_us = u->cpu_system_us;
+    o->has_rss = u->has_rss;
+    o->peak_rss_bytes = u->peak_rss_bytes;
+    o->rss_bytes = u->rss_bytes;
+    o->has_gpu = u->has_gpu;
+    o->gpu_util_pct = u->gpu_util_pct;
+    o->gpu_memory_bytes = u->gpu_memory_bytes;
+    o->gpu_peak_memory_bytes = u->gpu_peak_memory_bytes;
+    o->final = u->final;
+    o->time_ms = u->time_ms;
+    snprintf (o->source, sizeof o->source, "%s", u->source ? u->source : "");
+}
+
 int
 yard__job_from_proto (const Yard__JobInfo *in, yard_job_t *out)
 {
@@ -167,6 +189,30 @@ yard__job_from_proto (const Yard__JobInfo *in, yard_job_t *out)
         yard__job_clear (out);
         return -ENOMEM;
     }
+    usage_from (in->usage, &out->usage);
+    if (in->n_latest_metrics) {
+        out->latest_metrics = calloc (in->n_latest_metrics,
+                                      sizeof out->latest_metrics[0]);
+        if (!out->latest_metrics) {
+            yard__job_clear (out);
+            return -ENOMEM;
+        }
+        for (size_t i = 0; i < in->n_latest_metrics; i++) {
+            const Yard__MetricRecord *m = in->latest_metrics[i];
+            struct yard_metric *o = &out->latest_metrics[i];
+            out->n_latest_metrics++;
+            if (!(o->key = dup_str (m ? m->key : NULL))) {
+                yard__job_clear (out);
+                return -ENOMEM;
+            }
+            if (m) {
+                o->attempt = m->attempt;
+                o->step = m->step;
+                o->value = m->value;
+                o->time_ms = m->time_ms;
+            }
+        }
+    }
     const Yard__Allocation *al = in->alloc;
     out->alloc_ngpus = al ? al->n_gpu_uuids : 0;
     out->alloc_memory_bytes = al ? al->memory_bytes : 0;
@@ -191,6 +237,7 @@ yard__job_from_proto (const Yard__JobInfo *in, yard_job_t *out)
                 o->end_reason = (enum yard_end_reason)a->end_reason;
                 o->exit_code = a->exit_code;
                 o->term_signal = a->term_signal;
+                usage_from (a->usage, &o->usage);
             }
             if (!(o->node = dup_str (a ? a->node : NULL))
                 || !(o->reason = dup_str (a ? a->reason : NULL))) {
@@ -223,6 +270,9 @@ yard__job_clear (yard_job_t *job)
         free (job->attempts[i].reason);
     }
     free (job->attempts);
+    for (size_t i = 0; i < job->n_latest_metrics; i++)
+        free (job->latest_metrics[i].key);
+    free (job->latest_metrics);
     memset (job, 0, sizeof *job);
 }
 

@@ -34,6 +34,7 @@ yard_job_destroy (yard_job_t **jobp)
         yard__job_spec__free_unpacked (job->spec, NULL);
     free (job->node);
     free (job->reason);
+    free (job->live_usage);
     free (job);
     *jobp = NULL;
 }

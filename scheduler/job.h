@@ -72,6 +72,13 @@ typedef struct yard_job {
     uint32_t deps_unmet;         /* dependencies still waited for */
     bool array_counted;          /* counted in its array's running members */
     bool array_held;             /* set aside: its array is at its limit */
+    Yard__JobState ev_state;     /* state last noted for events
+                                    (server_events.c) */
+    uint8_t *live_usage;         /* owned: packed Yard__ResourceUse of the
+                                    running attempt's latest sample, kept
+                                    in memory only (server_usage.c) */
+    size_t live_usage_len;
+    uint32_t live_usage_attempt;
 } yard_job_t;
 
 /* A zeroed job (state PENDING, not in any index).  NULL with errno set. */

@@ -30,6 +30,7 @@
 #include "artifacts.h"
 #include "server_place.h"
 #include "store_alloc.h"
+#include "store_usage.h"
 #include "topology.h"
 #include "utf8.h"
 #include "util.h"
@@ -63,6 +64,8 @@ static const struct op client_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_ARTIFACT_STAT] = {yard__on_artifact_stat, false},
     [YARD__ENVELOPE__BODY_ARTIFACT_PUT] = {yard__on_artifact_put, false},
     [YARD__ENVELOPE__BODY_ARTIFACT_GET] = {yard__on_artifact_get, false},
+    [YARD__ENVELOPE__BODY_EVENTS_SUBSCRIBE] = {yard__on_events_subscribe,
+                                               false},
 };
 
 static const struct op worker_ops[MAX_BODY] = {
@@ -287,6 +290,7 @@ mark_dirty_id (yard_server_t *s, uint64_t id)
 void
 yard__mark_dirty (yard_server_t *s, yard_job_t *job)
 {
+    yard__events_job (s, job);
     if (job->mark == s->batch_gen)
         return;
     job->mark = s->batch_gen;
@@ -939,6 +943,7 @@ yard__batch_end (yard_server_t *s)
          * read-only requests too while the disk stays full. */
         s->need_dispatch = false;
     }
+    yard__events_commit (s, rc == 0);
     s->ndirty = 0;
     s->ntouched = 0;
     s->batch_failed = 0;
@@ -1082,6 +1087,7 @@ cron_cb (uv_timer_t *t)
         s->drops[i] = 0;
     }
     yard__waitq_release (s);
+    yard__events_cron (s);
     yard__deps_drain (s); /* dependents a rebuild found doomed */
     yard__preempt_pass (s);
     if (yard_queue_pending (s->queue) > 0)
@@ -1260,6 +1266,7 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
     }
     int rc;
     if ((rc = yard_store_alloc_init (s->store, err)) < 0
+        || (rc = yard_store_usage_init (s->store, err)) < 0
         || (rc = load_state (s, err)) < 0
         || (rc = yard__nodeadmin_load (s, err)) < 0) {
         e = -rc;
@@ -1378,6 +1385,7 @@ yard_server_destroy (yard_server_t **sp)
     yard_joblog_destroy (&s->logs);
     yard_artifacts_close (s->artifacts);
     s->artifacts = NULL;
+    yard__events_destroy (s);
     for (size_t i = 0; i < s->nout; i++)
         free (s->out[i].buf);
     free (s->out);

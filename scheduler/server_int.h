@@ -110,6 +110,8 @@ struct yard_server {
     bool need_dispatch;
     yard__out_t *out;
     size_t nout, out_cap;
+    struct yard__events *events; /* subscriptions (server_events.c); NULL
+                                    until the first */
     uint64_t recon_gen;       /* job->seen stamp of a reconciliation */
     uint64_t assign_seq;      /* node->last_assign counter */
 
@@ -304,6 +306,33 @@ int yard__attempt_end (yard_server_t *s, yard_job_t *job, Yard__EndReason why,
 /* Fill info->attempts from the store (free with yard__attempts_free). */
 int yard__attempts_fill (yard_server_t *s, Yard__JobInfo *info);
 void yard__attempts_free (Yard__JobInfo *info);
+
+/* ---- events (server_events.c) ---- */
+
+/* Note a change of job's state (called on every save); it is sent to the
+ * subscribers once the batch is committed. */
+void yard__events_job (yard_server_t *s, yard_job_t *job);
+/* End of batch: send what it changed (committed) or forget it. */
+void yard__events_commit (yard_server_t *s, bool committed);
+/* Cron: drop lapsed subscriptions. */
+void yard__events_cron (yard_server_t *s);
+void yard__events_destroy (yard_server_t *s);
+void yard__on_events_subscribe (yard_server_t *s, const yard_peer_t *peer,
+                                yard_node_t *node, yard_env_t *env);
+
+/* ---- resource use (server_usage.c) ---- */
+
+/* Store u (unset: nothing) as the use of job's attempt; final from a
+ * JobFinished.  0 or the batch error. */
+int yard__usage_record (yard_server_t *s, yard_job_t *job, uint32_t attempt,
+                        const Yard__ResourceUse *u, bool final);
+/* The usage samples of a heartbeat from node, for its current attempts. */
+void yard__usage_heartbeat (yard_server_t *s, yard_node_t *node,
+                            const Yard__Heartbeat *h);
+/* Fill each of info->attempts' usage and info->usage from the store (after
+ * yard__attempts_fill; freed by yard__attempts_free).  0 or -errno. */
+int yard__usage_fill (yard_server_t *s, Yard__JobInfo *info);
+void yard__usage_free (Yard__JobInfo *info);
 
 /* Put a PENDING job in the pending heap, or in the waitq while its
  * eligible time is ahead.  0 or -errno. */

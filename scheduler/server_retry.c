@@ -126,12 +126,17 @@ yard__attempts_fill (yard_server_t *s, Yard__JobInfo *info)
     }
     info->attempts = f.v;
     info->n_attempts = f.n;
+    if ((rc = yard__usage_fill (s, info)) < 0) {
+        yard__attempts_free (info);
+        return rc;
+    }
     return 0;
 }
 
 void
 yard__attempts_free (Yard__JobInfo *info)
 {
+    yard__usage_free (info);
     for (size_t i = 0; i < info->n_attempts; i++)
         free (info->attempts[i]);
     free (info->attempts);

@@ -104,6 +104,8 @@ finish_one (yard_server_t *s, yard_node_t *node, uint64_t request_id,
                   job->attempt, node->name, f->log_size, size);
     if (job->start_ms == 0 && f->start_time_ms > 0)
         job->start_ms = f->start_time_ms;
+    if (f->usage)
+        (void)yard__usage_record (s, job, f->attempt, f->usage, true);
     /* retries, preemption, requeue on timeout (server_retry.c) */
     if (yard__finish_retry (s, job, f)) {
         send_ack (s, node, request_id, f->job_id, f->attempt);
@@ -380,6 +382,7 @@ yard__on_heartbeat (yard_server_t *s, const yard_peer_t *peer,
     if (known) {
         node->last_seen_mono = yard_mono_ms ();
         node->last_seen_ms = yard_now_ms ();
+        yard__usage_heartbeat (s, node, h);
     } else {
         log_debug ("heartbeat from unregistered worker '%s' (%s): asked to "
                    "register", h->name ? h->name : "",

@@ -2,7 +2,8 @@
 # Install dependencies, build, and run every test:
 #   1. a normal build: unit, integration and fuzz-corpus tests (ctest);
 #   2. an ASan+UBSan build running the same suite;
-#   3. a short libFuzzer run of each decoder (YARD_FUZZ_SECONDS, default 15;
+#   3. where nvcc is installed, a build of the CUDA example trainer;
+#   4. a short libFuzzer run of each decoder (YARD_FUZZ_SECONDS, default 15;
 #      0 skips it).
 # Exits non-zero when anything fails.
 set -euo pipefail
@@ -22,6 +23,18 @@ echo "== tests under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+# the CUDA example trainer: compiled (not run) where nvcc is installed
+nvcc=$(command -v nvcc || true)
+[ -z "$nvcc" ] && [ -x /usr/local/cuda/bin/nvcc ] && nvcc=/usr/local/cuda/bin/nvcc
+if [ -n "$nvcc" ]; then
+  echo "== CUDA trainer compile check ($nvcc)"
+  cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DYARD_TESTS=OFF -DYARD_CUDA=ON -DCMAKE_CUDA_COMPILER="$nvcc" >/dev/null
+  cmake --build build-cuda --target train_loan_cuda
+else
+  echo "== no nvcc: CUDA trainer compile check skipped"
+fi
 
 secs=${YARD_FUZZ_SECONDS:-15}
 if [ "$secs" -gt 0 ]; then

@@ -26,6 +26,7 @@
 #include "bind.h"
 #include "jobenv.h"
 #include "log.h"
+#include "nvml.h"
 #include "util.h"
 
 extern char **environ;
@@ -210,6 +211,55 @@ reason_text (struct attempt *a, Yard__EndReason reason, char *buf, size_t len)
     return buf;
 }
 
+bool
+attempt_usage_begin (struct attempt *a, struct usage *s)
+{
+    memset (s, 0, sizeof *s);
+    if (a->state != ATTEMPT_RUNNING || a->pid <= 0)
+        return false;
+    s->peak_rss_bytes = a->usage.peak_rss_bytes;
+    s->gpu_peak_memory_bytes = a->usage.gpu_peak_memory_bytes;
+    /* no cgroup, or v1 groups that do not count both CPU and memory */
+    return bind_usage (a->bind, s) < 0 || !s->has_cpu || !s->has_rss;
+}
+
+void
+attempt_usage_end (struct attempt *a, struct usage *s,
+                   const struct usage *proc)
+{
+    if (a->state != ATTEMPT_RUNNING || a->pid <= 0)
+        return;
+    if (proc)
+        usage_merge (s, proc);
+    (void)nvml_sample (bind_gpus (a->bind), s);
+    s->time_ms = yard_now_ms ();
+    a->usage = *s;
+}
+
+/* What the ended attempt used: its cgroup (still there), the shim's
+ * rusage, and what the last sample saw (GPU, peaks). */
+static void
+final_usage (struct attempt *a)
+{
+    struct usage f, r;
+    char path[PATH_MAX];
+    memset (&f, 0, sizeof f);
+    memset (&r, 0, sizeof r);
+    (void)bind_usage (a->bind, &f);
+    if (a->has_dir
+        && snprintf (path, sizeof path, "%s/" JOBDIR_USAGE, a->dir)
+               < (int)sizeof path
+        && usage_read_rusage (path, &r) == 0)
+        usage_merge (&f, &r);
+    usage_merge (&f, &a->usage);
+    f.rss_bytes = 0;
+    f.gpu_memory_bytes = 0;
+    f.gpu_util_pct = 0;
+    f.final = true;
+    f.time_ms = yard_now_ms ();
+    a->result.usage = f;
+}
+
 static void
 exit_cb (uv_process_t *proc, int64_t status, int term_signal)
 {
@@ -256,6 +306,7 @@ exit_cb (uv_process_t *proc, int64_t status, int term_signal)
         r->reason = YARD__END_REASON__END_EXITED;
         msgf (what, sizeof what, "exited with status %d", (int)status);
     }
+    final_usage (a);
     finish (a);
     bind_destroy (&a->bind); /* its cgroups: the job is over */
     log_info ("job %" PRIu64 ".%" PRIu32 ": pid %d ended: %s", a->job_id,
@@ -521,6 +572,12 @@ attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
                                     spec->memory_bytes))) {
         jobenv_destroy (&env);
         return refuse (a, ENOMEM, 1, "out of memory");
+    }
+    if (a->bind) {
+        char upath[PATH_MAX];
+        if (snprintf (upath, sizeof upath, "%s/" JOBDIR_USAGE, a->dir)
+            < (int)sizeof upath)
+            bind_set_usage_file (a->bind, upath);
     }
     if (a->bind && (rc = bind_env (a->bind, env,
                                    spec_has_env (spec, "OMP_NUM_THREADS")))

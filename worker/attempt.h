@@ -60,6 +60,7 @@ struct attempt {
     bool warned;                 /* warn_signal sent */
     struct jobdir_result result; /* set when ATTEMPT_ENDED */
     struct metrics *metrics;     /* its YARD_METRICS_FD lines; NULL: none */
+    struct usage usage;          /* latest sample while running (peaks kept) */
 
     /* ---- the worker's bookkeeping ---- */
     struct logship ship;
@@ -118,6 +119,17 @@ void attempt_kill (struct attempt *a, Yard__EndReason reason,
 /* SIGKILL a RUNNING attempt's process group now (an attempt not yet being
  * killed gets reason). */
 void attempt_kill_now (struct attempt *a, Yard__EndReason reason);
+
+/* Measure a RUNNING attempt's resource use, in two steps so that the
+ * worker reads /proc once for all its attempts: attempt_usage_begin fills
+ * s from its cgroup (the peaks of earlier samples kept) and returns true
+ * when figures must come from /proc (no cgroup, or v1 groups without both
+ * cpuacct and memory), for process group a->pid; attempt_usage_end merges proc (NULL:
+ * none) and NVML's figures for its GPUs into s and keeps it as a->usage.
+ * begin returns false, and end does nothing, for an attempt not running. */
+bool attempt_usage_begin (struct attempt *a, struct usage *s);
+void attempt_usage_end (struct attempt *a, struct usage *s,
+                        const struct usage *proc);
 
 /* Bytes of log there are to ship: the current size while running, the
  * final size once ended. */

@@ -18,11 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cpulist.h"
 #include "log.h"
+#include "usage.h"
 #include "util.h"
 
 #define CG_CONTROLLERS "+cpuset +memory"
@@ -35,7 +38,9 @@ static struct {
     enum cg_mode mode;
     bool mem_ok;               /* v1 memory / v2 memory controller usable */
     bool cpuset_ok;
+    bool acct_ok;              /* v1 cpuacct: CPU time per attempt */
     char mem_root[PATH_MAX];   /* .../yard/w-PID (v2: both the same) */
+    char acct_root[PATH_MAX];  /* v1 only */
     char cpuset_root[PATH_MAX];
     char shim[PATH_MAX];       /* "" when there is none */
 } g;
@@ -49,7 +54,9 @@ struct bind {
     uint64_t memory_bytes;
     char mem_dir[PATH_MAX];    /* "" when none */
     char cpuset_dir[PATH_MAX]; /* v1 only; "" when none */
+    char acct_dir[PATH_MAX];   /* v1 cpuacct only; "" when none */
     char npus_text[16];
+    char usage_file[PATH_MAX]; /* the shim's rusage goes there; "" none */
 };
 
 /* ---- cgroupfs ---- */
@@ -240,7 +247,17 @@ init_v1 (const char *root)
         g.cpuset_ok = mkdir_ok (g.cpuset_root) == 0
                       && cpuset_inherit (yard, g.cpuset_root) == 0;
     }
-    if (g.mem_ok || g.cpuset_ok)
+    /* cpuacct (often mounted as "cpu,cpuacct" with a "cpuacct" link): only
+     * to account each attempt's CPU time; its groups need no setup */
+    pathf (base, sizeof base, "%s/cpuacct", root);
+    pathf (yard, sizeof yard, "%s/yard", base);
+    if (is_dir (base) && mkdir_ok (yard) == 0) {
+        sweep (yard);
+        pathf (g.acct_root, sizeof g.acct_root, "%s/w-%ld", yard,
+               (long)getpid ());
+        g.acct_ok = mkdir_ok (g.acct_root) == 0;
+    }
+    if (g.mem_ok || g.cpuset_ok || g.acct_ok)
         g.mode = CG_V1;
 }
 
@@ -296,9 +313,12 @@ bind_init (void)
         log_warn ("no writable cgroup under %s: jobs get CPU affinity only, "
                   "no memory limit", root);
     else
-        log_info ("cgroup %s under %s (memory %s, cpuset %s)",
+        log_info ("cgroup %s under %s (memory %s, cpuset %s%s)",
                   g.mode == CG_V2 ? "v2" : "v1", root,
-                  g.mem_ok ? "yes" : "no", g.cpuset_ok ? "yes" : "no");
+                  g.mem_ok ? "yes" : "no", g.cpuset_ok ? "yes" : "no",
+                  g.mode == CG_V1 ? (g.acct_ok ? ", cpuacct yes"
+                                               : ", cpuacct no")
+                                  : "");
 }
 
 void
@@ -308,6 +328,8 @@ bind_fini (void)
         (void)rmdir (g.mem_root);
     if (g.cpuset_root[0] && strcmp (g.cpuset_root, g.mem_root) != 0)
         (void)rmdir (g.cpuset_root);
+    if (g.acct_root[0])
+        (void)rmdir (g.acct_root);
 }
 
 const char *
@@ -359,6 +381,8 @@ static void
 setup_groups (struct bind *b)
 {
     bool cpus_here = b->cpus[0] && pus_here (b->cpus);
+    if (g.mode == CG_V1 && g.acct_ok)
+        make_group (b, g.acct_root, b->acct_dir, sizeof b->acct_dir);
     if (g.mem_ok && (b->memory_bytes > 0 || g.mode == CG_V2))
         make_group (b, g.mem_root, b->mem_dir, sizeof b->mem_dir);
     if (b->mem_dir[0] && b->memory_bytes > 0) {
@@ -466,9 +490,11 @@ bind_env (const struct bind *b, jobenv_t *env, bool keep_omp)
 int
 bind_argv (const struct bind *b, char *const *argv, size_t argc, char ***out)
 {
-    if (!g.shim[0] || (!b->cpus[0] && !b->mem_dir[0] && !b->cpuset_dir[0]))
+    if (!g.shim[0]
+        || (!b->cpus[0] && !b->mem_dir[0] && !b->cpuset_dir[0]
+            && !b->acct_dir[0] && !b->usage_file[0]))
         return -ENOENT;
-    char **v = calloc (argc + 10, sizeof *v); /* 9 ours + NULL */
+    char **v = calloc (argc + 14, sizeof *v); /* 13 ours + NULL */
     if (!v)
         return -ENOMEM;
     size_t n = 0;
@@ -485,12 +511,43 @@ bind_argv (const struct bind *b, char *const *argv, size_t argc, char ***out)
         v[n++] = "--cgroup";
         v[n++] = (char *)b->cpuset_dir;
     }
+    if (b->acct_dir[0]) {
+        v[n++] = "--cgroup";
+        v[n++] = (char *)b->acct_dir;
+    }
+    if (b->usage_file[0]) {
+        v[n++] = "--rusage";
+        v[n++] = (char *)b->usage_file;
+    }
     v[n++] = "--";
     for (size_t i = 0; i < argc; i++)
         v[n++] = argv[i];
     v[n] = NULL;
     *out = v;
     return 0;
+}
+
+void
+bind_set_usage_file (struct bind *b, const char *path)
+{
+    snprintf (b->usage_file, sizeof b->usage_file, "%s",
+              path && strlen (path) < sizeof b->usage_file ? path : "");
+}
+
+const char *
+bind_gpus (const struct bind *b)
+{
+    return b ? b->gpus : "";
+}
+
+int
+bind_usage (const struct bind *b, struct usage *u)
+{
+    if (!b || (!b->mem_dir[0] && !b->acct_dir[0]))
+        return -ENOENT;
+    if (g.mode == CG_V2)
+        return usage_read_cgroup_v2 (b->mem_dir, u);
+    return usage_read_cgroup_v1 (b->acct_dir, b->mem_dir, u);
 }
 
 /* The value of "key N" in a cgroup keyed file, -1 when absent. */
@@ -544,8 +601,8 @@ bind_destroy (struct bind **bp)
     if (!bp || !*bp)
         return;
     struct bind *b = *bp;
-    const char *dirs[] = { b->mem_dir, b->cpuset_dir };
-    for (size_t i = 0; i < 2; i++) {
+    const char *dirs[] = { b->mem_dir, b->cpuset_dir, b->acct_dir };
+    for (size_t i = 0; i < 3; i++) {
         if (!dirs[i][0])
             continue;
         int rc = group_remove (dirs[i]);
@@ -602,10 +659,76 @@ shim_affinity (const char *list)
     free (want);
 }
 
+static void
+shim_ignore (int sig)
+{
+    (void)sig;
+}
+
+/* --rusage: run the job as a child and wait for it, so that its rusage
+ * (wait4: the job and every descendant it waited for) can be written to
+ * path before the shim ends the way the job did.  The shim stays the
+ * process group's leader: the worker signals the whole group, so the shim
+ * only has to survive those signals (a no-op handler, reset by the exec in
+ * the child) and let the job take them. */
+static int
+shim_fork_exec (char **argv, const char *path)
+{
+    static const int sigs[] = { SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
+                                SIGUSR2, SIGALRM, SIGPIPE, SIGXCPU, SIGVTALRM,
+                                SIGPROF, SIGWINCH, SIGURG, SIGPWR };
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = shim_ignore; /* no SA_RESTART: wait4 sees EINTR */
+    sigemptyset (&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        (void)sigaction (sigs[i], &sa, NULL);
+    for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
+        (void)sigaction (s, &sa, NULL);
+    pid_t pid = fork ();
+    if (pid < 0) {
+        fprintf (stderr, "yard-exec: warning: cannot fork (%s): resource "
+                 "use is not measured\n", strerror (errno));
+    }
+    if (pid <= 0) {
+        /* the job (or, without a fork, the shim becoming it) */
+        execvp (argv[0], argv);
+        int e = errno;
+        fprintf (stderr, "yard-exec: cannot run %s: %s\n", argv[0],
+                 strerror (e));
+        _exit (e == ENOENT ? 127 : 126);
+    }
+    int status;
+    struct rusage ru;
+    while (wait4 (pid, &status, 0, &ru) < 0) {
+        if (errno != EINTR) {
+            fprintf (stderr, "yard-exec: wait4: %s\n", strerror (errno));
+            return 126;
+        }
+    }
+    int rc = usage_write_rusage (path, &ru);
+    if (rc < 0)
+        fprintf (stderr, "yard-exec: warning: cannot write %s: %s\n", path,
+                 strerror (-rc));
+    if (WIFEXITED (status))
+        return WEXITSTATUS (status);
+    int sig = WIFSIGNALED (status) ? WTERMSIG (status) : SIGKILL;
+    /* end by the same signal, without a core of our own */
+    struct rlimit nocore = { 0, 0 };
+    (void)setrlimit (RLIMIT_CORE, &nocore);
+    signal (sig, SIG_DFL);
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, sig);
+    sigprocmask (SIG_UNBLOCK, &set, NULL);
+    raise (sig);
+    return 128 + sig;
+}
+
 int
 bind_shim_main (int argc, char **argv)
 {
-    const char *cpus = NULL;
+    const char *cpus = NULL, *usage_path = NULL;
     int i = 1;
     for (; i < argc; i++) {
         if (strcmp (argv[i], "--") == 0) {
@@ -621,9 +744,12 @@ bind_shim_main (int argc, char **argv)
             if (rc < 0)
                 fprintf (stderr, "yard-exec: warning: cannot join cgroup "
                          "%s: %s\n", argv[i], strerror (-rc));
+        } else if (strcmp (argv[i], "--rusage") == 0 && i + 1 < argc) {
+            usage_path = argv[++i];
         } else {
             fprintf (stderr, "usage: yard-exec [--cpus LIST] "
-                     "[--cgroup DIR]... -- COMMAND [ARG]...\n");
+                     "[--cgroup DIR]... [--rusage FILE] -- COMMAND "
+                     "[ARG]...\n");
             return 2;
         }
     }
@@ -633,6 +759,8 @@ bind_shim_main (int argc, char **argv)
     }
     if (cpus && *cpus)
         shim_affinity (cpus);
+    if (usage_path && *usage_path)
+        return shim_fork_exec (argv + i, usage_path);
     execvp (argv[i], argv + i);
     int e = errno;
     fprintf (stderr, "yard-exec: cannot run %s: %s\n", argv[i], strerror (e));

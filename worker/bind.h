@@ -3,13 +3,14 @@
  * yard-exec shim that applies both before the job's exec.
  *
  * uv_spawn runs no code of ours between fork and exec, so the attempt
- * spawns `yard-exec [--cpus LIST] [--cgroup DIR]... -- ARGV...` (installed
+ * spawns `yard-exec [--cpus LIST] [--cgroup DIR]... [--rusage FILE] --
+ * ARGV...` (installed
  * next to yard-worker) which joins the cgroups, sets its CPU affinity and
  * execvp's the job: the job's pid is the shim's.
  *
  * cgroups are found at run time (bind_init): v2 when
  * /sys/fs/cgroup/cgroup.controllers exists, else v1's cpuset and memory
- * hierarchies.  Each attempt gets WORKER/job-ID.ATTEMPT under a "yard"
+ * hierarchies (and cpuacct, to account each attempt's CPU time).  Each attempt gets WORKER/job-ID.ATTEMPT under a "yard"
  * group (WORKER = w-PID of the worker, so several workers on one machine
  * never collide).  When no cgroup is writable the jobs get CPU affinity
  * only, and bind_init logs one warning.  YARD_CGROUP_ROOT overrides where
@@ -59,6 +60,19 @@ int bind_env (const struct bind *b, jobenv_t *env, bool keep_omp);
  * run argv as is), -ENOMEM. */
 int bind_argv (const struct bind *b, char *const *argv, size_t argc,
                char ***out);
+
+/* The shim collects the rusage of the job into path (usage.h's format)
+ * once it ends: the job runs as the shim's child, the shim staying the
+ * group's leader.  Call before bind_argv. */
+void bind_set_usage_file (struct bind *b, const char *path);
+
+/* The GPUs' UUIDs joined by ',' ("" none); borrowed from b. */
+const char *bind_gpus (const struct bind *b);
+
+struct usage;
+/* Read the attempt's cgroup accounting into u.  0, or -ENOENT when it has
+ * no cgroup (or it tells nothing). */
+int bind_usage (const struct bind *b, struct usage *u);
 
 /* After the job ended: true when its memory cgroup killed something for
  * want of memory; msg then says "out of memory (limit 64 MiB)". */

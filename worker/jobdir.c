@@ -118,6 +118,9 @@ jobdir_result_write (const char *dir, uint64_t job_id, uint32_t attempt,
     m.start_time_ms = res->start_time_ms;
     m.end_time_ms = res->end_time_ms;
     m.log_size = res->log_size;
+    Yard__ResourceUse ru;
+    if (usage_to_proto (&res->usage, &ru))
+        m.usage = &ru;
     size_t n = yard__job_finished__get_packed_size (&m);
     uint8_t *buf = malloc (n ? n : 1);
     if (!buf)
@@ -155,6 +158,8 @@ jobdir_result_read (const char *dir, uint64_t job_id, uint32_t attempt,
     res->start_time_ms = m->start_time_ms;
     res->end_time_ms = m->end_time_ms;
     res->log_size = m->log_size;
+    if (m->usage)
+        usage_from_proto (m->usage, &res->usage);
     snprintf (res->message, sizeof res->message, "%s",
               m->message ? m->message : "");
     yard__job_finished__free_unpacked (m, NULL);

@@ -5,6 +5,7 @@
  *   pid         the pid of the job's process (its process group and session)
  *   started     "pid start_time_ms proc_start boot_id": enough to tell after
  *               a restart whether that pid is still our job, not a reuse
+ *   usage       the rusage the yard-exec shim collected (usage.h)
  *   result      how the attempt ended: a packed Yard__JobFinished, written
  *               atomically before it is first reported
  *
@@ -21,12 +22,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "usage.h"
 #include "yard.pb-c.h"
 
 #define JOBDIR_LOG "output.log"
 #define JOBDIR_PID "pid"
 #define JOBDIR_STARTED "started"
 #define JOBDIR_RESULT "result"
+#define JOBDIR_USAGE "usage"
 #define JOBDIR_TRASH_PREFIX ".trash-"
 
 /* How an attempt ended (the fields of a JobFinished we own). */
@@ -38,6 +41,7 @@ struct jobdir_result {
     int64_t end_time_ms;
     uint64_t log_size; /* the final size of output.log: all that is shipped */
     char message[512];
+    struct usage usage; /* what it used (nothing set: not measured) */
 };
 
 /* Who the job's process is, written right after the spawn. */

@@ -18,6 +18,7 @@
 #include "topo.h"
 #include "util.h"
 #include "bind.h"
+#include "nvml.h"
 #include "worker.h"
 
 /* Discover the node (hwloc, then a fake GPU list or the CUDA runtime) and
@@ -175,6 +176,7 @@ out_loop:
     }
 out:
     bind_fini ();
+    nvml_fini ();
     topo_destroy (&topo);
     close (lock_fd);
     return status;

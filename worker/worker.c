@@ -37,6 +37,7 @@
 #include "logship.h"
 #include "metrics.h"
 #include "msg.h"
+#include "usage.h"
 #include "util.h"
 #include "zwatcher.h"
 
@@ -130,7 +131,8 @@ send_env (struct worker *w, yard_env_t *env)
 }
 
 static void
-fill_finished (const struct attempt *a, Yard__JobFinished *m)
+fill_finished (const struct attempt *a, Yard__JobFinished *m,
+               Yard__ResourceUse *ru)
 {
     yard__job_finished__init (m);
     m->job_id = a->job_id;
@@ -142,6 +144,8 @@ fill_finished (const struct attempt *a, Yard__JobFinished *m)
     m->end_time_ms = a->result.end_time_ms;
     m->log_size = a->result.log_size;
     m->start_time_ms = a->result.start_time_ms;
+    if (usage_to_proto (&a->result.usage, ru))
+        m->usage = ru;
 }
 
 static void
@@ -151,6 +155,7 @@ send_register (struct worker *w)
     Yard__WorkerRegister reg = YARD__WORKER_REGISTER__INIT;
     Yard__RunningJob *run = NULL, **runp = NULL;
     Yard__JobFinished *fin = NULL, **finp = NULL;
+    Yard__ResourceUse *fru = NULL;
     size_t nr = 0, nf = 0, n = (size_t)w->n_attempts;
 
     if (n > 0) {
@@ -158,7 +163,8 @@ send_register (struct worker *w)
         runp = calloc (n, sizeof *runp);
         fin = calloc (n, sizeof *fin);
         finp = calloc (n, sizeof *finp);
-        if (!run || !runp || !fin || !finp) {
+        fru = calloc (n, sizeof *fru);
+        if (!run || !runp || !fin || !finp || !fru) {
             log_err ("register: out of memory (retrying)");
             goto done;
         }
@@ -181,7 +187,7 @@ send_register (struct worker *w)
             runp[nr] = &run[nr];
             nr++;
         } else if (a->state == ATTEMPT_ENDED && !a->finish_acked) {
-            fill_finished (a, &fin[nf]); /* shipped: it is over */
+            fill_finished (a, &fin[nf], &fru[nf]); /* shipped: it is over */
             finp[nf] = &fin[nf];
             nf++;
         }
@@ -209,6 +215,48 @@ done:
     free (runp);
     free (fin);
     free (finp);
+    free (fru);
+}
+
+/* Measure the running attempts (attempt.h): cgroups and NVML each, and
+ * one pass over /proc for those without cgroup CPU accounting. */
+static void
+sample_usage (struct worker *w, uint32_t running)
+{
+    if (running == 0)
+        return;
+    struct usage *s = calloc (running, sizeof *s);
+    struct usage *p = calloc (running, sizeof *p);
+    struct usage **pp = calloc (running, sizeof *pp);
+    struct attempt **who = calloc (running, sizeof *who);
+    int *pg = calloc (running, sizeof *pg);
+    bool *need = calloc (running, sizeof *need);
+    size_t n = 0, np = 0;
+    if (s && p && pp && who && pg && need) {
+        for (struct attempt *a = w->attempts; a && n < running; a = a->next) {
+            if (a->state != ATTEMPT_RUNNING)
+                continue;
+            who[n] = a;
+            need[n] = attempt_usage_begin (a, &s[n]);
+            if (need[n]) {
+                p[n].peak_rss_bytes = s[n].peak_rss_bytes;
+                pg[np] = a->pid;
+                pp[np++] = &p[n];
+            }
+            n++;
+        }
+        if (np)
+            (void)usage_proc_scan ("/proc", pg, pp, np);
+        for (size_t i = 0; i < n; i++)
+            attempt_usage_end (who[i], &s[i],
+                               need[i] && p[i].has_cpu ? &p[i] : NULL);
+    }
+    free (s);
+    free (p);
+    free (pp);
+    free (who);
+    free (pg);
+    free (need);
 }
 
 static void
@@ -220,12 +268,37 @@ send_heartbeat (struct worker *w)
     for (struct attempt *a = w->attempts; a; a = a->next)
         if (a->state == ATTEMPT_RUNNING)
             running++;
+    /* the resource use of each running attempt rides along, so that the
+     * scheduler can show it live (a few /proc or cgroup reads each) */
+    Yard__AttemptUsage *au = running ? calloc (running, sizeof *au) : NULL;
+    Yard__AttemptUsage **aup = running ? calloc (running, sizeof *aup)
+                                       : NULL;
+    Yard__ResourceUse *ru = running ? calloc (running, sizeof *ru) : NULL;
+    size_t nu = 0;
+    sample_usage (w, running);
+    for (struct attempt *a = w->attempts; au && aup && ru && a; a = a->next) {
+        if (a->state != ATTEMPT_RUNNING || nu >= running)
+            continue;
+        if (!usage_to_proto (&a->usage, &ru[nu]))
+            continue;
+        yard__attempt_usage__init (&au[nu]);
+        au[nu].job_id = a->job_id;
+        au[nu].attempt = a->num;
+        au[nu].usage = &ru[nu];
+        aup[nu] = &au[nu];
+        nu++;
+    }
     hb.name = w->name;
     hb.instance = w->instance;
     hb.running = running;
+    hb.n_usage = nu;
+    hb.usage = aup;
     env.body_case = YARD__ENVELOPE__BODY_HEARTBEAT;
     env.heartbeat = &hb;
     send_env (w, &env);
+    free (au);
+    free (aup);
+    free (ru);
 }
 
 /* Tell the scheduler we are leaving (no new jobs) or gone (exiting now). */
@@ -263,7 +336,8 @@ send_finished (struct worker *w, const struct attempt *a)
 {
     Yard__Envelope env = YARD__ENVELOPE__INIT;
     Yard__JobFinished m;
-    fill_finished (a, &m);
+    Yard__ResourceUse ru;
+    fill_finished (a, &m, &ru);
     env.body_case = YARD__ENVELOPE__BODY_JOB_FINISHED;
     env.job_finished = &m;
     send_env (w, &env);

@@ -22,6 +22,10 @@
  * its fingerprint (FNV-1a of the parameters) is printed, so runs can be
  * compared.  Exit status: 0 done, 143 stopped by SIGTERM after saving a
  * checkpoint, 1 error, 2 usage.
+ *
+ * Built with YARD_LOAN_CUDA (train_loan_cuda, CMake option YARD_CUDA), each
+ * step's forward and backward pass and the update run on the GPU instead
+ * (train_loan_cuda.cu, loan_cuda.h); everything else is this file.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -36,6 +40,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifdef YARD_LOAN_CUDA
+#include "loan_cuda.h"
+#endif
 
 #define DIMS 8
 #define MAX_HIDDEN 256
@@ -623,6 +631,13 @@ main (int argc, char **argv)
                 (unsigned long long)step,
                 getenv ("YARD_ATTEMPT") ? getenv ("YARD_ATTEMPT") : "?");
     }
+#ifdef YARD_LOAN_CUDA
+    if (loan_cuda_init (train.x, train.y, train.n, DIMS, (int)m.kind,
+                        m.hidden, m.nparams, c.batch) < 0
+        || loan_cuda_put_params (m.p, m.v) < 0)
+        return 1;
+    printf ("on GPU %s\n", loan_cuda_device ());
+#endif
     const char *ckdir = getenv ("YARD_CHECKPOINT_DIR");
     uint64_t per_epoch = (train.n + c.batch - 1) / c.batch;
     uint64_t total = per_epoch * c.epochs;
@@ -643,9 +658,25 @@ main (int argc, char **argv)
         if (epoch != order_epoch) {
             epoch_order (order, train.n, c.seed, epoch);
             order_epoch = epoch;
+#ifdef YARD_LOAN_CUDA
+            if (loan_cuda_set_order (order, train.n) < 0) {
+                rc = 1;
+                break;
+            }
+#endif
         }
         size_t lo = (size_t)(k * c.batch);
         size_t hi = lo + c.batch < train.n ? lo + c.batch : train.n;
+#ifdef YARD_LOAN_CUDA
+        double bl, bo;
+        if (loan_cuda_step (lo, hi, c.lr / (double)(hi - lo), &bl, &bo) < 0) {
+            rc = 1;
+            break;
+        }
+        win_loss += bl;
+        win_ok += bo;
+        win_n += hi - lo;
+#else
         memset (m.g, 0, m.nparams * sizeof (double));
         for (size_t i = lo; i < hi; i++) {
             size_t r = order[i];
@@ -661,6 +692,7 @@ main (int argc, char **argv)
             m.v[j] = 0.9 * m.v[j] - scale * m.g[j];
             m.p[j] += m.v[j];
         }
+#endif
         step++;
         if (step % c.log_every == 0 || step == total) {
             printf ("step %llu/%llu epoch %llu loss %.4f acc %.4f\n",
@@ -686,6 +718,12 @@ main (int argc, char **argv)
         int stop = stop_requested;
         if (ckdir && *ckdir
             && (step % c.ckpt_every == 0 || stop || step == total)) {
+#ifdef YARD_LOAN_CUDA
+            if (loan_cuda_get_params (m.p, m.v) < 0) {
+                rc = 1;
+                break;
+            }
+#endif
             if (save_checkpoint (ckdir, &c, &m, step, path, sizeof path)
                 < 0) {
                 fprintf (stderr, "train_loan: checkpoint at step %llu: "
@@ -708,6 +746,11 @@ main (int argc, char **argv)
             nanosleep (&ts, NULL);
         }
     }
+#ifdef YARD_LOAN_CUDA
+    if (rc != 1 && loan_cuda_get_params (m.p, m.v) < 0)
+        rc = 1;
+    loan_cuda_fini ();
+#endif
     if (rc == 0) {
         double tr = accuracy (&m, &train);
         double te = have_test ? accuracy (&m, &test) : 0;

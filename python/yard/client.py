@@ -166,6 +166,8 @@ def _job(info):
         "retries_used": info.retries_used,
         "eligible_time_ms": info.eligible_time_ms,
         "attempts": [_attempt(a) for a in info.attempts],
+        "usage": _usage(info.usage) if info.HasField("usage") else None,
+        "latest_metrics": {m.key: m.value for m in info.latest_metrics},
         "array_id": info.array_id or None,
         "array_index": info.array_index if info.array_id else None,
     }
@@ -192,7 +194,44 @@ def _attempt(a):
         "exit_code": a.exit_code,
         "term_signal": a.term_signal,
         "reason": a.reason,
+        "usage": _usage(a.usage) if a.HasField("usage") else None,
     }
+
+
+def _usage(u):
+    """ResourceUse -> a dict with the keys of `yard --json status`."""
+    d = {}
+    if u.has_cpu:
+        d.update(cpu_user_s=u.cpu_user_us / 1e6,
+                 cpu_system_s=u.cpu_system_us / 1e6,
+                 cpu_user_us=u.cpu_user_us, cpu_system_us=u.cpu_system_us)
+    if u.has_rss:
+        d.update(peak_rss_bytes=u.peak_rss_bytes, rss_bytes=u.rss_bytes)
+    if u.has_gpu:
+        d.update(gpu_util_pct=u.gpu_util_pct,
+                 gpu_memory_bytes=u.gpu_memory_bytes,
+                 gpu_peak_memory_bytes=u.gpu_peak_memory_bytes)
+    if not d:
+        return None
+    d.update(final=u.final, time_ms=u.time_ms, source=u.source)
+    return d
+
+
+def _event(e):
+    """Event -> a dict with the keys of `yard events --json`."""
+    if e.kind == pb.Event.NODE:
+        return {"seq": e.seq, "time_ms": e.time_ms, "kind": "node",
+                "node": e.node,
+                "state": _NODE_STATES.get(e.node_state, "UNKNOWN")}
+    d = {"seq": e.seq, "time_ms": e.time_ms, "kind": "job",
+         "node": e.node, "job_id": e.job_id,
+         "state": JOB_STATES.get(e.state, "UNKNOWN"),
+         "old_state": JOB_STATES.get(e.old_state), "attempt": e.attempt,
+         "reason": e.reason}
+    if d["state"] in FINISHED_STATES:
+        d["exit_code"] = e.exit_code
+        d["end_reason"] = _END_REASONS.get(e.end_reason, "none")
+    return d
 
 
 def _signo(v):
@@ -444,6 +483,84 @@ class Client:
                 return job
             if deadline is not None and time.monotonic() >= deadline:
                 return job
+
+    def events(self, job_id=0, nodes=False, timeout=None):
+        """Subscribe to state changes pushed by the scheduler: of job_id
+        (0: every job) and, with nodes, of the nodes.  The subscription
+        stands when this returns; the result is a generator of event dicts
+        (the keys of `yard events --json`), in the order the scheduler
+        committed the changes.  With timeout (seconds) it ends when no
+        event came for that long.  It renews the subscription as it goes
+        (also across a scheduler restart; events of the gap are lost).
+        Close the generator (or let it go) to end the subscription."""
+        sock = self._ctx.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.connect(self.endpoint)
+        rid = next(self._ids) | (1 << 40)
+        sub = pb.EventsSubscribe(job_id=job_id, nodes=nodes, ttl_ms=30000)
+
+        def send(cancel=False):
+            env = pb.Envelope(version=PROTOCOL_VERSION, request_id=rid)
+            env.events_subscribe.CopyFrom(sub)
+            env.events_subscribe.cancel = cancel
+            sock.send(env.SerializeToString())
+
+        def recv(wait_s):
+            if not sock.poll(max(0, int(wait_s * 1000))):
+                return None
+            env = pb.Envelope()
+            try:
+                env.ParseFromString(sock.recv())
+            except Exception:
+                return "skip"
+            if env.request_id != rid:
+                return "skip"
+            body = env.WhichOneof("body")
+            if body == "error":
+                raise YardError(env.error.code, env.error.message)
+            return env
+
+        send()
+        deadline = time.monotonic() + self.timeout
+        ttl = 30.0
+        while True:
+            env = recv(deadline - time.monotonic())
+            if env is None:
+                sock.close(linger=0)
+                raise SchedulerUnreachable(
+                    "no answer from the scheduler at %s after %gs to an "
+                    "events subscription" % (self.endpoint, self.timeout))
+            if env != "skip" and env.WhichOneof("body") == "events_subscribed":
+                ttl = max(1.0, env.events_subscribed.ttl_ms / 1000.0)
+                break
+
+        def gen():
+            renew = time.monotonic() + ttl / 3
+            end = None if timeout is None else time.monotonic() + timeout
+            try:
+                while True:
+                    now = time.monotonic()
+                    if now >= renew:
+                        send()
+                        renew = now + ttl / 3
+                    wait = renew - now
+                    if end is not None:
+                        wait = min(wait, max(0.0, end - now))
+                    env = recv(wait)
+                    if env is None:
+                        if end is not None and time.monotonic() >= end:
+                            return
+                        continue
+                    if env != "skip" and env.WhichOneof("body") == "event":
+                        if timeout is not None:
+                            end = time.monotonic() + timeout
+                        yield _event(env.event)
+            finally:
+                try:
+                    send(cancel=True)
+                finally:
+                    sock.close(linger=0)
+        return gen()
 
     def logs(self, job_id, attempt=0, follow=False):
         """The job's output.  Without follow: the bytes written so far.

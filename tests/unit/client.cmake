@@ -23,3 +23,8 @@ yard_unit_test(test_cli_run
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cli_run.c
           ${CMAKE_CURRENT_LIST_DIR}/test_client_fake.c
   LIBS yard_cli Threads::Threads)
+
+# `yard watch` and resource use rendering
+yard_unit_test(test_cli_watch
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cli_watch.c
+  LIBS yard_cli)

@@ -10,3 +10,7 @@ yard_unit_test(test_metrics_store
 yard_unit_test(test_metrics_client
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_metrics_client.c
   LIBS yard_client)
+# attempts' resource use and the latest metric points (scheduler/store_usage.c)
+yard_unit_test(test_store_usage
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_store_usage.c
+  LIBS yard_sched)

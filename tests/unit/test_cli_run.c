@@ -193,6 +193,20 @@ test_cancel (void **state)
             NULL);
 }
 
+/* yard watch against a scheduler without events: the long poll; the
+ * job's exit status at the end, like yard wait */
+static void
+test_watch_old_scheduler (void **state)
+{
+    (void)state;
+    expect (yard ("watch", "2"), 0, "job 2 COMPLETED", NULL);
+    expect (yard ("watch", "3"), 3, "job 3 FAILED", NULL);
+    expect (yard ("watch", "--json", "5"), 125, "\"state\":\"CANCELLED\"",
+            NULL);
+    expect (yard ("watch", "7"), 1, NULL, "no such job 7");
+    expect (yard ("events"), 1, NULL, "not a client request");
+}
+
 static void
 test_wait (void **state)
 {
@@ -339,6 +353,7 @@ main (void)
         cmocka_unit_test (test_queue_nodes),
         cmocka_unit_test (test_cancel),
         cmocka_unit_test (test_wait),
+        cmocka_unit_test (test_watch_old_scheduler),
         cmocka_unit_test (test_logs),
         cmocka_unit_test (test_usage_and_help),
         cmocka_unit_test (test_unreachable),

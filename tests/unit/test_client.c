@@ -52,6 +52,41 @@ teardown (void **state)
     return 0;
 }
 
+/* ---- events ------------------------------------------------------------ */
+
+/* A scheduler without events (the fake answers EOPNOTSUPP to what it does
+ * not know), one that is not there, and the argument checks. */
+static void
+test_events_unsupported (void **state)
+{
+    struct fixture *fx = *state;
+    yard_events_t *ev = (yard_events_t *)0x1;
+    yard_event_t e;
+    assert_int_equal (yard_events_subscribe (NULL, 0, false, &ev), -EINVAL);
+    assert_int_equal (yard_events_subscribe (fx->c, 0, false, NULL),
+                      -EINVAL);
+    assert_int_equal (yard_events_subscribe (fx->c, 3, true, &ev),
+                      -EOPNOTSUPP);
+    assert_null (ev);
+    assert_non_null (strstr (yard_client_errmsg (fx->c), "not a client"));
+    assert_int_equal (yard_events_next (NULL, 0, &e), -EINVAL);
+    assert_int_equal (yard_events_missed (NULL), 0);
+    yard_events_destroy (NULL);
+    yard_events_destroy (&ev);
+    /* the client still works afterwards */
+    yard_job_t *job = NULL;
+    assert_int_equal (yard_job_status (fx->c, 2, &job), 0);
+    yard_job_free (&job);
+
+    yard_client_t *c = yard_client_create (DEAD_EP);
+    assert_int_equal (yard_client_set_timeout (c, 300), 0);
+    int64_t t0 = yard_mono_ms ();
+    assert_int_equal (yard_events_subscribe (c, 0, false, &ev), -ETIMEDOUT);
+    assert_true (yard_mono_ms () - t0 < 1500);
+    assert_non_null (strstr (yard_client_errmsg (c), "events subscription"));
+    yard_client_destroy (&c);
+}
+
 /* ---- without a scheduler ----------------------------------------------- */
 
 static void
@@ -522,6 +557,8 @@ main (void)
                                          teardown),
         cmocka_unit_test_setup_teardown (test_logs, setup, teardown),
         cmocka_unit_test_setup_teardown (test_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_events_unsupported, setup,
+                                         teardown),
         cmocka_unit_test_setup_teardown (test_wait_lost_poll, setup, teardown),
         cmocka_unit_test_setup_teardown (test_wait_restart, setup, teardown),
     };

@@ -190,6 +190,25 @@ typedef struct yard_job_spec {
     uint32_t array_first, array_last, array_step, array_max_running;
 } yard_job_spec_t;
 
+/* What an attempt used, measured on its node: from its cgroup where it has
+ * one, else the rusage of its processes; GPU figures from NVML.  A group
+ * whose has_ flag is false was not measured. */
+typedef struct yard_usage {
+    bool has_cpu;
+    uint64_t cpu_user_us;      /* CPU time, microseconds */
+    uint64_t cpu_system_us;
+    bool has_rss;
+    uint64_t peak_rss_bytes;   /* highest resident memory seen */
+    uint64_t rss_bytes;        /* resident now (0 once ended) */
+    bool has_gpu;
+    uint32_t gpu_util_pct;     /* latest, mean of its GPUs */
+    uint64_t gpu_memory_bytes; /* used now, summed over its GPUs */
+    uint64_t gpu_peak_memory_bytes;
+    bool final;                /* measured after the attempt ended */
+    int64_t time_ms;           /* when it was measured */
+    char source[16];           /* "cgroup-v2", "cgroup-v1", "rusage", "proc" */
+} yard_usage_t;
+
 /* One attempt (run) of a job.  Strings owned by the job, never NULL. */
 typedef struct yard_attempt {
     uint32_t attempt;          /* 1, 2, ... */
@@ -201,6 +220,8 @@ typedef struct yard_attempt {
     int32_t term_signal;
     char *reason;              /* how it ended: "exited with status 1",
                                   "preempted", "timeout, requeued", ... */
+    yard_usage_t usage;        /* its resource use: final once it ended,
+                                  else the latest sample */
 } yard_attempt_t;
 
 /* A job as the scheduler knows it.  Every string is owned by the struct and
@@ -268,6 +289,13 @@ typedef struct yard_job {
     uint32_t array_index;
     bool has_array_states;
     uint64_t array_states[10];
+
+    /* resource use of the current/last attempt (yard_job_status only) */
+    yard_usage_t usage;
+    /* the latest point of each metric key of the current/last attempt, by
+     * key (yard_job_status only; at most 64 keys) */
+    struct yard_metric *latest_metrics;
+    size_t n_latest_metrics;
 } yard_job_t;
 
 /* Free one job from yard_job_status, yard_cancel or yard_wait.  Accepts NULL
@@ -473,6 +501,58 @@ YARD_API int yard_metrics (yard_client_t *c, uint64_t job_id,
                            yard_metric_t **points, size_t *count,
                            uint64_t *malformed, bool *truncated);
 YARD_API void yard_metrics_free (yard_metric_t **points, size_t count);
+
+/* ---- events ------------------------------------------------------------ */
+
+/* A subscription to the scheduler's events (see "Events" in the user
+ * guide): pushed to this side as they happen, no polling.  It has its own
+ * connection, so the client stays usable for requests meanwhile. */
+typedef struct yard_events yard_events_t;
+
+enum yard_event_kind {
+    YARD_EVENT_JOB = 0,   /* a job changed state */
+    YARD_EVENT_NODE = 1,  /* a node changed state */
+};
+
+/* One event.  Plain arrays: nothing to free. */
+typedef struct yard_event {
+    uint64_t seq;                 /* +1 per event the scheduler sent since it
+                                     started; a gap means events were lost */
+    int64_t time_ms;              /* unix epoch ms of the change */
+    enum yard_event_kind kind;
+    uint64_t job_id;              /* YARD_EVENT_JOB */
+    enum yard_job_state state;    /* the new state */
+    enum yard_job_state old_state; /* 0 when the scheduler does not know */
+    uint32_t attempt;
+    char node[256];               /* the job's node, or the node */
+    enum yard_node_state node_state; /* YARD_EVENT_NODE */
+    int32_t exit_code;            /* a job that ended */
+    enum yard_end_reason end_reason;
+    char reason[512];
+} yard_event_t;
+
+/* Subscribe to the state changes of job_id (0: every job) and, with nodes,
+ * of the nodes.  The subscription is made before this returns (events of
+ * changes after it are delivered) and kept alive by yard_events_next.
+ * *out: free with yard_events_destroy.  0 or a negative errno
+ * (yard_client_errmsg says why: -ETIMEDOUT no answer, -EPROTO a scheduler
+ * without events). */
+YARD_API int yard_events_subscribe (yard_client_t *c, uint64_t job_id,
+                                    bool nodes, yard_events_t **out);
+
+/* The next event, waiting up to timeout_ms (-1: forever).  0 and *ev
+ * filled, -ETIMEDOUT when none came in time, or another negative errno.
+ * Renews the subscription as needed (also after a scheduler restart, when
+ * events of the gap are lost). */
+YARD_API int yard_events_next (yard_events_t *events, int timeout_ms,
+                               yard_event_t *ev);
+
+/* Events known lost so far (gaps in seq). */
+YARD_API uint64_t yard_events_missed (const yard_events_t *events);
+
+/* End the subscription (told to the scheduler, best effort) and free it.
+ * Accepts NULL; NULLs the pointer. */
+YARD_API void yard_events_destroy (yard_events_t **events);
 
 /* ---- for jobs: reporting metrics --------------------------------------- */
 
