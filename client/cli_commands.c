@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "cli_args.h"
+#include "cli_artifact.h"
 #include "cli_deps.h"
 #include "cli_nodeadmin.h"
 #include "cli_render.h"
@@ -415,6 +416,26 @@ cmd_metrics (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
         return rc;
     return cli_metrics_run (ctx->client, &a, want_json (ctx, a.json),
                             ctx->out, ctx->err);
+}
+
+/* ---- artifacts (cli_artifact.c) ---------------------------------------- */
+
+static int
+cmd_artifact (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+              char **argv)
+{
+    struct cli_artifact a;
+    yard_error_t e = { 0 };
+    int rc;
+
+    if (cli_parse_artifact (argc, argv, &a, &e) < 0)
+        return usage_error (ctx, cmd, &e);
+    if (a.help)
+        return print_cmd_help (ctx->out, cmd);
+    if ((rc = connect_client (ctx)) != 0)
+        return rc;
+    return cli_artifact_run (ctx->client, &a, want_json (ctx, a.json),
+                             ctx->out, ctx->err);
 }
 
 /* ---- logs -------------------------------------------------------------- */
@@ -845,6 +866,37 @@ static const struct cli_cmd commands[] = {
         "                     takes; a scheduler restart does not end the wait)\n",
     },
     {
+        "artifact", cmd_artifact,
+        "yard artifact put [--json] PATH\n"
+        "       yard artifact get [--json] DIGEST DEST\n"
+        "       yard artifact stat [--json] DIGEST",
+        "Store files and folders in the scheduler's artifact store, fetch them",
+        "\n"
+        "The store names content by its sha256 (the DIGEST, 64 hex digits):\n"
+        "the same bytes always get the same digest, and storing what the\n"
+        "store holds already sends nothing.  A folder is stored as a tree:\n"
+        "its files with their relative paths and modes (symlinks and special\n"
+        "files are refused; empty folders are not kept).\n"
+        "\n"
+        "put PATH     store a file or a folder; prints DIGEST SIZE KIND\n"
+        "             (KIND: file, or tree of N files).  An upload that was\n"
+        "             cut off (timeout, scheduler restart) continues from\n"
+        "             where it stopped when the same put is made again.\n"
+        "get DIGEST DEST  fetch it: a tree becomes the folder DEST, a file\n"
+        "             the file DEST.  DEST must not exist; it appears only\n"
+        "             once complete and checked against the digest.\n"
+        "stat DIGEST  whether the store holds it, its kind and size; exits 1\n"
+        "             when it does not.\n"
+        "\n"
+        "options:\n"
+        "  --json           print {digest, kind, size, files, present, and\n"
+        "                   sent_bytes (put) or received_bytes and path (get)}\n"
+        "\n"
+        "exit status: 0 done; 1 refused (no such artifact, DEST exists,\n"
+        "content that does not match its digest, disk full); 2 usage; 3 no\n"
+        "answer from the scheduler.\n",
+    },
+    {
         "help", cmd_help, "yard help [COMMAND]",
         "Show the help of yard or of one command",
         "",
@@ -928,7 +980,7 @@ cli_run (int argc, char **argv, FILE *out, FILE *err)
     if (!cmd) {
         fprintf (err,
                  "yard: unknown command '%s': the commands are submit, "
-                 "status, queue, nodes, cancel, logs, metrics, wait and help (see "
+                 "status, queue, nodes, cancel, logs, metrics, wait, artifact and help (see "
                  "'yard --help')\n",
                  name);
         return CLI_EXIT_USAGE;

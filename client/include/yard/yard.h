@@ -474,6 +474,55 @@ YARD_API int yard_metrics (yard_client_t *c, uint64_t job_id,
                            uint64_t *malformed, bool *truncated);
 YARD_API void yard_metrics_free (yard_metric_t **points, size_t count);
 
+/* ---- artifacts ---------------------------------------------------------- */
+
+/* The scheduler keeps a content-addressed artifact store: a file is stored
+ * as one blob named by the sha256 of its bytes (64 lowercase hex digits), a
+ * folder as a tree (a manifest blob listing its files' paths, modes and
+ * digests, named by the manifest's digest).  The same content always gets
+ * the same digest, and storing what the store already holds sends nothing.
+ * Transfers run on a socket of their own and are resumable: a put that was
+ * cut off (timeout, scheduler restart) continues from what the store kept
+ * when it is made again. */
+
+#define YARD_ARTIFACT_DIGEST_LEN 64
+
+typedef struct yard_artifact {
+    char digest[YARD_ARTIFACT_DIGEST_LEN + 1];
+    bool present;        /* the store holds it complete (a tree: with all
+                            of its files) */
+    bool is_tree;        /* a folder */
+    uint64_t size;       /* bytes of content (a tree: of all its files) */
+    uint64_t files;      /* a tree: its files; a file: 1 */
+    uint64_t partial;    /* stat of a missing blob: bytes of an unfinished
+                            upload the store holds */
+    uint64_t sent_bytes; /* put: bytes of content sent (0: the store had it
+                            all); get: bytes received */
+} yard_artifact_t;
+
+/* Store the file or folder at path (symlinks and special files inside a
+ * folder are refused).  *out (may be NULL) gets its digest, size and what
+ * was sent.  Each request waits up to the client's timeout.  0 or -errno:
+ * -ENOENT no such path, -EINVAL neither file nor folder, -ETIMEDOUT the
+ * scheduler did not answer (making the same put again resumes), -ENOSPC
+ * the store's disk is full. */
+YARD_API int yard_artifact_put (yard_client_t *c, const char *path,
+                                yard_artifact_t *out);
+
+/* Fetch artifact digest to dest, which must not exist: a tree becomes a
+ * folder with its files and modes, a blob a file.  The content is checked
+ * against the digest and appears at dest only once complete.  *out (may be
+ * NULL) says what arrived.  -ENOENT: the store has no such artifact;
+ * -EEXIST: dest exists; -EINVAL: not a digest. */
+YARD_API int yard_artifact_get (yard_client_t *c, const char *digest,
+                                const char *dest, yard_artifact_t *out);
+
+/* What the store holds of digest.  A missing artifact is not an error:
+ * out->present is false (and out->partial says how much of an unfinished
+ * upload is there).  -EINVAL: not a digest. */
+YARD_API int yard_artifact_stat (yard_client_t *c, const char *digest,
+                                 yard_artifact_t *out);
+
 /* ---- for jobs: reporting metrics --------------------------------------- */
 
 /* Write one metrics line (a JSON object, no newline needed) to the fd in

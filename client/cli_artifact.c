@@ -1,0 +1,186 @@
+/* cli_artifact.c - `yard artifact` (see cli_artifact.h). */
+#include "cli_artifact.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli_commands.h"
+#include "cli_render.h"
+#include "digest.h"
+#include "util.h"
+
+static const struct {
+    const char *word;
+    enum cli_artifact_verb verb;
+    int operands;
+} verbs[] = {
+    { "put", CLI_ARTIFACT_PUT, 1 },
+    { "get", CLI_ARTIFACT_GET, 2 },
+    { "stat", CLI_ARTIFACT_STAT, 1 },
+};
+
+int
+cli_parse_artifact (int argc, char **argv, struct cli_artifact *a,
+                    yard_error_t *err)
+{
+    const char *ops[2] = { NULL, NULL };
+    int nops = 0, want = 0;
+    bool dashdash = false;
+
+    memset (a, 0, sizeof *a);
+    for (int i = 1; i < argc; i++) {
+        const char *w = argv[i];
+        if (!dashdash && strcmp (w, "--") == 0) {
+            dashdash = true;
+            continue;
+        }
+        if (!dashdash && w[0] == '-' && w[1] != '\0') {
+            if (strcmp (w, "--json") == 0)
+                a->json = true;
+            else if (strcmp (w, "-h") == 0 || strcmp (w, "--help") == 0)
+                a->help = true;
+            else
+                return yard_errorf (err, EINVAL,
+                                    "unknown option '%s' for 'yard "
+                                    "artifact' (see 'yard artifact --help')",
+                                    w);
+            continue;
+        }
+        if (a->verb == 0) {
+            for (size_t v = 0; v < sizeof verbs / sizeof verbs[0]; v++)
+                if (strcmp (w, verbs[v].word) == 0) {
+                    a->verb = verbs[v].verb;
+                    want = verbs[v].operands;
+                }
+            if (a->verb == 0)
+                return yard_errorf (err, EINVAL,
+                                    "unknown artifact command '%s': use put, "
+                                    "get or stat",
+                                    w);
+            continue;
+        }
+        if (nops >= want)
+            return yard_errorf (err, EINVAL,
+                                "too many arguments for 'yard artifact %s' "
+                                "('%s')",
+                                verbs[a->verb - 1].word, w);
+        ops[nops++] = w;
+    }
+    if (a->help)
+        return 0;
+    if (a->verb == 0)
+        return yard_errorf (err, EINVAL,
+                            "'yard artifact' needs a command: put, get or "
+                            "stat");
+    if (nops < want)
+        return yard_errorf (err, EINVAL, "%s",
+                            a->verb == CLI_ARTIFACT_PUT
+                                ? "'yard artifact put' needs the PATH of a "
+                                  "file or folder"
+                            : a->verb == CLI_ARTIFACT_GET
+                                ? "'yard artifact get' needs a DIGEST and a "
+                                  "DEST that does not exist yet"
+                                : "'yard artifact stat' needs a DIGEST");
+    if (a->verb == CLI_ARTIFACT_PUT) {
+        a->path = ops[0];
+    } else {
+        a->digest = ops[0];
+        a->path = ops[1];
+    }
+    if (a->digest && !yard_digest_valid (a->digest))
+        return yard_errorf (err, EINVAL,
+                            "'%s' is not an artifact digest: a digest is the "
+                            "64 lowercase hex digits that 'yard artifact put' "
+                            "printed",
+                            a->digest);
+    return 0;
+}
+
+json_t *
+cli_artifact_json (const struct cli_artifact *a, const yard_artifact_t *art)
+{
+    json_t *o = json_pack ("{s:s,s:s,s:I,s:I,s:b}", "digest", art->digest,
+                           "kind", art->is_tree ? "tree" : "file", "size",
+                           (json_int_t)art->size, "files",
+                           (json_int_t)art->files, "present", art->present);
+    if (!o)
+        return NULL;
+    int rc = 0;
+    if (a->verb == CLI_ARTIFACT_PUT)
+        rc = json_object_set_new (o, "sent_bytes",
+                                  json_integer ((json_int_t)art->sent_bytes));
+    else if (a->verb == CLI_ARTIFACT_GET)
+        rc = json_object_set_new (o, "received_bytes",
+                                  json_integer ((json_int_t)art->sent_bytes))
+             || json_object_set_new (o, "path", json_string (a->path));
+    else if (!art->present)
+        rc = json_object_set_new (o, "partial",
+                                  json_integer ((json_int_t)art->partial));
+    if (rc) {
+        json_decref (o);
+        return NULL;
+    }
+    return o;
+}
+
+int
+cli_print_artifact (FILE *out, const struct cli_artifact *a,
+                    const yard_artifact_t *art)
+{
+    char sz[32];
+    yard_format_size (art->size, sz, sizeof sz);
+    if (a->verb == CLI_ARTIFACT_STAT && !art->present) {
+        fprintf (out, "%s  absent", art->digest);
+        if (art->partial)
+            fprintf (out, " (an unfinished upload holds %" PRIu64 " bytes)",
+                     art->partial);
+        fputc ('\n', out);
+    } else if (art->is_tree) {
+        fprintf (out, "%s  %s  tree of %" PRIu64 " file%s\n", art->digest, sz,
+                 art->files, art->files == 1 ? "" : "s");
+    } else {
+        fprintf (out, "%s  %s  file\n", art->digest, sz);
+    }
+    return ferror (out) ? -EIO : 0;
+}
+
+int
+cli_artifact_run (yard_client_t *c, const struct cli_artifact *a, bool json,
+                  FILE *out, FILE *err)
+{
+    yard_artifact_t art;
+    int rc;
+
+    switch (a->verb) {
+    case CLI_ARTIFACT_PUT:
+        rc = yard_artifact_put (c, a->path, &art);
+        break;
+    case CLI_ARTIFACT_GET:
+        rc = yard_artifact_get (c, a->digest, a->path, &art);
+        break;
+    default:
+        rc = yard_artifact_stat (c, a->digest, &art);
+        break;
+    }
+    if (rc < 0) {
+        fprintf (err, "yard: %s\n", yard_client_errmsg (c));
+        return rc == -ETIMEDOUT ? CLI_EXIT_UNREACHABLE : CLI_EXIT_ERROR;
+    }
+    if (json) {
+        json_t *j = cli_artifact_json (a, &art);
+        if (!j) {
+            fprintf (err, "yard: out of memory\n");
+            return CLI_EXIT_ERROR;
+        }
+        rc = cli_json_print (out, j, false);
+        json_decref (j);
+    } else {
+        rc = cli_print_artifact (out, a, &art);
+    }
+    if (rc < 0)
+        return CLI_EXIT_ERROR;
+    /* stat of an artifact the store does not hold: say so in the status */
+    return a->verb == CLI_ARTIFACT_STAT && !art.present ? CLI_EXIT_ERROR
+                                                        : CLI_EXIT_OK;
+}
