@@ -100,8 +100,11 @@ cli_parse_artifact (int argc, char **argv, struct cli_artifact *a,
 json_t *
 cli_artifact_json (const struct cli_artifact *a, const yard_artifact_t *art)
 {
-    json_t *o = json_pack ("{s:s,s:s,s:I,s:I,s:b}", "digest", art->digest,
-                           "kind", art->is_tree ? "tree" : "file", "size",
+    bool absent = a->verb == CLI_ARTIFACT_STAT && !art->present;
+    json_t *o = json_pack ("{s:s,s:s?,s:I,s:I,s:b}", "digest", art->digest,
+                           "kind",
+                           absent ? NULL : art->is_tree ? "tree" : "file",
+                           "size",
                            (json_int_t)art->size, "files",
                            (json_int_t)art->files, "present", art->present);
     if (!o)
