@@ -148,6 +148,42 @@ cli_print_artifact (FILE *out, const struct cli_artifact *a,
     return ferror (out) ? -EIO : 0;
 }
 
+bool
+cli_outputs_json (json_t *o, const yard_attempt_t *a)
+{
+    json_t *arr = json_array ();
+    if (!arr)
+        return false;
+    for (size_t i = 0; i < a->n_outputs; i++) {
+        json_t *j = json_pack ("{s:s,s:s,s:I}", "name", a->outputs[i].name,
+                               "digest", a->outputs[i].digest, "size",
+                               (json_int_t)a->outputs[i].size);
+        if (!j || json_array_append_new (arr, j) < 0) {
+            json_decref (arr);
+            return false;
+        }
+    }
+    return json_object_set_new (o, "outputs", arr) == 0;
+}
+
+int
+cli_print_outputs (FILE *out, const yard_job_t *job)
+{
+    bool first = true;
+    for (size_t i = 0; i < job->n_attempts; i++) {
+        const yard_attempt_t *a = &job->attempts[i];
+        for (size_t k = 0; k < a->n_outputs; k++) {
+            char sz[32];
+            yard_format_size (a->outputs[k].size, sz, sizeof sz);
+            fprintf (out, "%-12s attempt %u  %s  %s  %s\n",
+                     first ? "outputs:" : "", a->attempt,
+                     a->outputs[k].name, a->outputs[k].digest, sz);
+            first = false;
+        }
+    }
+    return ferror (out) ? -EIO : 0;
+}
+
 int
 cli_artifact_run (yard_client_t *c, const struct cli_artifact *a, bool json,
                   FILE *out, FILE *err)

@@ -42,6 +42,14 @@ json_t *cli_artifact_json (const struct cli_artifact *a,
 int cli_print_artifact (FILE *out, const struct cli_artifact *a,
                         const yard_artifact_t *art);
 
+/* Add "outputs": [{name, digest, size}] to an attempt's JSON object.
+ * false on ENOMEM. */
+bool cli_outputs_json (json_t *o, const yard_attempt_t *a);
+
+/* "outputs:" lines for people, one per collected output of each attempt
+ * ("attempt 1  NAME  DIGEST  SIZE").  0 or -EIO. */
+int cli_print_outputs (FILE *out, const yard_job_t *job);
+
 /* Run the parsed command against c.  json: the global or the command's
  * --json.  Returns the exit status (cli_commands.h). */
 int cli_artifact_run (yard_client_t *c, const struct cli_artifact *a,

@@ -1261,7 +1261,8 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
     int rc;
     if ((rc = yard_store_alloc_init (s->store, err)) < 0
         || (rc = load_state (s, err)) < 0
-        || (rc = yard__nodeadmin_load (s, err)) < 0) {
+        || (rc = yard__nodeadmin_load (s, err)) < 0
+        || (rc = yard__outputs_init (s, err)) < 0) {
         e = -rc;
         goto error;
     }

@@ -155,6 +155,13 @@ typedef struct yard__doomed {
 typedef void (*yard__handler_f) (yard_server_t *s, const yard_peer_t *peer,
                                  yard_node_t *node, yard_env_t *env);
 
+/* server_outputs.c: collected outputs (job_outputs) */
+int yard__outputs_init (yard_server_t *s, yard_error_t *err);
+int yard__outputs_record (yard_server_t *s, const yard_job_t *job,
+                          const Yard__JobFinished *f);
+int yard__outputs_fill (yard_server_t *s, Yard__JobInfo *info);
+void yard__outputs_free (Yard__AttemptInfo *a);
+
 /* server_artifacts.c: accepted on both ports */
 void yard__on_artifact_stat (yard_server_t *s, const yard_peer_t *peer,
                              yard_node_t *node, yard_env_t *env);

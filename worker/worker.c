@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +143,11 @@ fill_finished (const struct attempt *a, Yard__JobFinished *m)
     m->end_time_ms = a->result.end_time_ms;
     m->log_size = a->result.log_size;
     m->start_time_ms = a->result.start_time_ms;
+    /* the attempt holds the messages, so they live as long as m is used */
+    struct attempt *ma = (struct attempt *)a;
+    m->n_outputs = jobdir_result_outputs (&a->result, ma->out_msg,
+                                          ma->out_ptr);
+    m->outputs = ma->out_ptr;
 }
 
 static void
@@ -168,10 +174,12 @@ send_register (struct worker *w)
          * all its metrics are delivered (as JobFinished is only sent then):
          * until that, an ended attempt is reported as running, so that a
          * job the scheduler sees finished has all of its output. */
-        bool shipped = a->state == ATTEMPT_ENDED
+        /* so is one whose inputs or outputs are still moving */
+        bool shipped = a->state == ATTEMPT_ENDED && !a->stage
                        && logship_complete (&a->ship, a->result.log_size)
                        && metrics_complete (a->metrics);
         if (a->state == ATTEMPT_RUNNING
+            || (a->state == ATTEMPT_NEW && a->stage)
             || (a->state == ATTEMPT_ENDED && !a->finish_acked && !shipped)) {
             yard__running_job__init (&run[nr]);
             run[nr].job_id = a->job_id;
@@ -407,7 +415,7 @@ pump (struct worker *w, struct attempt *a, int64_t now)
         send_metrics (w, mb);
         metrics_sent (a->metrics, mb, now);
     }
-    if (a->state != ATTEMPT_ENDED
+    if (a->state != ATTEMPT_ENDED || a->stage
         || !logship_complete (&a->ship, a->result.log_size)
         || !metrics_complete (a->metrics))
         return;
@@ -431,11 +439,261 @@ pump_all (struct worker *w)
     }
 }
 
+/* ---- staged inputs and collected outputs (stage.h) ---------------------- */
+
+#define COLLECT_FILE "collect" /* in the attempt dir: the output names */
+
+/* snprintf for messages and paths that may be cut (checked by the reader:
+ * a cut path does not exist) */
+static void msgf (char *buf, size_t len, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+static void
+msgf (char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (buf, len, fmt, ap);
+    va_end (ap);
+}
+
+static void
+stage_in_done (struct stage *st, void *arg)
+{
+    struct attempt *a = arg;
+    struct worker *w = a->host->arg;
+    Yard__Dispatch *m = NULL;
+    char msg[768];
+
+    a->stage = NULL;
+    if (a->stage_kill != YARD__END_REASON__END_NONE) {
+        attempt_refuse (a, a->stage_kill, 0,
+                        "stopped while its inputs were being fetched");
+    } else if (st->rc < 0) {
+        msgf (msg, sizeof msg, "cannot stage in its inputs on node %s: %s",
+                  w->name, st->error);
+        attempt_refuse (a, YARD__END_REASON__END_SPAWN_FAILED, 1, msg);
+    } else if (!(m = yard__dispatch__unpack (NULL, a->dispatch_len,
+                                             a->dispatch))) {
+        attempt_refuse (a, YARD__END_REASON__END_SPAWN_FAILED, 1,
+                        "out of memory unpacking its dispatch");
+    } else {
+        attempt_note (a, "staged %zu inputs in $YARD_INPUTS (%" PRIu64
+                      " bytes fetched)",
+                      st->n_items, st->bytes);
+        if (attempt_start_alloc (a, m->spec, m->alloc) == 0)
+            send_started (w, a);
+    }
+    if (m)
+        yard__dispatch__free_unpacked (m, NULL);
+    free (a->dispatch);
+    a->dispatch = NULL;
+    stage_destroy (&st);
+    pump (w, a, yard_mono_ms ());
+}
+
+static void
+collect_done (struct stage *st, void *arg)
+{
+    struct attempt *a = arg;
+    struct worker *w = a->host->arg;
+    struct jobdir_result *r = &a->result;
+
+    a->stage = NULL;
+    if (st->rc == 0) {
+        r->n_outputs = 0;
+        for (size_t i = 0; i < st->n_items && i < JOBDIR_OUTPUTS_MAX; i++) {
+            struct jobdir_output *o = &r->outputs[r->n_outputs++];
+            snprintf (o->name, sizeof o->name, "%s", st->items[i].path);
+            snprintf (o->digest, sizeof o->digest, "%s", st->items[i].digest);
+            o->size = st->items[i].size;
+            log_info ("job %" PRIu64 ".%" PRIu32 ": output %s stored as %s "
+                      "(%" PRIu64 " bytes)",
+                      a->job_id, a->num, o->name, o->digest, o->size);
+        }
+    } else {
+        /* exited 0 but what it made is not kept: not a success */
+        log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot store its outputs: %s",
+                  a->job_id, a->num, st->error);
+        r->exit_code = 1;
+        msgf (r->message, sizeof r->message,
+                  "exited 0, but its outputs could not be stored: %s",
+                  st->error);
+    }
+    int rc = jobdir_result_write (a->dir, a->job_id, a->num, r);
+    if (rc < 0)
+        log_err ("job %" PRIu64 ".%" PRIu32 ": cannot save its result in %s: "
+                 "%s (it is kept in memory only)",
+                 a->job_id, a->num, a->dir, strerror (-rc));
+    stage_destroy (&st);
+    pump (w, a, yard_mono_ms ());
+}
+
+/* Store the outputs of an attempt that exited 0, before its JobFinished. */
+static void
+collect_start (struct worker *w, struct attempt *a)
+{
+    struct stage *st = a->collect;
+    a->collect = NULL;
+    int rc = stage_start (st, w->loop, w->zctx, w->endpoint, 0, 0,
+                          collect_done, a);
+    if (rc < 0) {
+        snprintf (st->error, sizeof st->error, "cannot start the upload: %s",
+                  uv_strerror (rc));
+        st->rc = rc;
+        collect_done (st, a);
+        return;
+    }
+    a->stage = st;
+}
+
+/* Set up the spec's stage_in and collect.  Returns 1 when inputs are being
+ * fetched (the attempt starts once they are there), 0 when it can start
+ * now, -1 when it was refused (ENDED, with the reason in its log). */
+static int
+stage_setup (struct worker *w, struct attempt *a, const Yard__Dispatch *m)
+{
+    const Yard__JobSpec *spec = m->spec;
+    char msg[768], path[PATH_MAX + 64];
+    struct stage *st = NULL;
+    int rc;
+
+    if (!spec || (spec->n_stage_in == 0 && spec->n_collect == 0))
+        return 0;
+    if ((rc = attempt_prepare (a)) < 0) {
+        msgf (msg, sizeof msg, "cannot create the job dir %s on node %s: "
+                  "%s", a->dir, w->name, strerror (-rc));
+        goto refuse;
+    }
+    if (spec->n_collect > JOBDIR_OUTPUTS_MAX) {
+        msgf (msg, sizeof msg, "the job collects %zu outputs; at most %d",
+                  spec->n_collect, JOBDIR_OUTPUTS_MAX);
+        goto refuse;
+    }
+    if (spec->n_collect > 0) {
+        char names[JOBDIR_OUTPUTS_MAX * JOBDIR_OUTPUT_NAME_MAX];
+        size_t used = 0;
+        msgf (a->outputs_dir, sizeof a->outputs_dir, "%s/outputs", a->dir);
+        if (!(a->collect = stage_create (STAGE_OUT, a->outputs_dir))) {
+            msgf (msg, sizeof msg, "out of memory");
+            goto refuse;
+        }
+        for (size_t i = 0; i < spec->n_collect; i++) {
+            const char *n = spec->collect[i];
+            if (!n || strchr (n, '/') || strlen (n) >= JOBDIR_OUTPUT_NAME_MAX
+                || stage_add (a->collect, n, NULL) < 0) {
+                msgf (msg, sizeof msg,
+                          "collect '%s': an output is one folder name (no "
+                          "'/', not '.' or '..', under %d bytes)",
+                          n ? n : "", JOBDIR_OUTPUT_NAME_MAX);
+                goto refuse;
+            }
+            msgf (path, sizeof path, "%s/%s", a->outputs_dir, n);
+            if ((rc = yard_mkdir_p (path)) < 0) {
+                msgf (msg, sizeof msg, "cannot create %s: %s", path,
+                          strerror (-rc));
+                goto refuse;
+            }
+            used += (size_t)snprintf (names + used, sizeof names - used,
+                                      "%s\n", n);
+        }
+        /* a worker restarted before the outputs were stored finds what
+         * to store here (recover_cb) */
+        msgf (path, sizeof path, "%s/" COLLECT_FILE, a->dir);
+        if ((rc = yard_write_file_atomic (path, names, used)) < 0)
+            log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot write %s: %s",
+                      a->job_id, a->num, path, strerror (-rc));
+    }
+    if (spec->n_stage_in == 0)
+        return 0;
+    msgf (a->inputs_dir, sizeof a->inputs_dir, "%s/inputs", a->dir);
+    if ((rc = yard_mkdir_p (a->inputs_dir)) < 0) {
+        msgf (msg, sizeof msg, "cannot create %s: %s", a->inputs_dir,
+                  strerror (-rc));
+        goto refuse;
+    }
+    if (!(st = stage_create (STAGE_IN, a->inputs_dir))) {
+        msgf (msg, sizeof msg, "out of memory");
+        goto refuse;
+    }
+    for (size_t i = 0; i < spec->n_stage_in; i++) {
+        const Yard__StageIn *in = spec->stage_in[i];
+        const char *p = in && in->path ? in->path : "";
+        const char *d = in && in->digest ? in->digest : "";
+        if ((rc = stage_add (st, p, d)) < 0) {
+            if (rc == -E2BIG)
+                msgf (msg, sizeof msg, "the job stages in more than %d inputs",
+                      STAGE_MAX_ITEMS);
+            else if (!stage_path_ok (p))
+                msgf (msg, sizeof msg, "stage_in path '%s' must be relative "
+                      "and stay inside $YARD_INPUTS (no '..', not absolute)",
+                      p);
+            else
+                msgf (msg, sizeof msg, "stage_in '%s': '%s' is not an "
+                      "artifact digest", p, d);
+            goto refuse;
+        }
+    }
+    size_t len = yard__dispatch__get_packed_size (m);
+    if (!(a->dispatch = malloc (len ? len : 1))) {
+        msgf (msg, sizeof msg, "out of memory");
+        goto refuse;
+    }
+    a->dispatch_len = yard__dispatch__pack (m, a->dispatch);
+    attempt_note (a, "fetching %zu inputs from the artifact store",
+                  st->n_items);
+    if ((rc = stage_start (st, w->loop, w->zctx, w->endpoint, 0, 0,
+                           stage_in_done, a))
+        < 0) {
+        msgf (msg, sizeof msg, "cannot start fetching its inputs: %s",
+                  uv_strerror (rc));
+        goto refuse;
+    }
+    a->stage = st;
+    return 1;
+refuse:
+    stage_destroy (&st);
+    attempt_refuse (a, YARD__END_REASON__END_SPAWN_FAILED, 1, msg);
+    return -1;
+}
+
+/* A recovered attempt that exited 0 before its outputs were stored: they
+ * are stored (worker_start, before the first register) from its dir. */
+static void
+recover_collect (struct attempt *a)
+{
+    char path[PATH_MAX + 64], line[JOBDIR_OUTPUT_NAME_MAX + 2];
+    if (a->result.reason != YARD__END_REASON__END_EXITED
+        || a->result.exit_code != 0 || a->result.n_outputs > 0)
+        return;
+    msgf (path, sizeof path, "%s/" COLLECT_FILE, a->dir);
+    FILE *f = fopen (path, "re");
+    if (!f)
+        return;
+    msgf (a->outputs_dir, sizeof a->outputs_dir, "%s/outputs", a->dir);
+    struct stage *st = stage_create (STAGE_OUT, a->outputs_dir);
+    while (st && fgets (line, sizeof line, f)) {
+        line[strcspn (line, "\n")] = '\0';
+        (void)stage_add (st, line, NULL);
+    }
+    fclose (f);
+    if (!st || st->n_items == 0) {
+        stage_destroy (&st);
+        return;
+    }
+    log_info ("job %" PRIu64 ".%" PRIu32 ": exited 0 before its %zu "
+              "outputs were stored: storing them",
+              a->job_id, a->num, st->n_items);
+    a->collect = st;
+}
+
 /* A job's process ended (its result is on disk). */
 static void
 attempt_exited (struct attempt *a, void *arg)
 {
     struct worker *w = arg;
+    if (a->collect && a->result.reason == YARD__END_REASON__END_EXITED
+        && a->result.exit_code == 0)
+        collect_start (w, a);
     pump (w, a, yard_mono_ms ());
 }
 
@@ -596,7 +854,8 @@ on_dispatch (struct worker *w, const yard_env_t *env)
         return;
     }
     list_add (w, a);
-    if (attempt_start_alloc (a, m->spec, m->alloc) == 0)
+    if (stage_setup (w, a, m) == 0
+        && attempt_start_alloc (a, m->spec, m->alloc) == 0)
         send_started (w, a);
     pump (w, a, yard_mono_ms ());
 }
@@ -606,6 +865,15 @@ on_kill_job (struct worker *w, const yard_env_t *env)
 {
     const Yard__KillJob *m = env->kill_job;
     struct attempt *a = find_attempt (w, m->job_id, m->attempt);
+    if (a && a->state == ATTEMPT_NEW && a->stage) {
+        /* fetching its inputs: it ends when the transfer gives up */
+        a->stage_kill = m->reason == YARD__END_REASON__END_STALE
+                                || m->reason == YARD__END_REASON__END_PREEMPTED
+                            ? m->reason
+                            : YARD__END_REASON__END_CANCELLED;
+        a->stage->cancel = 1;
+        return;
+    }
     if (!a || a->state != ATTEMPT_RUNNING) {
         log_debug ("kill of job %" PRIu64 ".%" PRIu32 " ignored: %s",
                    m->job_id, m->attempt, a ? "already over" : "not here");
@@ -928,6 +1196,11 @@ worker_stop (worker_t *w)
     }
     w->stopping = true;
     send_bye (w, false);
+    for (struct attempt *a = w->attempts; a; a = a->next)
+        if (a->state == ATTEMPT_NEW && a->stage) {
+            a->stage_kill = YARD__END_REASON__END_LOST;
+            a->stage->cancel = 1;
+        }
     uint32_t grace_max = 0;
     int running = 0;
     for (struct attempt *a = w->attempts; a; a = a->next) {
@@ -998,6 +1271,7 @@ recover_cb (const char *dir, uint64_t job_id, uint32_t num, void *arg)
               job_id, num, yard_end_reason_name (a->result.reason),
               a->result.message, a->result.log_size);
     list_add (w, a);
+    recover_collect (a);
 }
 
 static int
@@ -1099,6 +1373,9 @@ worker_start (worker_t *w)
     if (!w->handles_open || w->started)
         return -EINVAL;
     w->started = true;
+    for (struct attempt *a = w->attempts; a; a = a->next)
+        if (a->state == ATTEMPT_ENDED && a->collect)
+            collect_start (w, a);
     if ((rc = uv_signal_start (&w->sigterm, signal_cb, SIGTERM)) < 0
         || (rc = uv_signal_start (&w->sigint, signal_cb, SIGINT)) < 0
         || (rc = uv_signal_start (&w->sighup, signal_cb, SIGHUP)) < 0)

@@ -5,6 +5,7 @@ kill -9 of the scheduler), and chunks that do not match their digest."""
 import hashlib
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -265,6 +266,171 @@ class ArtifactTest(ClusterTest):
         dest = os.path.join(self.root, "huge.back")
         c.yard("artifact", "get", digest, dest)
         self.assertEqual(sha256_file(dest), digest)
+
+
+# A job that reads its staged inputs and writes an output folder: the
+# output is a sorted listing with sha256 of every input file, a copy of the
+# data file, and an executable script.
+STAGE_JOB = r"""
+set -e
+test -n "$YARD_INPUTS" && test -n "$YARD_OUTPUTS"
+cd "$YARD_INPUTS"
+find . -type f | sort | xargs sha256sum > "$YARD_OUTPUTS/results/listing"
+cp data/sub/table.csv "$YARD_OUTPUTS/results/table.csv"
+cp config.json "$YARD_OUTPUTS/results/config.json"
+printf '#!/bin/sh\necho hi\n' > "$YARD_OUTPUTS/results/run.sh"
+chmod 755 "$YARD_OUTPUTS/results/run.sh"
+mkdir -p "$YARD_OUTPUTS/results/deep/er"
+head -c 1500000 data/blob > "$YARD_OUTPUTS/results/deep/er/part"
+echo done > "$YARD_OUTPUTS/logs/note"
+"""
+
+
+class StagingTest(ClusterTest):
+
+    def put(self, path):
+        return json.loads(self.cluster.yard("--json", "artifact", "put",
+                                            path).stdout)
+
+    def test_stage_in_and_collect(self):
+        c = self.cluster
+        self.start_workers("w1")
+        data = os.path.join(self.root, "dataset")
+        os.makedirs(os.path.join(data, "sub"))
+        write_random(os.path.join(data, "blob"), 2 * CHUNK + 3)
+        with open(os.path.join(data, "sub", "table.csv"), "w") as f:
+            f.write("a,b\n1,2\n")
+        cfg = os.path.join(self.root, "config.json")
+        with open(cfg, "w") as f:
+            f.write('{"lr": 0.1}\n')
+        d_data = self.put(data)["digest"]
+        d_cfg = self.put(cfg)["digest"]
+        job = c.submit("sh", "-c", STAGE_JOB, opts=(
+            "--stage-in", "data=" + d_data, "--stage-in",
+            "config.json=" + d_cfg, "--collect", "results",
+            "--collect", "logs"))
+        self.assertEqual(c.wait(job), 0, c.yard("logs", job).stdout)
+        st = c.status(job)
+        self.assertEqual(st["state"], "COMPLETED")
+        outs = {o["name"]: o for o in st["attempts"][-1]["outputs"]}
+        self.assertEqual(sorted(outs), ["logs", "results"])
+        back = os.path.join(self.root, "results")
+        c.yard("artifact", "get", outs["results"]["digest"], back)
+        # what the job made, rebuilt here
+        expect = os.path.join(self.root, "expect")
+        os.makedirs(os.path.join(expect, "deep", "er"))
+        staged = os.path.join(self.root, "staged")
+        os.makedirs(staged)
+        shutil.copytree(data, os.path.join(staged, "data"))
+        shutil.copy(cfg, os.path.join(staged, "config.json"))
+        listing = subprocess.run(
+            "find . -type f | sort | xargs sha256sum", shell=True,
+            cwd=staged, capture_output=True, check=True).stdout
+        with open(os.path.join(expect, "listing"), "wb") as f:
+            f.write(listing)
+        shutil.copy(os.path.join(data, "sub", "table.csv"), expect)
+        shutil.copy(cfg, expect)
+        with open(os.path.join(expect, "run.sh"), "w") as f:
+            f.write("#!/bin/sh\necho hi\n")
+        os.chmod(os.path.join(expect, "run.sh"), 0o755)
+        with open(os.path.join(data, "blob"), "rb") as f:
+            part = f.read(1500000)
+        with open(os.path.join(expect, "deep", "er", "part"), "wb") as f:
+            f.write(part)
+        for p in ("listing", "table.csv", "config.json"):
+            os.chmod(os.path.join(expect, p), 0o644)
+        os.chmod(os.path.join(expect, "deep", "er", "part"), 0o644)
+        got, want = snapshot(back), snapshot(expect)
+        self.assertEqual({k: v[1] for k, v in got.items()},
+                         {k: v[1] for k, v in want.items()})
+        self.assertEqual(got["run.sh"][0], 0o755)
+        self.assertEqual(outs["results"]["size"],
+                         sum(os.path.getsize(os.path.join(back, p))
+                             for p in got))
+        # the human status names them too
+        text = c.yard("status", job).stdout.decode()
+        self.assertIn(outs["results"]["digest"], text)
+
+    def test_missing_input_fails_the_attempt(self):
+        c = self.cluster
+        self.start_workers("w1")
+        job = c.submit("true", opts=("--stage-in", "x=" + "cd" * 32))
+        self.assertNotEqual(c.wait(job), 0)
+        st = c.status(job)
+        self.assertEqual(st["state"], "FAILED")
+        self.assertIn("has no artifact " + "cd" * 32, st["reason"])
+        self.assertIn(b"has no artifact", c.yard("logs", job).stdout)
+
+    def test_bad_paths_are_refused_at_submit(self):
+        c = self.cluster
+        for bad in ("../x=" + "ab" * 32, "/etc/x=" + "ab" * 32,
+                    "a/../../b=" + "ab" * 32, "x=nothex"):
+            p = c.yard("submit", "--stage-in", bad, "--", "true", check=False)
+            self.assertNotEqual(p.returncode, 0, bad)
+            self.assertTrue(b"stage-in" in p.stderr, p.stderr)
+        p = c.yard("submit", "--collect", "a/b", "--", "true", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"one folder name", p.stderr)
+
+    def test_failed_job_collects_nothing(self):
+        c = self.cluster
+        self.start_workers("w1")
+        job = c.submit("sh", "-c", 'echo x > "$YARD_OUTPUTS/out/f"; exit 3',
+                       opts=("--collect", "out"))
+        self.assertEqual(c.wait(job), 3)
+        self.assertEqual(c.status(job)["attempts"][-1]["outputs"], [])
+
+
+    def outage_job(self, flag):
+        """A job that waits for flag, then writes its output folder."""
+        c = self.cluster
+        job = c.submit("sh", "-c",
+                       'while [ ! -e %s ]; do sleep 0.05; done; '
+                       'echo "$YARD_JOB_ID" > "$YARD_OUTPUTS/out/id"' % flag,
+                       opts=("--collect", "out"))
+        c.wait_state(job, "RUNNING")
+        return job
+
+    def result_file(self, job):
+        return os.path.join(self.root, "worker-w1", "jobs", "%d.1" % job,
+                            "result")
+
+    def check_output(self, job):
+        c = self.cluster
+        self.assertEqual(c.wait(job), 0)
+        outs = c.status(job)["attempts"][-1]["outputs"]
+        self.assertEqual([o["name"] for o in outs], ["out"])
+        back = os.path.join(self.root, "back")
+        c.yard("artifact", "get", outs[0]["digest"], back)
+        with open(os.path.join(back, "id")) as f:
+            self.assertEqual(f.read().strip(), str(job))
+
+    def test_outputs_wait_for_a_restarting_scheduler(self):
+        c = self.cluster
+        self.start_workers("w1")
+        flag = os.path.join(self.root, "go")
+        job = self.outage_job(flag)
+        c.kill_scheduler()
+        open(flag, "w").close()
+        # the job ended; its outputs cannot be stored while the store is away
+        wait_for(lambda: os.path.exists(self.result_file(job)), 20,
+                 "the job to end")
+        c.start_scheduler()
+        self.check_output(job)
+
+    def test_worker_killed_before_its_outputs_were_stored(self):
+        c = self.cluster
+        self.start_workers("w1")
+        flag = os.path.join(self.root, "go")
+        job = self.outage_job(flag)
+        c.kill_scheduler()
+        open(flag, "w").close()
+        wait_for(lambda: os.path.exists(self.result_file(job)), 20,
+                 "the job to end")
+        c.kill_worker("w1")
+        c.start_scheduler()
+        c.start_worker("w1")
+        self.check_output(job)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,8 @@ extern "C" {
  * unset or empty. */
 #define YARD_DEFAULT_SCHEDULER "tcp://127.0.0.1:7700"
 #define YARD_DEFAULT_TIMEOUT_MS 5000
+/* Artifact digests: sha256 as 64 lowercase hex digits. */
+#define YARD_ARTIFACT_DIGEST_LEN 64
 
 /* Job states; the values are those of the wire protocol. */
 enum yard_job_state {
@@ -138,6 +140,13 @@ typedef struct yard_dependency {
     enum yard_dep_cond condition;
 } yard_dependency_t;
 
+/* An artifact fetched into the job's inputs folder before it starts
+ * (yard_job_spec_t.stage_in). */
+typedef struct yard_stage_in {
+    const char *path;    /* relative to $YARD_INPUTS; no "..", not absolute */
+    const char *digest;  /* what yard_artifact_put stored (file or tree) */
+} yard_stage_in_t;
+
 /* What to run.  Zero the struct before filling it (yard_job_spec_t s = {0};)
  * so that fields added later keep their defaults.  Zero means "default" for
  * every number.  The library only reads it; the caller keeps ownership. */
@@ -188,7 +197,24 @@ typedef struct yard_job_spec {
      * YARD_ARRAY_INDEX and YARD_ARRAY_ID in its environment */
     bool array;
     uint32_t array_first, array_last, array_step, array_max_running;
+    /* artifacts (yard_artifact_put): each stage_in is fetched from the
+     * artifact store to $YARD_INPUTS/<path> before the job starts (a tree
+     * becomes a folder, a file a file); each name of collect is a folder
+     * $YARD_OUTPUTS/<name> that is stored as a tree after the job exits 0
+     * (its digest in yard_attempt_t.outputs).  At most 64 inputs and 16
+     * outputs; an input the store does not hold fails the attempt. */
+    const struct yard_stage_in *stage_in;
+    size_t n_stage_in;
+    char *const *collect;
+    size_t n_collect;
 } yard_job_spec_t;
+
+/* An output an attempt collected, as stored in the artifact store. */
+typedef struct yard_output {
+    char *name;                /* the collect name */
+    char digest[YARD_ARTIFACT_DIGEST_LEN + 1]; /* a tree: yard_artifact_get */
+    uint64_t size;             /* bytes of content */
+} yard_output_t;
 
 /* One attempt (run) of a job.  Strings owned by the job, never NULL. */
 typedef struct yard_attempt {
@@ -201,6 +227,8 @@ typedef struct yard_attempt {
     int32_t term_signal;
     char *reason;              /* how it ended: "exited with status 1",
                                   "preempted", "timeout, requeued", ... */
+    yard_output_t *outputs;    /* what it collected (JobSpec collect) */
+    size_t n_outputs;
 } yard_attempt_t;
 
 /* A job as the scheduler knows it.  Every string is owned by the struct and
@@ -484,8 +512,6 @@ YARD_API void yard_metrics_free (yard_metric_t **points, size_t count);
  * Transfers run on a socket of their own and are resumable: a put that was
  * cut off (timeout, scheduler restart) continues from what the store kept
  * when it is made again. */
-
-#define YARD_ARTIFACT_DIGEST_LEN 64
 
 typedef struct yard_artifact {
     char digest[YARD_ARTIFACT_DIGEST_LEN + 1];
