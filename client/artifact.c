@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "client_internal.h"
+#include "msg.h"
 #include "digest.h"
 #include "xfer.h"
 #include "yard/yard.h"
@@ -258,5 +259,75 @@ yard_artifact_get (yard_client_t *c, const char *digest, const char *dest,
         *out = a;
 out:
     session_close (&s);
+    return rc;
+}
+
+/* ---- checkpoints ---- */
+
+void
+yard_checkpoints_free (yard_checkpoint_t **list, size_t count)
+{
+    if (!list || !*list)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        free ((*list)[i].name);
+        free ((*list)[i].node);
+    }
+    free (*list);
+    *list = NULL;
+}
+
+int
+yard_checkpoints (yard_client_t *c, uint64_t job_id, yard_checkpoint_t **list,
+                  size_t *count)
+{
+    yard_env_t *reply = NULL;
+    int rc;
+
+    if (!c || !list || !count)
+        return -EINVAL;
+    *list = NULL;
+    *count = 0;
+    Yard__CheckpointsRequest q = YARD__CHECKPOINTS_REQUEST__INIT;
+    q.job_id = job_id;
+    yard_env_t req = YARD__ENVELOPE__INIT;
+    req.body_case = YARD__ENVELOPE__BODY_CHECKPOINTS;
+    req.checkpoints = &q;
+    if ((rc = yard__client_call (c, &req,
+                                 YARD__ENVELOPE__BODY_CHECKPOINTS_REPLY,
+                                 &reply))
+        < 0)
+        return rc;
+    const Yard__CheckpointsReply *r = reply->checkpoints_reply;
+    yard_checkpoint_t *v = NULL;
+    size_t n = 0;
+    if (r->n_checkpoints
+        && !(v = calloc (r->n_checkpoints, sizeof v[0]))) {
+        rc = yard__client_fail (c, ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < r->n_checkpoints; i++) {
+        const Yard__CheckpointRecord *in = r->checkpoints[i];
+        if (!in)
+            continue;
+        yard_checkpoint_t *o = &v[n++];
+        o->attempt = in->attempt;
+        o->step = in->step;
+        o->size = in->size;
+        o->time_ms = in->time_ms;
+        snprintf (o->digest, sizeof o->digest, "%s",
+                  in->digest ? in->digest : "");
+        if (!(o->name = strdup (in->name ? in->name : ""))
+            || !(o->node = strdup (in->node ? in->node : ""))) {
+            yard_checkpoints_free (&v, n);
+            rc = yard__client_fail (c, ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    *list = v;
+    *count = n;
+    rc = 0;
+out:
+    yard_msg_free (&reply);
     return rc;
 }

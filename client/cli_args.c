@@ -259,6 +259,7 @@ enum {
     S_GPU_TYPE,
     S_STAGE_IN,
     S_COLLECT,
+    S_KEEP_CHECKPOINTS,
 };
 
 static const struct opt submit_opts[] = {
@@ -283,6 +284,7 @@ static const struct opt submit_opts[] = {
     { "--gpu-type", 0, true, S_GPU_TYPE },
     { "--stage-in", 0, true, S_STAGE_IN },
     { "--collect", 0, true, S_COLLECT },
+    { "--keep-checkpoints", 0, true, S_KEEP_CHECKPOINTS },
     { "--json", 0, false, OPT_JSON },
     { "--help", 'h', false, OPT_HELP },
     { NULL, 0, false, 0 },
@@ -484,6 +486,14 @@ cli_parse_submit (int argc, char **argv, struct cli_submit *s,
             s->spec.stage_in = v;
             break;
         }
+        case S_KEEP_CHECKPOINTS:
+            if ((rc = parse_count ("--keep-checkpoints", val,
+                                   &s->spec.keep_checkpoints, err)) < 0)
+                return rc;
+            if (s->spec.keep_checkpoints == 0)
+                return yard_errorf (err, EINVAL, "--keep-checkpoints must be "
+                                    "at least 1");
+            break;
         case S_COLLECT: {
             if (!*val)
                 return yard_errorf (err, EINVAL, "--collect needs a folder "

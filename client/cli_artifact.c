@@ -7,6 +7,7 @@
 
 #include "cli_commands.h"
 #include "cli_render.h"
+#include "cli_table.h"
 #include "digest.h"
 #include "util.h"
 
@@ -222,4 +223,119 @@ cli_artifact_run (yard_client_t *c, const struct cli_artifact *a, bool json,
     /* stat of an artifact the store does not hold: say so in the status */
     return a->verb == CLI_ARTIFACT_STAT && !art.present ? CLI_EXIT_ERROR
                                                         : CLI_EXIT_OK;
+}
+
+/* ---- yard checkpoints ---- */
+
+int
+cli_parse_checkpoints (int argc, char **argv, struct cli_checkpoints *a,
+                       yard_error_t *err)
+{
+    bool have = false;
+    memset (a, 0, sizeof *a);
+    for (int i = 1; i < argc; i++) {
+        const char *w = argv[i];
+        if (strcmp (w, "--json") == 0) {
+            a->json = true;
+        } else if (strcmp (w, "-h") == 0 || strcmp (w, "--help") == 0) {
+            a->help = true;
+        } else if (w[0] == '-') {
+            return yard_errorf (err, EINVAL,
+                                "unknown option '%s' for 'yard checkpoints' "
+                                "(see 'yard checkpoints --help')",
+                                w);
+        } else if (have) {
+            return yard_errorf (err, EINVAL,
+                                "'yard checkpoints' takes one job id");
+        } else if (yard_parse_u64 (w, &a->job_id) < 0 || a->job_id == 0) {
+            return yard_errorf (err, EINVAL,
+                                "'%s' is not a job id (a number such as 42)",
+                                w);
+        } else {
+            have = true;
+        }
+    }
+    if (!a->help && !have)
+        return yard_errorf (err, EINVAL, "'yard checkpoints' needs a job id");
+    return 0;
+}
+
+int
+cli_print_checkpoints (FILE *out, const yard_checkpoint_t *v, size_t n)
+{
+    if (n == 0) {
+        fprintf (out, "no checkpoints in the artifact store (jobs on workers "
+                      "that share a checkpoint root keep theirs there)\n");
+        return ferror (out) ? -EIO : 0;
+    }
+    static const char *const hdr[] = { "STEP", "SIZE", "TIME", "ATTEMPT",
+                                       "NODE", "NAME", "DIGEST" };
+    cli_table_t *t = cli_table_create (7, hdr);
+    if (!t)
+        return -ENOMEM;
+    (void)cli_table_align_right (t, 0);
+    (void)cli_table_align_right (t, 1);
+    (void)cli_table_align_right (t, 3);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char step[24], size[32], when[48], att[16];
+        if (v[i].step >= 0)
+            snprintf (step, sizeof step, "%" PRId64, v[i].step);
+        else
+            snprintf (step, sizeof step, "-");
+        yard_format_size (v[i].size, size, sizeof size);
+        cli_time_local (v[i].time_ms, when, sizeof when);
+        snprintf (att, sizeof att, "%u", v[i].attempt);
+        const char *cells[] = { step, size, when, att, v[i].node, v[i].name,
+                                v[i].digest };
+        rc = cli_table_add_row (t, cells);
+    }
+    if (rc == 0)
+        rc = cli_table_print (t, out);
+    cli_table_destroy (&t);
+    return rc < 0 ? rc : (ferror (out) ? -EIO : 0);
+}
+
+json_t *
+cli_checkpoints_json (const yard_checkpoint_t *v, size_t n)
+{
+    json_t *arr = json_array ();
+    for (size_t i = 0; arr && i < n; i++) {
+        char iso[48];
+        json_t *o = json_pack ("{s:I,s:I,s:s,s:s,s:I,s:I,s:s,s:s}", "step",
+                               (json_int_t)v[i].step, "attempt",
+                               (json_int_t)v[i].attempt, "name", v[i].name,
+                               "digest", v[i].digest, "size",
+                               (json_int_t)v[i].size, "time_ms",
+                               (json_int_t)v[i].time_ms, "time",
+                               cli_time_iso (v[i].time_ms, iso, sizeof iso),
+                               "node", v[i].node);
+        if (!o || json_array_append_new (arr, o) < 0) {
+            json_decref (arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+int
+cli_checkpoints_run (yard_client_t *c, const struct cli_checkpoints *a,
+                     bool json, FILE *out, FILE *err)
+{
+    yard_checkpoint_t *v = NULL;
+    size_t n = 0;
+    int rc = yard_checkpoints (c, a->job_id, &v, &n);
+    if (rc < 0) {
+        fprintf (err, "yard: %s\n", yard_client_errmsg (c));
+        return rc == -ETIMEDOUT ? CLI_EXIT_UNREACHABLE : CLI_EXIT_ERROR;
+    }
+    if (json) {
+        json_t *j = cli_checkpoints_json (v, n);
+        rc = j ? cli_json_print (out, j, false) : -ENOMEM;
+        json_decref (j);
+    } else {
+        rc = cli_print_checkpoints (out, v, n);
+    }
+    yard_checkpoints_free (&v, n);
+    return rc < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 }

@@ -55,4 +55,21 @@ int cli_print_outputs (FILE *out, const yard_job_t *job);
 int cli_artifact_run (yard_client_t *c, const struct cli_artifact *a,
                       bool json, FILE *out, FILE *err);
 
+/* `yard checkpoints [--json] JOB` */
+struct cli_checkpoints {
+    uint64_t job_id;
+    bool json;
+    bool help;
+};
+int cli_parse_checkpoints (int argc, char **argv, struct cli_checkpoints *a,
+                           yard_error_t *err);
+
+/* A table (STEP SIZE TIME ATTEMPT NODE NAME DIGEST) or "no checkpoints
+ * ...", and the JSON array.  0 or -EIO/-ENOMEM. */
+int cli_print_checkpoints (FILE *out, const yard_checkpoint_t *v, size_t n);
+json_t *cli_checkpoints_json (const yard_checkpoint_t *v, size_t n);
+
+int cli_checkpoints_run (yard_client_t *c, const struct cli_checkpoints *a,
+                         bool json, FILE *out, FILE *err);
+
 #endif

@@ -438,6 +438,24 @@ cmd_artifact (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
                              ctx->out, ctx->err);
 }
 
+static int
+cmd_checkpoints (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+                 char **argv)
+{
+    struct cli_checkpoints a;
+    yard_error_t e = { 0 };
+    int rc;
+
+    if (cli_parse_checkpoints (argc, argv, &a, &e) < 0)
+        return usage_error (ctx, cmd, &e);
+    if (a.help)
+        return print_cmd_help (ctx->out, cmd);
+    if ((rc = connect_client (ctx)) != 0)
+        return rc;
+    return cli_checkpoints_run (ctx->client, &a, want_json (ctx, a.json),
+                                ctx->out, ctx->err);
+}
+
 /* ---- logs -------------------------------------------------------------- */
 
 /* Write the part of lg at or after offset; returns 0 or -EIO. */
@@ -756,6 +774,9 @@ static const struct cli_cmd commands[] = {
         "                   after it exits 0 the folder is stored in the\n"
         "                   artifact store and its digest shown by 'yard\n"
         "                   status' (repeatable, up to 16)\n"
+        "  --keep-checkpoints N  keep the newest N of the job's checkpoints in\n"
+        "                   the artifact store (default 2; see 'yard\n"
+        "                   checkpoints')\n"
         "  --json           print {\"id\": N} (an array: and \"ids\": [...])\n"
         "\n"
         "example:\n"
@@ -905,6 +926,26 @@ static const struct cli_cmd commands[] = {
         "answer from the scheduler.\n",
     },
     {
+        "checkpoints", cmd_checkpoints, "yard checkpoints [--json] JOB",
+        "List a job's checkpoints kept in the artifact store, newest first",
+        "\n"
+        "Workers that do not share a checkpoint root (yard-worker without\n"
+        "--checkpoint-root) store each new checkpoint a job writes into\n"
+        "$YARD_CHECKPOINT_DIR in the scheduler's artifact store; the job's\n"
+        "next attempt, on whichever node, starts from the newest.  The\n"
+        "store keeps the newest N of each job ('yard submit\n"
+        "--keep-checkpoints N', default 2).  Fetch one with 'yard artifact\n"
+        "get DIGEST DEST'.\n"
+        "\n"
+        "columns: STEP (from the checkpoint's name, - when it has no\n"
+        "number), SIZE, TIME (when it was complete), ATTEMPT and NODE that\n"
+        "wrote it, NAME in the checkpoint dir, DIGEST.\n"
+        "\n"
+        "options:\n"
+        "  --json           print an array of {step, attempt, name, digest,\n"
+        "                   size, time_ms, time, node}\n",
+    },
+    {
         "help", cmd_help, "yard help [COMMAND]",
         "Show the help of yard or of one command",
         "",
@@ -988,7 +1029,8 @@ cli_run (int argc, char **argv, FILE *out, FILE *err)
     if (!cmd) {
         fprintf (err,
                  "yard: unknown command '%s': the commands are submit, "
-                 "status, queue, nodes, cancel, logs, metrics, wait, artifact and help (see "
+                 "status, queue, nodes, cancel, logs, metrics, wait, artifact, "
+                 "checkpoints and help (see "
                  "'yard --help')\n",
                  name);
         return CLI_EXIT_USAGE;

@@ -296,6 +296,7 @@ submit (yard_client_t *c, const yard_job_spec_t *spec, uint64_t *job_id,
         ps.stage_in = stagep;
         ps.n_stage_in = spec->n_stage_in;
     }
+    ps.keep_checkpoints = spec->keep_checkpoints;
     ps.collect = (char **)spec->collect;
     ps.n_collect = spec->collect ? spec->n_collect : 0;
     ps.user = user;

@@ -4,6 +4,9 @@
  *   job_outputs(job_id, attempt, name, digest, size)
  *       the folders an attempt collected (JobSpec.collect), from its
  *       JobFinished, written in the batch that applies it;
+ *   checkpoints(job_id, name, attempt, step, digest, size, time_ms, node)
+ *       the checkpoints committed by workers without a shared checkpoint
+ *       root, the newest JobSpec.keep_checkpoints of each job;
  *   artifact_refs(digest, owner)
  *       references held by other features (datasets, step outputs,
  *       models): owner is a free-form "feature:key" string.
@@ -19,6 +22,7 @@
 
 #include "error.h"
 #include "store.h"
+#include "yard.pb-c.h"
 
 int yard_store_artifacts_init (yard_store_t *st, yard_error_t *err);
 
@@ -49,5 +53,19 @@ int yard_store_artifact_unref (yard_store_t *st, const char *digest,
 typedef int (*yard_store_digest_f) (const char *digest, void *arg);
 int yard_store_referenced_digests (yard_store_t *st, yard_store_digest_f cb,
                                    void *arg);
+
+/* Record a committed checkpoint (replacing one of the same name) and keep
+ * only the newest `keep` of its job (by time, then order of commit).
+ * 0 or -errno. */
+int yard_store_checkpoint_put (yard_store_t *st,
+                               const Yard__CheckpointRecord *r,
+                               uint32_t keep);
+
+/* A job's checkpoints, newest first; the record is borrowed for the
+ * callback.  A non-zero return of cb stops the walk and is returned. */
+typedef int (*yard_store_checkpoint_f) (const Yard__CheckpointRecord *r,
+                                        void *arg);
+int yard_store_checkpoints (yard_store_t *st, uint64_t job_id,
+                            yard_store_checkpoint_f cb, void *arg);
 
 #endif

@@ -746,7 +746,9 @@ attempt_destroy (struct attempt **ap)
     *ap = NULL;
     stage_abandon (a->stage);
     stage_abandon (a->collect);
-    a->stage = a->collect = NULL;
+    stage_abandon (a->inputs);
+    stage_abandon (a->ckpt_stage);
+    a->stage = a->collect = a->inputs = a->ckpt_stage = NULL;
     free (a->dispatch);
     a->dispatch = NULL;
     if (a->state == ATTEMPT_RUNNING)

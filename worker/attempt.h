@@ -72,6 +72,18 @@ struct attempt {
     int64_t finish_next_ms; /* next (re)send of JobFinished; 0: not yet */
     struct stage *stage;    /* a transfer in flight (abandoned by destroy) */
     struct stage *collect;  /* outputs to store once it exited 0 */
+    struct stage *inputs;   /* inputs to fetch after its checkpoint */
+    /* checkpoints through the artifact store (no shared root) */
+    struct stage *ckpt_stage;   /* an upload in flight */
+    char ckpt_seen[256];        /* newest entry stored, or fetched */
+    bool ckpt_pending;          /* ckpt_name committed, not yet acked */
+    char ckpt_name[256];
+    char ckpt_digest[65];
+    uint64_t ckpt_size;
+    int64_t ckpt_step;
+    int64_t ckpt_time_ms;
+    int64_t ckpt_next_ms;       /* next commit (re)send / scan */
+    int64_t ckpt_deadline_ms;   /* ended: give up on uploads after this */
     uint8_t *dispatch;      /* the packed Dispatch while inputs arrive */
     size_t dispatch_len;
     Yard__EndReason stage_kill; /* a kill that came while staging */

@@ -129,6 +129,8 @@ do_item (struct stage *st, yard_xfer_t *x, struct stage_item *it,
                                 it->path, it->digest);
         return rc;
     }
+    if (st->kind == STAGE_PUT)
+        return yard_xfer_put_path (x, path, it->digest, &it->size, NULL, err);
     if (lstat (path, &sb) < 0 || !S_ISDIR (sb.st_mode))
         return yard_errorf (err, ENOENT,
                             "output %s: $YARD_OUTPUTS/%s is not a folder any "

@@ -36,12 +36,13 @@
 enum stage_kind {
     STAGE_IN,  /* fetch each item's digest to root/path */
     STAGE_OUT, /* store each folder root/path as a tree */
+    STAGE_PUT, /* store each root/path: a folder as a tree, a file a blob */
 };
 
 struct stage_item {
     char path[STAGE_NAME_MAX];            /* relative to root */
     char digest[YARD_DIGEST_HEX + 1];     /* IN: given; OUT: found */
-    uint64_t size;                        /* OUT: bytes of content */
+    uint64_t size;                        /* OUT, PUT: bytes of content */
 };
 
 struct stage;
@@ -49,6 +50,7 @@ typedef void (*stage_done_f) (struct stage *st, void *arg);
 
 struct stage {
     enum stage_kind kind;
+    int tag;             /* the caller's, to tell its stages apart */
     char root[4096];
     struct stage_item items[STAGE_MAX_ITEMS];
     size_t n_items;

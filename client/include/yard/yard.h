@@ -207,6 +207,8 @@ typedef struct yard_job_spec {
     size_t n_stage_in;
     char *const *collect;
     size_t n_collect;
+    /* checkpoints kept in the artifact store for this job (0: 2) */
+    uint32_t keep_checkpoints;
 } yard_job_spec_t;
 
 /* An output an attempt collected, as stored in the artifact store. */
@@ -548,6 +550,25 @@ YARD_API int yard_artifact_get (yard_client_t *c, const char *digest,
  * upload is there).  -EINVAL: not a digest. */
 YARD_API int yard_artifact_stat (yard_client_t *c, const char *digest,
                                  yard_artifact_t *out);
+
+/* One checkpoint of a job kept in the artifact store (workers without a
+ * shared checkpoint root store each new checkpoint entry there). */
+typedef struct yard_checkpoint {
+    uint32_t attempt;          /* the attempt that wrote it */
+    char *name;                /* its name in the checkpoint dir */
+    int64_t step;              /* -1: unknown */
+    char digest[YARD_ARTIFACT_DIGEST_LEN + 1]; /* yard_artifact_get */
+    uint64_t size;             /* bytes of content */
+    int64_t time_ms;           /* unix ms, when it was complete */
+    char *node;
+} yard_checkpoint_t;
+
+/* A job's checkpoints in the store, newest first (at most its
+ * keep_checkpoints).  *list is an array of *count (free with
+ * yard_checkpoints_free; NULL when empty).  -ENOENT: no such job. */
+YARD_API int yard_checkpoints (yard_client_t *c, uint64_t job_id,
+                               yard_checkpoint_t **list, size_t *count);
+YARD_API void yard_checkpoints_free (yard_checkpoint_t **list, size_t count);
 
 /* ---- for jobs: reporting metrics --------------------------------------- */
 
