@@ -899,7 +899,7 @@ static const struct cli_cmd commands[] = {
         "yard artifact put [--json] PATH\n"
         "       yard artifact get [--json] DIGEST DEST\n"
         "       yard artifact stat [--json] DIGEST",
-        "Store files and folders in the scheduler's artifact store, fetch them",
+        "Store files and folders in the artifact store and fetch them back",
         "\n"
         "The store names content by its sha256 (the DIGEST, 64 hex digits):\n"
         "the same bytes always get the same digest, and storing what the\n"
@@ -972,7 +972,7 @@ print_main_help (FILE *f)
              "\n"
              "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf (f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf (f, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fprintf (f,
              "\n"
              "options:\n"

@@ -27,7 +27,7 @@
 #include "yard.pb-c.h"
 
 #define STAGE_DEADLINE_MS (30 * 60 * 1000) /* retrying an absent store */
-#define STAGE_REQUEST_MS 30000              /* one request's answer */
+#define STAGE_REQUEST_MS 10000              /* one request's answer */
 #define STAGE_BACKOFF_MIN_MS 500
 #define STAGE_BACKOFF_MAX_MS 15000
 #define STAGE_MAX_ITEMS 64

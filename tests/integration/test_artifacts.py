@@ -433,5 +433,39 @@ class StagingTest(ClusterTest):
         self.check_output(job)
 
 
+class GarbageCollectionTest(ClusterTest):
+    """Unreferenced blobs go once older than --artifact-gc-age; what a job
+    output names (a tree and every file in it) stays."""
+
+    def test_gc_keeps_referenced_artifacts(self):
+        c = self.cluster
+        c.scheduler.stop()
+        c.start_scheduler(extra=("--artifact-gc-interval", "1s",
+                                 "--artifact-gc-age", "1s"))
+        self.start_workers("w1")
+        job = c.submit("sh", "-c", 'echo kept > "$YARD_OUTPUTS/out/a"; '
+                       'mkdir "$YARD_OUTPUTS/out/d"; '
+                       'echo also > "$YARD_OUTPUTS/out/d/b"',
+                       opts=("--collect", "out"))
+        self.assertEqual(c.wait(job), 0)
+        out = c.status(job)["attempts"][-1]["outputs"][0]["digest"]
+        junk = os.path.join(self.root, "junk")
+        write_random(junk, 5000)
+        d = json.loads(c.yard("--json", "artifact", "put", junk).stdout)
+        self.assertTrue(c.json("artifact", "stat", d["digest"])["present"])
+
+        def gone():
+            p = c.yard("--json", "artifact", "stat", d["digest"],
+                       check=False)
+            return p.returncode == 1 and not json.loads(p.stdout)["present"]
+        wait_for(gone, 30, "the unreferenced blob to be collected")
+        st = c.json("artifact", "stat", out)
+        self.assertTrue(st["present"], st)
+        back = os.path.join(self.root, "back")
+        c.yard("artifact", "get", out, back)
+        with open(os.path.join(back, "d", "b")) as f:
+            self.assertEqual(f.read(), "also\n")
+
+
 if __name__ == "__main__":
     unittest.main()
