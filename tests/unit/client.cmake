@@ -23,3 +23,7 @@ yard_unit_test(test_cli_run
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cli_run.c
           ${CMAKE_CURRENT_LIST_DIR}/test_client_fake.c
   LIBS yard_cli Threads::Threads)
+# `yard artifact`, `yard checkpoints`, submit's artifact options.
+yard_unit_test(test_cli_artifact
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cli_artifact.c
+  LIBS yard_cli)
