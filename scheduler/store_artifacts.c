@@ -190,7 +190,7 @@ yard_store_checkpoint_put (yard_store_t *st, const Yard__CheckpointRecord *r,
                                    "DELETE FROM checkpoints WHERE job_id = ?1"
                                    " AND rowid NOT IN (SELECT rowid FROM"
                                    " checkpoints WHERE job_id = ?1"
-                                   " ORDER BY time_ms DESC, rowid DESC"
+                                   " ORDER BY rowid DESC"
                                    " LIMIT ?2)",
                                    &s))
         < 0)
@@ -212,7 +212,7 @@ yard_store_checkpoints (yard_store_t *st, uint64_t job_id,
                                   "SELECT name, attempt, step, digest, size,"
                                   " time_ms, node FROM checkpoints"
                                   " WHERE job_id = ?1"
-                                  " ORDER BY time_ms DESC, rowid DESC",
+                                  " ORDER BY rowid DESC",
                                   &s);
     if (rc < 0)
         return rc;

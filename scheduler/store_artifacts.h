@@ -55,8 +55,9 @@ int yard_store_referenced_digests (yard_store_t *st, yard_store_digest_f cb,
                                    void *arg);
 
 /* Record a committed checkpoint (replacing one of the same name) and keep
- * only the newest `keep` of its job (by time, then order of commit).
- * 0 or -errno. */
+ * only the newest `keep` of its job.  Newest means committed last: commits
+ * of stale attempts are refused, so the order of commits is the order of
+ * the job's progress, whatever the workers' clocks say.  0 or -errno. */
 int yard_store_checkpoint_put (yard_store_t *st,
                                const Yard__CheckpointRecord *r,
                                uint32_t keep);
