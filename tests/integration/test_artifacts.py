@@ -467,5 +467,60 @@ class GarbageCollectionTest(ClusterTest):
             self.assertEqual(f.read(), "also\n")
 
 
+class CheckpointCommitTest(ClusterTest):
+    """Commits the scheduler must not record: from a node the attempt does
+    not run on, of an attempt that is over, of an artifact the store does
+    not hold."""
+
+    def test_stale_and_unknown_commits_are_not_recorded(self):
+        c = self.cluster
+        self.start_workers("w1")
+        flag = os.path.join(self.root, "go")
+        job = c.submit("sh", "-c",
+                       "while [ ! -e %s ]; do sleep 0.05; done" % flag)
+        c.wait_state(job, "RUNNING")
+        ck = os.path.join(self.root, "ck.bin")
+        write_random(ck, 1000)
+        digest = json.loads(c.yard("--json", "artifact", "put", ck)
+                            .stdout)["digest"]
+        fake = RawClient(c.worker_ep)
+        try:
+            r = fake.call(worker_register=pb.WorkerRegister(
+                name="intruder", instance=99, hostname="x", version="0",
+                cpus=0, memory_bytes=0))
+            self.assertEqual(r.WhichOneof("body"), "register_reply")
+
+            def commit(attempt, d=digest):
+                return fake.call(checkpoint_commit=pb.CheckpointCommit(
+                    record=pb.CheckpointRecord(
+                        job_id=job, attempt=attempt, name="ck.bin", step=5,
+                        digest=d, size=1000)))
+            # the attempt runs on w1, not here
+            r = commit(1)
+            self.assertEqual(r.WhichOneof("body"), "checkpoint_ack")
+            self.assertFalse(r.checkpoint_ack.accepted)
+            self.assertIn("not running on intruder",
+                          r.checkpoint_ack.reason)
+            # an attempt that never was
+            self.assertFalse(commit(7).checkpoint_ack.accepted)
+            # bad names and digests are refused, not recorded
+            r = fake.call(checkpoint_commit=pb.CheckpointCommit(
+                record=pb.CheckpointRecord(job_id=job, attempt=1,
+                                           name="../x", digest=digest)))
+            self.assertEqual(r.WhichOneof("body"), "error")
+            r = fake.call(checkpoint_commit=pb.CheckpointCommit())
+            self.assertEqual(r.WhichOneof("body"), "error")
+        finally:
+            fake.close()
+        self.assertEqual(c.json("checkpoints", job), [])
+        open(flag, "w").close()
+        self.assertEqual(c.wait(job), 0)
+        self.assertEqual(c.json("checkpoints", job), [])
+        p = c.yard("checkpoints", "999", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"no job 999", p.stderr)
+        self.assertTrue(c.scheduler.alive())
+
+
 if __name__ == "__main__":
     unittest.main()
