@@ -564,7 +564,7 @@ collect_done (struct stage *st, void *arg)
         r->n_outputs = 0;
         for (size_t i = 0; i < st->n_items && i < JOBDIR_OUTPUTS_MAX; i++) {
             struct jobdir_output *o = &r->outputs[r->n_outputs++];
-            snprintf (o->name, sizeof o->name, "%s", st->items[i].path);
+            msgf (o->name, sizeof o->name, "%s", st->items[i].path);
             snprintf (o->digest, sizeof o->digest, "%s", st->items[i].digest);
             o->size = st->items[i].size;
             log_info ("job %" PRIu64 ".%" PRIu32 ": output %s stored as %s "
