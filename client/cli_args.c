@@ -257,6 +257,9 @@ enum {
     S_ARRAY,
     S_CONSTRAINT,
     S_GPU_TYPE,
+    S_STAGE_IN,
+    S_COLLECT,
+    S_KEEP_CHECKPOINTS,
 };
 
 static const struct opt submit_opts[] = {
@@ -279,6 +282,9 @@ static const struct opt submit_opts[] = {
     { "--array", 0, true, S_ARRAY },
     { "--constraint", 0, true, S_CONSTRAINT },
     { "--gpu-type", 0, true, S_GPU_TYPE },
+    { "--stage-in", 0, true, S_STAGE_IN },
+    { "--collect", 0, true, S_COLLECT },
+    { "--keep-checkpoints", 0, true, S_KEEP_CHECKPOINTS },
     { "--json", 0, false, OPT_JSON },
     { "--help", 'h', false, OPT_HELP },
     { NULL, 0, false, 0 },
@@ -461,6 +467,46 @@ cli_parse_submit (int argc, char **argv, struct cli_submit *s,
                                     "such as H100");
             s->spec.gpu_type = val;
             break;
+        case S_STAGE_IN: { /* PATH=DIGEST; the scheduler checks both */
+            const char *eq = strrchr (val, '=');
+            if (!eq || eq == val || !eq[1])
+                return yard_errorf (err, EINVAL, "--stage-in needs "
+                                    "PATH=DIGEST (a digest 'yard artifact "
+                                    "put' printed), got '%s'", val);
+            yard_stage_in_t *v = realloc (s->stage_in, (s->spec.n_stage_in
+                                                        + 1) * sizeof v[0]);
+            if (!v)
+                return yard_errorf (err, ENOMEM, "out of memory");
+            s->stage_in = v;
+            char *path = strndup (val, (size_t)(eq - val));
+            if (!path)
+                return yard_errorf (err, ENOMEM, "out of memory");
+            v[s->spec.n_stage_in].path = path;
+            v[s->spec.n_stage_in++].digest = eq + 1;
+            s->spec.stage_in = v;
+            break;
+        }
+        case S_KEEP_CHECKPOINTS:
+            if ((rc = parse_count ("--keep-checkpoints", val,
+                                   &s->spec.keep_checkpoints, err)) < 0)
+                return rc;
+            if (s->spec.keep_checkpoints == 0)
+                return yard_errorf (err, EINVAL, "--keep-checkpoints must be "
+                                    "at least 1");
+            break;
+        case S_COLLECT: {
+            if (!*val)
+                return yard_errorf (err, EINVAL, "--collect needs a folder "
+                                    "name");
+            char **v = realloc (s->collect, (s->spec.n_collect + 1)
+                                                * sizeof v[0]);
+            if (!v)
+                return yard_errorf (err, ENOMEM, "out of memory");
+            s->collect = v;
+            v[s->spec.n_collect++] = (char *)val;
+            s->spec.collect = v;
+            break;
+        }
         case OPT_JSON: s->json = true; break;
         case OPT_HELP: s->help = true; break;
         }
@@ -491,6 +537,10 @@ cli_submit_clear (struct cli_submit *s)
     free (s->exit_codes);
     free (s->deps);
     free (s->constraints);
+    for (size_t i = 0; s->stage_in && i < s->spec.n_stage_in; i++)
+        free ((char *)s->stage_in[i].path);
+    free (s->stage_in);
+    free (s->collect);
     memset (s, 0, sizeof *s);
 }
 

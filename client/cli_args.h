@@ -49,6 +49,8 @@ struct cli_submit {
     yard_dependency_t *deps; /* owned: spec.after (cli_deps.h) */
     char **constraints;    /* owned array (strings borrowed from argv):
                               spec.constraints */
+    yard_stage_in_t *stage_in; /* owned, paths owned: spec.stage_in */
+    char **collect;        /* owned array (borrowed strings): spec.collect */
 };
 
 /* `submit [OPTIONS] [--] CMD [ARGS...]`.  Free with cli_submit_clear (also

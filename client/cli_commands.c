@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "cli_args.h"
+#include "cli_artifact.h"
 #include "cli_deps.h"
 #include "cli_nodeadmin.h"
 #include "cli_render.h"
@@ -459,6 +460,44 @@ cmd_events (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
                            ctx->out, ctx->err);
 }
 
+/* ---- artifacts (cli_artifact.c) ---------------------------------------- */
+
+static int
+cmd_artifact (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+              char **argv)
+{
+    struct cli_artifact a;
+    yard_error_t e = { 0 };
+    int rc;
+
+    if (cli_parse_artifact (argc, argv, &a, &e) < 0)
+        return usage_error (ctx, cmd, &e);
+    if (a.help)
+        return print_cmd_help (ctx->out, cmd);
+    if ((rc = connect_client (ctx)) != 0)
+        return rc;
+    return cli_artifact_run (ctx->client, &a, want_json (ctx, a.json),
+                             ctx->out, ctx->err);
+}
+
+static int
+cmd_checkpoints (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+                 char **argv)
+{
+    struct cli_checkpoints a;
+    yard_error_t e = { 0 };
+    int rc;
+
+    if (cli_parse_checkpoints (argc, argv, &a, &e) < 0)
+        return usage_error (ctx, cmd, &e);
+    if (a.help)
+        return print_cmd_help (ctx->out, cmd);
+    if ((rc = connect_client (ctx)) != 0)
+        return rc;
+    return cli_checkpoints_run (ctx->client, &a, want_json (ctx, a.json),
+                                ctx->out, ctx->err);
+}
+
 /* ---- logs -------------------------------------------------------------- */
 
 /* Write the part of lg at or after offset; returns 0 or -EIO. */
@@ -769,6 +808,17 @@ static const struct cli_cmd commands[] = {
         "                   at most K running at once; each gets\n"
         "                   YARD_ARRAY_INDEX and YARD_ARRAY_ID; prints the\n"
         "                   first id (the array id)\n"
+        "  --stage-in PATH=DIGEST  before the job starts, fetch the artifact\n"
+        "                   DIGEST ('yard artifact put') to $YARD_INPUTS/PATH:\n"
+        "                   a folder becomes a folder, a file a file\n"
+        "                   (repeatable, up to 64; PATH relative, no '..')\n"
+        "  --collect NAME   the job writes into the folder $YARD_OUTPUTS/NAME;\n"
+        "                   after it exits 0 the folder is stored in the\n"
+        "                   artifact store and its digest shown by 'yard\n"
+        "                   status' (repeatable, up to 16)\n"
+        "  --keep-checkpoints N  keep the newest N of the job's checkpoints in\n"
+        "                   the artifact store (default 2; see 'yard\n"
+        "                   checkpoints')\n"
         "  --json           print {\"id\": N} (an array: and \"ids\": [...])\n"
         "\n"
         "example:\n"
@@ -925,6 +975,57 @@ static const struct cli_cmd commands[] = {
         "                   (exit_code, end_reason once a job ended)\n",
     },
     {
+        "artifact", cmd_artifact,
+        "yard artifact put [--json] PATH\n"
+        "       yard artifact get [--json] DIGEST DEST\n"
+        "       yard artifact stat [--json] DIGEST",
+        "Store files and folders in the artifact store and fetch them back",
+        "\n"
+        "The store names content by its sha256 (the DIGEST, 64 hex digits):\n"
+        "the same bytes always get the same digest, and storing what the\n"
+        "store holds already sends nothing.  A folder is stored as a tree:\n"
+        "its files with their relative paths and modes (symlinks and special\n"
+        "files are refused; empty folders are not kept).\n"
+        "\n"
+        "put PATH     store a file or a folder; prints DIGEST SIZE KIND\n"
+        "             (KIND: file, or tree of N files).  An upload that was\n"
+        "             cut off (timeout, scheduler restart) continues from\n"
+        "             where it stopped when the same put is made again.\n"
+        "get DIGEST DEST  fetch it: a tree becomes the folder DEST, a file\n"
+        "             the file DEST.  DEST must not exist; it appears only\n"
+        "             once complete and checked against the digest.\n"
+        "stat DIGEST  whether the store holds it, its kind and size; exits 1\n"
+        "             when it does not.\n"
+        "\n"
+        "options:\n"
+        "  --json           print {digest, kind, size, files, present, and\n"
+        "                   sent_bytes (put) or received_bytes and path (get)}\n"
+        "\n"
+        "exit status: 0 done; 1 refused (no such artifact, DEST exists,\n"
+        "content that does not match its digest, disk full); 2 usage; 3 no\n"
+        "answer from the scheduler.\n",
+    },
+    {
+        "checkpoints", cmd_checkpoints, "yard checkpoints [--json] JOB",
+        "List a job's checkpoints kept in the artifact store, newest first",
+        "\n"
+        "Workers that do not share a checkpoint root (yard-worker without\n"
+        "--checkpoint-root) store each new checkpoint a job writes into\n"
+        "$YARD_CHECKPOINT_DIR in the scheduler's artifact store; the job's\n"
+        "next attempt, on whichever node, starts from the newest.  The\n"
+        "store keeps the newest N of each job ('yard submit\n"
+        "--keep-checkpoints N', default 2).  Fetch one with 'yard artifact\n"
+        "get DIGEST DEST'.\n"
+        "\n"
+        "columns: STEP (from the checkpoint's name, - when it has no\n"
+        "number), SIZE, TIME (when it was complete), ATTEMPT and NODE that\n"
+        "wrote it, NAME in the checkpoint dir, DIGEST.\n"
+        "\n"
+        "options:\n"
+        "  --json           print an array of {step, attempt, name, digest,\n"
+        "                   size, time_ms, time, node}\n",
+    },
+    {
         "help", cmd_help, "yard help [COMMAND]",
         "Show the help of yard or of one command",
         "",
@@ -951,7 +1052,7 @@ print_main_help (FILE *f)
              "\n"
              "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf (f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf (f, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fprintf (f,
              "\n"
              "options:\n"
@@ -1008,7 +1109,8 @@ cli_run (int argc, char **argv, FILE *out, FILE *err)
     if (!cmd) {
         fprintf (err,
                  "yard: unknown command '%s': the commands are submit, "
-                 "status, queue, nodes, cancel, logs, metrics, wait, watch, events and help (see "
+                 "status, queue, nodes, cancel, logs, metrics, wait, watch, events, "
+                 "artifact, checkpoints and help (see "
                  "'yard --help')\n",
                  name);
         return CLI_EXIT_USAGE;

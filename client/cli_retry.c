@@ -1,5 +1,6 @@
 /* cli_retry.c - signals, retry exit codes and attempt history in the CLI
  * (see cli_retry.h). */
+#include "cli_artifact.h"
 #include "cli_retry.h"
 #include "cli_usage.h"
 
@@ -171,6 +172,7 @@ cli_retry_json (json_t *o, const yard_job_t *job)
             || !set (j, "exit_code", json_integer (a->exit_code))
             || !set (j, "term_signal", json_integer (a->term_signal))
             || !set (j, "reason", str (a->reason))
+            || !cli_outputs_json (j, a)
             || !set (j, "usage", cli_usage_json (&a->usage))) {
             json_decref (arr);
             return false;
@@ -201,6 +203,8 @@ cli_print_attempts (FILE *out, const yard_job_t *job, int64_t now_ms)
         fprintf (out, "%-12s in %s\n", "eligible:",
                  yard_format_duration (job->eligible_time_ms - now_ms, d,
                                        sizeof d));
+    if (cli_print_outputs (out, job) < 0) /* cli_artifact.c */
+        return -EIO;
     if (job->n_attempts == 0)
         return ferror (out) ? -EIO : 0;
     static const char *const hdr[] = { "ATTEMPT", "NODE", "STARTED",

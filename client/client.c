@@ -224,6 +224,7 @@ submit (yard_client_t *c, const yard_job_spec_t *spec, uint64_t *job_id,
     char *workdir = NULL;
     Yard__EnvVar *vars = NULL;
     Yard__EnvVar **varp = NULL;
+    Yard__StageIn *stage = NULL, **stagep = NULL;
     char **keys = NULL;
     yard_env_t *reply = NULL;
     int rc;
@@ -277,6 +278,27 @@ submit (yard_client_t *c, const yard_job_spec_t *spec, uint64_t *job_id,
     ps.constraints = (char **)spec->constraints;
     ps.n_constraints = spec->constraints ? spec->n_constraints : 0;
     ps.gpu_type = (char *)(spec->gpu_type ? spec->gpu_type : "");
+    if (spec->n_stage_in && spec->stage_in) {
+        stage = calloc (spec->n_stage_in, sizeof *stage);
+        stagep = calloc (spec->n_stage_in, sizeof *stagep);
+        if (!stage || !stagep) {
+            rc = fail (c, ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < spec->n_stage_in; i++) {
+            yard__stage_in__init (&stage[i]);
+            stage[i].path = (char *)(spec->stage_in[i].path
+                                         ? spec->stage_in[i].path : "");
+            stage[i].digest = (char *)(spec->stage_in[i].digest
+                                           ? spec->stage_in[i].digest : "");
+            stagep[i] = &stage[i];
+        }
+        ps.stage_in = stagep;
+        ps.n_stage_in = spec->n_stage_in;
+    }
+    ps.keep_checkpoints = spec->keep_checkpoints;
+    ps.collect = (char **)spec->collect;
+    ps.n_collect = spec->collect ? spec->n_collect : 0;
     ps.user = user;
     ps.submit_dir = cwd;
     ps.submit_host = host;
@@ -378,6 +400,8 @@ out:
     free (keys);
     free (varp);
     free (vars);
+    free (stagep);
+    free (stage);
     free (workdir);
     return rc;
 }

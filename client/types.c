@@ -240,9 +240,23 @@ yard__job_from_proto (const Yard__JobInfo *in, yard_job_t *out)
                 usage_from (a->usage, &o->usage);
             }
             if (!(o->node = dup_str (a ? a->node : NULL))
-                || !(o->reason = dup_str (a ? a->reason : NULL))) {
+                || !(o->reason = dup_str (a ? a->reason : NULL))
+                || (a && a->n_outputs
+                    && !(o->outputs = calloc (a->n_outputs,
+                                              sizeof o->outputs[0])))) {
                 yard__job_clear (out);
                 return -ENOMEM;
+            }
+            for (size_t k = 0; a && k < a->n_outputs; k++) {
+                const Yard__NamedDigest *nd = a->outputs[k];
+                yard_output_t *op = &o->outputs[o->n_outputs++];
+                if (!(op->name = dup_str (nd ? nd->name : NULL))) {
+                    yard__job_clear (out);
+                    return -ENOMEM;
+                }
+                snprintf (op->digest, sizeof op->digest, "%s",
+                          nd && nd->digest ? nd->digest : "");
+                op->size = nd ? nd->size : 0;
             }
         }
     }
@@ -268,6 +282,9 @@ yard__job_clear (yard_job_t *job)
     for (size_t i = 0; i < job->n_attempts; i++) {
         free (job->attempts[i].node);
         free (job->attempts[i].reason);
+        for (size_t k = 0; k < job->attempts[i].n_outputs; k++)
+            free (job->attempts[i].outputs[k].name);
+        free (job->attempts[i].outputs);
     }
     free (job->attempts);
     for (size_t i = 0; i < job->n_latest_metrics; i++)

@@ -456,7 +456,8 @@ yard_artifacts_gc (yard_artifacts_t *a, const char *const *keep,
     }
     if (rc < 0)
         goto out;
-    qsort (k.v, k.n, sizeof k.v[0], hex_cmp);
+    if (k.n) /* qsort and bsearch want a real array, even of 0 */
+        qsort (k.v, k.n, sizeof k.v[0], hex_cmp);
     time_t now = time (NULL);
     char dir[4096];
     snprintf (dir, sizeof dir, "%s/blobs", a->root);
@@ -481,7 +482,7 @@ yard_artifacts_gc (yard_artifacts_t *a, const char *const *keep,
             if (!yard_digest_valid (be->d_name))
                 continue;
             const char *name = be->d_name;
-            if (bsearch (&name, k.v, k.n, sizeof k.v[0], hex_cmp))
+            if (k.n && bsearch (&name, k.v, k.n, sizeof k.v[0], hex_cmp))
                 continue;
             char p[4096];
             struct stat st;

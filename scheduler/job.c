@@ -1,5 +1,6 @@
 /* job.c - the scheduler's job record: life cycle, spec validation and the
  * JobInfo view of it (see job.h). */
+#include "stagespec.h"
 #include "job.h"
 
 #include <errno.h>
@@ -211,6 +212,8 @@ yard_job_spec_check (Yard__JobSpec *spec, yard_error_t *err)
         return yard_errorf (err, EINVAL, "gpus %u is out of range: at most "
                             "%u", spec->gpus, YARD_JOB_MAX_GPUS);
     if (yard_retry_spec_check (spec, err) < 0)
+        return -EINVAL;
+    if (yard_stage_spec_check (spec, err) < 0) /* stagespec.c */
         return -EINVAL;
     if (!spec->name || !*spec->name) {
         /* unnamed jobs go by their command's base name, as in Slurm */

@@ -37,6 +37,8 @@ struct options {
     bool insecure;
     uint64_t worker_timeout_s;
     uint64_t heartbeat_s;
+    uint64_t gc_interval_s;
+    uint64_t gc_age_s;
     bool sync_full;
     int log_level;
     bool use_syslog;
@@ -66,6 +68,10 @@ static const char usage_text[] =
     "                          port can run commands on every worker.\n"
     "  --worker-timeout DUR    declare a worker lost after DUR without a\n"
     "                          message; its jobs are requeued (default 30s)\n"
+    "  --artifact-gc-interval DUR  how often unreferenced artifacts are\n"
+    "                          removed from STATE_DIR/artifacts (default 10m)\n"
+    "  --artifact-gc-age DUR   an unreferenced artifact younger than this is\n"
+    "                          kept (an upload not yet named; default 1h)\n"
     "  --heartbeat DUR         heartbeat interval the workers are told to use\n"
     "                          (default 2s; must be below the worker timeout)\n"
     "  --sync full|normal      SQLite synchronous mode: full (default) makes\n"
@@ -99,6 +105,8 @@ enum {
     OPT_SYSLOG,
     OPT_HELP,
     OPT_VERSION,
+    OPT_GC_INTERVAL,
+    OPT_GC_AGE,
 };
 
 static const struct option long_options[] = {
@@ -108,6 +116,8 @@ static const struct option long_options[] = {
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"worker-timeout", required_argument, NULL, OPT_WORKER_TIMEOUT},
     {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
+    {"artifact-gc-interval", required_argument, NULL, OPT_GC_INTERVAL},
+    {"artifact-gc-age", required_argument, NULL, OPT_GC_AGE},
     {"sync", required_argument, NULL, OPT_SYNC},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"syslog", no_argument, NULL, OPT_SYSLOG},
@@ -203,6 +213,12 @@ parse_args (int argc, char **argv, struct options *o)
             break;
         case OPT_HEARTBEAT:
             o->heartbeat_s = parse_dur (optarg, "--heartbeat");
+            break;
+        case OPT_GC_INTERVAL:
+            o->gc_interval_s = parse_dur (optarg, "--artifact-gc-interval");
+            break;
+        case OPT_GC_AGE:
+            o->gc_age_s = parse_dur (optarg, "--artifact-gc-age");
             break;
         case OPT_SYNC:
             if (strcmp (optarg, "full") == 0)
@@ -437,6 +453,8 @@ main (int argc, char **argv)
         .worker_endpoint = worker_ep,
         .worker_timeout_ms = o.worker_timeout_s * 1000,
         .heartbeat_ms = o.heartbeat_s * 1000,
+        .artifact_gc_interval_ms = o.gc_interval_s * 1000,
+        .artifact_gc_age_ms = o.gc_age_s * 1000,
         .sync_full = o.sync_full,
     };
     yard_error_clear (&err);

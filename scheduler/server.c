@@ -66,6 +66,7 @@ static const struct op client_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_ARTIFACT_GET] = {yard__on_artifact_get, false},
     [YARD__ENVELOPE__BODY_EVENTS_SUBSCRIBE] = {yard__on_events_subscribe,
                                                false},
+    [YARD__ENVELOPE__BODY_CHECKPOINTS] = {yard__on_checkpoints, false},
 };
 
 static const struct op worker_ops[MAX_BODY] = {
@@ -80,6 +81,8 @@ static const struct op worker_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_ARTIFACT_STAT] = {yard__on_artifact_stat, false},
     [YARD__ENVELOPE__BODY_ARTIFACT_PUT] = {yard__on_artifact_put, false},
     [YARD__ENVELOPE__BODY_ARTIFACT_GET] = {yard__on_artifact_get, false},
+    [YARD__ENVELOPE__BODY_CHECKPOINT_COMMIT] = {yard__on_checkpoint_commit,
+                                                true},
 };
 
 static const struct op *
@@ -684,9 +687,14 @@ job_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node)
     d.attempt = job->attempt;
     d.spec = job->spec;
     d.alloc = (Yard__Allocation *)alloc; /* packed, not changed */
+    /* server_checkpoints.c: where to resume from, for workers that do not
+     * share a checkpoint root */
+    d.resume_from = yard__checkpoint_newest (s, job->id);
     env.body_case = YARD__ENVELOPE__BODY_DISPATCH;
     env.dispatch = &d;
-    if ((rc = yard__send_node (s, node, &env)) < 0 && s->batch_failed)
+    rc = yard__send_node (s, node, &env);
+    free (d.resume_from);
+    if (rc < 0 && s->batch_failed)
         return s->batch_failed;
     log_info ("job %" PRIu64 " attempt %u ASSIGNED to %s", job->id,
               job->attempt, node->name);
@@ -1090,6 +1098,7 @@ cron_cb (uv_timer_t *t)
     yard__events_cron (s);
     yard__deps_drain (s); /* dependents a rebuild found doomed */
     yard__preempt_pass (s);
+    yard__artifacts_cron (s); /* server_checkpoints.c */
     if (yard_queue_pending (s->queue) > 0)
         s->need_dispatch = true;
     yard__batch_end (s);
@@ -1250,6 +1259,11 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
         yard_errorf (err, e, "cannot use %s: %s", path, strerror (e));
         goto error;
     }
+    s->gc_interval_ms = cfg->artifact_gc_interval_ms
+                            ? cfg->artifact_gc_interval_ms
+                            : YARD_SERVER_DEFAULT_GC_INTERVAL_MS;
+    s->gc_age_ms = cfg->artifact_gc_age_ms ? cfg->artifact_gc_age_ms
+                                           : YARD_SERVER_DEFAULT_GC_AGE_MS;
     if (yard_artifacts_open (cfg->state_dir, &s->artifacts, err) < 0) {
         e = err ? err->code : EIO;
         goto error;
@@ -1268,7 +1282,8 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
     if ((rc = yard_store_alloc_init (s->store, err)) < 0
         || (rc = yard_store_usage_init (s->store, err)) < 0
         || (rc = load_state (s, err)) < 0
-        || (rc = yard__nodeadmin_load (s, err)) < 0) {
+        || (rc = yard__nodeadmin_load (s, err)) < 0
+        || (rc = yard__outputs_init (s, err)) < 0) {
         e = -rc;
         goto error;
     }

@@ -24,7 +24,14 @@ typedef struct yard_server_config {
     uint64_t worker_timeout_ms;   /* silence after which a worker is lost */
     uint64_t heartbeat_ms;        /* interval the workers are told to use */
     bool sync_full;               /* SQLite synchronous=FULL (else NORMAL) */
+    /* artifact GC: how often, and the age under which an unreferenced blob
+     * is kept (an upload not yet committed); 0: the defaults */
+    uint64_t artifact_gc_interval_ms;
+    uint64_t artifact_gc_age_ms;
 } yard_server_config_t;
+
+#define YARD_SERVER_DEFAULT_GC_INTERVAL_MS (10ull * 60 * 1000)
+#define YARD_SERVER_DEFAULT_GC_AGE_MS (60ull * 60 * 1000)
 
 typedef struct yard_server yard_server_t;
 

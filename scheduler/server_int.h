@@ -128,8 +128,13 @@ struct yard_server {
     /* the socket of the message being handled (YARD__CLIENT/WORKER) */
     int cur_sock;
 
-    /* content-addressed blobs (server_artifacts.c) */
+    /* content-addressed blobs (server_artifacts.c), and their GC
+     * (server_checkpoints.c): every gc_interval_ms (0: never) blobs older
+     * than gc_age_ms that nothing names are removed */
     struct yard_artifacts *artifacts;
+    uint64_t gc_interval_ms;
+    uint64_t gc_age_ms;
+    int64_t gc_last_ms;
 
     /* malformed input, per socket, since the last cron tick */
     unsigned drops[2];
@@ -156,6 +161,24 @@ typedef struct yard__doomed {
 /* node is the bound worker that sent env (worker socket), or NULL. */
 typedef void (*yard__handler_f) (yard_server_t *s, const yard_peer_t *peer,
                                  yard_node_t *node, yard_env_t *env);
+
+/* server_outputs.c: collected outputs (job_outputs) */
+int yard__outputs_init (yard_server_t *s, yard_error_t *err);
+int yard__outputs_record (yard_server_t *s, const yard_job_t *job,
+                          const Yard__JobFinished *f);
+int yard__outputs_fill (yard_server_t *s, Yard__JobInfo *info);
+void yard__outputs_free (Yard__AttemptInfo *a);
+
+/* server_checkpoints.c: checkpoints through the artifact store, and GC */
+void yard__on_checkpoint_commit (yard_server_t *s, const yard_peer_t *peer,
+                                 yard_node_t *node, yard_env_t *env);
+void yard__on_checkpoints (yard_server_t *s, const yard_peer_t *peer,
+                           yard_node_t *node, yard_env_t *env);
+/* The job's newest checkpoint record (free()), or NULL. */
+Yard__CheckpointRecord *yard__checkpoint_newest (yard_server_t *s,
+                                                 uint64_t job_id);
+int yard__artifacts_gc (yard_server_t *s);
+void yard__artifacts_cron (yard_server_t *s);
 
 /* server_artifacts.c: accepted on both ports */
 void yard__on_artifact_stat (yard_server_t *s, const yard_peer_t *peer,

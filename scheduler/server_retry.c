@@ -130,6 +130,9 @@ yard__attempts_fill (yard_server_t *s, Yard__JobInfo *info)
         yard__attempts_free (info);
         return rc;
     }
+    if ((rc = yard__outputs_fill (s, info)) < 0) /* server_outputs.c */
+        log_warn ("job %" PRIu64 ": cannot read its outputs: %s", info->id,
+                  strerror (-rc));
     return 0;
 }
 
@@ -137,8 +140,10 @@ void
 yard__attempts_free (Yard__JobInfo *info)
 {
     yard__usage_free (info);
-    for (size_t i = 0; i < info->n_attempts; i++)
+    for (size_t i = 0; i < info->n_attempts; i++) {
+        yard__outputs_free (info->attempts[i]);
         free (info->attempts[i]);
+    }
     free (info->attempts);
     info->attempts = NULL;
     info->n_attempts = 0;

@@ -106,6 +106,8 @@ finish_one (yard_server_t *s, yard_node_t *node, uint64_t request_id,
         job->start_ms = f->start_time_ms;
     if (f->usage)
         (void)yard__usage_record (s, job, f->attempt, f->usage, true);
+    if (yard__outputs_record (s, job, f) < 0) /* server_outputs.c */
+        return;
     /* retries, preemption, requeue on timeout (server_retry.c) */
     if (yard__finish_retry (s, job, f)) {
         send_ack (s, node, request_id, f->job_id, f->attempt);

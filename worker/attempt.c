@@ -459,6 +459,29 @@ open_log (struct attempt *a)
 }
 
 int
+attempt_prepare (struct attempt *a)
+{
+    int rc;
+    if (a->has_dir && a->log_wfd >= 0)
+        return 0;
+    if ((rc = yard_mkdir_p (a->dir)) < 0)
+        return rc;
+    a->has_dir = true;
+    return a->log_wfd >= 0 ? 0 : open_log (a);
+}
+
+void
+attempt_note (struct attempt *a, const char *fmt, ...)
+{
+    char line[900];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (line, sizeof line, fmt, ap);
+    va_end (ap);
+    note (a, "%s", line);
+}
+
+int
 attempt_start (struct attempt *a, const Yard__JobSpec *spec)
 {
     return attempt_start_alloc (a, spec, NULL);
@@ -494,7 +517,7 @@ attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
                        "%s",
                        a->dir, node, strerror (-rc));
     a->has_dir = true;
-    if ((rc = open_log (a)) < 0)
+    if (a->log_wfd < 0 && (rc = open_log (a)) < 0)
         return refuse (a, rc, 1,
                        "cannot create the log file in %s on node "
                        "%s: %s",
@@ -556,6 +579,8 @@ attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
         .job_dir = a->dir,
         .checkpoint_dir = ckpt,
         .latest_checkpoint = resume ? latest : NULL,
+        .inputs_dir = a->inputs_dir[0] ? a->inputs_dir : NULL,
+        .outputs_dir = a->outputs_dir[0] ? a->outputs_dir : NULL,
     };
     if (!(env = jobenv_create (environ))) {
         rc = -errno;
@@ -776,6 +801,13 @@ attempt_destroy (struct attempt **ap)
         return;
     struct attempt *a = *ap;
     *ap = NULL;
+    stage_abandon (a->stage);
+    stage_abandon (a->collect);
+    stage_abandon (a->inputs);
+    stage_abandon (a->ckpt_stage);
+    a->stage = a->collect = a->inputs = a->ckpt_stage = NULL;
+    free (a->dispatch);
+    a->dispatch = NULL;
     if (a->state == ATTEMPT_RUNNING)
         log_warn ("job %" PRIu64 ".%" PRIu32 ": leaving pid %d unsupervised",
                   a->job_id, a->num, a->pid);

@@ -19,6 +19,7 @@
 #include "jobdir.h"
 #include "logship.h"
 #include "metrics.h"
+#include "stage.h"
 #include "yard.pb-c.h"
 
 #define ATTEMPT_GRACE_DEFAULT_S 10
@@ -61,11 +62,34 @@ struct attempt {
     struct jobdir_result result; /* set when ATTEMPT_ENDED */
     struct metrics *metrics;     /* its YARD_METRICS_FD lines; NULL: none */
     struct usage usage;          /* latest sample while running (peaks kept) */
+    /* staged inputs and collected outputs (stage.h); "" when the spec has
+     * none: set before attempt_start, become YARD_INPUTS/YARD_OUTPUTS */
+    char inputs_dir[PATH_MAX];
+    char outputs_dir[PATH_MAX];
 
     /* ---- the worker's bookkeeping ---- */
     struct logship ship;
     bool finish_acked;      /* JobFinishedAck arrived */
     int64_t finish_next_ms; /* next (re)send of JobFinished; 0: not yet */
+    struct stage *stage;    /* a transfer in flight (abandoned by destroy) */
+    struct stage *collect;  /* outputs to store once it exited 0 */
+    struct stage *inputs;   /* inputs to fetch after its checkpoint */
+    /* checkpoints through the artifact store (no shared root) */
+    struct stage *ckpt_stage;   /* an upload in flight */
+    char ckpt_seen[256];        /* newest entry stored, or fetched */
+    bool ckpt_pending;          /* ckpt_name committed, not yet acked */
+    char ckpt_name[256];
+    char ckpt_digest[65];
+    uint64_t ckpt_size;
+    int64_t ckpt_step;
+    int64_t ckpt_time_ms;
+    int64_t ckpt_next_ms;       /* next commit (re)send / scan */
+    int64_t ckpt_deadline_ms;   /* ended: give up on uploads after this */
+    uint8_t *dispatch;      /* the packed Dispatch while inputs arrive */
+    size_t dispatch_len;
+    Yard__EndReason stage_kill; /* a kill that came while staging */
+    Yard__NamedDigest out_msg[JOBDIR_OUTPUTS_MAX]; /* for JobFinished */
+    Yard__NamedDigest *out_ptr[JOBDIR_OUTPUTS_MAX];
     struct attempt *prev, *next;
 
     /* ---- private ---- */
@@ -92,6 +116,14 @@ struct attempt *attempt_create (const struct attempt_host *host,
  * written into output.log so `yard logs` shows it), and a negative errno is
  * returned; exit_cb is not called. */
 int attempt_start (struct attempt *a, const Yard__JobSpec *spec);
+
+/* Create the attempt dir and its log before attempt_start (for an attempt
+ * whose inputs are fetched first).  0 or a negative errno. */
+int attempt_prepare (struct attempt *a);
+
+/* Append "yard-worker: <line>" to the attempt's log (when it is open). */
+void attempt_note (struct attempt *a, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 
 /* attempt_start with the scheduler's Allocation (may be NULL): the job is
  * started through the yard-exec shim bound to its PUs and cgroups, and its

@@ -121,6 +121,9 @@ jobdir_result_write (const char *dir, uint64_t job_id, uint32_t attempt,
     Yard__ResourceUse ru;
     if (usage_to_proto (&res->usage, &ru))
         m.usage = &ru;
+    Yard__NamedDigest outs[JOBDIR_OUTPUTS_MAX], *outp[JOBDIR_OUTPUTS_MAX];
+    m.n_outputs = jobdir_result_outputs (res, outs, outp);
+    m.outputs = outp;
     size_t n = yard__job_finished__get_packed_size (&m);
     uint8_t *buf = malloc (n ? n : 1);
     if (!buf)
@@ -162,8 +165,32 @@ jobdir_result_read (const char *dir, uint64_t job_id, uint32_t attempt,
         usage_from_proto (m->usage, &res->usage);
     snprintf (res->message, sizeof res->message, "%s",
               m->message ? m->message : "");
+    for (size_t i = 0; i < m->n_outputs && i < JOBDIR_OUTPUTS_MAX; i++) {
+        const Yard__NamedDigest *o = m->outputs[i];
+        struct jobdir_output *d = &res->outputs[res->n_outputs++];
+        snprintf (d->name, sizeof d->name, "%s", o->name ? o->name : "");
+        snprintf (d->digest, sizeof d->digest, "%s",
+                  o->digest ? o->digest : "");
+        d->size = o->size;
+    }
     yard__job_finished__free_unpacked (m, NULL);
     return 0;
+}
+
+size_t
+jobdir_result_outputs (const struct jobdir_result *res,
+                       Yard__NamedDigest *msgs, Yard__NamedDigest **ptrs)
+{
+    size_t n = res->n_outputs < JOBDIR_OUTPUTS_MAX ? res->n_outputs
+                                                    : JOBDIR_OUTPUTS_MAX;
+    for (size_t i = 0; i < n; i++) {
+        yard__named_digest__init (&msgs[i]);
+        msgs[i].name = (char *)res->outputs[i].name;
+        msgs[i].digest = (char *)res->outputs[i].digest;
+        msgs[i].size = res->outputs[i].size;
+        ptrs[i] = &msgs[i];
+    }
+    return n;
 }
 
 /* Fields of /proc/PID/stat: the state letter, the process group and the

@@ -32,6 +32,17 @@
 #define JOBDIR_USAGE "usage"
 #define JOBDIR_TRASH_PREFIX ".trash-"
 
+/* Collected outputs an attempt reports (JobSpec.collect is refused above
+ * this many). */
+#define JOBDIR_OUTPUTS_MAX 16
+#define JOBDIR_OUTPUT_NAME_MAX 128
+
+struct jobdir_output {
+    char name[JOBDIR_OUTPUT_NAME_MAX];
+    char digest[65];
+    uint64_t size;
+};
+
 /* How an attempt ended (the fields of a JobFinished we own). */
 struct jobdir_result {
     Yard__EndReason reason;
@@ -42,7 +53,17 @@ struct jobdir_result {
     uint64_t log_size; /* the final size of output.log: all that is shipped */
     char message[512];
     struct usage usage; /* what it used (nothing set: not measured) */
+    /* its collected outputs, stored in the artifact store after it exited
+     * 0: part of the result, so a restarted worker reports the same */
+    size_t n_outputs;
+    struct jobdir_output outputs[JOBDIR_OUTPUTS_MAX];
 };
+
+/* Point msgs/ptrs (JOBDIR_OUTPUTS_MAX each) at res's outputs for a
+ * JobFinished; returns the count. */
+size_t jobdir_result_outputs (const struct jobdir_result *res,
+                              Yard__NamedDigest *msgs,
+                              Yard__NamedDigest **ptrs);
 
 /* Who the job's process is, written right after the spawn. */
 struct jobdir_started {

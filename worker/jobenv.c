@@ -22,7 +22,8 @@ struct jobenv {
 static const char *const contract_keys[] = {
     "YARD_JOB_ID", "YARD_ATTEMPT",           "YARD_JOB_NAME",
     "YARD_NODE",   "YARD_JOB_DIR",           "YARD_CHECKPOINT_DIR",
-    "YARD_RESUME", "YARD_LATEST_CHECKPOINT",
+    "YARD_RESUME", "YARD_LATEST_CHECKPOINT", "YARD_INPUTS",
+    "YARD_OUTPUTS",
 };
 
 static bool
@@ -230,6 +231,8 @@ jobenv_build (jobenv_t *env, const Yard__JobSpec *spec,
         { "YARD_CHECKPOINT_DIR", ctx->checkpoint_dir },
         { "YARD_RESUME", ctx->latest_checkpoint ? "1" : NULL },
         { "YARD_LATEST_CHECKPOINT", ctx->latest_checkpoint },
+        { "YARD_INPUTS", ctx->inputs_dir },
+        { "YARD_OUTPUTS", ctx->outputs_dir },
         { "OMP_NUM_THREADS",
           spec_sets (spec, "OMP_NUM_THREADS") ? NULL : threads },
         /* so that a CPU job does not grab the node's GPUs */

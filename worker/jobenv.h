@@ -48,6 +48,10 @@ struct jobenv_ctx {
     const char *job_dir;           /* the attempt dir (YARD_JOB_DIR) */
     const char *checkpoint_dir;    /* YARD_CHECKPOINT_DIR */
     const char *latest_checkpoint; /* NULL when there is none */
+    const char *inputs_dir;        /* YARD_INPUTS: staged inputs (NULL:
+                                      the spec stages none) */
+    const char *outputs_dir;       /* YARD_OUTPUTS: folders collected
+                                      after exit 0 (NULL: none) */
 };
 
 /* Apply spec->env and then the job contract to env.  Returns 0, or -EINVAL

@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #include "attempt.h"
 #include "health.h"
 #include "jobdir.h"
+#include "jobenv.h"
 #include "log.h"
 #include "logship.h"
 #include "metrics.h"
@@ -65,6 +67,7 @@ struct worker {
     char workdir[PATH_MAX];
     char jobs_root[PATH_MAX];
     char ckpt_root[PATH_MAX];
+    bool ckpt_shared; /* --checkpoint-root given: no store uploads */
     uint32_t cpus;
     uint64_t memory_bytes;
     const Yard__Topology *topology; /* borrowed from the config; may be NULL */
@@ -146,6 +149,11 @@ fill_finished (const struct attempt *a, Yard__JobFinished *m,
     m->start_time_ms = a->result.start_time_ms;
     if (usage_to_proto (&a->result.usage, ru))
         m->usage = ru;
+    /* the attempt holds the messages, so they live as long as m is used */
+    struct attempt *ma = (struct attempt *)a;
+    m->n_outputs = jobdir_result_outputs (&a->result, ma->out_msg,
+                                          ma->out_ptr);
+    m->outputs = ma->out_ptr;
 }
 
 static void
@@ -174,10 +182,12 @@ send_register (struct worker *w)
          * all its metrics are delivered (as JobFinished is only sent then):
          * until that, an ended attempt is reported as running, so that a
          * job the scheduler sees finished has all of its output. */
-        bool shipped = a->state == ATTEMPT_ENDED
+        /* so is one whose inputs or outputs are still moving */
+        bool shipped = a->state == ATTEMPT_ENDED && !a->stage
                        && logship_complete (&a->ship, a->result.log_size)
                        && metrics_complete (a->metrics);
         if (a->state == ATTEMPT_RUNNING
+            || (a->state == ATTEMPT_NEW && a->stage)
             || (a->state == ATTEMPT_ENDED && !a->finish_acked && !shipped)) {
             yard__running_job__init (&run[nr]);
             run[nr].job_id = a->job_id;
@@ -450,6 +460,8 @@ link_ok (const struct worker *w, int64_t now)
     return w->registered && now - w->last_rx_ms < timeout;
 }
 
+static bool ckpt_pump (struct worker *w, struct attempt *a, int64_t now);
+
 /* Send what attempt a owes the scheduler now (see the design note).  May
  * retire and free a. */
 static void
@@ -481,7 +493,8 @@ pump (struct worker *w, struct attempt *a, int64_t now)
         send_metrics (w, mb);
         metrics_sent (a->metrics, mb, now);
     }
-    if (a->state != ATTEMPT_ENDED
+    bool ckpt_wait = ckpt_pump (w, a, now);
+    if (a->state != ATTEMPT_ENDED || a->stage || ckpt_wait
         || !logship_complete (&a->ship, a->result.log_size)
         || !metrics_complete (a->metrics))
         return;
@@ -505,11 +518,532 @@ pump_all (struct worker *w)
     }
 }
 
+/* ---- staged inputs and collected outputs (stage.h) ---------------------- */
+
+#define COLLECT_FILE "collect" /* in the attempt dir: the output names */
+
+/* snprintf for messages and paths that may be cut (checked by the reader:
+ * a cut path does not exist) */
+static void msgf (char *buf, size_t len, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+static void
+msgf (char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (buf, len, fmt, ap);
+    va_end (ap);
+}
+
+enum { TAG_INPUTS = 1, TAG_CKPT_FETCH = 2 };
+
+#define FETCH_PREFIX ".yard-fetch-" /* a work-in-progress checkpoint name */
+
+static void stage_in_done (struct stage *st, void *arg);
+
+/* Start the next transfer the attempt waits for (its checkpoint, then its
+ * inputs), or, when none is left, the attempt itself. */
+static void
+stage_next (struct worker *w, struct attempt *a)
+{
+    Yard__Dispatch *m = NULL;
+    struct stage *next = a->inputs;
+    a->inputs = NULL;
+    if (next && a->stage_kill == YARD__END_REASON__END_NONE) {
+        attempt_note (a, "fetching %zu inputs from the artifact store",
+                      next->n_items);
+        int rc = stage_start (next, w->loop, w->zctx, w->endpoint, 0, 0,
+                              stage_in_done, a);
+        if (rc == 0) {
+            a->stage = next;
+            return;
+        }
+        char msg[256];
+        msgf (msg, sizeof msg, "cannot start fetching its inputs: %s",
+              uv_strerror (rc));
+        attempt_refuse (a, YARD__END_REASON__END_SPAWN_FAILED, 1, msg);
+    } else if (a->stage_kill != YARD__END_REASON__END_NONE) {
+        attempt_refuse (a, a->stage_kill, 0,
+                        "stopped while its inputs were being fetched");
+    } else if (!(m = yard__dispatch__unpack (NULL, a->dispatch_len,
+                                             a->dispatch))) {
+        attempt_refuse (a, YARD__END_REASON__END_SPAWN_FAILED, 1,
+                        "out of memory unpacking its dispatch");
+    } else if (attempt_start_alloc (a, m->spec, m->alloc) == 0) {
+        send_started (w, a);
+    }
+    stage_destroy (&next);
+    if (m)
+        yard__dispatch__free_unpacked (m, NULL);
+    free (a->dispatch);
+    a->dispatch = NULL;
+}
+
+static void
+stage_in_done (struct stage *st, void *arg)
+{
+    struct attempt *a = arg;
+    struct worker *w = a->host->arg;
+    char msg[768];
+
+    a->stage = NULL;
+    if (a->stage_kill != YARD__END_REASON__END_NONE) {
+        stage_next (w, a);
+    } else if (st->rc < 0) {
+        msgf (msg, sizeof msg, "cannot %s on node %s: %s",
+              st->tag == TAG_CKPT_FETCH ? "fetch its checkpoint"
+                                        : "stage in its inputs",
+              w->name, st->error);
+        attempt_refuse (a, YARD__END_REASON__END_SPAWN_FAILED, 1, msg);
+        free (a->dispatch);
+        a->dispatch = NULL;
+    } else if (st->tag == TAG_CKPT_FETCH) {
+        /* fetched whole under a work-in-progress name: now it is an entry */
+        char from[PATH_MAX + 300], to[PATH_MAX + 300];
+        const char *name = st->items[0].path + strlen (FETCH_PREFIX);
+        msgf (from, sizeof from, "%s/%s", st->root, st->items[0].path);
+        msgf (to, sizeof to, "%s/%s", st->root, name);
+        if (rename (from, to) < 0) {
+            msgf (msg, sizeof msg, "cannot rename %s to %s: %s", from, to,
+                  strerror (errno));
+            attempt_refuse (a, YARD__END_REASON__END_SPAWN_FAILED, 1, msg);
+            free (a->dispatch);
+            a->dispatch = NULL;
+        } else {
+            msgf (a->ckpt_seen, sizeof a->ckpt_seen, "%s", name);
+            attempt_note (a, "fetched checkpoint %s from the artifact store "
+                          "(%" PRIu64 " bytes)",
+                          name, st->bytes);
+            stage_next (w, a);
+        }
+    } else {
+        attempt_note (a, "staged %zu inputs in $YARD_INPUTS (%" PRIu64
+                      " bytes fetched)",
+                      st->n_items, st->bytes);
+        stage_next (w, a);
+    }
+    stage_destroy (&st);
+    pump (w, a, yard_mono_ms ());
+}
+
+static void
+collect_done (struct stage *st, void *arg)
+{
+    struct attempt *a = arg;
+    struct worker *w = a->host->arg;
+    struct jobdir_result *r = &a->result;
+
+    a->stage = NULL;
+    if (st->rc == 0) {
+        r->n_outputs = 0;
+        for (size_t i = 0; i < st->n_items && i < JOBDIR_OUTPUTS_MAX; i++) {
+            struct jobdir_output *o = &r->outputs[r->n_outputs++];
+            msgf (o->name, sizeof o->name, "%s", st->items[i].path);
+            snprintf (o->digest, sizeof o->digest, "%s", st->items[i].digest);
+            o->size = st->items[i].size;
+            log_info ("job %" PRIu64 ".%" PRIu32 ": output %s stored as %s "
+                      "(%" PRIu64 " bytes)",
+                      a->job_id, a->num, o->name, o->digest, o->size);
+        }
+    } else {
+        /* exited 0 but what it made is not kept: not a success */
+        log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot store its outputs: %s",
+                  a->job_id, a->num, st->error);
+        r->exit_code = 1;
+        msgf (r->message, sizeof r->message,
+                  "exited 0, but its outputs could not be stored: %s",
+                  st->error);
+    }
+    int rc = jobdir_result_write (a->dir, a->job_id, a->num, r);
+    if (rc < 0)
+        log_err ("job %" PRIu64 ".%" PRIu32 ": cannot save its result in %s: "
+                 "%s (it is kept in memory only)",
+                 a->job_id, a->num, a->dir, strerror (-rc));
+    stage_destroy (&st);
+    pump (w, a, yard_mono_ms ());
+}
+
+/* Store the outputs of an attempt that exited 0, before its JobFinished. */
+static void
+collect_start (struct worker *w, struct attempt *a)
+{
+    struct stage *st = a->collect;
+    a->collect = NULL;
+    int rc = stage_start (st, w->loop, w->zctx, w->endpoint, 0, 0,
+                          collect_done, a);
+    if (rc < 0) {
+        snprintf (st->error, sizeof st->error, "cannot start the upload: %s",
+                  uv_strerror (rc));
+        st->rc = rc;
+        collect_done (st, a);
+        return;
+    }
+    a->stage = st;
+}
+
+/* Set up the spec's stage_in and collect.  Returns 1 when inputs are being
+ * fetched (the attempt starts once they are there), 0 when it can start
+ * now, -1 when it was refused (ENDED, with the reason in its log). */
+static int
+stage_setup (struct worker *w, struct attempt *a, const Yard__Dispatch *m)
+{
+    const Yard__JobSpec *spec = m->spec;
+    char msg[768], path[PATH_MAX + 64];
+    struct stage *st = NULL;
+    int rc;
+
+    /* the newest checkpoint, when this node does not hold it: a shared
+     * root holds every checkpoint already */
+    const Yard__CheckpointRecord *ck = m->resume_from;
+    char ckdir[PATH_MAX + 32], entry[PATH_MAX + 300];
+    struct stat sb;
+    bool fetch = false;
+    if (ck && !w->ckpt_shared && ck->name && ck->digest) {
+        msgf (ckdir, sizeof ckdir, "%s/%" PRIu64, w->ckpt_root, a->job_id);
+        msgf (entry, sizeof entry, "%s/%s", ckdir, ck->name);
+        fetch = lstat (entry, &sb) < 0;
+        if (!fetch)
+            msgf (a->ckpt_seen, sizeof a->ckpt_seen, "%s", ck->name);
+    }
+    if (!spec || (spec->n_stage_in == 0 && spec->n_collect == 0 && !fetch))
+        return 0;
+    if ((rc = attempt_prepare (a)) < 0) {
+        msgf (msg, sizeof msg, "cannot create the job dir %s on node %s: "
+                  "%s", a->dir, w->name, strerror (-rc));
+        goto refuse;
+    }
+    if (spec->n_collect > JOBDIR_OUTPUTS_MAX) {
+        msgf (msg, sizeof msg, "the job collects %zu outputs; at most %d",
+                  spec->n_collect, JOBDIR_OUTPUTS_MAX);
+        goto refuse;
+    }
+    if (spec->n_collect > 0) {
+        char names[JOBDIR_OUTPUTS_MAX * JOBDIR_OUTPUT_NAME_MAX];
+        size_t used = 0;
+        msgf (a->outputs_dir, sizeof a->outputs_dir, "%s/outputs", a->dir);
+        if (!(a->collect = stage_create (STAGE_OUT, a->outputs_dir))) {
+            msgf (msg, sizeof msg, "out of memory");
+            goto refuse;
+        }
+        for (size_t i = 0; i < spec->n_collect; i++) {
+            const char *n = spec->collect[i];
+            if (!n || strchr (n, '/') || strlen (n) >= JOBDIR_OUTPUT_NAME_MAX
+                || stage_add (a->collect, n, NULL) < 0) {
+                msgf (msg, sizeof msg,
+                          "collect '%s': an output is one folder name (no "
+                          "'/', not '.' or '..', under %d bytes)",
+                          n ? n : "", JOBDIR_OUTPUT_NAME_MAX);
+                goto refuse;
+            }
+            msgf (path, sizeof path, "%s/%s", a->outputs_dir, n);
+            if ((rc = yard_mkdir_p (path)) < 0) {
+                msgf (msg, sizeof msg, "cannot create %s: %s", path,
+                          strerror (-rc));
+                goto refuse;
+            }
+            used += (size_t)snprintf (names + used, sizeof names - used,
+                                      "%s\n", n);
+        }
+        /* a worker restarted before the outputs were stored finds what
+         * to store here (recover_cb) */
+        msgf (path, sizeof path, "%s/" COLLECT_FILE, a->dir);
+        if ((rc = yard_write_file_atomic (path, names, used)) < 0)
+            log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot write %s: %s",
+                      a->job_id, a->num, path, strerror (-rc));
+    }
+    if (spec->n_stage_in == 0 && !fetch)
+        return 0;
+    if (spec->n_stage_in == 0)
+        goto checkpoint;
+    msgf (a->inputs_dir, sizeof a->inputs_dir, "%s/inputs", a->dir);
+    if ((rc = yard_mkdir_p (a->inputs_dir)) < 0) {
+        msgf (msg, sizeof msg, "cannot create %s: %s", a->inputs_dir,
+                  strerror (-rc));
+        goto refuse;
+    }
+    if (!(st = stage_create (STAGE_IN, a->inputs_dir))) {
+        msgf (msg, sizeof msg, "out of memory");
+        goto refuse;
+    }
+    for (size_t i = 0; i < spec->n_stage_in; i++) {
+        const Yard__StageIn *in = spec->stage_in[i];
+        const char *p = in && in->path ? in->path : "";
+        const char *d = in && in->digest ? in->digest : "";
+        if ((rc = stage_add (st, p, d)) < 0) {
+            if (rc == -E2BIG)
+                msgf (msg, sizeof msg, "the job stages in more than %d inputs",
+                      STAGE_MAX_ITEMS);
+            else if (!stage_path_ok (p))
+                msgf (msg, sizeof msg, "stage_in path '%s' must be relative "
+                      "and stay inside $YARD_INPUTS (no '..', not absolute)",
+                      p);
+            else
+                msgf (msg, sizeof msg, "stage_in '%s': '%s' is not an "
+                      "artifact digest", p, d);
+            goto refuse;
+        }
+    }
+    st->tag = TAG_INPUTS;
+    a->inputs = st;
+    st = NULL;
+checkpoint:
+    if (fetch) {
+        char tmp[300];
+        msgf (tmp, sizeof tmp, FETCH_PREFIX "%s", ck->name);
+        if ((rc = yard_mkdir_p (ckdir)) < 0) {
+            msgf (msg, sizeof msg, "cannot create %s: %s", ckdir,
+                  strerror (-rc));
+            goto refuse;
+        }
+        msgf (entry, sizeof entry, "%s/%s", ckdir, tmp);
+        (void)jobdir_remove_tree (entry); /* left by an interrupted fetch */
+        if (strchr (ck->name, '/') || !(st = stage_create (STAGE_IN, ckdir))
+            || stage_add (st, tmp, ck->digest) < 0) {
+            msgf (msg, sizeof msg, "the checkpoint to resume from ('%s', %s) "
+                  "cannot be fetched: bad name or digest",
+                  ck->name, ck->digest ? ck->digest : "");
+            goto refuse;
+        }
+        st->tag = TAG_CKPT_FETCH;
+        attempt_note (a, "fetching checkpoint %s (step %" PRId64 ", attempt "
+                      "%" PRIu32 " on %s) from the artifact store",
+                      ck->name, ck->step, ck->attempt,
+                      ck->node ? ck->node : "?");
+    }
+    size_t len = yard__dispatch__get_packed_size (m);
+    if (!(a->dispatch = malloc (len ? len : 1))) {
+        msgf (msg, sizeof msg, "out of memory");
+        goto refuse;
+    }
+    a->dispatch_len = yard__dispatch__pack (m, a->dispatch);
+    if (!st) { /* inputs only */
+        stage_next (w, a);
+        return a->state == ATTEMPT_NEW && a->stage ? 1 : -1;
+    }
+    if ((rc = stage_start (st, w->loop, w->zctx, w->endpoint, 0, 0,
+                           stage_in_done, a))
+        < 0) {
+        msgf (msg, sizeof msg, "cannot start fetching its checkpoint: %s",
+              uv_strerror (rc));
+        goto refuse;
+    }
+    a->stage = st;
+    return 1;
+refuse:
+    stage_destroy (&st);
+    attempt_refuse (a, YARD__END_REASON__END_SPAWN_FAILED, 1, msg);
+    return -1;
+}
+
+/* A recovered attempt that exited 0 before its outputs were stored: they
+ * are stored (worker_start, before the first register) from its dir. */
+static void
+recover_collect (struct attempt *a)
+{
+    char path[PATH_MAX + 64], line[JOBDIR_OUTPUT_NAME_MAX + 2];
+    if (a->result.reason != YARD__END_REASON__END_EXITED
+        || a->result.exit_code != 0 || a->result.n_outputs > 0)
+        return;
+    msgf (path, sizeof path, "%s/" COLLECT_FILE, a->dir);
+    FILE *f = fopen (path, "re");
+    if (!f)
+        return;
+    msgf (a->outputs_dir, sizeof a->outputs_dir, "%s/outputs", a->dir);
+    struct stage *st = stage_create (STAGE_OUT, a->outputs_dir);
+    while (st && fgets (line, sizeof line, f)) {
+        line[strcspn (line, "\n")] = '\0';
+        (void)stage_add (st, line, NULL);
+    }
+    fclose (f);
+    if (!st || st->n_items == 0) {
+        stage_destroy (&st);
+        return;
+    }
+    log_info ("job %" PRIu64 ".%" PRIu32 ": exited 0 before its %zu "
+              "outputs were stored: storing them",
+              a->job_id, a->num, st->n_items);
+    a->collect = st;
+}
+
+/* ---- checkpoints through the artifact store ----------------------------- */
+
+#define CKPT_SCAN_MS 1000      /* a running attempt's dir is looked at */
+#define CKPT_RETRY_MS 5000     /* after a failed upload */
+#define CKPT_COMMIT_RESEND_MS 3000
+#define CKPT_END_WAIT_MS 60000 /* an ended attempt waits for its uploads */
+
+static void ckpt_scan (struct worker *w, struct attempt *a, int64_t now);
+
+/* The step of an entry: the last number in its name (ckpt-000120.pt:
+ * 120), else -1. */
+static int64_t
+ckpt_step (const char *name)
+{
+    int64_t step = -1;
+    for (const char *p = name; *p;) {
+        if (*p >= '0' && *p <= '9') {
+            int64_t v = 0;
+            while (*p >= '0' && *p <= '9' && v < INT64_MAX / 10)
+                v = v * 10 + (*p++ - '0');
+            step = v;
+        } else {
+            p++;
+        }
+    }
+    return step;
+}
+
+static void
+send_commit (struct worker *w, struct attempt *a)
+{
+    Yard__CheckpointRecord r = YARD__CHECKPOINT_RECORD__INIT;
+    r.job_id = a->job_id;
+    r.attempt = a->num;
+    r.name = a->ckpt_name;
+    r.step = a->ckpt_step;
+    r.digest = a->ckpt_digest;
+    r.size = a->ckpt_size;
+    r.time_ms = a->ckpt_time_ms;
+    r.node = w->name;
+    Yard__CheckpointCommit c = YARD__CHECKPOINT_COMMIT__INIT;
+    c.record = &r;
+    yard_env_t env = YARD__ENVELOPE__INIT;
+    env.body_case = YARD__ENVELOPE__BODY_CHECKPOINT_COMMIT;
+    env.checkpoint_commit = &c;
+    (void)send_env (w, &env);
+}
+
+static void
+ckpt_done (struct stage *st, void *arg)
+{
+    struct attempt *a = arg;
+    struct worker *w = a->host->arg;
+    int64_t now = yard_mono_ms ();
+    a->ckpt_stage = NULL;
+    if (st->rc == 0) {
+        const struct stage_item *it = &st->items[0];
+        msgf (a->ckpt_seen, sizeof a->ckpt_seen, "%s", it->path);
+        msgf (a->ckpt_name, sizeof a->ckpt_name, "%s", it->path);
+        msgf (a->ckpt_digest, sizeof a->ckpt_digest, "%s", it->digest);
+        a->ckpt_size = it->size;
+        a->ckpt_step = ckpt_step (it->path);
+        a->ckpt_time_ms = yard_now_ms ();
+        a->ckpt_pending = true;
+        log_info ("job %" PRIu64 ".%" PRIu32 ": checkpoint %s stored as %s "
+                  "(%" PRIu64 " bytes sent)",
+                  a->job_id, a->num, it->path, it->digest, st->bytes);
+        send_commit (w, a);
+        a->ckpt_next_ms = now + CKPT_COMMIT_RESEND_MS;
+    } else {
+        /* the job may have removed it meanwhile: a newer one follows */
+        log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot store checkpoint %s: "
+                  "%s",
+                  a->job_id, a->num, st->items[0].path, st->error);
+        a->ckpt_next_ms = now + CKPT_RETRY_MS;
+    }
+    stage_destroy (&st);
+    if (a->state == ATTEMPT_ENDED)
+        ckpt_scan (w, a, now);
+    pump (w, a, now);
+}
+
+/* Store the newest complete entry of the job's checkpoint dir when it is
+ * not the one stored (or fetched) last. */
+static void
+ckpt_scan (struct worker *w, struct attempt *a, int64_t now)
+{
+    char dir[PATH_MAX + 32], latest[PATH_MAX + 300];
+    if (w->ckpt_shared || a->ckpt_stage || a->state == ATTEMPT_NEW)
+        return;
+    if (a->state == ATTEMPT_ENDED && a->ckpt_deadline_ms
+        && now >= a->ckpt_deadline_ms)
+        return;
+    msgf (dir, sizeof dir, "%s/%" PRIu64, w->ckpt_root, a->job_id);
+    if (jobenv_latest_checkpoint (dir, latest, sizeof latest) < 0)
+        return;
+    const char *name = strrchr (latest, '/') ? strrchr (latest, '/') + 1
+                                              : latest;
+    if (strcmp (name, a->ckpt_seen) == 0
+        || strncmp (name, FETCH_PREFIX, strlen (FETCH_PREFIX)) == 0)
+        return;
+    struct stage *st = stage_create (STAGE_PUT, dir);
+    if (!st || stage_add (st, name, NULL) < 0) {
+        stage_destroy (&st);
+        msgf (a->ckpt_seen, sizeof a->ckpt_seen, "%s", name);
+        return;
+    }
+    if (stage_start (st, w->loop, w->zctx, w->endpoint, 0, CKPT_END_WAIT_MS,
+                     ckpt_done, a)
+        < 0) {
+        stage_destroy (&st);
+        return;
+    }
+    a->ckpt_stage = st;
+}
+
+/* Called from pump: scan a running attempt now and then, resend an
+ * unacknowledged commit.  True while the attempt's JobFinished must wait
+ * (an upload or a commit of an ended attempt, until its deadline). */
+static bool
+ckpt_pump (struct worker *w, struct attempt *a, int64_t now)
+{
+    if (w->ckpt_shared || a->state == ATTEMPT_NEW)
+        return false;
+    if (now >= a->ckpt_next_ms) {
+        if (a->ckpt_pending)
+            send_commit (w, a);
+        else
+            ckpt_scan (w, a, now);
+        a->ckpt_next_ms = now + (a->ckpt_pending ? CKPT_COMMIT_RESEND_MS
+                                                 : CKPT_SCAN_MS);
+    }
+    if (a->state != ATTEMPT_ENDED || (!a->ckpt_stage && !a->ckpt_pending))
+        return false;
+    if (a->ckpt_deadline_ms && now >= a->ckpt_deadline_ms) {
+        if (a->ckpt_pending || a->ckpt_stage)
+            log_warn ("job %" PRIu64 ".%" PRIu32 ": gave up waiting for its "
+                      "last checkpoint to be stored",
+                      a->job_id, a->num);
+        a->ckpt_pending = false;
+        stage_abandon (a->ckpt_stage);
+        a->ckpt_stage = NULL;
+        return false;
+    }
+    return true;
+}
+
+static void
+on_checkpoint_ack (struct worker *w, const yard_env_t *env)
+{
+    const Yard__CheckpointAck *m = env->checkpoint_ack;
+    struct attempt *a = find_attempt (w, m->job_id, m->attempt);
+    if (!a || !a->ckpt_pending || !m->name
+        || strcmp (m->name, a->ckpt_name) != 0)
+        return;
+    if (!m->accepted)
+        log_info ("job %" PRIu64 ".%" PRIu32 ": checkpoint %s not recorded: "
+                  "%s",
+                  m->job_id, m->attempt, m->name, m->reason ? m->reason : "");
+    a->ckpt_pending = false;
+    a->ckpt_next_ms = 0;
+    pump (w, a, yard_mono_ms ());
+}
+
 /* A job's process ended (its result is on disk). */
 static void
 attempt_exited (struct attempt *a, void *arg)
 {
     struct worker *w = arg;
+    if (!w->ckpt_shared) {
+        /* its last checkpoint goes before its JobFinished, so the next
+         * attempt resumes from the newest */
+        int64_t now = yard_mono_ms ();
+        a->ckpt_deadline_ms = now + CKPT_END_WAIT_MS;
+        ckpt_scan (w, a, now);
+    }
+    if (a->collect && a->result.reason == YARD__END_REASON__END_EXITED
+        && a->result.exit_code == 0)
+        collect_start (w, a);
     pump (w, a, yard_mono_ms ());
 }
 
@@ -670,7 +1204,8 @@ on_dispatch (struct worker *w, const yard_env_t *env)
         return;
     }
     list_add (w, a);
-    if (attempt_start_alloc (a, m->spec, m->alloc) == 0)
+    if (stage_setup (w, a, m) == 0
+        && attempt_start_alloc (a, m->spec, m->alloc) == 0)
         send_started (w, a);
     pump (w, a, yard_mono_ms ());
 }
@@ -680,6 +1215,15 @@ on_kill_job (struct worker *w, const yard_env_t *env)
 {
     const Yard__KillJob *m = env->kill_job;
     struct attempt *a = find_attempt (w, m->job_id, m->attempt);
+    if (a && a->state == ATTEMPT_NEW && a->stage) {
+        /* fetching its inputs: it ends when the transfer gives up */
+        a->stage_kill = m->reason == YARD__END_REASON__END_STALE
+                                || m->reason == YARD__END_REASON__END_PREEMPTED
+                            ? m->reason
+                            : YARD__END_REASON__END_CANCELLED;
+        a->stage->cancel = 1;
+        return;
+    }
     if (!a || a->state != ATTEMPT_RUNNING) {
         log_debug ("kill of job %" PRIu64 ".%" PRIu32 " ignored: %s",
                    m->job_id, m->attempt, a ? "already over" : "not here");
@@ -769,6 +1313,7 @@ static const struct {
     { YARD__ENVELOPE__BODY_LOG_ACK, on_log_ack },
     { YARD__ENVELOPE__BODY_JOB_FINISHED_ACK, on_job_finished_ack },
     { YARD__ENVELOPE__BODY_METRICS_ACK, on_metrics_ack },
+    { YARD__ENVELOPE__BODY_CHECKPOINT_ACK, on_checkpoint_ack },
 };
 
 /* True when the body's message is present (protobuf-c leaves a oneof
@@ -793,6 +1338,8 @@ body_present (const yard_env_t *env)
         return env->job_finished_ack;
     case YARD__ENVELOPE__BODY_METRICS_ACK:
         return env->metrics_ack;
+    case YARD__ENVELOPE__BODY_CHECKPOINT_ACK:
+        return env->checkpoint_ack;
     default:
         return false;
     }
@@ -1002,6 +1549,11 @@ worker_stop (worker_t *w)
     }
     w->stopping = true;
     send_bye (w, false);
+    for (struct attempt *a = w->attempts; a; a = a->next)
+        if (a->state == ATTEMPT_NEW && a->stage) {
+            a->stage_kill = YARD__END_REASON__END_LOST;
+            a->stage->cancel = 1;
+        }
     uint32_t grace_max = 0;
     int running = 0;
     for (struct attempt *a = w->attempts; a; a = a->next) {
@@ -1072,6 +1624,7 @@ recover_cb (const char *dir, uint64_t job_id, uint32_t num, void *arg)
               job_id, num, yard_end_reason_name (a->result.reason),
               a->result.message, a->result.log_size);
     list_add (w, a);
+    recover_collect (a);
 }
 
 static int
@@ -1096,6 +1649,9 @@ worker_create (uv_loop_t *loop, const struct worker_config *cfg)
         || copy (w->workdir, sizeof w->workdir, cfg->workdir) < 0
         || snprintf (w->jobs_root, sizeof w->jobs_root, "%s/jobs", w->workdir)
                >= (int)sizeof w->jobs_root
+        || ((w->ckpt_shared = cfg->checkpoint_root
+                              && cfg->checkpoint_root[0]),
+            false)
         || (cfg->checkpoint_root && cfg->checkpoint_root[0]
                 ? copy (w->ckpt_root, sizeof w->ckpt_root,
                         cfg->checkpoint_root) < 0
@@ -1173,6 +1729,9 @@ worker_start (worker_t *w)
     if (!w->handles_open || w->started)
         return -EINVAL;
     w->started = true;
+    for (struct attempt *a = w->attempts; a; a = a->next)
+        if (a->state == ATTEMPT_ENDED && a->collect)
+            collect_start (w, a);
     if ((rc = uv_signal_start (&w->sigterm, signal_cb, SIGTERM)) < 0
         || (rc = uv_signal_start (&w->sigint, signal_cb, SIGINT)) < 0
         || (rc = uv_signal_start (&w->sighup, signal_cb, SIGHUP)) < 0)

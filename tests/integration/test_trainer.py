@@ -159,5 +159,75 @@ class CheckpointTravelTest(ClusterTest):
         self.assertEqual({p["attempt"] for p in pts}, {1, 2})
 
 
+class StoreCheckpointTravelTest(ClusterTest):
+    """Workers with their own work dirs and no shared checkpoint root: each
+    new checkpoint goes to the scheduler's artifact store; the node running
+    the trainer dies (worker and job killed with SIGKILL) and the job
+    resumes on the other node from the newest stored checkpoint, ending
+    with exactly the weights of an uninterrupted run."""
+
+    def test_node_loss_resumes_from_the_store(self):
+        c = self.cluster
+        self.start_workers("w1", "w2")
+        data = os.path.join(self.root, "data")
+        make_data(data)
+        args = ["--data", data, "--epochs", "4", "--checkpoint-every", "20",
+                "--log-every", "10"]
+
+        ref = os.path.join(self.root, "ref.txt")
+        refck = os.path.join(self.root, "ref-ck")
+        os.makedirs(refck)
+        env = dict(os.environ, YARD_CHECKPOINT_DIR=refck)
+        subprocess.run([TRAINER] + args + ["--out", ref], env=env, check=True,
+                       capture_output=True)
+
+        out = os.path.join(self.root, "model.txt")
+        job = c.submit(TRAINER, *args, "--out", out, "--step-delay-ms", "25")
+        c.wait_state(job, "RUNNING")
+        first = c.status(job)["node"]
+        other = "w2" if first == "w1" else "w1"
+        # a checkpoint past the first ones is in the store
+        wait_for(lambda: any(ck["step"] >= 60
+                             for ck in c.json("checkpoints", job)), 60,
+                 "a checkpoint in the artifact store")
+        with open(os.path.join(self.root, "worker-" + first, "jobs",
+                               "%d.1" % job, "pid")) as f:
+            pid = int(f.read().split()[0])
+        c.kill_worker(first)
+        os.killpg(pid, signal.SIGKILL)
+        stored = c.json("checkpoints", job)
+
+        self.assertEqual(c.wait(job, timeout=120), 0)
+        st = c.status(job)
+        self.assertEqual(st["attempt"], 2)
+        self.assertEqual(st["node"], other)
+        log = c.yard("logs", job).stdout.decode()
+        # attempt 2 fetched the newest stored checkpoint into its own dir
+        self.assertIn("fetching checkpoint %s" % stored[0]["name"], log)
+        ckdir = os.path.join(self.root, "worker-" + other, "checkpoints",
+                             str(job))
+        self.assertIn("resuming from %s/ckpt-" % ckdir, log)
+        with open(ref, "rb") as a, open(out, "rb") as b:
+            self.assertEqual(a.read(), b.read(), "weights differ from an "
+                             "uninterrupted run")
+        pts = [p for p in c.json("metrics", job) if p["key"] == "loss"]
+        steps = [p["step"] for p in pts]
+        self.assertEqual(steps, sorted(set(steps)), "a step reported twice")
+        self.assertEqual(steps[-1], 300)
+        self.assertEqual({p["attempt"] for p in pts}, {1, 2})
+        # retention: the default keeps 2, the newest from attempt 2
+        cks = c.json("checkpoints", job)
+        self.assertLessEqual(len(cks), 2)
+        self.assertEqual(cks[0]["attempt"], 2)
+        self.assertEqual(cks[0]["node"], other)
+        got = os.path.join(self.root, "last.bin")
+        c.yard("artifact", "get", cks[0]["digest"], got)
+        with open(got, "rb") as a, open(os.path.join(ckdir, cks[0]["name"]),
+                                        "rb") as b:
+            self.assertEqual(a.read(), b.read())
+        self.assertIn(cks[0]["digest"], c.yard("checkpoints", job).stdout
+                      .decode())
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -28,3 +28,8 @@ yard_unit_test(test_cli_run
 yard_unit_test(test_cli_watch
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cli_watch.c
   LIBS yard_cli)
+
+# `yard artifact`, `yard checkpoints`, submit's artifact options.
+yard_unit_test(test_cli_artifact
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cli_artifact.c
+  LIBS yard_cli)

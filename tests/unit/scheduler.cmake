@@ -15,3 +15,9 @@ yard_unit_test(test_retry
 yard_unit_test(test_artifacts
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_artifacts.c
   LIBS yard_sched)
+# Staged inputs, collected outputs and checkpoints in the store: spec
+# checks, the worker's path rule, the reference tables and retention, and
+# the result file's outputs.
+yard_unit_test(test_stage
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_stage.c
+  LIBS yard_sched yard_workerlib)

@@ -44,6 +44,8 @@ extern "C" {
  * unset or empty. */
 #define YARD_DEFAULT_SCHEDULER "tcp://127.0.0.1:7700"
 #define YARD_DEFAULT_TIMEOUT_MS 5000
+/* Artifact digests: sha256 as 64 lowercase hex digits. */
+#define YARD_ARTIFACT_DIGEST_LEN 64
 
 /* Job states; the values are those of the wire protocol. */
 enum yard_job_state {
@@ -138,6 +140,13 @@ typedef struct yard_dependency {
     enum yard_dep_cond condition;
 } yard_dependency_t;
 
+/* An artifact fetched into the job's inputs folder before it starts
+ * (yard_job_spec_t.stage_in). */
+typedef struct yard_stage_in {
+    const char *path;    /* relative to $YARD_INPUTS; no "..", not absolute */
+    const char *digest;  /* what yard_artifact_put stored (file or tree) */
+} yard_stage_in_t;
+
 /* What to run.  Zero the struct before filling it (yard_job_spec_t s = {0};)
  * so that fields added later keep their defaults.  Zero means "default" for
  * every number.  The library only reads it; the caller keeps ownership. */
@@ -188,6 +197,18 @@ typedef struct yard_job_spec {
      * YARD_ARRAY_INDEX and YARD_ARRAY_ID in its environment */
     bool array;
     uint32_t array_first, array_last, array_step, array_max_running;
+    /* artifacts (yard_artifact_put): each stage_in is fetched from the
+     * artifact store to $YARD_INPUTS/<path> before the job starts (a tree
+     * becomes a folder, a file a file); each name of collect is a folder
+     * $YARD_OUTPUTS/<name> that is stored as a tree after the job exits 0
+     * (its digest in yard_attempt_t.outputs).  At most 64 inputs and 16
+     * outputs; an input the store does not hold fails the attempt. */
+    const struct yard_stage_in *stage_in;
+    size_t n_stage_in;
+    char *const *collect;
+    size_t n_collect;
+    /* checkpoints kept in the artifact store for this job (0: 2) */
+    uint32_t keep_checkpoints;
 } yard_job_spec_t;
 
 /* What an attempt used, measured on its node: from its cgroup where it has
@@ -208,6 +229,12 @@ typedef struct yard_usage {
     int64_t time_ms;           /* when it was measured */
     char source[16];           /* "cgroup-v2", "cgroup-v1", "rusage", "proc" */
 } yard_usage_t;
+/* An output an attempt collected, as stored in the artifact store. */
+typedef struct yard_output {
+    char *name;                /* the collect name */
+    char digest[YARD_ARTIFACT_DIGEST_LEN + 1]; /* a tree: yard_artifact_get */
+    uint64_t size;             /* bytes of content */
+} yard_output_t;
 
 /* One attempt (run) of a job.  Strings owned by the job, never NULL. */
 typedef struct yard_attempt {
@@ -222,6 +249,8 @@ typedef struct yard_attempt {
                                   "preempted", "timeout, requeued", ... */
     yard_usage_t usage;        /* its resource use: final once it ended,
                                   else the latest sample */
+    yard_output_t *outputs;    /* what it collected (JobSpec collect) */
+    size_t n_outputs;
 } yard_attempt_t;
 
 /* A job as the scheduler knows it.  Every string is owned by the struct and
@@ -553,6 +582,71 @@ YARD_API uint64_t yard_events_missed (const yard_events_t *events);
 /* End the subscription (told to the scheduler, best effort) and free it.
  * Accepts NULL; NULLs the pointer. */
 YARD_API void yard_events_destroy (yard_events_t **events);
+/* ---- artifacts ---------------------------------------------------------- */
+
+/* The scheduler keeps a content-addressed artifact store: a file is stored
+ * as one blob named by the sha256 of its bytes (64 lowercase hex digits), a
+ * folder as a tree (a manifest blob listing its files' paths, modes and
+ * digests, named by the manifest's digest).  The same content always gets
+ * the same digest, and storing what the store already holds sends nothing.
+ * Transfers run on a socket of their own and are resumable: a put that was
+ * cut off (timeout, scheduler restart) continues from what the store kept
+ * when it is made again. */
+
+typedef struct yard_artifact {
+    char digest[YARD_ARTIFACT_DIGEST_LEN + 1];
+    bool present;        /* the store holds it complete (a tree: with all
+                            of its files) */
+    bool is_tree;        /* a folder */
+    uint64_t size;       /* bytes of content (a tree: of all its files) */
+    uint64_t files;      /* a tree: its files; a file: 1 */
+    uint64_t partial;    /* stat of a missing blob: bytes of an unfinished
+                            upload the store holds */
+    uint64_t sent_bytes; /* put: bytes of content sent (0: the store had it
+                            all); get: bytes received */
+} yard_artifact_t;
+
+/* Store the file or folder at path (symlinks and special files inside a
+ * folder are refused).  *out (may be NULL) gets its digest, size and what
+ * was sent.  Each request waits up to the client's timeout.  0 or -errno:
+ * -ENOENT no such path, -EINVAL neither file nor folder, -ETIMEDOUT the
+ * scheduler did not answer (making the same put again resumes), -ENOSPC
+ * the store's disk is full. */
+YARD_API int yard_artifact_put (yard_client_t *c, const char *path,
+                                yard_artifact_t *out);
+
+/* Fetch artifact digest to dest, which must not exist: a tree becomes a
+ * folder with its files and modes, a blob a file.  The content is checked
+ * against the digest and appears at dest only once complete.  *out (may be
+ * NULL) says what arrived.  -ENOENT: the store has no such artifact;
+ * -EEXIST: dest exists; -EINVAL: not a digest. */
+YARD_API int yard_artifact_get (yard_client_t *c, const char *digest,
+                                const char *dest, yard_artifact_t *out);
+
+/* What the store holds of digest.  A missing artifact is not an error:
+ * out->present is false (and out->partial says how much of an unfinished
+ * upload is there).  -EINVAL: not a digest. */
+YARD_API int yard_artifact_stat (yard_client_t *c, const char *digest,
+                                 yard_artifact_t *out);
+
+/* One checkpoint of a job kept in the artifact store (workers without a
+ * shared checkpoint root store each new checkpoint entry there). */
+typedef struct yard_checkpoint {
+    uint32_t attempt;          /* the attempt that wrote it */
+    char *name;                /* its name in the checkpoint dir */
+    int64_t step;              /* -1: unknown */
+    char digest[YARD_ARTIFACT_DIGEST_LEN + 1]; /* yard_artifact_get */
+    uint64_t size;             /* bytes of content */
+    int64_t time_ms;           /* unix ms, when it was complete */
+    char *node;
+} yard_checkpoint_t;
+
+/* A job's checkpoints in the store, newest first (at most its
+ * keep_checkpoints).  *list is an array of *count (free with
+ * yard_checkpoints_free; NULL when empty).  -ENOENT: no such job. */
+YARD_API int yard_checkpoints (yard_client_t *c, uint64_t job_id,
+                               yard_checkpoint_t **list, size_t *count);
+YARD_API void yard_checkpoints_free (yard_checkpoint_t **list, size_t count);
 
 /* ---- for jobs: reporting metrics --------------------------------------- */
 
