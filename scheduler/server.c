@@ -27,8 +27,10 @@
 #include "deps.h"
 #include "log.h"
 #include "server_nodeadmin.h"
+#include "server_gang.h"
 #include "server_place.h"
 #include "store_alloc.h"
+#include "store_gang.h"
 #include "topology.h"
 #include "utf8.h"
 #include "util.h"
@@ -46,7 +48,7 @@ struct op {
     bool needs_node;  /* worker messages: only from a registered worker */
 };
 
-#define MAX_BODY 64
+#define MAX_BODY 128 /* every Envelope body number fits */
 
 static const struct op client_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_SUBMIT] = {yard__on_submit, false},
@@ -70,6 +72,7 @@ static const struct op worker_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_METRICS_BATCH] = {yard__on_metrics_batch, true},
     [YARD__ENVELOPE__BODY_WORKER_BYE] = {yard__on_bye, true},
     [YARD__ENVELOPE__BODY_NODE_HEALTH] = {yard__on_node_health, true},
+    [YARD__ENVELOPE__BODY_GANG_PORT] = {yard__on_gang_port, true},
 };
 
 static const struct op *
@@ -184,6 +187,7 @@ int
 yard__send_kill (yard_server_t *s, yard_node_t *node, uint64_t job_id,
                  uint32_t attempt, Yard__EndReason why, uint32_t grace_s)
 {
+    yard__gang_kill_fanout (s, node, job_id, attempt, why, grace_s);
     yard_env_t env = YARD__ENVELOPE__INIT;
     Yard__KillJob kill = YARD__KILL_JOB__INIT;
     kill.job_id = job_id;
@@ -356,6 +360,12 @@ attach (yard_job_t *job, yard_node_t *node)
     job->worker = node;
 }
 
+void
+yard__job_attach (yard_job_t *job, yard_node_t *node)
+{
+    attach (job, node);
+}
+
 static void
 detach (yard_job_t *job)
 {
@@ -405,8 +415,10 @@ place_job (yard_server_t *s, yard_job_t *job)
     job->worker = NULL;
     job->wprev = job->wnext = NULL;
     if (yard_job_is_active (job)) {
-        if (attach_by_name (s, job) == 0)
+        if (attach_by_name (s, job) == 0) {
+            yard__gang_restore (s, job); /* its other nodes */
             return;
+        }
         log_err ("job %" PRIu64 ": its node '%s' is unusable; requeued",
                  job->id, job->node ? job->node : "");
     }
@@ -433,6 +445,7 @@ rebuild (yard_server_t *s)
     yard_queue_clear_pending (s->queue);
     yard_waitq_clear (s->waitq);
     yard__deps_reset (s);
+    yard__gang_reset (s);
     for (size_t i = 0; i < yard_nodes_count (s->nodes); i++) {
         yard_node_t *node = yard_nodes_at (s->nodes, i);
         node->jobs = NULL;
@@ -573,6 +586,7 @@ yard__job_end (yard_server_t *s, yard_job_t *job, Yard__JobState state,
     if (yard_job_is_active (job))
         (void)yard__attempt_end (s, job, why, exit_code, signo, end_ms,
                                  reason, false, 0);
+    yard__gang_detach (s, job);
     detach (job);
     job->state = state;
     job->end_reason = why;
@@ -611,6 +625,7 @@ yard__job_requeue_at (yard_server_t *s, yard_job_t *job, const char *why,
 {
     bool lost = end == YARD__END_REASON__END_LOST;
     yard__array_leave (s, job);
+    yard__gang_detach (s, job);
     detach (job);
     if (lost)
         job->lost_count++;
@@ -695,6 +710,7 @@ yard__node_lost (yard_server_t *s, yard_node_t *node, const char *why)
     /* requeue detaches the job, so the list shrinks each time */
     while (node->jobs)
         (void)yard__job_requeue (s, node->jobs, text);
+    yard__gang_node_lost (s, node); /* gangs with another rank here */
     log_warn ("worker %s lost (%s): %u job%s requeued", node->name, why, n,
               n == 1 ? "" : "s");
     return s->batch_failed;
@@ -872,6 +888,21 @@ dispatch_pass (yard_server_t *s)
            && (job = yard_queue_pop (s->queue))) {
         if (yard__array_throttle (s, job))
             continue; /* set aside until a member of its array ends */
+        if (yard_job_is_gang (job)) {
+            int g = yard__gang_assign (s, job, s->cand, ncand);
+            if (g < 0)
+                break; /* the rollback rebuilds the heap */
+            if (g == 0) {
+                if (stash (s, &nstash, job) < 0) {
+                    (void)yard_queue_push (s->queue, job);
+                    break;
+                }
+                skips++;
+            } else {
+                compute_max (s, ncand, &m);
+            }
+            continue;
+        }
         uint32_t c = yard_job_cpus (job), g = yard_job_gpus (job);
         uint64_t mem = yard_job_memory (job);
         yard_node_t *best = NULL;
@@ -1076,6 +1107,7 @@ cron_cb (uv_timer_t *t)
     yard__waitq_release (s);
     yard__deps_drain (s); /* dependents a rebuild found doomed */
     yard__preempt_pass (s);
+    yard__gang_cron (s);
     if (yard_queue_pending (s->queue) > 0)
         s->need_dispatch = true;
     yard__batch_end (s);
@@ -1248,6 +1280,7 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
     }
     int rc;
     if ((rc = yard_store_alloc_init (s->store, err)) < 0
+        || (rc = yard_store_gang_init (s->store, err)) < 0
         || (rc = load_state (s, err)) < 0
         || (rc = yard__nodeadmin_load (s, err)) < 0) {
         e = -rc;
@@ -1361,6 +1394,7 @@ yard_server_destroy (yard_server_t **sp)
         yard_waitq_destroy (&s->waitq);
     }
     yard_deps_destroy (&s->deps);
+    yard__gang_reset (s);
     free (s->doomed);
     yard_nodes_destroy (&s->nodes);
     yard_joblog_destroy (&s->logs);

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "gang.h"
 #include "jobdir.h"
 #include "logship.h"
 #include "metrics.h"
@@ -60,6 +61,7 @@ struct attempt {
     bool warned;                 /* warn_signal sent */
     struct jobdir_result result; /* set when ATTEMPT_ENDED */
     struct metrics *metrics;     /* its YARD_METRICS_FD lines; NULL: none */
+    struct attempt_gang gang;    /* a gang job's part: set before the start */
 
     /* ---- the worker's bookkeeping ---- */
     struct logship ship;
