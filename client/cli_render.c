@@ -1,5 +1,6 @@
 /* cli_render.c - see cli_render.h. */
 #include "cli_render.h"
+#include "cli_gang.h"
 #include "cli_nodeadmin.h"
 #include "cli_deps.h"
 #include "cli_retry.h"
@@ -275,7 +276,8 @@ cli_job_json (const yard_job_t *job)
               && jset (o, "submit_dir", jstr (job->submit_dir))
               && jset (o, "submit_host", jstr (job->submit_host))
               && cli_retry_json (o, job)
-              && cli_deps_json (o, job);
+              && cli_deps_json (o, job)
+              && cli_gang_json (o, job);
     /* alloc: what the current/last attempt holds (null when unknown) */
     if (ok && job->alloc_cpus
         && (*job->alloc_cpus || job->alloc_ngpus || job->alloc_memory_bytes)) {
@@ -334,7 +336,8 @@ cli_node_json (const yard_node_t *node)
               && jset_time (o, "registered", "registered_ms",
                             node->registered_ms)
               && jset (o, "topology", cli_topology_json (&node->topology))
-              && cli_node_admin_json (o, node);
+              && cli_node_admin_json (o, node)
+              && cli_holdings_json (o, node);
     if (!ok) {
         json_decref (o);
         return NULL;
@@ -471,6 +474,7 @@ cli_print_job (FILE *out, const yard_job_t *job, int64_t now_ms)
         kv (out, "cpus held", "%s", job->alloc_cpus);
     for (size_t i = 0; job->alloc_gpus && i < job->alloc_ngpus; i++)
         kv (out, i ? "" : "gpus held", "%s", job->alloc_gpus[i]);
+    cli_gang_print (out, job); /* a multi-node job's nodes */
     kv (out, "priority", "%d", job->priority);
     if (job->time_limit_s) {
         uint64_t s = job->time_limit_s;

@@ -148,6 +148,11 @@ yard__job_from_proto (const Yard__JobInfo *in, yard_job_t *out)
     out->eligible_time_ms = in->eligible_time_ms;
     out->array_id = in->array_id;
     out->array_index = in->array_index;
+    out->nodes = spec->nodes;
+    out->tasks_per_node = spec->tasks_per_node;
+    out->gpus_per_task = spec->gpus_per_task;
+    out->gang_timeout_s = spec->gang_timeout_s;
+    out->master_port = in->master_port;
     if (in->n_array_states) {
         size_t n = sizeof out->array_states / sizeof out->array_states[0];
         out->has_array_states = true;
@@ -173,6 +178,10 @@ yard__job_from_proto (const Yard__JobInfo *in, yard_job_t *out)
     if (!(out->alloc_cpus = dup_str (al ? al->cpus : NULL))
         || !(out->alloc_gpus = dup_strv (al ? al->gpu_uuids : NULL,
                                          out->alloc_ngpus))) {
+        yard__job_clear (out);
+        return -ENOMEM;
+    }
+    if (yard__gang_from_proto (in, out) < 0) {
         yard__job_clear (out);
         return -ENOMEM;
     }
@@ -223,6 +232,7 @@ yard__job_clear (yard_job_t *job)
         free (job->attempts[i].reason);
     }
     free (job->attempts);
+    yard__gang_clear (job);
     memset (job, 0, sizeof *job);
 }
 
@@ -265,7 +275,8 @@ yard__node_from_proto (const Yard__NodeInfo *in, yard_node_t *out)
         || !(out->hostname = dup_str (in->hostname))
         || !(out->version = dup_str (in->version))
         || yard__topology_from_proto (in->topology, &out->topology) < 0
-        || yard__node_admin_from_proto (in, out) < 0) {
+        || yard__node_admin_from_proto (in, out) < 0
+        || yard__holdings_from_proto (in, out) < 0) {
         yard__node_clear (out);
         return -ENOMEM;
     }
@@ -282,6 +293,7 @@ yard__node_clear (yard_node_t *node)
     free (node->version);
     yard__topology_clear (&node->topology);
     yard__node_admin_clear (node);
+    yard__holdings_clear (node);
     memset (node, 0, sizeof *node);
 }
 
