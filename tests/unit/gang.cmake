@@ -10,3 +10,12 @@ target_include_directories(test_gang_place PRIVATE ${PROJECT_SOURCE_DIR}/worker
                            ${PROJECT_SOURCE_DIR}/scheduler)
 target_compile_definitions(test_gang_place PRIVATE
   YARD_FIXTURES="${PROJECT_SOURCE_DIR}/tests/fixtures")
+
+yard_unit_test(test_worker_gang
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_worker_gang.c
+  LIBS yard_workerlib)
+
+# the gang fields of a job spec (scheduler/job.c)
+yard_unit_test(test_gang_spec
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_gang_spec.c
+  LIBS yard_sched)
