@@ -776,6 +776,8 @@ yard__pending_reason (yard_server_t *s, const yard_job_t *job, size_t rank,
     else if (cap->nodes == 0)
         snprintf (buf, len, "%swaiting for resources: no worker has "
                   "registered yet", pre);
+    else if (yard__gang_reason (s, job, pre, buf, len))
+        ; /* too few nodes for a multi-node job */
     else if (cpus > cap->max_cpus)
         snprintf (buf, len, "%swaiting for resources: no node has %u CPU%s "
                   "(largest: %u)", pre, cpus, plural (cpus), cap->max_cpus);

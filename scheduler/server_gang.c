@@ -24,6 +24,7 @@
 #include "server_nodeadmin.h"
 #include "server_place.h"
 #include "store_alloc.h"
+#include "store_attempts.h"
 #include "store_gang.h"
 #include "utf8.h"
 #include "util.h"
@@ -639,14 +640,35 @@ yard__gang_part_done (yard_server_t *s, const yard_job_t *job,
     return r >= 0 && g->parts[r].finished;
 }
 
+struct rank0_ctx {
+    uint32_t attempt;
+    const char *node;
+    bool match;
+};
+
+static int
+rank0_row (const yard_store_attempt_t *row, void *arg)
+{
+    struct rank0_ctx *c = arg;
+    if (row->attempt != c->attempt)
+        return 0;
+    c->match = row->node && strcmp (row->node, c->node) == 0;
+    return 1;
+}
+
 bool
-yard__gang_foreign (const yard_job_t *job, const yard_node_t *node,
-                    uint32_t attempt)
+yard__gang_foreign (yard_server_t *s, const yard_job_t *job,
+                    const yard_node_t *node, uint32_t attempt)
 {
     if (!job || !yard_job_is_gang (job))
         return false;
-    return attempt != job->attempt || !job->node
-           || strcmp (job->node, node->name) != 0;
+    if (attempt == job->attempt)
+        return !job->node || strcmp (job->node, node->name) != 0;
+    /* an earlier attempt still shipping: its rank 0 is in its history */
+    struct rank0_ctx c = { attempt, node->name, false };
+    if (yard_store_attempts (s->store, job->id, rank0_row, &c) < 0)
+        return true;
+    return !c.match;
 }
 
 void
@@ -694,6 +716,28 @@ yard__gang_cron (yard_server_t *s)
                   msg);
         yard__finish_apply (s, g->parts[0].node, job, &f);
     }
+}
+
+bool
+yard__gang_reason (yard_server_t *s, const yard_job_t *job, const char *pre,
+                   char *buf, size_t len)
+{
+    if (!yard_job_is_gang (job))
+        return false;
+    uint32_t c = yard_job_cpus (job), gp = yard_job_gpus (job), big = 0;
+    uint64_t mem = yard_job_memory (job);
+    for (size_t i = 0; i < yard_nodes_count (s->nodes); i++) {
+        const yard_node_t *node = yard_nodes_at (s->nodes, i);
+        if (node->cpus >= c && node->gpus >= gp && node->memory >= mem)
+            big++;
+    }
+    if (big >= job->spec->nodes)
+        return false;
+    snprintf (buf, len, "%swaiting for resources: needs %u nodes with %u "
+              "CPU%s and %u GPU%s each; %u node%s that large", pre,
+              job->spec->nodes, c, c == 1 ? "" : "s", gp, gp == 1 ? "" : "s",
+              big, big == 1 ? " is" : "s are");
+    return true;
 }
 
 /* ---- views ---- */

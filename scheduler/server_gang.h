@@ -94,10 +94,17 @@ void yard__gang_reconcile_end (yard_server_t *s, yard_node_t *node,
 bool yard__gang_part_done (yard_server_t *s, const yard_job_t *job,
                            const yard_node_t *node);
 
-/* Log chunks and metrics of a gang job are kept from rank 0's node only:
- * true when node's data for attempt is to be acknowledged and dropped. */
-bool yard__gang_foreign (const yard_job_t *job, const yard_node_t *node,
-                         uint32_t attempt);
+/* Log chunks and metrics of a gang job are kept from rank 0's node only
+ * (of that attempt: the attempt history names it): true when node's data
+ * for attempt is to be acknowledged and dropped. */
+bool yard__gang_foreign (yard_server_t *s, const yard_job_t *job,
+                         const yard_node_t *node, uint32_t attempt);
+
+/* Why a pending gang waits when fewer nodes than it asks for are large
+ * enough (capacity, not what is free): "PRE" + the reason in buf, true;
+ * false when that is not why. */
+bool yard__gang_reason (yard_server_t *s, const yard_job_t *job,
+                        const char *pre, char *buf, size_t len);
 
 /* Cron: fail the attempts of gangs that did not start in time. */
 void yard__gang_cron (yard_server_t *s);

@@ -44,7 +44,7 @@ yard__on_metrics_batch (yard_server_t *s, const yard_peer_t *peer,
         return;
     }
     uint64_t held = b->next_seq;
-    if (rc == 0 && yard__gang_foreign (job, node, b->attempt)) {
+    if (rc == 0 && yard__gang_foreign (s, job, node, b->attempt)) {
         log_debug ("metrics of job %" PRIu64 " attempt %u from %s: not "
                    "rank 0 of the gang: dropped", b->job_id, b->attempt,
                    node->name);

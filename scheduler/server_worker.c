@@ -507,7 +507,7 @@ yard__on_log_chunk (yard_server_t *s, const yard_peer_t *peer,
     }
     uint64_t size;
     size_t len = c->data.data ? c->data.len : 0;
-    if (rc == 0 && yard__gang_foreign (job, node, c->attempt)) {
+    if (rc == 0 && yard__gang_foreign (s, job, node, c->attempt)) {
         /* a gang keeps the log of rank 0's node (docs/user-guide.md) */
         size = c->offset + len;
     } else if (rc == -ENOENT || c->attempt == 0 || c->attempt > job->attempt) {
