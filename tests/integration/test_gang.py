@@ -135,6 +135,18 @@ class GangTest(ClusterTest):
             self.assertEqual(cpus, 2)
             self.assertEqual([(h["job_id"], h["gang"], h.get("node_rank"))
                               for h in holdings], [(job, True, g["rank"])])
+        # the Python client sees the same
+        sys.path.insert(0, os.path.join(EXAMPLES, "..", "python"))
+        from yard.client import Client
+        py = Client(c.client_ep)
+        try:
+            pj = py.status(job)
+            self.assertEqual([(g["rank"], g["node"]) for g in pj["gang"]],
+                             [(g["rank"], g["node"]) for g in st["gang"]])
+            pn = {n["name"]: n for n in py.nodes()}
+            self.assertEqual(pn["a"]["holdings"][0]["job_id"], job)
+        finally:
+            py.close()
         text = c.yard("nodes", "show", "b").stdout.decode()
         self.assertIn("held by:", text)
         self.assertIn(str(job), text)
@@ -160,6 +172,7 @@ class GangTest(ClusterTest):
         j2 = self.submit_gang(nodes=2, tasks=2)
         for j in (j3, jbig, j2):
             self.assertEqual(c.status(j)["state"], "PENDING")
+        self.assertIn("needs 3 nodes", c.status(j3)["reason"])
         busy = c.status(blocker)["node"]
         free = "b" if busy == "a" else "a"
         # a plain job that fits still runs on the free node meanwhile
