@@ -119,8 +119,10 @@ yard__finish_apply (yard_server_t *s, yard_node_t *node, yard_job_t *job,
 {
     uint64_t size = 0;
     size_t len = 0;
-    if (yard_joblog_read (s->logs, job->id, job->attempt, 0, NULL, 0, &len,
-                          &size) == 0
+    /* a gang's log is rank 0's: another rank's size is not comparable */
+    if (node == job->worker
+        && yard_joblog_read (s->logs, job->id, job->attempt, 0, NULL, 0, &len,
+                             &size) == 0
         && f->log_size != size)
         log_warn ("job %" PRIu64 " attempt %u: worker %s reports %" PRIu64
                   " bytes of log, the scheduler holds %" PRIu64, job->id,
