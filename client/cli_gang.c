@@ -64,9 +64,10 @@ cli_gang_print (FILE *out, const yard_job_t *job)
                 put_clean (out, g->alloc_gpus[k]);
             }
         }
-        fprintf (out, "  %s\n", g->finished  ? "done"
-                                : g->started ? "started"
-                                             : "starting");
+        fprintf (out, "  %s\n",
+                 g->finished  ? "done"
+                 : g->started ? "started"
+                              : "starting");
     }
 }
 
@@ -136,9 +137,9 @@ cli_holdings_json (json_t *o, const yard_node_t *node)
 {
     json_t *a = json_array ();
     if (!jset (o, "holdings", a)
-        || !jset (o, "advertise_addr",
-                  json_string (node->advertise_addr ? node->advertise_addr
-                                                    : "")))
+        || !jset (
+            o, "advertise_addr",
+            json_string (node->advertise_addr ? node->advertise_addr : "")))
         return false;
     for (size_t i = 0; i < node->n_holdings; i++) {
         const yard_holding_t *h = &node->holdings[i];

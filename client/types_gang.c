@@ -58,8 +58,8 @@ yard__gang_from_proto (const Yard__JobInfo *in, yard_job_t *out)
         o->alloc_ngpus = a ? a->n_gpu_uuids : 0;
         if (!(o->node = dup_or_empty (g ? g->node : NULL))
             || !(o->alloc_cpus = dup_or_empty (a ? a->cpus : NULL))
-            || !(o->alloc_gpus = copy_strv (a ? a->gpu_uuids : NULL,
-                                            o->alloc_ngpus)))
+            || !(o->alloc_gpus
+                 = copy_strv (a ? a->gpu_uuids : NULL, o->alloc_ngpus)))
             return -ENOMEM; /* the caller clears the job */
     }
     return 0;

@@ -17,11 +17,11 @@
 #include "yard.pb-c.h"
 
 typedef struct yard_gang_req {
-    uint32_t nnodes;          /* distinct nodes, >= 1 */
-    uint32_t tasks;           /* tasks per node, >= 1 */
-    uint32_t cpus_per_task;   /* PUs per task */
+    uint32_t nnodes;        /* distinct nodes, >= 1 */
+    uint32_t tasks;         /* tasks per node, >= 1 */
+    uint32_t cpus_per_task; /* PUs per task */
     uint32_t gpus_per_task;
-    uint64_t memory;          /* per node */
+    uint64_t memory; /* per node */
 } yard_gang_req_t;
 
 /* PUs and GPUs one node of the gang holds. */

@@ -32,11 +32,11 @@
 #define MAX_ADDR 255
 
 struct gang_part {
-    yard_node_t *node;      /* NULL: lost from the store (broken gang) */
-    bool dispatched;        /* its Dispatch was sent (or may have been) */
+    yard_node_t *node; /* NULL: lost from the store (broken gang) */
+    bool dispatched;   /* its Dispatch was sent (or may have been) */
     bool started;
-    bool finished;          /* reported its end */
-    uint64_t seen;          /* reconciliation stamp */
+    bool finished; /* reported its end */
+    uint64_t seen; /* reconciliation stamp */
 };
 
 struct yard__gang {
@@ -187,9 +187,9 @@ send_dispatch (yard_server_t *s, const yard_job_t *job,
     d.job_id = job->id;
     d.attempt = job->attempt;
     d.spec = job->spec;
-    d.alloc = node->place ? (Yard__Allocation *)yard_place_get (node->place,
-                                                                 job->id)
-                          : NULL;
+    d.alloc = node->place
+                  ? (Yard__Allocation *)yard_place_get (node->place, job->id)
+                  : NULL;
     d.gang = &gp;
     yard_env_t env = YARD__ENVELOPE__INIT;
     env.body_case = YARD__ENVELOPE__BODY_DISPATCH;
@@ -212,8 +212,8 @@ store_part (yard_server_t *s, const yard_job_t *job,
         .attempt = g->attempt,
         .rank = r,
         .node = p->node->name,
-        .alloc = p->node->place ? yard_place_get (p->node->place, job->id)
-                                : NULL,
+        .alloc
+        = p->node->place ? yard_place_get (p->node->place, job->id) : NULL,
         .started = p->started,
         .finished = p->finished,
         .port = g->port,
@@ -233,8 +233,7 @@ static void
 store_flags (yard_server_t *s, const struct yard__gang *g, uint32_t r)
 {
     int rc = yard_store_gang_flags (s->store, g->job_id, r,
-                                    g->parts[r].started,
-                                    g->parts[r].finished);
+                                    g->parts[r].started, g->parts[r].finished);
     if (rc < 0) {
         log_err ("cannot write gang part %u of job %" PRIu64 ": %s", r,
                  g->job_id, yard_store_errmsg (s->store));
@@ -264,8 +263,7 @@ yard__gang_assign (yard_server_t *s, yard_job_t *job, yard_node_t **cand,
     }
     for (size_t i = 0; i < ncand; i++) {
         yard_node_t *node = cand[i];
-        if (yard_node_free_cpus (node) >= c
-            && yard_node_free_gpus (node) >= gp
+        if (yard_node_free_cpus (node) >= c && yard_node_free_gpus (node) >= gp
             && yard_node_free_memory (node) >= mem
             && yard__node_matches (node, job)
             && yard__place_fits (node, c, gp))
@@ -358,8 +356,7 @@ yard__on_gang_port (yard_server_t *s, const yard_peer_t *peer,
         yard__fail (s, rc);
         return;
     }
-    if (job->cancel_requested
-        || job->state == YARD__JOB_STATE__JOB_PREEMPTING)
+    if (job->cancel_requested || job->state == YARD__JOB_STATE__JOB_PREEMPTING)
         return; /* rank 0 is being stopped: start nothing more */
     log_info ("job %" PRIu64 " attempt %u: MASTER_ADDR %s MASTER_PORT %u",
               job->id, job->attempt, g->addr, g->port);
@@ -446,7 +443,8 @@ restore_row (const yard_store_gang_row_t *row, void *arg)
         node->state = YARD__NODE_STATE__NODE_UP;
         node->last_seen_mono = yard_mono_ms ();
         log_warn ("gang job %" PRIu64 " is on node %s, which never "
-                  "registered: waiting for it", c->job->id, node->name);
+                  "registered: waiting for it",
+                  c->job->id, node->name);
     }
     p->node = node;
     p->dispatched = g->port != 0;
@@ -625,8 +623,10 @@ yard__gang_reconcile_end (yard_server_t *s, yard_node_t *node, uint64_t gen)
             continue;
         }
         char why[384];
-        snprintf (why, sizeof why, "attempt %u was not running on %s when it "
-                  "registered", g->attempt, node->name);
+        snprintf (why, sizeof why,
+                  "attempt %u was not running on %s when it "
+                  "registered",
+                  g->attempt, node->name);
         (void)yard__job_requeue (s, job, why);
     }
 }
@@ -696,13 +696,14 @@ yard__gang_cron (yard_server_t *s)
         size_t off = 0;
         for (uint32_t r = 0; r < g->nnodes && off < sizeof missing - 1; r++)
             if (!g->parts[r].started) {
-                int k = snprintf (missing + off, sizeof missing - off,
-                                  "%s%s", off ? ", " : "",
+                int k = snprintf (missing + off, sizeof missing - off, "%s%s",
+                                  off ? ", " : "",
                                   g->parts[r].node ? g->parts[r].node->name
                                                    : "?");
                 off += k > 0 ? (size_t)k : 0;
             }
-        snprintf (msg, sizeof msg, "the gang's tasks did not all start "
+        snprintf (msg, sizeof msg,
+                  "the gang's tasks did not all start "
                   "within %u s (not started on: %s)",
                   job->spec->gang_timeout_s, missing);
         Yard__JobFinished f = YARD__JOB_FINISHED__INIT;
@@ -733,10 +734,11 @@ yard__gang_reason (yard_server_t *s, const yard_job_t *job, const char *pre,
     }
     if (big >= job->spec->nodes)
         return false;
-    snprintf (buf, len, "%swaiting for resources: needs %u nodes with %u "
-              "CPU%s and %u GPU%s each; %u node%s that large", pre,
-              job->spec->nodes, c, c == 1 ? "" : "s", gp, gp == 1 ? "" : "s",
-              big, big == 1 ? " is" : "s are");
+    snprintf (buf, len,
+              "%swaiting for resources: needs %u nodes with %u "
+              "CPU%s and %u GPU%s each; %u node%s that large",
+              pre, job->spec->nodes, c, c == 1 ? "" : "s", gp,
+              gp == 1 ? "" : "s", big, big == 1 ? " is" : "s are");
     return true;
 }
 
@@ -745,6 +747,7 @@ yard__gang_reason (yard_server_t *s, const yard_job_t *job, const char *pre,
 struct info_ctx {
     Yard__JobInfo *info;
     uint32_t attempt;
+    size_t cap; /* room in info->gang */
 };
 
 static Yard__GangNode *
@@ -771,7 +774,7 @@ static int
 info_row (const yard_store_gang_row_t *row, void *arg)
 {
     struct info_ctx *c = arg;
-    if (row->attempt != c->attempt)
+    if (row->attempt != c->attempt || c->info->n_gang >= c->cap)
         return 0;
     Yard__GangNode *gn = gang_node_new (row->node, row->rank, row->alloc,
                                         row->started, row->finished);
@@ -797,10 +800,10 @@ yard__gang_info (yard_server_t *s, const yard_job_t *job, Yard__JobInfo *info)
         info->master_port = g->port;
         for (uint32_t r = 0; r < g->nnodes; r++) {
             const struct gang_part *p = &g->parts[r];
-            const Yard__Allocation *a =
-                p->node && p->node->place
-                    ? yard_place_get (p->node->place, job->id)
-                    : NULL;
+            const Yard__Allocation *a
+                = p->node && p->node->place
+                      ? yard_place_get (p->node->place, job->id)
+                      : NULL;
             Yard__GangNode *gn = gang_node_new (p->node ? p->node->name : "?",
                                                 r, a, p->started, p->finished);
             if (!gn)
@@ -809,7 +812,7 @@ yard__gang_info (yard_server_t *s, const yard_job_t *job, Yard__JobInfo *info)
         }
         return;
     }
-    struct info_ctx c = { info, job->attempt };
+    struct info_ctx c = { info, job->attempt, n };
     if (yard_store_gang_get (s->store, job->id, info_row, &c) < 0)
         log_warn ("job %" PRIu64 ": cannot read its gang nodes", job->id);
 }

@@ -12,19 +12,19 @@
 
 #include "store_int.h"
 
-static const char gang_schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS gang_part ("
-    " job_id INTEGER NOT NULL,"
-    " rank INTEGER NOT NULL,"
-    " attempt INTEGER NOT NULL,"
-    " node TEXT NOT NULL,"
-    " alloc BLOB,"
-    " started INTEGER NOT NULL DEFAULT 0,"
-    " finished INTEGER NOT NULL DEFAULT 0,"
-    " port INTEGER NOT NULL DEFAULT 0,"
-    " master_addr TEXT NOT NULL DEFAULT '',"
-    " assigned_ms INTEGER NOT NULL DEFAULT 0,"
-    " PRIMARY KEY (job_id, rank))";
+static const char gang_schema_sql[]
+    = "CREATE TABLE IF NOT EXISTS gang_part ("
+      " job_id INTEGER NOT NULL,"
+      " rank INTEGER NOT NULL,"
+      " attempt INTEGER NOT NULL,"
+      " node TEXT NOT NULL,"
+      " alloc BLOB,"
+      " started INTEGER NOT NULL DEFAULT 0,"
+      " finished INTEGER NOT NULL DEFAULT 0,"
+      " port INTEGER NOT NULL DEFAULT 0,"
+      " master_addr TEXT NOT NULL DEFAULT '',"
+      " assigned_ms INTEGER NOT NULL DEFAULT 0,"
+      " PRIMARY KEY (job_id, rank))";
 
 int
 yard_store_gang_init (yard_store_t *st, yard_error_t *err)
@@ -45,8 +45,8 @@ yard_store_gang_put (yard_store_t *st, const yard_store_gang_row_t *row)
     int rc = yard__store_write_begin (st);
     if (rc < 0)
         return rc;
-    size_t len = row->alloc ? yard__allocation__get_packed_size (row->alloc)
-                            : 0;
+    size_t len
+        = row->alloc ? yard__allocation__get_packed_size (row->alloc) : 0;
     uint8_t *buf = malloc (len ? len : 1);
     if (!buf)
         return yard__store_write_end (st, -ENOMEM);
@@ -54,10 +54,12 @@ yard_store_gang_put (yard_store_t *st, const yard_store_gang_row_t *row)
         yard__allocation__pack (row->alloc, buf);
     sqlite3_stmt *s;
     if ((rc = yard__store_prepare (
-             st, "INSERT OR REPLACE INTO gang_part (job_id, rank, attempt,"
-                 " node, alloc, started, finished, port, master_addr,"
-                 " assigned_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-             &s)) < 0) {
+             st,
+             "INSERT OR REPLACE INTO gang_part (job_id, rank, attempt,"
+             " node, alloc, started, finished, port, master_addr,"
+             " assigned_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+             &s))
+        < 0) {
         free (buf);
         return yard__store_write_end (st, rc);
     }
@@ -107,8 +109,9 @@ int
 yard_store_gang_flags (yard_store_t *st, uint64_t job_id, uint32_t rank,
                        bool started, bool finished)
 {
-    return update (st, "UPDATE gang_part SET started = ?3, finished = ?4"
-                       " WHERE job_id = ?1 AND rank = ?2",
+    return update (st,
+                   "UPDATE gang_part SET started = ?3, finished = ?4"
+                   " WHERE job_id = ?1 AND rank = ?2",
                    job_id, rank, started, finished);
 }
 
@@ -125,9 +128,11 @@ yard_store_gang_get (yard_store_t *st, uint64_t job_id, yard_store_gang_f fn,
 {
     sqlite3_stmt *s;
     int rc = yard__store_prepare (
-        st, "SELECT rank, attempt, node, alloc, started, finished, port,"
-            " master_addr, assigned_ms FROM gang_part WHERE job_id = ?1"
-            " ORDER BY rank", &s);
+        st,
+        "SELECT rank, attempt, node, alloc, started, finished, port,"
+        " master_addr, assigned_ms FROM gang_part WHERE job_id = ?1"
+        " ORDER BY rank",
+        &s);
     if (rc < 0)
         return rc;
     sqlite3_bind_int64 (s, 1, (sqlite3_int64)job_id);
@@ -135,8 +140,8 @@ yard_store_gang_get (yard_store_t *st, uint64_t job_id, yard_store_gang_f fn,
     while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
         const void *blob = sqlite3_column_blob (s, 3);
         size_t len = (size_t)sqlite3_column_bytes (s, 3);
-        Yard__Allocation *a = blob ? yard__allocation__unpack (NULL, len, blob)
-                                   : NULL;
+        Yard__Allocation *a
+            = blob ? yard__allocation__unpack (NULL, len, blob) : NULL;
         const unsigned char *node = sqlite3_column_text (s, 2);
         const unsigned char *addr = sqlite3_column_text (s, 7);
         yard_store_gang_row_t row = {

@@ -22,12 +22,12 @@ typedef struct yard_store_gang_row {
     uint32_t attempt;
     uint32_t rank;
     const char *node;
-    const Yard__Allocation *alloc;   /* may be NULL */
+    const Yard__Allocation *alloc; /* may be NULL */
     bool started;
     bool finished;
-    uint32_t port;                   /* MASTER_PORT, 0: not chosen yet */
+    uint32_t port; /* MASTER_PORT, 0: not chosen yet */
     const char *master_addr;
-    int64_t assigned_ms;             /* unix ms of the dispatch */
+    int64_t assigned_ms; /* unix ms of the dispatch */
 } yard_store_gang_row_t;
 
 /* Create the gang_part table if missing.  0 or -errno with err filled. */
@@ -45,8 +45,7 @@ int yard_store_gang_port (yard_store_t *st, uint64_t job_id, uint32_t port);
 
 /* Call fn for each row of job_id, by rank (borrowed for the call only).
  * A non-zero return of fn stops and is returned; else 0 or -errno. */
-typedef int (*yard_store_gang_f) (const yard_store_gang_row_t *row,
-                                  void *arg);
+typedef int (*yard_store_gang_f) (const yard_store_gang_row_t *row, void *arg);
 int yard_store_gang_get (yard_store_t *st, uint64_t job_id,
                          yard_store_gang_f fn, void *arg);
 

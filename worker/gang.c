@@ -111,8 +111,8 @@ gang_free_port (uint32_t *port)
 
 /* ---- yard-exec tasks mode ---- */
 
-static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT,
-                                    SIGUSR1, SIGUSR2 };
+static const int stop_signals[]
+    = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 static volatile sig_atomic_t alarm_fired;
 
 static void
@@ -137,8 +137,10 @@ task_affinity (const char *list)
             if (want[i])
                 CPU_SET_S ((size_t)i, sz, set);
         if (sched_setaffinity (0, sz, set) < 0)
-            fprintf (stderr, "yard-exec: warning: cannot bind a task to PUs "
-                     "%s: %s\n", list, strerror (errno));
+            fprintf (stderr,
+                     "yard-exec: warning: cannot bind a task to PUs "
+                     "%s: %s\n",
+                     list, strerror (errno));
     }
     if (set)
         CPU_FREE (set);
@@ -233,13 +235,17 @@ gang_run_tasks (unsigned tasks, unsigned rank_base, const char *cpus,
                 if (!ok && first < 0) {
                     first = st;
                     if (WIFEXITED (st))
-                        fprintf (stderr, "yard-exec: task RANK %u exited "
+                        fprintf (stderr,
+                                 "yard-exec: task RANK %u exited "
                                  "with status %d: stopping the node's other "
-                                 "tasks\n", rank_base + i, WEXITSTATUS (st));
+                                 "tasks\n",
+                                 rank_base + i, WEXITSTATUS (st));
                     else if (WIFSIGNALED (st))
-                        fprintf (stderr, "yard-exec: task RANK %u was killed "
+                        fprintf (stderr,
+                                 "yard-exec: task RANK %u was killed "
                                  "by signal %d: stopping the node's other "
-                                 "tasks\n", rank_base + i, WTERMSIG (st));
+                                 "tasks\n",
+                                 rank_base + i, WTERMSIG (st));
                 }
             }
         if (first >= 0 && !stopping && alive > 0) {

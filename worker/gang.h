@@ -17,15 +17,15 @@
 
 #include "jobenv.h"
 
-#define GANG_STOP_GRACE_S 10  /* tasks left when one failed: then SIGKILL */
+#define GANG_STOP_GRACE_S 10 /* tasks left when one failed: then SIGKILL */
 
 struct attempt_gang {
     bool on;
     uint32_t node_rank;
     uint32_t nnodes;
-    uint32_t tasks;          /* per node, >= 1 */
-    uint32_t port;           /* MASTER_PORT */
-    char addr[256];          /* MASTER_ADDR */
+    uint32_t tasks; /* per node, >= 1 */
+    uint32_t port;  /* MASTER_PORT */
+    char addr[256]; /* MASTER_ADDR */
 };
 
 /* Put WORLD_SIZE, LOCAL_WORLD_SIZE, NODE_RANK, GROUP_RANK, MASTER_ADDR,

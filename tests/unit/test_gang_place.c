@@ -21,8 +21,8 @@
 static topo_t *
 load (const char *xml, const char *gpus)
 {
-    struct topo_source src = { .xml_file = xml, .fake_gpus = gpus,
-                               .no_cuda = gpus == NULL };
+    struct topo_source src
+        = { .xml_file = xml, .fake_gpus = gpus, .no_cuda = gpus == NULL };
     yard_error_t err = { 0 };
     topo_t *t = topo_discover (&src, &err);
     if (!t)
@@ -87,8 +87,8 @@ static void
 test_no_partial_holds (void **state)
 {
     (void)state;
-    yard_place_t *p[3] = { yard_place_create (NULL, 8), NULL,
-                           yard_place_create (NULL, 2) };
+    yard_place_t *p[3]
+        = { yard_place_create (NULL, 8), NULL, yard_place_create (NULL, 2) };
     yard_place_t *other = yard_place_create (NULL, 8);
     yard_gang_req_t req = { .nnodes = 2, .tasks = 2, .cpus_per_task = 2 };
     size_t ch[2];
@@ -143,10 +143,10 @@ test_gpu_per_task (void **state)
     (void)state;
     topo_t *tp = load (FIX ("server-8gpu.xml"), FIX ("server-8gpu.gpus"));
     const Yard__Topology *t = topo_proto (tp);
-    yard_place_t *p[2] = { yard_place_create (t, t->pus),
-                           yard_place_create (t, t->pus) };
-    yard_gang_req_t req = { .nnodes = 2, .tasks = 2, .cpus_per_task = 2,
-                            .gpus_per_task = 2 };
+    yard_place_t *p[2]
+        = { yard_place_create (t, t->pus), yard_place_create (t, t->pus) };
+    yard_gang_req_t req
+        = { .nnodes = 2, .tasks = 2, .cpus_per_task = 2, .gpus_per_task = 2 };
     assert_int_equal (yard_gang_node_gpus (&req), 4);
     size_t ch[2];
     const Yard__Allocation *a[2];
@@ -155,9 +155,8 @@ test_gpu_per_task (void **state)
         for (int r = 0; r < 2; r++) {
             assert_int_equal (a[r]->n_gpu_uuids, 4);
             for (int task = 0; task < 2; task++)
-                assert_int_equal (
-                    gpu_numa (t, a[r]->gpu_uuids[task * 2]),
-                    gpu_numa (t, a[r]->gpu_uuids[task * 2 + 1]));
+                assert_int_equal (gpu_numa (t, a[r]->gpu_uuids[task * 2]),
+                                  gpu_numa (t, a[r]->gpu_uuids[task * 2 + 1]));
         }
     }
     assert_int_equal (yard_place_free_gpus (p[0]), 0);

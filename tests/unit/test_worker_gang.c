@@ -47,8 +47,9 @@ test_env (void **state)
     char *base[] = { NULL };
     jobenv_t *env = jobenv_create (base);
     assert_non_null (env);
-    struct attempt_gang g = { .on = true, .node_rank = 1, .nnodes = 3,
-                              .tasks = 4, .port = 29500 };
+    struct attempt_gang g = {
+        .on = true, .node_rank = 1, .nnodes = 3, .tasks = 4, .port = 29500
+    };
     snprintf (g.addr, sizeof g.addr, "10.0.0.1");
     assert_int_equal (gang_env (&g, env), 0);
     assert_string_equal (jobenv_get (env, "WORLD_SIZE"), "12");
@@ -101,8 +102,7 @@ test_run_tasks (void **state)
     (void)state;
     char dir[] = "/tmp/yard-gang-XXXXXX", script[512], path[600];
     assert_non_null (mkdtemp (dir));
-    snprintf (script, sizeof script, "echo $RANK $LOCAL_RANK > %s/$RANK",
-              dir);
+    snprintf (script, sizeof script, "echo $RANK $LOCAL_RANK > %s/$RANK", dir);
     int st = run (3, 6, script);
     assert_true (WIFEXITED (st) && WEXITSTATUS (st) == 0);
     for (int i = 0; i < 3; i++) {
@@ -125,8 +125,9 @@ test_run_tasks (void **state)
     assert_int_equal (WEXITSTATUS (st), 3);
     assert_true (time (NULL) - t0 < 20);
     /* a task killed by a signal: the part ends by that signal */
-    st = run (2, 0, "if [ $LOCAL_RANK = 0 ]; then kill -KILL $$; fi; "
-                    "exec sleep 30");
+    st = run (2, 0,
+              "if [ $LOCAL_RANK = 0 ]; then kill -KILL $$; fi; "
+              "exec sleep 30");
     assert_true (WIFSIGNALED (st));
     assert_int_equal (WTERMSIG (st), SIGKILL);
     /* a command that is not there */
