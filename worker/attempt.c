@@ -541,8 +541,9 @@ attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
     /* through the shim only when the command is there: a missing one
      * stays a spawn failure with its usual explanation */
     char **shim_argv = NULL, found[PATH_MAX];
-    if (a->gang.on && a->gang.tasks > 1) {
-        /* several tasks: yard-exec starts them (gang.h) */
+    if (a->gang.on) {
+        /* a gang's tasks: yard-exec starts them, their lines behind
+         * their ranks (gang.h) */
         uint32_t tasks = a->gang.tasks;
         rc = bind_argv_tasks (a->bind, tasks, a->gang.node_rank * tasks,
                               !spec_has_env (spec, "OMP_NUM_THREADS"), argv,

@@ -7,11 +7,19 @@
  * default dispositions back before its exec.  When a task fails, the
  * others get SIGTERM and, GANG_STOP_GRACE_S later, SIGKILL: a node whose
  * collective peer died would otherwise hang in a barrier forever.
+ *
+ * Output.  Each task writes into a pipe of its own; the parent passes its
+ * lines on to the attempt's log behind "[rank N] ", one whole line per
+ * write, so that lines of different tasks never mix.  One loop polls the
+ * pipes and reaps the tasks (WNOHANG): no signal handler, no blocking wait
+ * that output could dead-lock against.
  */
 #include "gang.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cpulist.h"
@@ -113,14 +122,6 @@ gang_free_port (uint32_t *port)
 
 static const int stop_signals[]
     = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-static volatile sig_atomic_t alarm_fired;
-
-static void
-on_alarm (int sig)
-{
-    (void)sig;
-    alarm_fired = 1;
-}
 
 static void
 task_affinity (const char *list)
@@ -149,11 +150,14 @@ task_affinity (const char *list)
 
 static void
 run_task (unsigned i, unsigned rank, unsigned tasks, const char *cpus,
-          bool set_omp, char **argv)
+          bool set_omp, int out, char **argv)
 {
     char buf[32], slice[4096];
     for (size_t k = 0; k < sizeof stop_signals / sizeof stop_signals[0]; k++)
         signal (stop_signals[k], SIG_DFL);
+    if (out >= 0
+        && (dup2 (out, STDOUT_FILENO) < 0 || dup2 (out, STDERR_FILENO) < 0))
+        _exit (126);
     snprintf (buf, sizeof buf, "%u", rank);
     setenv ("RANK", buf, 1);
     snprintf (buf, sizeof buf, "%u", i);
@@ -175,88 +179,213 @@ run_task (unsigned i, unsigned rank, unsigned tasks, const char *cpus,
     _exit (e == ENOENT ? 127 : 126);
 }
 
+/* One task: its process and the pipe its output comes through.  Output
+ * is passed on a line at a time behind "[rank N] ", so lines of different
+ * tasks never mix in the log. */
+struct task {
+    pid_t pid; /* 0: reaped */
+    int fd;    /* read end, -1: closed */
+    unsigned rank;
+    size_t len;
+    char line[GANG_LINE_MAX];
+};
+
+static void
+write_all (const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write (STDOUT_FILENO, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return; /* the log is gone: nothing better to do */
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+/* One line (or a piece of one, partial) behind its task's rank, in one
+ * write. */
+static void
+put_line (unsigned rank, const char *p, size_t n, bool partial)
+{
+    if (n == 0)
+        return;
+    char pre[32];
+    int k = snprintf (pre, sizeof pre, "[rank %u] ", rank);
+    char *out = malloc ((size_t)k + n + 1);
+    if (!out) {
+        write_all (p, n);
+        return;
+    }
+    memcpy (out, pre, (size_t)k);
+    memcpy (out + k, p, n);
+    size_t len = (size_t)k + n;
+    if (partial && p[n - 1] != '\n')
+        out[len++] = '\n';
+    write_all (out, len);
+    free (out);
+}
+
+/* Read what task t wrote; pass on every whole line (and a line that
+ * fills the buffer).  At EOF, pass on the rest and close. */
+static void
+pump (struct task *t)
+{
+    for (;;) {
+        ssize_t k = read (t->fd, t->line + t->len, sizeof t->line - t->len);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (k <= 0) {
+            put_line (t->rank, t->line, t->len, true);
+            t->len = 0;
+            close (t->fd);
+            t->fd = -1;
+            return;
+        }
+        t->len += (size_t)k;
+        size_t off = 0;
+        char *nl;
+        while ((nl = memchr (t->line + off, '\n', t->len - off))) {
+            size_t n = (size_t)(nl - (t->line + off)) + 1;
+            put_line (t->rank, t->line + off, n, false);
+            off += n;
+        }
+        memmove (t->line, t->line + off, t->len - off);
+        t->len -= off;
+        if (t->len == sizeof t->line) {
+            put_line (t->rank, t->line, t->len, true);
+            t->len = 0;
+        }
+    }
+}
+
+static int64_t
+mono_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+signal_all (struct task *t, unsigned n, int sig)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (t[i].pid > 0)
+            kill (t[i].pid, sig);
+}
+
 int
 gang_run_tasks (unsigned tasks, unsigned rank_base, const char *cpus,
                 bool set_omp, char **argv)
 {
-    pid_t *pids = calloc (tasks, sizeof *pids);
-    if (!pids) {
+    struct task *t = calloc (tasks, sizeof *t);
+    struct pollfd *pfd = calloc (tasks, sizeof *pfd);
+    if (!t || !pfd) {
         fprintf (stderr, "yard-exec: out of memory\n");
+        free (t);
+        free (pfd);
         return 1;
     }
     for (size_t k = 0; k < sizeof stop_signals / sizeof stop_signals[0]; k++)
         signal (stop_signals[k], SIG_IGN);
-    struct sigaction sa = { .sa_handler = on_alarm }; /* no SA_RESTART */
-    sigemptyset (&sa.sa_mask);
-    sigaction (SIGALRM, &sa, NULL);
+    fflush (NULL);
     unsigned alive = 0;
     int first = -1; /* wait status of the first failure */
     for (unsigned i = 0; i < tasks; i++) {
+        int p[2] = { -1, -1 };
+        t[i].fd = -1;
+        t[i].rank = rank_base + i;
+        if (pipe2 (p, O_CLOEXEC) < 0)
+            p[0] = p[1] = -1; /* no prefix: the task writes to the log */
         pid_t pid = fork ();
         if (pid == 0)
-            run_task (i, rank_base + i, tasks, cpus, set_omp, argv);
+            run_task (i, rank_base + i, tasks, cpus, set_omp, p[1], argv);
+        if (p[1] >= 0)
+            close (p[1]);
         if (pid < 0) {
             fprintf (stderr, "yard-exec: cannot start task %u: %s\n", i,
                      strerror (errno));
+            if (p[0] >= 0)
+                close (p[0]);
             first = 1 << 8; /* as if it exited 1 */
             break;
         }
-        pids[i] = pid;
+        t[i].pid = pid;
+        t[i].fd = p[0];
+        if (p[0] >= 0)
+            fcntl (p[0], F_SETFL, fcntl (p[0], F_GETFL) | O_NONBLOCK);
         alive++;
     }
-    bool stopping = false, killed = false;
+    int64_t kill_at = -1, drain_until = -1;
+    bool killed = false;
     if (first >= 0) {
-        for (unsigned i = 0; i < tasks; i++)
-            if (pids[i] > 0)
-                kill (pids[i], SIGTERM);
-        stopping = true;
-        alarm (GANG_STOP_GRACE_S);
+        signal_all (t, tasks, SIGTERM);
+        kill_at = mono_ms () + GANG_STOP_GRACE_S * 1000;
     }
-    while (alive > 0) {
-        int st;
-        pid_t pid = waitpid (-1, &st, 0);
-        if (pid < 0) {
-            if (errno == EINTR) {
-                if (alarm_fired && !killed) {
-                    for (unsigned i = 0; i < tasks; i++)
-                        if (pids[i] > 0)
-                            kill (pids[i], SIGKILL);
-                    killed = true;
-                }
-                continue;
-            }
-            break; /* ECHILD: none left */
-        }
+    for (;;) {
+        nfds_t n = 0;
         for (unsigned i = 0; i < tasks; i++)
-            if (pids[i] == pid) {
-                pids[i] = 0;
-                alive--;
-                bool ok = WIFEXITED (st) && WEXITSTATUS (st) == 0;
-                if (!ok && first < 0) {
-                    first = st;
-                    if (WIFEXITED (st))
-                        fprintf (stderr,
-                                 "yard-exec: task RANK %u exited "
-                                 "with status %d: stopping the node's other "
-                                 "tasks\n",
-                                 rank_base + i, WEXITSTATUS (st));
-                    else if (WIFSIGNALED (st))
-                        fprintf (stderr,
-                                 "yard-exec: task RANK %u was killed "
-                                 "by signal %d: stopping the node's other "
-                                 "tasks\n",
-                                 rank_base + i, WTERMSIG (st));
-                }
+            if (t[i].fd >= 0) {
+                pfd[n].fd = t[i].fd;
+                pfd[n].events = POLLIN;
+                n++;
             }
-        if (first >= 0 && !stopping && alive > 0) {
+        if (alive == 0) {
+            /* a task's own children may hold its pipe: not for long */
+            if (drain_until < 0)
+                drain_until = mono_ms () + GANG_DRAIN_MS;
+            if (n == 0 || mono_ms () >= drain_until)
+                break;
+        }
+        if (poll (pfd, n, 100) > 0)
             for (unsigned i = 0; i < tasks; i++)
-                if (pids[i] > 0)
-                    kill (pids[i], SIGTERM);
-            stopping = true;
-            alarm (GANG_STOP_GRACE_S);
+                if (t[i].fd >= 0)
+                    pump (&t[i]);
+        int st;
+        pid_t pid;
+        while ((pid = waitpid (-1, &st, WNOHANG)) > 0) {
+            for (unsigned i = 0; i < tasks; i++) {
+                if (t[i].pid != pid)
+                    continue;
+                t[i].pid = 0;
+                alive--;
+                if (WIFEXITED (st) && WEXITSTATUS (st) == 0)
+                    break;
+                if (first >= 0)
+                    break;
+                first = st;
+                if (WIFEXITED (st))
+                    fprintf (stderr,
+                             "yard-exec: task RANK %u exited with status "
+                             "%d: stopping the node's other tasks\n",
+                             t[i].rank, WEXITSTATUS (st));
+                else if (WIFSIGNALED (st))
+                    fprintf (stderr,
+                             "yard-exec: task RANK %u was killed by signal "
+                             "%d: stopping the node's other tasks\n",
+                             t[i].rank, WTERMSIG (st));
+                signal_all (t, tasks, SIGTERM);
+                kill_at = mono_ms () + GANG_STOP_GRACE_S * 1000;
+                break;
+            }
+        }
+        if (kill_at >= 0 && !killed && alive > 0 && mono_ms () >= kill_at) {
+            signal_all (t, tasks, SIGKILL);
+            killed = true;
         }
     }
-    free (pids);
+    for (unsigned i = 0; i < tasks; i++) {
+        if (t[i].fd >= 0) {
+            put_line (t[i].rank, t[i].line, t[i].len, true);
+            close (t[i].fd);
+        }
+    }
+    free (t);
+    free (pfd);
     if (first < 0)
         return 0;
     if (WIFSIGNALED (first)) {

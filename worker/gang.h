@@ -18,6 +18,8 @@
 #include "jobenv.h"
 
 #define GANG_STOP_GRACE_S 10 /* tasks left when one failed: then SIGKILL */
+#define GANG_LINE_MAX 4096   /* a longer output line is passed on in parts */
+#define GANG_DRAIN_MS 2000   /* output read after the last task ended */
 
 struct attempt_gang {
     bool on;
@@ -46,7 +48,11 @@ int gang_free_port (uint32_t *port);
 
 /* yard-exec's tasks mode: start `tasks` copies of argv with RANK =
  * rank_base + i and LOCAL_RANK = i, each bound to its slice of cpus (""
- * or NULL: unbound) and, with set_omp, OMP_NUM_THREADS = its PUs.
+ * or NULL: unbound) and, with set_omp, OMP_NUM_THREADS = its PUs.  Their
+ * output (stdout and stderr) goes to our stdout, each line behind
+ * "[rank N] ".  Their
+ * output (stdout and stderr) goes to our stdout, each line behind
+ * "[rank N] ".
  * Returns the status to exit with (0 when all exited 0, else the first
  * failure's exit status); a first failure by a signal is re-raised. */
 int gang_run_tasks (unsigned tasks, unsigned rank_base, const char *cpus,

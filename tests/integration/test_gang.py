@@ -300,9 +300,10 @@ class DistributedTrainingTest(ClusterTest):
         log = c.yard("logs", job).stdout.decode(errors="replace")
         self.assertEqual(rc, 0, "%s\n%s" % (st["reason"], log))
         self.assertEqual(st["state"], "COMPLETED")
-        # rank 0's node's log holds its two tasks' lines
+        # rank 0's node's log holds its two tasks' lines, each behind its
+        # rank
         for r in (0, 1):
-            self.assertIn("rank %d/4" % r, log)
+            self.assertIn("[rank %d] rank %d/4" % (r, r), log)
         self.assertEqual(log.count("parameters identical"), 2, log)
 
 

@@ -140,6 +140,59 @@ test_run_tasks (void **state)
     assert_true (WIFEXITED (st) && WEXITSTATUS (st) == 127);
 }
 
+/* Every line of every task reaches the log behind its rank, whole; a
+ * last line without a newline gets one. */
+static void
+test_output_prefixed (void **state)
+{
+    (void)state;
+    char path[] = "/tmp/yard-gang-out-XXXXXX";
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        dup2 (fd, STDOUT_FILENO);
+        char *argv[] = { "sh", "-c",
+                         "for i in 1 2 3; do echo out$i; echo err$i >&2; "
+                         "done; printf tail",
+                         NULL };
+        _exit (gang_run_tasks (2, 4, NULL, false, argv));
+    }
+    int st;
+    assert_int_equal (waitpid (pid, &st, 0), pid);
+    assert_true (WIFEXITED (st) && WEXITSTATUS (st) == 0);
+    FILE *f = fopen (path, "r");
+    assert_non_null (f);
+    char line[256];
+    int n = 0, seen[2][3][2] = { { { 0 } } }, tails = 0;
+    while (fgets (line, sizeof line, f)) {
+        unsigned rank, i;
+        char what[8];
+        n++;
+        assert_true (line[strlen (line) - 1] == '\n');
+        if (sscanf (line, "[rank %u] tail", &rank) == 1
+            && strstr (line, "tail")) {
+            assert_true (rank == 4 || rank == 5);
+            tails++;
+            continue;
+        }
+        assert_int_equal (sscanf (line, "[rank %u] %3s%u", &rank, what, &i),
+                          3);
+        assert_true (rank == 4 || rank == 5);
+        assert_true (i >= 1 && i <= 3);
+        seen[rank - 4][i - 1][strcmp (what, "err") == 0]++;
+    }
+    fclose (f);
+    unlink (path);
+    assert_int_equal (n, 14);
+    assert_int_equal (tails, 2);
+    for (int r = 0; r < 2; r++)
+        for (int i = 0; i < 3; i++)
+            for (int e = 0; e < 2; e++)
+                assert_int_equal (seen[r][i][e], 1);
+}
+
 int
 main (void)
 {
@@ -148,6 +201,7 @@ main (void)
         cmocka_unit_test (test_env),
         cmocka_unit_test (test_free_port),
         cmocka_unit_test (test_run_tasks),
+        cmocka_unit_test (test_output_prefixed),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
