@@ -27,7 +27,12 @@ f=$OUT/rank.$RANK.$YARD_ATTEMPT
   echo OMP=$OMP_NUM_THREADS; echo PID=$$
   grep Cpus_allowed_list /proc/self/status | tr -d ' \t' | tr : =
 } > $f.tmp && mv $f.tmp $f
-if [ -n "$FAIL_RANK" ] && [ "$RANK" = "$FAIL_RANK" ]; then exit 1; fi
+if [ -n "$FAIL_RANK" ] && [ "$RANK" = "$FAIL_RANK" ]; then
+  # fail once every rank is up (and has written its file)
+  while [ $(ls $OUT | grep -c "^rank\..*\.$YARD_ATTEMPT\$") -lt $WORLD_SIZE ]
+  do sleep 0.1; done
+  exit 1
+fi
 while [ ! -e $OUT/go ]; do sleep 0.1; done
 """
 
