@@ -328,6 +328,29 @@ yard__gang_assign (yard_server_t *s, yard_job_t *job, yard_node_t **cand,
     return 1;
 }
 
+/* Rank 0 runs with port: record it and start the other ranks. */
+static void
+port_known (yard_server_t *s, yard_job_t *job, struct yard__gang *g,
+            uint32_t port)
+{
+    g->port = port;
+    int rc = yard_store_gang_port (s->store, job->id, g->port);
+    if (rc < 0) {
+        yard__fail (s, rc);
+        return;
+    }
+    if (job->cancel_requested || job->state == YARD__JOB_STATE__JOB_PREEMPTING)
+        return; /* rank 0 is being stopped: start nothing more */
+    log_info ("job %" PRIu64 " attempt %u: MASTER_ADDR %s MASTER_PORT %u",
+              job->id, job->attempt, g->addr, g->port);
+    for (uint32_t r = 1; r < g->nnodes && !s->batch_failed; r++) {
+        if (!g->parts[r].node)
+            continue;
+        g->parts[r].dispatched = true;
+        (void)send_dispatch (s, job, g, r);
+    }
+}
+
 void
 yard__on_gang_port (yard_server_t *s, const yard_peer_t *peer,
                     yard_node_t *node, yard_env_t *env)
@@ -350,22 +373,7 @@ yard__on_gang_port (yard_server_t *s, const yard_peer_t *peer,
     }
     if (g->port)
         return; /* a duplicate */
-    g->port = m->port;
-    int rc = yard_store_gang_port (s->store, job->id, g->port);
-    if (rc < 0) {
-        yard__fail (s, rc);
-        return;
-    }
-    if (job->cancel_requested || job->state == YARD__JOB_STATE__JOB_PREEMPTING)
-        return; /* rank 0 is being stopped: start nothing more */
-    log_info ("job %" PRIu64 " attempt %u: MASTER_ADDR %s MASTER_PORT %u",
-              job->id, job->attempt, g->addr, g->port);
-    for (uint32_t r = 1; r < g->nnodes && !s->batch_failed; r++) {
-        if (!g->parts[r].node)
-            continue;
-        g->parts[r].dispatched = true;
-        (void)send_dispatch (s, job, g, r);
-    }
+    port_known (s, job, g, m->port);
 }
 
 /* ---- leaving ---- */
@@ -545,6 +553,10 @@ yard__gang_on_running (yard_server_t *s, yard_node_t *node,
     if (r == 0)
         job->seen = gen;
     part_running (s, job, g, (uint32_t)r, rj->start_time_ms);
+    /* its GangPort may have gone to a scheduler that then stopped */
+    if (r == 0 && g->port == 0 && rj->master_port > 0
+        && rj->master_port <= 65535 && !s->batch_failed)
+        port_known (s, job, g, rj->master_port);
     return true;
 }
 

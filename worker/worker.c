@@ -179,6 +179,8 @@ send_register (struct worker *w)
             run[nr].attempt = a->num;
             run[nr].pid = a->pid;
             run[nr].start_time_ms = a->start_time_ms;
+            if (a->gang.on && a->gang.node_rank == 0)
+                run[nr].master_port = a->gang.port;
             runp[nr] = &run[nr];
             nr++;
         } else if (a->state == ATTEMPT_ENDED && !a->finish_acked) {
