@@ -278,6 +278,43 @@ class GangTest(ClusterTest):
             self.assertIn(opt, help_text)
 
 
+class GangTimeoutTest(ClusterTest):
+    # long enough that a stopped worker is not declared lost meanwhile
+    worker_timeout = "60s"
+
+    def test_tasks_not_started_in_time_fail_the_attempt(self):
+        c = self.cluster
+        out = os.path.join(self.root, "out")
+        os.makedirs(out)
+        self.start_workers("a", "b", cpus=2)
+        stopped = c.workers["b"].proc
+        stopped.send_signal(signal.SIGSTOP)
+        try:
+            job = c.submit("sh", "-c", TASK, opts=(
+                "--nodes", "2", "--env", "OUT=" + out,
+                "--gang-timeout", "2s"))
+            self.assertEqual(c.wait(job, timeout=60), 1)
+            st = c.status(job)
+            self.assertEqual(st["state"], "FAILED")
+            self.assertEqual(st["end_reason"], "spawn-failed")
+            self.assertIn("did not all start within 2 s", st["reason"])
+            self.assertIn("b", st["reason"].split("not started on:")[1])
+            # whatever started on a was stopped
+            started = [read_env(p) for p in
+                       glob.glob(os.path.join(out, "rank.*"))]
+            pids = [int(e["PID"]) for e in started]
+            wait_for(lambda: not any(alive(p) for p in pids), 30,
+                     "the started tasks to be stopped")
+        finally:
+            stopped.send_signal(signal.SIGCONT)
+        # b comes back: its stale part is stopped, and both nodes are free
+        def free():
+            used = {n["name"]: n["cpus_used"] for n in c.json("nodes")}
+            return used == {"a": 0, "b": 0}
+        wait_for(free, 30, "both nodes free")
+        open(os.path.join(out, "go"), "w").close()
+
+
 def torch_missing():
     p = subprocess.run([sys.executable, "-c", "import torch"],
                        capture_output=True)
