@@ -3,6 +3,7 @@
 #include "cli_gang.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli_table.h"
@@ -95,6 +96,49 @@ cli_gang_json (json_t *o, const yard_job_t *job)
             || !jset (e, "gpu_uuids", jstrv (g->alloc_gpus, g->alloc_ngpus))
             || !jset (e, "started", json_boolean (g->started))
             || !jset (e, "finished", json_boolean (g->finished)))
+            return false;
+    }
+    return true;
+}
+
+char *
+cli_gang_attempt_nodes (const yard_attempt_t *a)
+{
+    if (a->n_gang == 0)
+        return NULL;
+    size_t len = 1;
+    for (size_t i = 0; i < a->n_gang; i++)
+        len += strlen (a->gang[i].node) + 1;
+    char *s = malloc (len), *p = s;
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < a->n_gang; i++) {
+        size_t n = strlen (a->gang[i].node);
+        if (i)
+            *p++ = ',';
+        memcpy (p, a->gang[i].node, n);
+        p += n;
+    }
+    *p = '\0';
+    return s;
+}
+
+bool
+cli_gang_attempt_json (json_t *o, const yard_attempt_t *a)
+{
+    if (a->n_gang == 0)
+        return true;
+    json_t *arr = json_array ();
+    if (!jset (o, "gang", arr))
+        return false;
+    for (size_t i = 0; i < a->n_gang; i++) {
+        const yard_gang_node_t *g = &a->gang[i];
+        json_t *e = json_object ();
+        if (!e || json_array_append_new (arr, e) < 0
+            || !jset (e, "rank", json_integer (g->rank))
+            || !jset (e, "node", json_string (g->node))
+            || !jset (e, "cpus", json_string (g->alloc_cpus))
+            || !jset (e, "gpu_uuids", jstrv (g->alloc_gpus, g->alloc_ngpus)))
             return false;
     }
     return true;

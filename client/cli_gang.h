@@ -21,6 +21,11 @@ void cli_gang_print (FILE *out, const yard_job_t *job);
  * memory. */
 bool cli_gang_json (json_t *o, const yard_job_t *job);
 
+/* An attempt's nodes as "a,b" (malloc'd; NULL when not a gang's, or out
+ * of memory), and its "gang" array in --json (false on out of memory). */
+char *cli_gang_attempt_nodes (const yard_attempt_t *a);
+bool cli_gang_attempt_json (json_t *o, const yard_attempt_t *a);
+
 /* The "jobs held here" table of `yard nodes show`. */
 void cli_holdings_print (FILE *out, const yard_node_t *node);
 

@@ -202,7 +202,8 @@ yard__job_from_proto (const Yard__JobInfo *in, yard_job_t *out)
                 o->term_signal = a->term_signal;
             }
             if (!(o->node = dup_str (a ? a->node : NULL))
-                || !(o->reason = dup_str (a ? a->reason : NULL))) {
+                || !(o->reason = dup_str (a ? a->reason : NULL))
+                || yard__gang_attempt_from_proto (a, o) < 0) {
                 yard__job_clear (out);
                 return -ENOMEM;
             }
@@ -227,12 +228,12 @@ yard__job_clear (yard_job_t *job)
     free_strv (job->env);
     free (job->alloc_cpus);
     free_strv (job->alloc_gpus);
+    yard__gang_clear (job); /* before the attempts it also frees from */
     for (size_t i = 0; i < job->n_attempts; i++) {
         free (job->attempts[i].node);
         free (job->attempts[i].reason);
     }
     free (job->attempts);
-    yard__gang_clear (job);
     memset (job, 0, sizeof *job);
 }
 

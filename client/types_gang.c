@@ -39,18 +39,19 @@ free_strv (char **v)
     free (v);
 }
 
-int
-yard__gang_from_proto (const Yard__JobInfo *in, yard_job_t *out)
+static int
+nodes_from_proto (Yard__GangNode *const *in, size_t n, yard_gang_node_t **v,
+                  size_t *nv)
 {
-    out->gang = NULL;
-    out->n_gang = 0;
-    if (in->n_gang == 0)
+    *v = NULL;
+    *nv = 0;
+    if (n == 0)
         return 0;
-    if (!(out->gang = calloc (in->n_gang, sizeof out->gang[0])))
+    if (!(*v = calloc (n, sizeof (*v)[0])))
         return -ENOMEM;
-    for (size_t i = 0; i < in->n_gang; i++) {
-        const Yard__GangNode *g = in->gang[i];
-        yard_gang_node_t *o = &out->gang[out->n_gang++];
+    for (size_t i = 0; i < n; i++) {
+        const Yard__GangNode *g = in[i];
+        yard_gang_node_t *o = &(*v)[(*nv)++];
         const Yard__Allocation *a = g ? g->alloc : NULL;
         o->rank = g ? g->rank : 0;
         o->started = g && g->started;
@@ -65,17 +66,40 @@ yard__gang_from_proto (const Yard__JobInfo *in, yard_job_t *out)
     return 0;
 }
 
+static void
+nodes_clear (yard_gang_node_t **v, size_t *n)
+{
+    for (size_t i = 0; *v && i < *n; i++) {
+        free ((*v)[i].node);
+        free ((*v)[i].alloc_cpus);
+        free_strv ((*v)[i].alloc_gpus);
+    }
+    free (*v);
+    *v = NULL;
+    *n = 0;
+}
+
+int
+yard__gang_from_proto (const Yard__JobInfo *in, yard_job_t *out)
+{
+    return nodes_from_proto (in->gang, in->n_gang, &out->gang, &out->n_gang);
+}
+
+int
+yard__gang_attempt_from_proto (const Yard__AttemptInfo *in,
+                               yard_attempt_t *out)
+{
+    return in ? nodes_from_proto (in->gang, in->n_gang, &out->gang,
+                                  &out->n_gang)
+              : 0;
+}
+
 void
 yard__gang_clear (yard_job_t *job)
 {
-    for (size_t i = 0; job->gang && i < job->n_gang; i++) {
-        free (job->gang[i].node);
-        free (job->gang[i].alloc_cpus);
-        free_strv (job->gang[i].alloc_gpus);
-    }
-    free (job->gang);
-    job->gang = NULL;
-    job->n_gang = 0;
+    nodes_clear (&job->gang, &job->n_gang);
+    for (size_t i = 0; job->attempts && i < job->n_attempts; i++)
+        nodes_clear (&job->attempts[i].gang, &job->attempts[i].n_gang);
 }
 
 int

@@ -105,6 +105,7 @@ reply_job_info (yard_server_t *s, const yard_peer_t *peer, uint64_t request_id,
     uint64_t array_states[YARD__ARRAY_NSTATES];
     yard__deps_info (s, job, &info, array_states); /* server_deps.c */
     yard__gang_info (s, job, &info); /* server_gang.c: its nodes */
+    yard__gang_attempts (s, job, &info); /* and its attempts' */
     env.request_id = request_id;
     env.body_case = YARD__ENVELOPE__BODY_JOB_INFO;
     env.job_info = &info;

@@ -232,7 +232,7 @@ store_part (yard_server_t *s, const yard_job_t *job,
 static void
 store_flags (yard_server_t *s, const struct yard__gang *g, uint32_t r)
 {
-    int rc = yard_store_gang_flags (s->store, g->job_id, r,
+    int rc = yard_store_gang_flags (s->store, g->job_id, g->attempt, r,
                                     g->parts[r].started, g->parts[r].finished);
     if (rc < 0) {
         log_err ("cannot write gang part %u of job %" PRIu64 ": %s", r,
@@ -334,7 +334,7 @@ port_known (yard_server_t *s, yard_job_t *job, struct yard__gang *g,
             uint32_t port)
 {
     g->port = port;
-    int rc = yard_store_gang_port (s->store, job->id, g->port);
+    int rc = yard_store_gang_port (s->store, job->id, g->attempt, g->port);
     if (rc < 0) {
         yard__fail (s, rc);
         return;
@@ -829,16 +829,69 @@ yard__gang_info (yard_server_t *s, const yard_job_t *job, Yard__JobInfo *info)
         log_warn ("job %" PRIu64 ": cannot read its gang nodes", job->id);
 }
 
+struct hist_ctx {
+    Yard__JobInfo *info;
+    size_t cap; /* nodes per attempt */
+    int err;
+};
+
+static int
+hist_row (const yard_store_gang_row_t *row, void *arg)
+{
+    struct hist_ctx *c = arg;
+    for (size_t i = 0; i < c->info->n_attempts; i++) {
+        Yard__AttemptInfo *ai = c->info->attempts[i];
+        if (!ai || ai->attempt != row->attempt)
+            continue;
+        if (!ai->gang && !(ai->gang = calloc (c->cap, sizeof ai->gang[0])))
+            return c->err = -ENOMEM;
+        if (ai->n_gang >= c->cap)
+            return 0;
+        Yard__GangNode *gn = gang_node_new (row->node, row->rank, row->alloc,
+                                            row->started, row->finished);
+        if (!gn)
+            return c->err = -ENOMEM;
+        ai->gang[ai->n_gang++] = gn;
+        return 0;
+    }
+    return 0;
+}
+
+void
+yard__gang_attempts (yard_server_t *s, const yard_job_t *job,
+                     Yard__JobInfo *info)
+{
+    if (!yard_job_is_gang (job) || info->n_attempts == 0)
+        return;
+    struct hist_ctx c = { info, job->spec->nodes, 0 };
+    if (yard_store_gang_get (s->store, job->id, hist_row, &c) < 0 || c.err)
+        log_warn ("job %" PRIu64 ": cannot read where its attempts ran",
+                  job->id);
+}
+
+static void
+free_nodes (Yard__GangNode **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        yard_alloc_free (&v[i]->alloc);
+        free (v[i]->node);
+        free (v[i]);
+    }
+    free (v);
+}
+
 void
 yard__gang_info_free (Yard__JobInfo *info)
 {
-    for (size_t i = 0; i < info->n_gang; i++) {
-        Yard__GangNode *gn = info->gang[i];
-        yard_alloc_free (&gn->alloc);
-        free (gn->node);
-        free (gn);
+    for (size_t i = 0; i < info->n_attempts; i++) {
+        Yard__AttemptInfo *ai = info->attempts[i];
+        if (ai && ai->gang) {
+            free_nodes (ai->gang, ai->n_gang);
+            ai->gang = NULL;
+            ai->n_gang = 0;
+        }
     }
-    free (info->gang);
+    free_nodes (info->gang, info->n_gang);
     info->gang = NULL;
     info->n_gang = 0;
 }

@@ -115,6 +115,12 @@ void yard__gang_info (yard_server_t *s, const yard_job_t *job,
                       Yard__JobInfo *info);
 void yard__gang_info_free (Yard__JobInfo *info);
 
+/* Fill each of info->attempts' gang (where that attempt ran), after
+ * yard__attempts_fill; yard__gang_info_free frees them too (call it
+ * before yard__attempts_free). */
+void yard__gang_attempts (yard_server_t *s, const yard_job_t *job,
+                          Yard__JobInfo *info);
+
 /* Fill ni->holdings (every job holding PUs/GPUs on node); free with
  * yard__gang_holdings_free. */
 void yard__gang_holdings (yard_server_t *s, yard_node_t *node,

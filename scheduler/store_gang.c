@@ -1,9 +1,8 @@
 /* store_gang.c - gang job parts in SQLite (see store_gang.h).
  *
- * One row per (job, rank), replaced at each dispatch of the job: the
- * number of ranks never changes (the spec does not), so the rows of an
- * older attempt are always all overwritten.  Statements come from the
- * store's cache and go back to it reset.
+ * One row per (job, attempt, rank): the rows of earlier attempts stay,
+ * as their history (`yard status` shows where each attempt ran).  Statements
+ * come from the store's cache and go back to it reset.
  */
 #include "store_gang.h"
 
@@ -24,7 +23,7 @@ static const char gang_schema_sql[]
       " port INTEGER NOT NULL DEFAULT 0,"
       " master_addr TEXT NOT NULL DEFAULT '',"
       " assigned_ms INTEGER NOT NULL DEFAULT 0,"
-      " PRIMARY KEY (job_id, rank))";
+      " PRIMARY KEY (job_id, attempt, rank))";
 
 int
 yard_store_gang_init (yard_store_t *st, yard_error_t *err)
@@ -86,7 +85,7 @@ yard_store_gang_put (yard_store_t *st, const yard_store_gang_row_t *row)
 
 static int
 update (yard_store_t *st, const char *sql, uint64_t job_id, int64_t a,
-        int64_t b, int64_t c)
+        int64_t b, int64_t c, int64_t d)
 {
     int rc = yard__store_write_begin (st);
     if (rc < 0)
@@ -99,6 +98,7 @@ update (yard_store_t *st, const char *sql, uint64_t job_id, int64_t a,
     sqlite3_bind_int64 (s, 2, a);
     (void)sqlite3_bind_int64 (s, 3, b);
     (void)sqlite3_bind_int64 (s, 4, c);
+    (void)sqlite3_bind_int64 (s, 5, d);
     rc = sqlite3_step (s);
     rc = rc == SQLITE_DONE ? 0 : yard__store_fail (st, rc);
     yard__store_release (st, s);
@@ -106,20 +106,23 @@ update (yard_store_t *st, const char *sql, uint64_t job_id, int64_t a,
 }
 
 int
-yard_store_gang_flags (yard_store_t *st, uint64_t job_id, uint32_t rank,
-                       bool started, bool finished)
+yard_store_gang_flags (yard_store_t *st, uint64_t job_id, uint32_t attempt,
+                       uint32_t rank, bool started, bool finished)
 {
     return update (st,
                    "UPDATE gang_part SET started = ?3, finished = ?4"
-                   " WHERE job_id = ?1 AND rank = ?2",
-                   job_id, rank, started, finished);
+                   " WHERE job_id = ?1 AND rank = ?2 AND attempt = ?5",
+                   job_id, rank, started, finished, attempt);
 }
 
 int
-yard_store_gang_port (yard_store_t *st, uint64_t job_id, uint32_t port)
+yard_store_gang_port (yard_store_t *st, uint64_t job_id, uint32_t attempt,
+                      uint32_t port)
 {
-    return update (st, "UPDATE gang_part SET port = ?2 WHERE job_id = ?1",
-                   job_id, port, 0, 0);
+    return update (st,
+                   "UPDATE gang_part SET port = ?2"
+                   " WHERE job_id = ?1 AND attempt = ?5",
+                   job_id, port, 0, 0, attempt);
 }
 
 int
@@ -131,7 +134,7 @@ yard_store_gang_get (yard_store_t *st, uint64_t job_id, yard_store_gang_f fn,
         st,
         "SELECT rank, attempt, node, alloc, started, finished, port,"
         " master_addr, assigned_ms FROM gang_part WHERE job_id = ?1"
-        " ORDER BY rank",
+        " ORDER BY attempt, rank",
         &s);
     if (rc < 0)
         return rc;

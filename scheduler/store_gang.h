@@ -33,17 +33,19 @@ typedef struct yard_store_gang_row {
 /* Create the gang_part table if missing.  0 or -errno with err filled. */
 int yard_store_gang_init (yard_store_t *st, yard_error_t *err);
 
-/* Write one rank's row (replacing the previous attempt's).  0 or -errno. */
+/* Write one rank's row of an attempt.  0 or -errno. */
 int yard_store_gang_put (yard_store_t *st, const yard_store_gang_row_t *row);
 
 /* Update one rank's started/finished flags.  0 or -errno. */
-int yard_store_gang_flags (yard_store_t *st, uint64_t job_id, uint32_t rank,
-                           bool started, bool finished);
+int yard_store_gang_flags (yard_store_t *st, uint64_t job_id, uint32_t attempt,
+                           uint32_t rank, bool started, bool finished);
 
 /* Record the attempt's MASTER_PORT.  0 or -errno. */
-int yard_store_gang_port (yard_store_t *st, uint64_t job_id, uint32_t port);
+int yard_store_gang_port (yard_store_t *st, uint64_t job_id, uint32_t attempt,
+                          uint32_t port);
 
-/* Call fn for each row of job_id, by rank (borrowed for the call only).
+/* Call fn for each row of job_id (every attempt), by attempt then rank
+ * (borrowed for the call only).
  * A non-zero return of fn stops and is returned; else 0 or -errno. */
 typedef int (*yard_store_gang_f) (const yard_store_gang_row_t *row, void *arg);
 int yard_store_gang_get (yard_store_t *st, uint64_t job_id,

@@ -191,7 +191,7 @@ def _attempt(a):
     """AttemptInfo -> a dict with the keys of `yard --json status`."""
     run = a.end_time_ms - a.start_time_ms \
         if a.start_time_ms and a.end_time_ms >= a.start_time_ms else 0
-    return {
+    d = {
         "attempt": a.attempt,
         "node": a.node,
         "start_time_ms": a.start_time_ms,
@@ -205,6 +205,10 @@ def _attempt(a):
         "term_signal": a.term_signal,
         "reason": a.reason,
     }
+    if a.gang:              # a multi-node job's attempt: where it ran
+        d["gang"] = [{"rank": g.rank, "node": g.node, "cpus": g.alloc.cpus,
+                      "gpu_uuids": list(g.alloc.gpu_uuids)} for g in a.gang]
+    return d
 
 
 def _signo(v):

@@ -232,6 +232,12 @@ class GangTest(ClusterTest):
         self.assertEqual(st["lost_count"], 1)
         self.assertNotIn(victim, [g["node"] for g in st["gang"]])
         self.assertEqual(sorted(int(e["RANK"]) for e in envs2), [0, 1, 2, 3])
+        # the history says where each attempt ran, every node of it
+        hist = [[g["node"] for g in a["gang"]] for a in st["attempts"]]
+        self.assertEqual(hist[0], nodes)
+        self.assertEqual(hist[1], [g["node"] for g in st["gang"]])
+        text = c.yard("status", job).stdout.decode()
+        self.assertIn(",".join(nodes), text)
         # the surviving node's tasks of attempt 1 were stopped
         old = [int(e["PID"]) for e in envs
                if int(e["NODE_RANK"]) == nodes.index(survivor)]

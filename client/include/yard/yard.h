@@ -222,6 +222,9 @@ typedef struct yard_attempt {
     int32_t term_signal;
     char *reason;              /* how it ended: "exited with status 1",
                                   "preempted", "timeout, requeued", ... */
+    yard_gang_node_t *gang;    /* a multi-node job: its n_gang nodes, by
+                                  rank (node is rank 0's) */
+    size_t n_gang;
 } yard_attempt_t;
 
 /* A job as the scheduler knows it.  Every string is owned by the struct and
