@@ -145,6 +145,18 @@ cli_gang_attempt_json (json_t *o, const yard_attempt_t *a)
 }
 
 void
+cli_gang_queue_cells (const yard_job_t *job, char *node, size_t nlen,
+                      char *cpus, size_t clen)
+{
+    if (job->nodes == 0)
+        return;
+    uint64_t t = job->tasks_per_node ? job->tasks_per_node : 1;
+    snprintf (cpus, clen, "%" PRIu64, (uint64_t)job->nodes * t * job->cpus);
+    if (job->nodes > 1 && *job->node)
+        snprintf (node, nlen, "%s+%u", job->node, job->nodes - 1);
+}
+
+void
 cli_holdings_print (FILE *out, const yard_node_t *node)
 {
     if (node->advertise_addr && *node->advertise_addr) {

@@ -26,6 +26,11 @@ bool cli_gang_json (json_t *o, const yard_job_t *job);
 char *cli_gang_attempt_nodes (const yard_attempt_t *a);
 bool cli_gang_attempt_json (json_t *o, const yard_attempt_t *a);
 
+/* `yard queue` cells of a multi-node job: NODE "a+1" (rank 0's node and
+ * how many more), CPUS every task's together.  Other jobs: unchanged. */
+void cli_gang_queue_cells (const yard_job_t *job, char *node, size_t nlen,
+                           char *cpus, size_t clen);
+
 /* The "jobs held here" table of `yard nodes show`. */
 void cli_holdings_print (FILE *out, const yard_node_t *node);
 

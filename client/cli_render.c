@@ -549,9 +549,11 @@ cli_print_queue (FILE *out, const yard_job_t *jobs, size_t n, int64_t now_ms)
     cli_table_align_right (t, 4);
     for (size_t i = 0; i < n; i++) {
         const yard_job_t *j = &jobs[i];
-        char id[24], cpus[16], age[32];
+        char id[24], cpus[16], age[32], node[300];
         snprintf (id, sizeof id, "%" PRIu64, j->id);
         snprintf (cpus, sizeof cpus, "%u", j->cpus);
+        snprintf (node, sizeof node, "%s", *j->node ? j->node : "-");
+        cli_gang_queue_cells (j, node, sizeof node, cpus, sizeof cpus);
         int64_t el = cli_job_elapsed_ms (j, now_ms);
         if (el < 0)
             snprintf (age, sizeof age, "-");
@@ -564,7 +566,7 @@ cli_print_queue (FILE *out, const yard_job_t *jobs, size_t n, int64_t now_ms)
         const char *row[] = { id,
                               *j->name ? j->name : "-",
                               yard_job_state_str (j->state),
-                              *j->node ? j->node : "-",
+                              node,
                               cpus,
                               age,
                               reason };

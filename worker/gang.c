@@ -149,12 +149,24 @@ task_affinity (const char *list)
 }
 
 static void
+stop_set (sigset_t *set)
+{
+    sigemptyset (set);
+    for (size_t k = 0; k < sizeof stop_signals / sizeof stop_signals[0]; k++)
+        sigaddset (set, stop_signals[k]);
+}
+
+static void
 run_task (unsigned i, unsigned rank, unsigned tasks, const char *cpus,
           bool set_omp, int out, char **argv)
 {
     char buf[32], slice[4096];
+    sigset_t stops;
+    stop_set (&stops);
     for (size_t k = 0; k < sizeof stop_signals / sizeof stop_signals[0]; k++)
         signal (stop_signals[k], SIG_DFL);
+    /* a stop that came since the fork was held for us: it acts now */
+    sigprocmask (SIG_UNBLOCK, &stops, NULL);
     if (out >= 0
         && (dup2 (out, STDOUT_FILENO) < 0 || dup2 (out, STDERR_FILENO) < 0))
         _exit (126);
@@ -290,6 +302,13 @@ gang_run_tasks (unsigned tasks, unsigned rank_base, const char *cpus,
         free (pfd);
         return 1;
     }
+    /* Blocked before they are ignored: a blocked signal stays pending
+     * even while ignored (Linux), so a stop sent to a task between its
+     * fork and its SIG_DFL is not lost; ours are dropped at the unblock
+     * below. */
+    sigset_t stops;
+    stop_set (&stops);
+    sigprocmask (SIG_BLOCK, &stops, NULL);
     for (size_t k = 0; k < sizeof stop_signals / sizeof stop_signals[0]; k++)
         signal (stop_signals[k], SIG_IGN);
     fflush (NULL);
@@ -320,6 +339,7 @@ gang_run_tasks (unsigned tasks, unsigned rank_base, const char *cpus,
             fcntl (p[0], F_SETFL, fcntl (p[0], F_GETFL) | O_NONBLOCK);
         alive++;
     }
+    sigprocmask (SIG_UNBLOCK, &stops, NULL);
     int64_t kill_at = -1, drain_until = -1;
     bool killed = false;
     if (first >= 0) {

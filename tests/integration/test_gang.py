@@ -155,6 +155,8 @@ class GangTest(ClusterTest):
         text = c.yard("nodes", "show", "b").stdout.decode()
         self.assertIn("held by:", text)
         self.assertIn(str(job), text)
+        queue = c.yard("queue").stdout.decode()
+        self.assertIn("%s+1" % st["gang"][0]["node"], queue)
         text = c.yard("status", job).stdout.decode()
         self.assertIn("rank 0", text)
         self.assertIn("rank 1", text)

@@ -19,3 +19,8 @@ yard_unit_test(test_worker_gang
 yard_unit_test(test_gang_spec
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_gang_spec.c
   LIBS yard_sched)
+
+# the gang_part table (scheduler/store_gang.c)
+yard_unit_test(test_store_gang
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_store_gang.c
+  LIBS yard_sched)
