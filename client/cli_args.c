@@ -260,6 +260,11 @@ enum {
     S_STAGE_IN,
     S_COLLECT,
     S_KEEP_CHECKPOINTS,
+    S_NODES,
+    S_TASKS_PER_NODE,
+    S_GPUS_PER_TASK,
+    S_CPUS_PER_TASK,
+    S_GANG_TIMEOUT,
 };
 
 static const struct opt submit_opts[] = {
@@ -285,6 +290,11 @@ static const struct opt submit_opts[] = {
     { "--stage-in", 0, true, S_STAGE_IN },
     { "--collect", 0, true, S_COLLECT },
     { "--keep-checkpoints", 0, true, S_KEEP_CHECKPOINTS },
+    { "--nodes", 0, true, S_NODES },
+    { "--tasks-per-node", 0, true, S_TASKS_PER_NODE },
+    { "--gpus-per-task", 0, true, S_GPUS_PER_TASK },
+    { "--cpus-per-task", 0, true, S_CPUS_PER_TASK },
+    { "--gang-timeout", 0, true, S_GANG_TIMEOUT },
     { "--json", 0, false, OPT_JSON },
     { "--help", 'h', false, OPT_HELP },
     { NULL, 0, false, 0 },
@@ -347,6 +357,7 @@ cli_parse_submit (int argc, char **argv, struct cli_submit *s,
     int id = 0, rc;
     const char *val;
     uint64_t u;
+    bool cpus_given = false, cpt_given = false;
 
     memset (s, 0, sizeof *s);
     iter_init (&it, argc, argv, "yard submit", "yard submit --help", 1);
@@ -362,6 +373,44 @@ cli_parse_submit (int argc, char **argv, struct cli_submit *s,
         case S_CPUS:
             if ((rc = parse_count ("--cpus", val, &s->spec.cpus, err)) < 0)
                 return rc;
+            cpus_given = true;
+            break;
+        case S_CPUS_PER_TASK:
+            if ((rc = parse_count ("--cpus-per-task", val, &s->spec.cpus,
+                                   err)) < 0)
+                return rc;
+            if (s->spec.cpus == 0)
+                return yard_errorf (err, EINVAL, "--cpus-per-task must be "
+                                    "at least 1");
+            cpt_given = true;
+            break;
+        case S_NODES:
+            if ((rc = parse_count ("--nodes", val, &s->spec.nodes, err)) < 0)
+                return rc;
+            if (s->spec.nodes == 0)
+                return yard_errorf (err, EINVAL, "--nodes must be at least "
+                                    "1");
+            break;
+        case S_TASKS_PER_NODE:
+            if ((rc = parse_count ("--tasks-per-node", val,
+                                   &s->spec.tasks_per_node, err)) < 0)
+                return rc;
+            if (s->spec.tasks_per_node == 0)
+                return yard_errorf (err, EINVAL, "--tasks-per-node must be "
+                                    "at least 1");
+            break;
+        case S_GPUS_PER_TASK:
+            if ((rc = parse_count ("--gpus-per-task", val,
+                                   &s->spec.gpus_per_task, err)) < 0)
+                return rc;
+            break;
+        case S_GANG_TIMEOUT:
+            if ((rc = yard_parse_duration (val, &u, err)) < 0)
+                return rc;
+            if (u == 0 || u > 7 * 86400)
+                return yard_errorf (err, ERANGE, "--gang-timeout '%s': from "
+                                    "1s to 7d", val);
+            s->spec.gang_timeout_s = (uint32_t)u;
             break;
         case S_GPUS:
             if ((rc = parse_count ("--gpus", val, &s->spec.gpus, err)) < 0)
@@ -515,8 +564,21 @@ cli_parse_submit (int argc, char **argv, struct cli_submit *s,
         return rc;
     if (s->help)
         return 0;
-    if (s->spec.gpu_type && s->spec.gpus == 0)
+    if (s->spec.gpu_type && s->spec.gpus == 0 && s->spec.gpus_per_task == 0)
         return yard_errorf (err, EINVAL, "--gpu-type needs --gpus N (N >= 1)");
+    if (s->spec.nodes == 0
+        && (s->spec.tasks_per_node || s->spec.gpus_per_task
+            || s->spec.gang_timeout_s || cpt_given))
+        return yard_errorf (err, EINVAL, "--tasks-per-node, --gpus-per-task, "
+                            "--cpus-per-task and --gang-timeout need --nodes "
+                            "N: yard submit --nodes 2 --tasks-per-node 4 "
+                            "--gpus-per-task 1 -- CMD");
+    if (s->spec.nodes > 0 && s->spec.gpus)
+        return yard_errorf (err, EINVAL, "a multi-node job asks for GPUs per "
+                            "task: use --gpus-per-task N instead of --gpus");
+    if (cpus_given && cpt_given)
+        return yard_errorf (err, EINVAL, "give --cpus-per-task or --cpus, "
+                            "not both (with --nodes both mean PUs per task)");
     if (it.i >= argc)
         return yard_errorf (err, EINVAL,
                             "no command to run: yard submit [OPTIONS] -- CMD "

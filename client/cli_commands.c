@@ -8,6 +8,7 @@
  *   status says which kind it was (see enum cli_exit).
  */
 #include "cli_commands.h"
+#include "cli_gang.h"
 #include "cli_metrics.h"
 #include "cli_watch.h"
 #include "cli_events.h"
@@ -322,9 +323,10 @@ show_node (struct cli_ctx *ctx, const struct cli_nodes *a,
             continue;
         if (want_json (ctx, a->json))
             return emit_json (ctx, cli_node_json (&nodes[i]), false);
-        return cli_print_node_show (ctx->out, &nodes[i], yard_now_ms ()) < 0
-                   ? CLI_EXIT_ERROR
-                   : CLI_EXIT_OK;
+        if (cli_print_node_show (ctx->out, &nodes[i], yard_now_ms ()) < 0)
+            return CLI_EXIT_ERROR;
+        cli_holdings_print (ctx->out, &nodes[i]); /* who holds what */
+        return CLI_EXIT_OK;
     }
     fprintf (ctx->err, "yard: no node named '%s' (see 'yard nodes')\n",
              a->show);
@@ -821,9 +823,29 @@ static const struct cli_cmd commands[] = {
         "                   checkpoints')\n"
         "  --json           print {\"id\": N} (an array: and \"ids\": [...])\n"
         "\n"
-        "example:\n"
+        "multi-node jobs (all nodes or none; one process per task, each with\n"
+        "RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, NODE_RANK,\n"
+        "MASTER_ADDR and MASTER_PORT as torchrun sets them):\n"
+        "  --nodes N        run on N distinct nodes\n"
+        "  --tasks-per-node T  processes per node (default 1)\n"
+        "  --gpus-per-task G   GPUs per task; each task sees all of its node's\n"
+        "                   T*G GPUs, its own at indices LOCAL_RANK*G.. so that\n"
+        "                   torch.cuda.set_device(LOCAL_RANK) works\n"
+        "  --cpus-per-task C   PUs per task (default 1; --cpus means the same\n"
+        "                   with --nodes); each task is bound to its own C PUs\n"
+        "                   and gets OMP_NUM_THREADS=C\n"
+        "  --gang-timeout DUR  fail the attempt when the tasks of every node\n"
+        "                   have not started within DUR (default 120s)\n"
+        "  Any task failing, or any node lost, stops the whole job: it is one\n"
+        "  attempt (retries and requeue apply to all of it).  'yard logs'\n"
+        "  shows the output of every task of node rank 0, each line behind\n"
+        "  its rank: [rank 1] ...\n"
+        "\n"
+        "examples:\n"
         "  yard submit --name resnet --gpus 1 --mem 16G --time 4h -- \\\n"
-        "      python train.py --epochs 90\n",
+        "      python train.py --epochs 90\n"
+        "  yard submit --nodes 2 --tasks-per-node 4 --gpus-per-task 1 \\\n"
+        "      --cpus-per-task 8 -- python train_ddp.py\n",
     },
     {
         "status", cmd_status, "yard status [--json] JOB",

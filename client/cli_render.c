@@ -1,5 +1,6 @@
 /* cli_render.c - see cli_render.h. */
 #include "cli_render.h"
+#include "cli_gang.h"
 #include "cli_nodeadmin.h"
 #include "cli_deps.h"
 #include "cli_retry.h"
@@ -279,7 +280,8 @@ cli_job_json (const yard_job_t *job)
               && cli_retry_json (o, job)
               && jset (o, "usage", cli_usage_json (&job->usage))
               && jset (o, "latest_metrics", cli_latest_json (job))
-              && cli_deps_json (o, job);
+              && cli_deps_json (o, job)
+              && cli_gang_json (o, job);
     /* alloc: what the current/last attempt holds (null when unknown) */
     if (ok && job->alloc_cpus
         && (*job->alloc_cpus || job->alloc_ngpus || job->alloc_memory_bytes)) {
@@ -338,7 +340,8 @@ cli_node_json (const yard_node_t *node)
               && jset_time (o, "registered", "registered_ms",
                             node->registered_ms)
               && jset (o, "topology", cli_topology_json (&node->topology))
-              && cli_node_admin_json (o, node);
+              && cli_node_admin_json (o, node)
+              && cli_holdings_json (o, node);
     if (!ok) {
         json_decref (o);
         return NULL;
@@ -475,6 +478,7 @@ cli_print_job (FILE *out, const yard_job_t *job, int64_t now_ms)
         kv (out, "cpus held", "%s", job->alloc_cpus);
     for (size_t i = 0; job->alloc_gpus && i < job->alloc_ngpus; i++)
         kv (out, i ? "" : "gpus held", "%s", job->alloc_gpus[i]);
+    cli_gang_print (out, job); /* a multi-node job's nodes */
     kv (out, "priority", "%d", job->priority);
     if (job->time_limit_s) {
         uint64_t s = job->time_limit_s;
@@ -551,9 +555,11 @@ cli_print_queue (FILE *out, const yard_job_t *jobs, size_t n, int64_t now_ms)
     cli_table_align_right (t, 4);
     for (size_t i = 0; i < n; i++) {
         const yard_job_t *j = &jobs[i];
-        char id[24], cpus[16], age[32];
+        char id[24], cpus[16], age[32], node[300];
         snprintf (id, sizeof id, "%" PRIu64, j->id);
         snprintf (cpus, sizeof cpus, "%u", j->cpus);
+        snprintf (node, sizeof node, "%s", *j->node ? j->node : "-");
+        cli_gang_queue_cells (j, node, sizeof node, cpus, sizeof cpus);
         int64_t el = cli_job_elapsed_ms (j, now_ms);
         if (el < 0)
             snprintf (age, sizeof age, "-");
@@ -566,7 +572,7 @@ cli_print_queue (FILE *out, const yard_job_t *jobs, size_t n, int64_t now_ms)
         const char *row[] = { id,
                               *j->name ? j->name : "-",
                               yard_job_state_str (j->state),
-                              *j->node ? j->node : "-",
+                              node,
                               cpus,
                               age,
                               reason };

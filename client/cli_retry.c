@@ -3,6 +3,7 @@
 #include "cli_artifact.h"
 #include "cli_retry.h"
 #include "cli_usage.h"
+#include "cli_gang.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -173,7 +174,8 @@ cli_retry_json (json_t *o, const yard_job_t *job)
             || !set (j, "term_signal", json_integer (a->term_signal))
             || !set (j, "reason", str (a->reason))
             || !cli_outputs_json (j, a)
-            || !set (j, "usage", cli_usage_json (&a->usage))) {
+            || !set (j, "usage", cli_usage_json (&a->usage))
+            || !cli_gang_attempt_json (j, a)) {
             json_decref (arr);
             return false;
         }
@@ -232,9 +234,12 @@ cli_print_attempts (FILE *out, const yard_job_t *job, int64_t now_ms)
                                             : yard_end_reason_str (
                                                   a->end_reason))
                               : "(running)";
-        const char *cells[] = { num, *a->node ? a->node : "-", started, run,
-                                why };
+        char *nodes = cli_gang_attempt_nodes (a); /* a gang: all of them */
+        const char *cells[] = { num,
+                                nodes ? nodes : *a->node ? a->node : "-",
+                                started, run, why };
         rc = cli_table_add_row (t, cells);
+        free (nodes);
     }
     if (rc == 0) {
         fputc ('\n', out);

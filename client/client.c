@@ -275,6 +275,10 @@ submit (yard_client_t *c, const yard_job_spec_t *spec, uint64_t *job_id,
     ps.warn_seconds = spec->warn_seconds;
     ps.requeue_on_timeout = spec->requeue_on_timeout;
     ps.preemptible = spec->preemptible;
+    ps.nodes = spec->nodes;
+    ps.tasks_per_node = spec->tasks_per_node;
+    ps.gpus_per_task = spec->gpus_per_task;
+    ps.gang_timeout_s = spec->gang_timeout_s;
     ps.constraints = (char **)spec->constraints;
     ps.n_constraints = spec->constraints ? spec->n_constraints : 0;
     ps.gpu_type = (char *)(spec->gpu_type ? spec->gpu_type : "");

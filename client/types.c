@@ -170,6 +170,11 @@ yard__job_from_proto (const Yard__JobInfo *in, yard_job_t *out)
     out->eligible_time_ms = in->eligible_time_ms;
     out->array_id = in->array_id;
     out->array_index = in->array_index;
+    out->nodes = spec->nodes;
+    out->tasks_per_node = spec->tasks_per_node;
+    out->gpus_per_task = spec->gpus_per_task;
+    out->gang_timeout_s = spec->gang_timeout_s;
+    out->master_port = in->master_port;
     if (in->n_array_states) {
         size_t n = sizeof out->array_states / sizeof out->array_states[0];
         out->has_array_states = true;
@@ -222,6 +227,10 @@ yard__job_from_proto (const Yard__JobInfo *in, yard_job_t *out)
         yard__job_clear (out);
         return -ENOMEM;
     }
+    if (yard__gang_from_proto (in, out) < 0) {
+        yard__job_clear (out);
+        return -ENOMEM;
+    }
     if (in->n_attempts) {
         if (!(out->attempts = calloc (in->n_attempts, sizeof out->attempts[0]))) {
             yard__job_clear (out);
@@ -243,7 +252,8 @@ yard__job_from_proto (const Yard__JobInfo *in, yard_job_t *out)
                 || !(o->reason = dup_str (a ? a->reason : NULL))
                 || (a && a->n_outputs
                     && !(o->outputs = calloc (a->n_outputs,
-                                              sizeof o->outputs[0])))) {
+                                              sizeof o->outputs[0])))
+                || yard__gang_attempt_from_proto (a, o) < 0) {
                 yard__job_clear (out);
                 return -ENOMEM;
             }
@@ -279,6 +289,7 @@ yard__job_clear (yard_job_t *job)
     free_strv (job->env);
     free (job->alloc_cpus);
     free_strv (job->alloc_gpus);
+    yard__gang_clear (job); /* before the attempts it also frees from */
     for (size_t i = 0; i < job->n_attempts; i++) {
         free (job->attempts[i].node);
         free (job->attempts[i].reason);
@@ -332,7 +343,8 @@ yard__node_from_proto (const Yard__NodeInfo *in, yard_node_t *out)
         || !(out->hostname = dup_str (in->hostname))
         || !(out->version = dup_str (in->version))
         || yard__topology_from_proto (in->topology, &out->topology) < 0
-        || yard__node_admin_from_proto (in, out) < 0) {
+        || yard__node_admin_from_proto (in, out) < 0
+        || yard__holdings_from_proto (in, out) < 0) {
         yard__node_clear (out);
         return -ENOMEM;
     }
@@ -349,6 +361,7 @@ yard__node_clear (yard_node_t *node)
     free (node->version);
     yard__topology_clear (&node->topology);
     yard__node_admin_clear (node);
+    yard__holdings_clear (node);
     memset (node, 0, sizeof *node);
 }
 

@@ -24,6 +24,14 @@ int yard__node_from_proto (const Yard__NodeInfo *in, yard_node_t *out);
  * cleared by yard__node_clear) and free. */
 int yard__node_admin_from_proto (const Yard__NodeInfo *in, yard_node_t *out);
 void yard__node_admin_clear (yard_node_t *node);
+
+/* Gang nodes of a job and holdings of a node (types_gang.c). */
+int yard__gang_from_proto (const Yard__JobInfo *in, yard_job_t *out);
+int yard__gang_attempt_from_proto (const Yard__AttemptInfo *in,
+                                   yard_attempt_t *out);
+void yard__gang_clear (yard_job_t *job);
+int yard__holdings_from_proto (const Yard__NodeInfo *in, yard_node_t *out);
+void yard__holdings_clear (yard_node_t *node);
 void yard__node_clear (yard_node_t *node);
 
 /* types_topo.c: in NULL gives an unknown (zeroed) topology.  Returns 0 or

@@ -100,15 +100,34 @@ yard_job_swap_record (yard_job_t *a, yard_job_t *b)
 uint32_t
 yard_job_cpus (const yard_job_t *job)
 {
-    if (!job->spec || job->spec->cpus == 0)
+    if (!job->spec)
         return YARD_JOB_DEFAULT_CPUS;
-    return job->spec->cpus;
+    uint32_t c = job->spec->cpus ? job->spec->cpus : YARD_JOB_DEFAULT_CPUS;
+    if (job->spec->nodes > 0) /* a gang: per node, every task's PUs */
+        return c * yard_job_tasks (job);
+    return c;
 }
 
 uint32_t
 yard_job_gpus (const yard_job_t *job)
 {
+    if (job->spec && job->spec->nodes > 0)
+        return job->spec->gpus_per_task * yard_job_tasks (job);
     return job->spec ? job->spec->gpus : 0;
+}
+
+uint32_t
+yard_job_tasks (const yard_job_t *job)
+{
+    if (!job->spec || job->spec->tasks_per_node == 0)
+        return 1;
+    return job->spec->tasks_per_node;
+}
+
+bool
+yard_job_is_gang (const yard_job_t *job)
+{
+    return job->spec && job->spec->nodes > 0;
 }
 
 uint64_t
@@ -144,6 +163,45 @@ check_text (const char *s, size_t max, const char *field, yard_error_t *err)
                             "are allowed", field, n, max);
     if (!yard_utf8_valid (s))
         return yard_errorf (err, EINVAL, "%s is not valid UTF-8", field);
+    return 0;
+}
+
+/* Gang fields: nodes > 0 makes a gang; the others need it. */
+static int
+gang_check (const Yard__JobSpec *spec, yard_error_t *err)
+{
+    if (spec->nodes == 0) {
+        if (spec->tasks_per_node || spec->gpus_per_task
+            || spec->gang_timeout_s)
+            return yard_errorf (err, EINVAL, "tasks_per_node, gpus_per_task "
+                                "and gang_timeout need nodes >= 1");
+        return 0;
+    }
+    if (spec->nodes > YARD_JOB_MAX_NODES)
+        return yard_errorf (err, EINVAL, "nodes %u is out of range: at most "
+                            "%u", spec->nodes, YARD_JOB_MAX_NODES);
+    if (spec->gpus)
+        return yard_errorf (err, EINVAL, "a multi-node job asks for GPUs "
+                            "per task (gpus_per_task), not gpus");
+    uint64_t tasks = spec->tasks_per_node ? spec->tasks_per_node : 1;
+    uint64_t cpus = spec->cpus ? spec->cpus : YARD_JOB_DEFAULT_CPUS;
+    if (tasks > YARD_JOB_MAX_TASKS)
+        return yard_errorf (err, EINVAL, "tasks_per_node %u is out of range: "
+                            "at most %u", spec->tasks_per_node,
+                            YARD_JOB_MAX_TASKS);
+    if (tasks * cpus > YARD_JOB_MAX_CPUS)
+        return yard_errorf (err, EINVAL, "tasks_per_node x cpus is %llu: at "
+                            "most %u per node", (unsigned long long)(tasks
+                            * cpus), YARD_JOB_MAX_CPUS);
+    if (tasks * spec->gpus_per_task > YARD_JOB_MAX_GPUS)
+        return yard_errorf (err, EINVAL, "tasks_per_node x gpus_per_task is "
+                            "%llu: at most %u per node",
+                            (unsigned long long)(tasks * spec->gpus_per_task),
+                            YARD_JOB_MAX_GPUS);
+    if (spec->gang_timeout_s > YARD_JOB_MAX_GANG_TIMEOUT_S)
+        return yard_errorf (err, EINVAL, "gang_timeout %u s is out of range: "
+                            "at most %u s", spec->gang_timeout_s,
+                            YARD_JOB_MAX_GANG_TIMEOUT_S);
     return 0;
 }
 
@@ -215,6 +273,8 @@ yard_job_spec_check (Yard__JobSpec *spec, yard_error_t *err)
         return -EINVAL;
     if (yard_stage_spec_check (spec, err) < 0) /* stagespec.c */
         return -EINVAL;
+    if ((rc = gang_check (spec, err)) < 0)
+        return rc;
     if (!spec->name || !*spec->name) {
         /* unnamed jobs go by their command's base name, as in Slurm */
         const char *base = strrchr (spec->argv[0], '/');
@@ -230,6 +290,12 @@ yard_job_spec_check (Yard__JobSpec *spec, yard_error_t *err)
         spec->cpus = YARD_JOB_DEFAULT_CPUS;
     if (spec->grace_s == 0)
         spec->grace_s = YARD_JOB_DEFAULT_GRACE_S;
+    if (spec->nodes > 0) {
+        if (spec->tasks_per_node == 0)
+            spec->tasks_per_node = 1;
+        if (spec->gang_timeout_s == 0)
+            spec->gang_timeout_s = YARD_JOB_DEFAULT_GANG_TIMEOUT_S;
+    }
     return 0;
 too_big:
     return yard_errorf (err, EINVAL, "argv and env together exceed 1 MiB: "

@@ -29,6 +29,10 @@
 #define YARD_JOB_MAX_LABEL 256                 /* user, submit_host */
 #define YARD_JOB_DEFAULT_CPUS 1
 #define YARD_JOB_DEFAULT_GRACE_S 10
+#define YARD_JOB_MAX_NODES 1024                /* gang jobs */
+#define YARD_JOB_MAX_TASKS 256                 /* tasks per node */
+#define YARD_JOB_DEFAULT_GANG_TIMEOUT_S 120
+#define YARD_JOB_MAX_GANG_TIMEOUT_S (7u * 24 * 3600)
 
 /* heap_idx of a job that is not in the pending heap */
 #define YARD_JOB_NO_HEAP SIZE_MAX
@@ -99,11 +103,16 @@ int yard_job_set_reason (yard_job_t *job, const char *fmt, ...)
  * store without moving it in memory. */
 void yard_job_swap_record (yard_job_t *a, yard_job_t *b);
 
-/* Resources the job reserves on its node (spec values, defaults applied). */
+/* Resources the job reserves on its node (spec values, defaults applied;
+ * for a gang job, on each of its nodes: every task's share). */
 uint32_t yard_job_cpus (const yard_job_t *job);
 uint32_t yard_job_gpus (const yard_job_t *job);
 uint64_t yard_job_memory (const yard_job_t *job);
 uint32_t yard_job_grace (const yard_job_t *job);
+
+/* A gang job (spec nodes >= 1) and its tasks per node (default 1). */
+bool yard_job_is_gang (const yard_job_t *job);
+uint32_t yard_job_tasks (const yard_job_t *job);
 
 /* True while the job holds a node: ASSIGNED, RUNNING or PREEMPTING (being
  * stopped to be requeued: it holds its node until the worker reports). */

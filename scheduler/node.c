@@ -60,6 +60,7 @@ node_free (yard_node_t *node)
     free (node->name);
     free (node->hostname);
     free (node->version);
+    free (node->advertise_addr);
     yard_topo_free (&node->topology);
     yard_place_destroy (&node->place);
     yard_nodeadmin_clear (&node->admin);

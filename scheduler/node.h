@@ -32,6 +32,8 @@ typedef struct yard_node {
     uint64_t instance;           /* the worker process's random id */
     char *hostname;              /* owned, may be NULL */
     char *version;               /* owned, may be NULL */
+    char *advertise_addr;        /* owned, may be NULL: the address other
+                                    nodes reach it at (gang MASTER_ADDR) */
     uint32_t cpus;               /* capacity */
     uint64_t memory;
     uint32_t gpus;

@@ -24,12 +24,14 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "artifacts.h"
 #include "deps.h"
 #include "log.h"
+#include "server_gang.h"
 #include "server_nodeadmin.h"
-#include "artifacts.h"
 #include "server_place.h"
 #include "store_alloc.h"
+#include "store_gang.h"
 #include "store_usage.h"
 #include "topology.h"
 #include "utf8.h"
@@ -48,7 +50,7 @@ struct op {
     bool needs_node;  /* worker messages: only from a registered worker */
 };
 
-#define MAX_BODY 128
+#define MAX_BODY 128 /* every Envelope body number fits */
 
 static const struct op client_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_SUBMIT] = {yard__on_submit, false},
@@ -83,6 +85,7 @@ static const struct op worker_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_ARTIFACT_GET] = {yard__on_artifact_get, false},
     [YARD__ENVELOPE__BODY_CHECKPOINT_COMMIT] = {yard__on_checkpoint_commit,
                                                 true},
+    [YARD__ENVELOPE__BODY_GANG_PORT] = {yard__on_gang_port, true},
 };
 
 static const struct op *
@@ -197,6 +200,7 @@ int
 yard__send_kill (yard_server_t *s, yard_node_t *node, uint64_t job_id,
                  uint32_t attempt, Yard__EndReason why, uint32_t grace_s)
 {
+    yard__gang_kill_fanout (s, node, job_id, attempt, why, grace_s);
     yard_env_t env = YARD__ENVELOPE__INIT;
     Yard__KillJob kill = YARD__KILL_JOB__INIT;
     kill.job_id = job_id;
@@ -370,6 +374,12 @@ attach (yard_job_t *job, yard_node_t *node)
     job->worker = node;
 }
 
+void
+yard__job_attach (yard_job_t *job, yard_node_t *node)
+{
+    attach (job, node);
+}
+
 static void
 detach (yard_job_t *job)
 {
@@ -419,8 +429,10 @@ place_job (yard_server_t *s, yard_job_t *job)
     job->worker = NULL;
     job->wprev = job->wnext = NULL;
     if (yard_job_is_active (job)) {
-        if (attach_by_name (s, job) == 0)
+        if (attach_by_name (s, job) == 0) {
+            yard__gang_restore (s, job); /* its other nodes */
             return;
+        }
         log_err ("job %" PRIu64 ": its node '%s' is unusable; requeued",
                  job->id, job->node ? job->node : "");
     }
@@ -447,6 +459,7 @@ rebuild (yard_server_t *s)
     yard_queue_clear_pending (s->queue);
     yard_waitq_clear (s->waitq);
     yard__deps_reset (s);
+    yard__gang_reset (s);
     for (size_t i = 0; i < yard_nodes_count (s->nodes); i++) {
         yard_node_t *node = yard_nodes_at (s->nodes, i);
         node->jobs = NULL;
@@ -587,6 +600,7 @@ yard__job_end (yard_server_t *s, yard_job_t *job, Yard__JobState state,
     if (yard_job_is_active (job))
         (void)yard__attempt_end (s, job, why, exit_code, signo, end_ms,
                                  reason, false, 0);
+    yard__gang_detach (s, job);
     detach (job);
     job->state = state;
     job->end_reason = why;
@@ -625,6 +639,7 @@ yard__job_requeue_at (yard_server_t *s, yard_job_t *job, const char *why,
 {
     bool lost = end == YARD__END_REASON__END_LOST;
     yard__array_leave (s, job);
+    yard__gang_detach (s, job);
     detach (job);
     if (lost)
         job->lost_count++;
@@ -714,6 +729,7 @@ yard__node_lost (yard_server_t *s, yard_node_t *node, const char *why)
     /* requeue detaches the job, so the list shrinks each time */
     while (node->jobs)
         (void)yard__job_requeue (s, node->jobs, text);
+    yard__gang_node_lost (s, node); /* gangs with another rank here */
     log_warn ("worker %s lost (%s): %u job%s requeued", node->name, why, n,
               n == 1 ? "" : "s");
     return s->batch_failed;
@@ -779,6 +795,8 @@ yard__pending_reason (yard_server_t *s, const yard_job_t *job, size_t rank,
     else if (cap->nodes == 0)
         snprintf (buf, len, "%swaiting for resources: no worker has "
                   "registered yet", pre);
+    else if (yard__gang_reason (s, job, pre, buf, len))
+        ; /* too few nodes for a multi-node job */
     else if (cpus > cap->max_cpus)
         snprintf (buf, len, "%swaiting for resources: no node has %u CPU%s "
                   "(largest: %u)", pre, cpus, plural (cpus), cap->max_cpus);
@@ -891,6 +909,21 @@ dispatch_pass (yard_server_t *s)
            && (job = yard_queue_pop (s->queue))) {
         if (yard__array_throttle (s, job))
             continue; /* set aside until a member of its array ends */
+        if (yard_job_is_gang (job)) {
+            int g = yard__gang_assign (s, job, s->cand, ncand);
+            if (g < 0)
+                break; /* the rollback rebuilds the heap */
+            if (g == 0) {
+                if (stash (s, &nstash, job) < 0) {
+                    (void)yard_queue_push (s->queue, job);
+                    break;
+                }
+                skips++;
+            } else {
+                compute_max (s, ncand, &m);
+            }
+            continue;
+        }
         uint32_t c = yard_job_cpus (job), g = yard_job_gpus (job);
         uint64_t mem = yard_job_memory (job);
         yard_node_t *best = NULL;
@@ -1099,6 +1132,7 @@ cron_cb (uv_timer_t *t)
     yard__deps_drain (s); /* dependents a rebuild found doomed */
     yard__preempt_pass (s);
     yard__artifacts_cron (s); /* server_checkpoints.c */
+    yard__gang_cron (s);
     if (yard_queue_pending (s->queue) > 0)
         s->need_dispatch = true;
     yard__batch_end (s);
@@ -1281,6 +1315,7 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
     int rc;
     if ((rc = yard_store_alloc_init (s->store, err)) < 0
         || (rc = yard_store_usage_init (s->store, err)) < 0
+        || (rc = yard_store_gang_init (s->store, err)) < 0
         || (rc = load_state (s, err)) < 0
         || (rc = yard__nodeadmin_load (s, err)) < 0
         || (rc = yard__outputs_init (s, err)) < 0) {
@@ -1395,6 +1430,7 @@ yard_server_destroy (yard_server_t **sp)
         yard_waitq_destroy (&s->waitq);
     }
     yard_deps_destroy (&s->deps);
+    yard__gang_reset (s);
     free (s->doomed);
     yard_nodes_destroy (&s->nodes);
     yard_joblog_destroy (&s->logs);

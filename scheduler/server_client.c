@@ -9,6 +9,7 @@
  * after a restart clients time out and ask again.
  */
 #include "server_int.h"
+#include "server_gang.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -103,10 +104,13 @@ reply_job_info (yard_server_t *s, const yard_peer_t *peer, uint64_t request_id,
                   yard_store_errmsg (s->store));
     uint64_t array_states[YARD__ARRAY_NSTATES];
     yard__deps_info (s, job, &info, array_states); /* server_deps.c */
+    yard__gang_info (s, job, &info); /* server_gang.c: its nodes */
+    yard__gang_attempts (s, job, &info); /* and its attempts' */
     env.request_id = request_id;
     env.body_case = YARD__ENVELOPE__BODY_JOB_INFO;
     env.job_info = &info;
     (void)yard__reply (s, YARD__CLIENT, peer, &env);
+    yard__gang_info_free (&info);
     yard__attempts_free (&info);
     if (alloc_owned)
         yard__allocation__free_unpacked (alloc_owned, NULL);
@@ -436,6 +440,7 @@ yard__on_nodes (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
         ni->registered_ms = nd->registered_ms;
         ni->topology = nd->topology; /* borrowed until the reply is sent */
         yard__node_info_admin (nd, ni);
+        yard__gang_holdings (s, nd, ni); /* who holds which PUs/GPUs */
         ptrs[i] = ni;
     }
     yard_env_t out = YARD__ENVELOPE__INIT;
@@ -447,6 +452,8 @@ yard__on_nodes (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
     out.nodes_reply = &body;
     (void)yard__reply (s, YARD__CLIENT, peer, &out);
 done:
+    for (size_t i = 0; infos && i < n; i++)
+        yard__gang_holdings_free (&infos[i]);
     free (infos);
     free (ptrs);
 }

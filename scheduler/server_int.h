@@ -145,6 +145,9 @@ struct yard_server {
     struct yard__doomed *doomed;  /* jobs to cancel: a dependency failed */
     size_t ndoomed, doomed_cap;
     bool deps_draining;
+
+    /* gang jobs (server_gang.c): the live ones */
+    struct yard__gang *gangs;
 };
 
 typedef struct yard_server yard_server_t;
@@ -266,6 +269,14 @@ int yard__job_save (yard_server_t *s, yard_job_t *job);
 
 /* Remember a job id written in this batch (to reload it on rollback). */
 void yard__mark_dirty (yard_server_t *s, yard_job_t *job);
+
+/* Reserve job's resources on node and list it there (job->worker). */
+void yard__job_attach (yard_job_t *job, yard_node_t *node);
+
+/* Apply a JobFinished for job's current attempt from node (server_worker.c):
+ * retries, requeue or end; no acknowledgement is sent. */
+void yard__finish_apply (yard_server_t *s, yard_node_t *node, yard_job_t *job,
+                         const Yard__JobFinished *f);
 
 /* ASSIGNED -> RUNNING.  start_ms 0: now. */
 int yard__job_started (yard_server_t *s, yard_job_t *job, int64_t start_ms);

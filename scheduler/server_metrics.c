@@ -12,6 +12,7 @@
  * moves on.
  */
 #include "server_int.h"
+#include "server_gang.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -43,7 +44,11 @@ yard__on_metrics_batch (yard_server_t *s, const yard_peer_t *peer,
         return;
     }
     uint64_t held = b->next_seq;
-    if (rc == -ENOENT || b->attempt == 0 || b->attempt > job->attempt) {
+    if (rc == 0 && yard__gang_foreign (s, job, node, b->attempt)) {
+        log_debug ("metrics of job %" PRIu64 " attempt %u from %s: not "
+                   "rank 0 of the gang: dropped", b->job_id, b->attempt,
+                   node->name);
+    } else if (rc == -ENOENT || b->attempt == 0 || b->attempt > job->attempt) {
         log_warn ("metrics for %s job %" PRIu64 " attempt %u from %s: "
                   "discarded", rc == -ENOENT ? "unknown" : "unknown attempt of",
                   b->job_id, b->attempt, node->name);

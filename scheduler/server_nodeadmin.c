@@ -451,7 +451,7 @@ yard__spec_constraints_check (const Yard__JobSpec *spec, yard_error_t *err)
             return yard_errorf (err, EINVAL,
                                 "gpu_type must be valid "
                                 "UTF-8 of at most 255 bytes");
-        if (spec->gpus == 0)
+        if (spec->gpus == 0 && spec->gpus_per_task == 0)
             return yard_errorf (err, EINVAL,
                                 "gpu_type \"%.100s\" needs "
                                 "gpus >= 1",

@@ -101,7 +101,9 @@ void
 yard__preempt_pass (yard_server_t *s)
 {
     yard_job_t *job = yard_queue_peek (s->queue);
-    if (!job || s->batch_failed)
+    /* a gang needs several nodes at once: it waits for them rather than
+     * stopping work on one */
+    if (!job || s->batch_failed || yard_job_is_gang (job))
         return;
     struct need want = {yard_job_cpus (job), yard_job_gpus (job),
                         yard_job_memory (job)};

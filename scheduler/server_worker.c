@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "server_gang.h"
 #include "server_place.h"
 #include "topology.h"
 #include "utf8.h"
@@ -86,7 +87,21 @@ finish_one (yard_server_t *s, yard_node_t *node, uint64_t request_id,
 {
     if (!f)
         return;
-    yard_job_t *job = current_job (s, node, f->job_id, f->attempt);
+    yard_job_t *job = NULL;
+    const Yard__JobFinished *use = f;
+    Yard__JobFinished copy;
+    char text[768];
+    switch (yard__gang_on_finish (s, node, f, &job, &use, &copy, text,
+                                  sizeof text)) {
+    case YARD__GANG_ACK:
+        send_ack (s, node, request_id, f->job_id, f->attempt);
+        return;
+    case YARD__GANG_APPLY:
+        break;
+    default:
+        job = current_job (s, node, f->job_id, f->attempt);
+        break;
+    }
     if (!job) {
         log_debug ("job %" PRIu64 " attempt %u: stale or duplicate finish "
                    "from %s (%s): acknowledged", f->job_id, f->attempt,
@@ -94,10 +109,20 @@ finish_one (yard_server_t *s, yard_node_t *node, uint64_t request_id,
         send_ack (s, node, request_id, f->job_id, f->attempt);
         return;
     }
+    yard__finish_apply (s, node, job, use);
+    send_ack (s, node, request_id, f->job_id, f->attempt);
+}
+
+void
+yard__finish_apply (yard_server_t *s, yard_node_t *node, yard_job_t *job,
+                    const Yard__JobFinished *f)
+{
     uint64_t size = 0;
     size_t len = 0;
-    if (yard_joblog_read (s->logs, job->id, job->attempt, 0, NULL, 0, &len,
-                          &size) == 0
+    /* a gang's log is rank 0's: another rank's size is not comparable */
+    if (node == job->worker
+        && yard_joblog_read (s->logs, job->id, job->attempt, 0, NULL, 0, &len,
+                             &size) == 0
         && f->log_size != size)
         log_warn ("job %" PRIu64 " attempt %u: worker %s reports %" PRIu64
                   " bytes of log, the scheduler holds %" PRIu64, job->id,
@@ -109,10 +134,8 @@ finish_one (yard_server_t *s, yard_node_t *node, uint64_t request_id,
     if (yard__outputs_record (s, job, f) < 0) /* server_outputs.c */
         return;
     /* retries, preemption, requeue on timeout (server_retry.c) */
-    if (yard__finish_retry (s, job, f)) {
-        send_ack (s, node, request_id, f->job_id, f->attempt);
+    if (yard__finish_retry (s, job, f))
         return;
-    }
     const char *msg = f->message;
     char text[768], what[128];
     int64_t end = f->end_time_ms;
@@ -193,7 +216,6 @@ finish_one (yard_server_t *s, yard_node_t *node, uint64_t request_id,
                              with_msg (text, sizeof text, what, msg));
         break;
     }
-    send_ack (s, node, request_id, f->job_id, f->attempt);
 }
 
 static void
@@ -204,7 +226,7 @@ reconcile (yard_server_t *s, yard_node_t *node, const Yard__WorkerRegister *r)
         finish_one (s, node, 0, r->finished[i]);
     for (size_t i = 0; i < r->n_running && !s->batch_failed; i++) {
         const Yard__RunningJob *rj = r->running[i];
-        if (!rj)
+        if (!rj || yard__gang_on_running (s, node, rj, gen))
             continue;
         yard_job_t *job = current_job (s, node, rj->job_id, rj->attempt);
         if (job) {
@@ -230,13 +252,14 @@ reconcile (yard_server_t *s, yard_node_t *node, const Yard__WorkerRegister *r)
     yard_job_t *next;
     for (yard_job_t *job = node->jobs; job && !s->batch_failed; job = next) {
         next = job->wnext;
-        if (job->seen == gen)
+        if (job->seen == gen || yard__gang_part_done (s, job, node))
             continue;
         char why[384];
         snprintf (why, sizeof why, "attempt %u was not running on %s when "
                   "it registered", job->attempt, node->name);
         (void)yard__job_requeue (s, job, why);
     }
+    yard__gang_reconcile_end (s, node, gen); /* its other gang ranks */
 }
 
 void
@@ -260,10 +283,12 @@ yard__on_register (yard_server_t *s, const yard_peer_t *peer,
     }
     if ((r->hostname && strlen (r->hostname) > MAX_TEXT)
         || (r->version && strlen (r->version) > MAX_TEXT)
-        || !yard_utf8_valid (r->hostname) || !yard_utf8_valid (r->version)) {
+        || (r->advertise_addr && strlen (r->advertise_addr) > MAX_TEXT)
+        || !yard_utf8_valid (r->hostname) || !yard_utf8_valid (r->version)
+        || !yard_utf8_valid (r->advertise_addr)) {
         yard__reply_error (s, YARD__WORKER, peer, env->request_id, EINVAL,
-                           "hostname and version must be valid UTF-8 of at "
-                           "most %d bytes", MAX_TEXT);
+                           "hostname, version and advertise address must be "
+                           "valid UTF-8 of at most %d bytes", MAX_TEXT);
         return;
     }
     if (r->n_running + r->n_finished > MAX_REPORTED) {
@@ -303,7 +328,9 @@ yard__on_register (yard_server_t *s, const yard_peer_t *peer,
     bool restarted = node->registered_ms != 0 && node->instance != r->instance;
     if (yard_nodes_bind (s->nodes, node, peer) < 0
         || yard_node_set_text (&node->hostname, r->hostname) < 0
-        || yard_node_set_text (&node->version, r->version) < 0) {
+        || yard_node_set_text (&node->version, r->version) < 0
+        || yard_node_set_text (&node->advertise_addr, r->advertise_addr)
+               < 0) {
         yard__fail (s, -ENOMEM);
         return;
     }
@@ -430,6 +457,8 @@ yard__on_started (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
     const Yard__JobStarted *m = env->job_started;
     if (!m)
         return;
+    if (yard__gang_on_started (s, node, m))
+        return;
     yard_job_t *job = current_job (s, node, m->job_id, m->attempt);
     if (job) {
         if (job->state == YARD__JOB_STATE__JOB_ASSIGNED)
@@ -485,7 +514,10 @@ yard__on_log_chunk (yard_server_t *s, const yard_peer_t *peer,
     }
     uint64_t size;
     size_t len = c->data.data ? c->data.len : 0;
-    if (rc == -ENOENT || c->attempt == 0 || c->attempt > job->attempt) {
+    if (rc == 0 && yard__gang_foreign (s, job, node, c->attempt)) {
+        /* a gang keeps the log of rank 0's node (docs/user-guide.md) */
+        size = c->offset + len;
+    } else if (rc == -ENOENT || c->attempt == 0 || c->attempt > job->attempt) {
         /* Nothing to keep it under: acknowledge all of it so the worker
          * moves on. */
         log_warn ("log chunk for %s job %" PRIu64 " attempt %u from %s: "

@@ -592,7 +592,7 @@ attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
     }
     /* its PUs, GPUs and memory limit (bind.h); none for an attempt that
      * came without an Allocation and asked for no memory */
-    if ((alloc || spec->memory_bytes > 0)
+    if ((alloc || spec->memory_bytes > 0 || a->gang.on)
         && !(a->bind = bind_create (a->job_id, a->num, alloc,
                                     spec->memory_bytes))) {
         jobenv_destroy (&env);
@@ -610,6 +610,10 @@ attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
         jobenv_destroy (&env);
         return refuse (a, rc, 1, "out of memory building the environment");
     }
+    if (a->gang.on && (rc = gang_env (&a->gang, env)) < 0) {
+        jobenv_destroy (&env);
+        return refuse (a, rc, 1, "out of memory building the environment");
+    }
     if (!(argv = calloc (spec->n_argv + 1, sizeof *argv))) {
         jobenv_destroy (&env);
         return refuse (a, ENOMEM, 1, "out of memory");
@@ -619,7 +623,23 @@ attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
     /* through the shim only when the command is there: a missing one
      * stays a spawn failure with its usual explanation */
     char **shim_argv = NULL, found[PATH_MAX];
-    if (a->bind
+    if (a->gang.on) {
+        /* a gang's tasks: yard-exec starts them, their lines behind
+         * their ranks (gang.h) */
+        uint32_t tasks = a->gang.tasks;
+        rc = bind_argv_tasks (a->bind, tasks, a->gang.node_rank * tasks,
+                              !spec_has_env (spec, "OMP_NUM_THREADS"), argv,
+                              spec->n_argv, &shim_argv);
+        if (rc < 0) {
+            free (argv);
+            jobenv_destroy (&env);
+            return refuse (a, -rc, 1, "cannot start %u tasks: %s", tasks,
+                           rc == -ENOENT ? "yard-exec is not installed next "
+                           "to yard-worker" : strerror (-rc));
+        }
+        free (argv);
+        argv = shim_argv;
+    } else if (a->bind
         && jobenv_which (argv[0], jobenv_get (env, "PATH"), found,
                          sizeof found) == 0
         && bind_argv (a->bind, argv, spec->n_argv, &shim_argv) == 0) {

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "gang.h"
 #include "jobdir.h"
 #include "logship.h"
 #include "metrics.h"
@@ -66,6 +67,7 @@ struct attempt {
      * none: set before attempt_start, become YARD_INPUTS/YARD_OUTPUTS */
     char inputs_dir[PATH_MAX];
     char outputs_dir[PATH_MAX];
+    struct attempt_gang gang;    /* a gang job's part: set before the start */
 
     /* ---- the worker's bookkeeping ---- */
     struct logship ship;

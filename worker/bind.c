@@ -5,6 +5,7 @@
  * attempt, at start and end), cheap enough for the loop's thread.
  */
 #include "bind.h"
+#include "gang.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -550,6 +551,49 @@ bind_usage (const struct bind *b, struct usage *u)
     return usage_read_cgroup_v1 (b->acct_dir, b->mem_dir, u);
 }
 
+int
+bind_argv_tasks (const struct bind *b, unsigned tasks, unsigned rank_base,
+                 bool set_omp, char *const *argv, size_t argc, char ***out)
+{
+    if (!g.shim[0])
+        return -ENOENT;
+    /* 14 of ours, the command, its NULL; the two numbers live in the same
+     * block behind them, so that one free() releases everything */
+    size_t nptr = argc + 16;
+    char **v = calloc (1, nptr * sizeof *v + 32);
+    if (!v)
+        return -ENOMEM;
+    char *nums = (char *)(v + nptr);
+    snprintf (nums, 16, "%u", tasks);
+    snprintf (nums + 16, 16, "%u", rank_base);
+    size_t n = 0;
+    v[n++] = g.shim;
+    v[n++] = "--tasks";
+    v[n++] = nums;
+    v[n++] = "--rank-base";
+    v[n++] = nums + 16;
+    if (set_omp)
+        v[n++] = "--task-omp";
+    if (b->cpus[0]) {
+        v[n++] = "--cpus";
+        v[n++] = b->cpus;
+    }
+    if (b->mem_dir[0]) {
+        v[n++] = "--cgroup";
+        v[n++] = (char *)b->mem_dir;
+    }
+    if (b->cpuset_dir[0]) {
+        v[n++] = "--cgroup";
+        v[n++] = (char *)b->cpuset_dir;
+    }
+    v[n++] = "--";
+    for (size_t i = 0; i < argc; i++)
+        v[n++] = argv[i];
+    v[n] = NULL;
+    *out = v;
+    return 0;
+}
+
 /* The value of "key N" in a cgroup keyed file, -1 when absent. */
 static long long
 keyed (const char *dir, const char *file, const char *key)
@@ -729,11 +773,27 @@ int
 bind_shim_main (int argc, char **argv)
 {
     const char *cpus = NULL, *usage_path = NULL;
+    uint32_t tasks = 0, rank_base = 0;
+    bool task_omp = false;
     int i = 1;
     for (; i < argc; i++) {
         if (strcmp (argv[i], "--") == 0) {
             i++;
             break;
+        } else if (strcmp (argv[i], "--tasks") == 0 && i + 1 < argc) {
+            if (yard_parse_u32 (argv[++i], &tasks) < 0 || tasks == 0
+                || tasks > 4096) {
+                fprintf (stderr, "yard-exec: bad --tasks '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (strcmp (argv[i], "--rank-base") == 0 && i + 1 < argc) {
+            if (yard_parse_u32 (argv[++i], &rank_base) < 0) {
+                fprintf (stderr, "yard-exec: bad --rank-base '%s'\n",
+                         argv[i]);
+                return 2;
+            }
+        } else if (strcmp (argv[i], "--task-omp") == 0) {
+            task_omp = true;
         } else if (strcmp (argv[i], "--cpus") == 0 && i + 1 < argc) {
             cpus = argv[++i];
         } else if (strcmp (argv[i], "--cgroup") == 0 && i + 1 < argc) {
@@ -747,9 +807,9 @@ bind_shim_main (int argc, char **argv)
         } else if (strcmp (argv[i], "--rusage") == 0 && i + 1 < argc) {
             usage_path = argv[++i];
         } else {
-            fprintf (stderr, "usage: yard-exec [--cpus LIST] "
-                     "[--cgroup DIR]... [--rusage FILE] -- COMMAND "
-                     "[ARG]...\n");
+            fprintf (stderr, "usage: yard-exec [--tasks N [--rank-base B] "
+                     "[--task-omp]] [--cpus LIST] [--cgroup DIR]... "
+                     "[--rusage FILE] -- COMMAND [ARG]...\n");
             return 2;
         }
     }
@@ -759,6 +819,8 @@ bind_shim_main (int argc, char **argv)
     }
     if (cpus && *cpus)
         shim_affinity (cpus);
+    if (tasks > 0) /* a gang job's part: one process per task (gang.h) */
+        return gang_run_tasks (tasks, rank_base, cpus, task_omp, argv + i);
     if (usage_path && *usage_path)
         return shim_fork_exec (argv + i, usage_path);
     execvp (argv[i], argv + i);

@@ -73,6 +73,13 @@ struct usage;
 /* Read the attempt's cgroup accounting into u.  0, or -ENOENT when it has
  * no cgroup (or it tells nothing). */
 int bind_usage (const struct bind *b, struct usage *u);
+/* bind_argv for a gang job's part: always through the shim, in tasks mode
+ * (`--tasks N --rank-base B [--task-omp]`, see gang.h): N processes, each
+ * on its slice of the PUs, with OMP_NUM_THREADS set per task when
+ * set_omp.  0, -ENOENT (no shim), -ENOMEM. */
+int bind_argv_tasks (const struct bind *b, unsigned tasks, unsigned rank_base,
+                     bool set_omp, char *const *argv, size_t argc,
+                     char ***out);
 
 /* After the job ended: true when its memory cgroup killed something for
  * want of memory; msg then says "out of memory (limit 64 MiB)". */

@@ -18,6 +18,7 @@ enum {
     OPT_HEALTH_CHECK,
     OPT_HEALTH_INTERVAL,
     OPT_HEALTH_TIMEOUT,
+    OPT_ADVERTISE_ADDR,
 };
 
 static const struct option long_opts[] = {
@@ -31,6 +32,7 @@ static const struct option long_opts[] = {
     { "health-interval", required_argument, NULL, OPT_HEALTH_INTERVAL },
     { "health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT },
     { "insecure", no_argument, NULL, OPT_INSECURE },
+    { "advertise-addr", required_argument, NULL, OPT_ADVERTISE_ADDR },
     { "log-level", required_argument, NULL, 'l' },
     { "syslog", no_argument, NULL, OPT_SYSLOG },
     { "help", no_argument, NULL, 'h' },
@@ -74,6 +76,11 @@ cli_usage (FILE *f)
 "  --health-interval DUR  time between checks (default 60s)\n"
 "  --health-timeout DUR   a check running longer fails and is killed\n"
 "                     (default 30s)\n"
+"  --advertise-addr ADDR\n"
+"                     the address other nodes reach this one at: the\n"
+"                     MASTER_ADDR of multi-node jobs whose rank 0 runs\n"
+"                     here (default: the scheduler endpoint's host when\n"
+"                     it is on this machine, else the host name)\n"
 "  --insecure         allow a scheduler endpoint that is not on this\n"
 "                     machine; the link is NOT authenticated or encrypted\n"
 "  --log-level LEVEL  err, warning, notice, info (default) or debug\n"
@@ -146,11 +153,41 @@ default_workdir (struct cli_opts *o, yard_error_t *err)
     return 0;
 }
 
+/* --advertise-addr, else the host of a loopback scheduler endpoint (all
+ * nodes are on this machine), else the host name. */
+static int
+advertise_default (struct cli_opts *o, const char *given, yard_error_t *err)
+{
+    char host[256] = "";
+    if (given)
+        return copy_opt (o->advertise_addr, sizeof o->advertise_addr, given,
+                         "the advertise address", err);
+    if (strncmp (o->endpoint, "ipc://", 6) == 0) {
+        snprintf (host, sizeof host, "127.0.0.1");
+    } else if (yard_endpoint_is_local (o->endpoint)) {
+        const char *h = o->endpoint + 6; /* "tcp://" */
+        const char *colon = strrchr (h, ':');
+        size_t n = colon ? (size_t)(colon - h) : strlen (h);
+        if (n > 1 && h[0] == '[' && h[n - 1] == ']') {
+            h++; /* [::1] */
+            n -= 2;
+        }
+        if (n == 0 || n >= sizeof host || (n == 1 && h[0] == '*'))
+            snprintf (host, sizeof host, "127.0.0.1");
+        else
+            snprintf (host, sizeof host, "%.*s", (int)n, h);
+    } else if (gethostname (host, sizeof host - 1) < 0 || !host[0]) {
+        snprintf (host, sizeof host, "%s", o->name);
+    }
+    return copy_opt (o->advertise_addr, sizeof o->advertise_addr, host,
+                     "the advertise address", err);
+}
+
 int
 cli_parse (int argc, char **argv, struct cli_opts *o, yard_error_t *err)
 {
     const char *name = NULL, *workdir = NULL, *cpus = NULL, *memory = NULL;
-    const char *endpoint = YARD_DEFAULT_WORKER_EP;
+    const char *endpoint = YARD_DEFAULT_WORKER_EP, *advertise = NULL;
     int c, rc;
 
     memset (o, 0, sizeof *o);
@@ -176,6 +213,13 @@ cli_parse (int argc, char **argv, struct cli_opts *o, yard_error_t *err)
             break;
         case OPT_INSECURE:
             o->insecure = true;
+            break;
+        case OPT_ADVERTISE_ADDR:
+            if (!*optarg || strpbrk (optarg, " \t\n/"))
+                return yard_errorf (err, EINVAL, "--advertise-addr needs a "
+                                    "host name or an IP address, got '%s'",
+                                    optarg);
+            advertise = optarg;
             break;
         case OPT_HEALTH_CHECK:
             if (!*optarg)
@@ -276,6 +320,9 @@ cli_parse (int argc, char **argv, struct cli_opts *o, yard_error_t *err)
                                 host);
         memcpy (o->name, host, strlen (host) + 1);
     }
+
+    if ((rc = advertise_default (o, advertise, err)) < 0)
+        return rc;
 
     if (workdir) {
         if (!workdir[0])

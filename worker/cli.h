@@ -27,6 +27,7 @@ struct cli_opts {
     bool cpus_given; /* --cpus: keep it over the topology's PUs */
     uint64_t memory_bytes;
     bool insecure;
+    char advertise_addr[256];       /* gang MASTER_ADDR when rank 0 is here */
     int log_level;
     bool use_syslog;
     char health_check[4096];        /* --health-check CMD; "" : none */

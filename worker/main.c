@@ -154,6 +154,7 @@ main (int argc, char **argv)
         .health_check = opts.health_check,
         .health_interval_ms = opts.health_interval_ms,
         .health_timeout_ms = opts.health_timeout_ms,
+        .advertise_addr = opts.advertise_addr,
     };
     if (!(w = worker_create (&loop, &cfg))) {
         log_err ("cannot start the worker (scheduler %s, work dir %s): %s",

@@ -63,6 +63,7 @@ struct worker {
     uv_loop_t *loop;
     char name[256];
     char hostname[256];
+    char advertise_addr[256]; /* gang MASTER_ADDR when rank 0 is here */
     char endpoint[1024];
     char workdir[PATH_MAX];
     char jobs_root[PATH_MAX];
@@ -194,6 +195,8 @@ send_register (struct worker *w)
             run[nr].attempt = a->num;
             run[nr].pid = a->pid;
             run[nr].start_time_ms = a->start_time_ms;
+            if (a->gang.on && a->gang.node_rank == 0)
+                run[nr].master_port = a->gang.port;
             runp[nr] = &run[nr];
             nr++;
         } else if (a->state == ATTEMPT_ENDED && !a->finish_acked) {
@@ -205,6 +208,7 @@ send_register (struct worker *w)
     reg.name = w->name;
     reg.instance = w->instance;
     reg.hostname = w->hostname;
+    reg.advertise_addr = w->advertise_addr;
     reg.version = (char *)YARD_VERSION;
     reg.cpus = w->cpus;
     reg.memory_bytes = w->memory_bytes;
@@ -339,6 +343,45 @@ send_started (struct worker *w, const struct attempt *a)
     env.body_case = YARD__ENVELOPE__BODY_JOB_STARTED;
     env.job_started = &m;
     send_env (w, &env);
+}
+
+static void
+send_gang_port (struct worker *w, const struct attempt *a)
+{
+    Yard__Envelope env = YARD__ENVELOPE__INIT;
+    Yard__GangPort m = YARD__GANG_PORT__INIT;
+    m.job_id = a->job_id;
+    m.attempt = a->num;
+    m.port = a->gang.port;
+    env.body_case = YARD__ENVELOPE__BODY_GANG_PORT;
+    env.gang_port = &m;
+    send_env (w, &env);
+}
+
+/* A gang job's part (gang.h): its ranks and MASTER_ADDR/PORT.  Rank 0's
+ * node picks the port and tells the scheduler, which then dispatches the
+ * other nodes with it.  Returns 0, or -errno when no port can be had. */
+static int
+gang_setup (struct worker *w, struct attempt *a, const Yard__GangPart *gp)
+{
+    struct attempt_gang *g = &a->gang;
+    g->on = true;
+    g->node_rank = gp->node_rank;
+    g->nnodes = gp->nnodes ? gp->nnodes : 1;
+    g->tasks = gp->tasks_per_node ? gp->tasks_per_node : 1;
+    g->port = gp->master_port;
+    snprintf (g->addr, sizeof g->addr, "%s",
+              gp->master_addr && *gp->master_addr ? gp->master_addr
+                                                  : w->advertise_addr);
+    if (g->node_rank == 0 && g->port == 0) {
+        int rc = gang_free_port (&g->port);
+        if (rc < 0)
+            return rc;
+        log_info ("job %" PRIu64 ".%" PRIu32 ": MASTER_PORT %" PRIu32
+                  " on this node", a->job_id, a->num, g->port);
+        send_gang_port (w, a);
+    }
+    return 0;
 }
 
 static void
@@ -1204,8 +1247,12 @@ on_dispatch (struct worker *w, const yard_env_t *env)
         return;
     }
     list_add (w, a);
-    if (stage_setup (w, a, m) == 0
-        && attempt_start_alloc (a, m->spec, m->alloc) == 0)
+    int rc = m->gang ? gang_setup (w, a, m->gang) : 0;
+    if (rc < 0)
+        attempt_refuse (a, YARD__END_REASON__END_SPAWN_FAILED, 1,
+                        "cannot find a free port for MASTER_PORT");
+    else if (stage_setup (w, a, m) == 0
+             && attempt_start_alloc (a, m->spec, m->alloc) == 0)
         send_started (w, a);
     pump (w, a, yard_mono_ms ());
 }
@@ -1663,6 +1710,10 @@ worker_create (uv_loop_t *loop, const struct worker_config *cfg)
     }
     if (gethostname (w->hostname, sizeof w->hostname - 1) < 0)
         snprintf (w->hostname, sizeof w->hostname, "%s", w->name);
+    snprintf (w->advertise_addr, sizeof w->advertise_addr, "%s",
+              cfg->advertise_addr && cfg->advertise_addr[0]
+                  ? cfg->advertise_addr
+                  : w->hostname);
     w->cpus = cfg->cpus;
     w->memory_bytes = cfg->memory_bytes;
     w->topology = cfg->topology;

@@ -33,6 +33,7 @@ struct worker_config {
     const char *health_check;
     uint64_t health_interval_ms;
     uint64_t health_timeout_ms;
+    const char *advertise_addr; /* NULL or "": the host name */
 };
 
 /* Periods, in milliseconds. */

@@ -171,6 +171,18 @@ def _job(info):
         "array_id": info.array_id or None,
         "array_index": info.array_index if info.array_id else None,
     }
+    d["nodes"] = sp.nodes
+    if sp.nodes:            # a multi-node job: its nodes, by rank
+        d.update({
+            "tasks_per_node": sp.tasks_per_node,
+            "gpus_per_task": sp.gpus_per_task,
+            "gang_timeout_s": sp.gang_timeout_s,
+            "master_port": info.master_port,
+            "gang": [{"rank": g.rank, "node": g.node, "cpus": g.alloc.cpus,
+                      "gpu_uuids": list(g.alloc.gpu_uuids),
+                      "started": g.started, "finished": g.finished}
+                     for g in info.gang],
+        })
     if info.array_states:   # the array's first job: members by state
         d["array_states"] = {JOB_STATES[i]: n for i, n in
                              enumerate(info.array_states) if i in JOB_STATES}
@@ -181,7 +193,7 @@ def _attempt(a):
     """AttemptInfo -> a dict with the keys of `yard --json status`."""
     run = a.end_time_ms - a.start_time_ms \
         if a.start_time_ms and a.end_time_ms >= a.start_time_ms else 0
-    return {
+    d = {
         "attempt": a.attempt,
         "node": a.node,
         "start_time_ms": a.start_time_ms,
@@ -196,6 +208,10 @@ def _attempt(a):
         "reason": a.reason,
         "usage": _usage(a.usage) if a.HasField("usage") else None,
     }
+    if a.gang:              # a multi-node job's attempt: where it ran
+        d["gang"] = [{"rank": g.rank, "node": g.node, "cpus": g.alloc.cpus,
+                      "gpu_uuids": list(g.alloc.gpu_uuids)} for g in a.gang]
+    return d
 
 
 def _usage(u):
@@ -267,7 +283,19 @@ def _node(n):
         "state_reason": n.state_reason,
         "state_since_ms": n.state_since_ms,
         "display_state": _display_state(n),
+        "advertise_addr": n.advertise_addr,
+        "holdings": [_holding(h) for h in n.holdings],
     }
+
+
+def _holding(h):
+    """Holding -> a dict with the keys of `yard --json nodes`."""
+    d = {"job_id": h.job_id, "cpus": h.alloc.cpus,
+         "gpu_uuids": list(h.alloc.gpu_uuids),
+         "memory_bytes": h.alloc.memory_bytes, "gang": h.gang}
+    if h.gang:
+        d["node_rank"] = h.node_rank
+    return d
 
 
 def _display_state(n):
@@ -363,7 +391,8 @@ class Client:
                retry_exit_codes=(), retry_backoff=0, signal=None,
                warn_signal=None, warn_seconds=0, requeue_on_timeout=False,
                preemptible=False, constraints=(), gpu_type=None,
-               after=(), array=None):
+               after=(), array=None, nodes=0, tasks_per_node=0,
+               gpus_per_task=0, gang_timeout=0):
         """Submit a job; return its id once the scheduler has committed it.
         argv: the command (a list; argv[0] is found through the worker's
         PATH).  mem: bytes or "16G"; time, grace, retry_backoff: seconds or
@@ -373,7 +402,10 @@ class Client:
         warn_seconds before the time limit.  after: dependencies, each a job
         id or (id, "ok"|"any"|"notok"); array: "0-9", "1-9:2", "0-99%10"
         (one job per index, at most 10 running): the call then returns the
-        list of every job id, the first being the array id."""
+        list of every job id, the first being the array id.  nodes: a
+        multi-node job on that many nodes, each running tasks_per_node
+        processes of `cpus` PUs and gpus_per_task GPUs, with the torchrun
+        environment; gang_timeout: seconds or "2m" for all to start."""
         if isinstance(argv, str) or not argv:
             raise ValueError("argv must be a non-empty list of strings")
         spec = pb.JobSpec(name=name or "", argv=[str(a) for a in argv],
@@ -395,7 +427,10 @@ class Client:
                           requeue_on_timeout=requeue_on_timeout,
                           preemptible=preemptible,
                           constraints=[str(c) for c in constraints],
-                          gpu_type=gpu_type or "")
+                          gpu_type=gpu_type or "",
+                          nodes=nodes, tasks_per_node=tasks_per_node,
+                          gpus_per_task=gpus_per_task,
+                          gang_timeout_s=parse_duration(gang_timeout))
         for k, v in (env or {}).items():
             spec.env.add(key=str(k), value=str(v))
         for dep in after:

@@ -209,6 +209,15 @@ typedef struct yard_job_spec {
     size_t n_collect;
     /* checkpoints kept in the artifact store for this job (0: 2) */
     uint32_t keep_checkpoints;
+    /* multi-node (gang) job: nodes >= 1 asks for that many distinct nodes,
+     * all or none, each running tasks_per_node (default 1) processes of
+     * cpus PUs and gpus_per_task GPUs each (gpus must then be 0), with the
+     * torchrun environment (RANK, LOCAL_RANK, WORLD_SIZE, ...); they must
+     * all start within gang_timeout_s (default 120) */
+    uint32_t nodes;
+    uint32_t tasks_per_node;
+    uint32_t gpus_per_task;
+    uint32_t gang_timeout_s;
 } yard_job_spec_t;
 
 /* What an attempt used, measured on its node: from its cgroup where it has
@@ -236,6 +245,18 @@ typedef struct yard_output {
     uint64_t size;             /* bytes of content */
 } yard_output_t;
 
+/* One node of a gang job's current/last attempt.  Strings owned by the
+ * job, never NULL. */
+typedef struct yard_gang_node {
+    char *node;
+    uint32_t rank;             /* its NODE_RANK */
+    char *alloc_cpus;          /* its PUs there: "0-3" */
+    char **alloc_gpus;         /* alloc_ngpus GPU UUIDs, then a NULL */
+    size_t alloc_ngpus;
+    bool started;              /* its tasks were started */
+    bool finished;             /* its tasks all exited 0 */
+} yard_gang_node_t;
+
 /* One attempt (run) of a job.  Strings owned by the job, never NULL. */
 typedef struct yard_attempt {
     uint32_t attempt;          /* 1, 2, ... */
@@ -251,6 +272,9 @@ typedef struct yard_attempt {
                                   else the latest sample */
     yard_output_t *outputs;    /* what it collected (JobSpec collect) */
     size_t n_outputs;
+    yard_gang_node_t *gang;    /* a multi-node job: its n_gang nodes, by
+                                  rank (node is rank 0's) */
+    size_t n_gang;
 } yard_attempt_t;
 
 /* A job as the scheduler knows it.  Every string is owned by the struct and
@@ -325,6 +349,16 @@ typedef struct yard_job {
      * key (yard_job_status only; at most 64 keys) */
     struct yard_metric *latest_metrics;
     size_t n_latest_metrics;
+    /* multi-node (gang) jobs: what was asked (nodes 0: not a gang) and,
+     * from yard_job_status, each node of the current/last attempt by
+     * rank, and its MASTER_PORT (0: not chosen yet) */
+    uint32_t nodes;
+    uint32_t tasks_per_node;
+    uint32_t gpus_per_task;
+    uint32_t gang_timeout_s;
+    yard_gang_node_t *gang;
+    size_t n_gang;
+    uint32_t master_port;
 } yard_job_t;
 
 /* Free one job from yard_job_status, yard_cancel or yard_wait.  Accepts NULL
@@ -450,7 +484,23 @@ typedef struct yard_node {
     bool drain;                /* takes no new jobs (draining/drained) */
     char *state_reason;        /* why drained or down ("" when neither) */
     int64_t state_since_ms;    /* unix ms since when */
+    /* which job holds which of its PUs and GPUs; strings owned, never
+     * NULL */
+    struct yard_holding *holdings;
+    size_t n_holdings;
+    char *advertise_addr;      /* MASTER_ADDR of gangs whose rank 0 is here */
 } yard_node_t;
+
+/* What one job holds on a node (yard_node_t.holdings). */
+typedef struct yard_holding {
+    uint64_t job_id;
+    char *cpus;                /* PU list, "" when it runs unbound */
+    char **gpus;               /* ngpus GPU UUIDs, then a NULL */
+    size_t ngpus;
+    uint64_t memory_bytes;
+    bool gang;                 /* a part of a multi-node job */
+    uint32_t node_rank;        /* then: this node's rank in it */
+} yard_holding_t;
 
 /* The worker nodes the scheduler knows.  *nodes is an array of *count nodes
  * (free with yard_nodes_free; NULL when empty). */
