@@ -1,0 +1,6 @@
+# Models, schedules, triggers and drift: cron expressions
+# (scheduler/cron.c), model registration conditions (scheduler/models.c),
+# and the PSI/KS statistics of yard-drift (tools/drift.c).
+yard_unit_test(test_cron
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cron.c
+  LIBS yard_sched)
