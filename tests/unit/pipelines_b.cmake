@@ -4,3 +4,6 @@
 yard_unit_test(test_cron
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cron.c
   LIBS yard_sched)
+yard_unit_test(test_drift
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_drift.c
+  LIBS yard_drift)
