@@ -138,6 +138,9 @@ struct yard_server {
     struct yard__doomed *doomed;  /* jobs to cancel: a dependency failed */
     size_t ndoomed, doomed_cap;
     bool deps_draining;
+
+    /* schedules.c: the wall-clock minute (unix ms / 60000) last checked */
+    int64_t sched_minute;
 };
 
 typedef struct yard_server yard_server_t;

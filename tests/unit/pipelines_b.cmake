@@ -7,3 +7,6 @@ yard_unit_test(test_cron
 yard_unit_test(test_drift
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_drift.c
   LIBS yard_drift)
+yard_unit_test(test_model_rule
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_model_rule.c
+  LIBS yard_sched)
