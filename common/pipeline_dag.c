@@ -528,8 +528,8 @@ yard_pipeline_expand (const Yard__PipelineSpec *spec,
 json_t *
 yard_pipeline_key (const Yard__PipelineSpec *spec,
                    const Yard__PipelineStep *step,
-                   const char *const *input_digests, char **text, char *hex,
-                   yard_error_t *err)
+                   const char *const *input_digests, json_t *upstream,
+                   char **text, char *hex, yard_error_t *err)
 {
     json_t *parts = json_object ();
     json_t *env = json_object ();
@@ -573,6 +573,8 @@ yard_pipeline_key (const Yard__PipelineSpec *spec,
     json_object_set_new (parts, "code", code);
     json_object_set_new (parts, "inputs", inputs);
     json_object_set_new (parts, "outputs", outputs);
+    json_object_set_new (parts, "upstream",
+                         upstream ? json_incref (upstream) : json_object ());
     env = params = code = inputs = outputs = NULL;
     char *t = json_dumps (parts, JSON_SORT_KEYS | JSON_COMPACT
                                      | JSON_ENSURE_ASCII);
@@ -661,6 +663,7 @@ yard_pipeline_key_diff (json_t *a, json_t *b, json_t *lines)
     diff_map (a, b, "env", "env", false, lines, &n);
     diff_map (a, b, "code", "code", true, lines, &n);
     diff_map (a, b, "inputs", "input", true, lines, &n);
+    diff_map (a, b, "upstream", "upstream output", true, lines, &n);
     if (!json_equal (json_object_get (a, "outputs"),
                      json_object_get (b, "outputs")))
         add_line (lines, &n, "declared outputs changed");

@@ -78,12 +78,16 @@ int yard_pipeline_expand (const Yard__PipelineSpec *spec,
 
 /* The cache key parts of a step (a jansson object, new reference) and its
  * canonical text (*text malloc'd) and sha256 (hex, 65 bytes).
- * input_digests[i] is the content digest of step->inputs[i].  NULL on
- * memory exhaustion or a bad reference (err says which). */
+ * input_digests[i] is the content digest of step->inputs[i]; upstream
+ * (may be NULL) maps "STEP/OUTPUT" to the digest of every output of the
+ * steps it needs, which its command may read whether or not it declared
+ * them as inputs.  NULL on memory exhaustion or a bad reference (err says
+ * which). */
 struct json_t *yard_pipeline_key (const Yard__PipelineSpec *spec,
                                   const Yard__PipelineStep *step,
                                   const char *const *input_digests,
-                                  char **text, char *hex, yard_error_t *err);
+                                  struct json_t *upstream, char **text,
+                                  char *hex, yard_error_t *err);
 
 /* Lines for people saying how key parts b (this run) differ from a (an
  * earlier run): "command changed", "param epochs 5 -> 6", "code prep.py

@@ -25,6 +25,7 @@
 #include <zmq.h>
 
 #include "deps.h"
+#include "pipeline.h"
 #include "log.h"
 #include "server_nodeadmin.h"
 #include "artifacts.h"
@@ -63,6 +64,12 @@ static const struct op client_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_ARTIFACT_STAT] = {yard__on_artifact_stat, false},
     [YARD__ENVELOPE__BODY_ARTIFACT_PUT] = {yard__on_artifact_put, false},
     [YARD__ENVELOPE__BODY_ARTIFACT_GET] = {yard__on_artifact_get, false},
+    [YARD__ENVELOPE__BODY_PIPELINE_RUN] = {yard__on_pipeline_run, false},
+    [YARD__ENVELOPE__BODY_PIPELINE_STATUS] = {yard__on_pipeline_status, false},
+    [YARD__ENVELOPE__BODY_PIPELINE_CANCEL] = {yard__on_pipeline_cancel, false},
+    [YARD__ENVELOPE__BODY_PIPELINE_LIST] = {yard__on_pipeline_list, false},
+    [YARD__ENVELOPE__BODY_PIPELINE_EXPLAIN] = {yard__on_pipeline_explain, false},
+    [YARD__ENVELOPE__BODY_DATASET] = {yard__on_dataset, false},
 };
 
 static const struct op worker_ops[MAX_BODY] = {
@@ -595,6 +602,7 @@ yard__job_end (yard_server_t *s, yard_job_t *job, Yard__JobState state,
               reason ? reason : "");
     yard__parks_flush (s, job);
     (void)yard_queue_del (s->queue, job);
+    yard__pipeline_job_ended (s, job, state); /* a pipeline step's job */
     uint64_t id = job->id;
     yard_job_destroy (&job);
     if (held)
@@ -1261,7 +1269,8 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
     int rc;
     if ((rc = yard_store_alloc_init (s->store, err)) < 0
         || (rc = load_state (s, err)) < 0
-        || (rc = yard__nodeadmin_load (s, err)) < 0) {
+        || (rc = yard__nodeadmin_load (s, err)) < 0
+        || (rc = yard__pipeline_init (s, err)) < 0) {
         e = -rc;
         goto error;
     }

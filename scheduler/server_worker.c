@@ -16,6 +16,7 @@
  * Dispatch was lost, or the worker restarted) and is requeued.
  */
 #include "server_int.h"
+#include "pipeline.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -109,6 +110,7 @@ finish_one (yard_server_t *s, yard_node_t *node, uint64_t request_id,
         send_ack (s, node, request_id, f->job_id, f->attempt);
         return;
     }
+    yard__pipeline_outputs (s, job, f); /* a pipeline step's outputs */
     const char *msg = f->message;
     char text[768], what[128];
     int64_t end = f->end_time_ms;
