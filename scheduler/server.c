@@ -26,6 +26,9 @@
 
 #include "deps.h"
 #include "pipeline.h"
+#include "models.h"
+#include "schedules.h"
+#include "triggers.h"
 #include "log.h"
 #include "server_nodeadmin.h"
 #include "artifacts.h"
@@ -70,6 +73,9 @@ static const struct op client_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_PIPELINE_LIST] = {yard__on_pipeline_list, false},
     [YARD__ENVELOPE__BODY_PIPELINE_EXPLAIN] = {yard__on_pipeline_explain, false},
     [YARD__ENVELOPE__BODY_DATASET] = {yard__on_dataset, false},
+    [YARD__ENVELOPE__BODY_MODEL] = {yard__on_model, false},
+    [YARD__ENVELOPE__BODY_SCHEDULE] = {yard__on_schedule, false},
+    [YARD__ENVELOPE__BODY_TRIGGER] = {yard__on_trigger, false},
 };
 
 static const struct op worker_ops[MAX_BODY] = {
@@ -1092,6 +1098,7 @@ cron_cb (uv_timer_t *t)
     yard__waitq_release (s);
     yard__deps_drain (s); /* dependents a rebuild found doomed */
     yard__preempt_pass (s);
+    yard__schedules_tick (s); /* pipelines due on their cron schedule */
     if (yard_queue_pending (s->queue) > 0)
         s->need_dispatch = true;
     yard__batch_end (s);
@@ -1270,7 +1277,9 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
     if ((rc = yard_store_alloc_init (s->store, err)) < 0
         || (rc = load_state (s, err)) < 0
         || (rc = yard__nodeadmin_load (s, err)) < 0
-        || (rc = yard__pipeline_init (s, err)) < 0) {
+        || (rc = yard__pipeline_init (s, err)) < 0
+        || (rc = yard__models_init (s, err)) < 0
+        || (rc = yard__schedules_init (s, err)) < 0) {
         e = -rc;
         goto error;
     }
