@@ -18,6 +18,7 @@
 
 #include "cli_args.h"
 #include "cli_deps.h"
+#include "cli_models.h"
 #include "cli_nodeadmin.h"
 #include "cli_render.h"
 #include "cli_topo.h"
@@ -679,6 +680,21 @@ cmd_help (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
 
 /* ---- the table --------------------------------------------------------- */
 
+/* ---- model, schedule, trigger (cli_models.c) ---------------------------- */
+
+static int
+cmd_models (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+            char **argv)
+{
+    if (cli_models_wants_help (argc, argv))
+        return print_cmd_help (ctx->out, cmd);
+    int rc = connect_client (ctx);
+    if (rc != 0)
+        return rc;
+    return cli_models_run (ctx->client, argc, argv, ctx->g->json, ctx->out,
+                           ctx->err);
+}
+
 static const struct cli_cmd commands[] = {
     {
         "submit", cmd_submit,
@@ -844,6 +860,12 @@ static const struct cli_cmd commands[] = {
         "  -t, --timeout DUR  give up after DUR (default: wait as long as it\n"
         "                     takes; a scheduler restart does not end the wait)\n",
     },
+    {"model", cmd_models, CLI_MODEL_USAGE, CLI_MODEL_SUMMARY,
+     CLI_MODEL_HELP},
+    {"schedule", cmd_models, CLI_SCHEDULE_USAGE, CLI_SCHEDULE_SUMMARY,
+     CLI_SCHEDULE_HELP},
+    {"trigger", cmd_models, CLI_TRIGGER_USAGE, CLI_TRIGGER_SUMMARY,
+     CLI_TRIGGER_HELP},
     {
         "help", cmd_help, "yard help [COMMAND]",
         "Show the help of yard or of one command",
