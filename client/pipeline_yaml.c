@@ -440,7 +440,7 @@ step (ctx_t *x, const yaml_node_t *kn, const yaml_node_t *n,
         if (rc < 0)
             return rc;
     }
-    if (!st->run)
+    if (!st->run || !*st->run)
         return bad (x, n, "step '%s' has no run: command", st->name);
     if (reg && (rc = registration (x, reg, st)) < 0)
         return rc;
@@ -524,7 +524,7 @@ top (ctx_t *x, Yard__PipelineSpec *spec, const char *const *params,
             return bad (x, k, "unknown key '%s' (known: name, params, steps)",
                         key);
     }
-    if (!spec->name)
+    if (!spec->name || !*spec->name)
         return bad (x, root, "the pipeline has no name:");
     if (!steps)
         return bad (x, root, "the pipeline has no steps:");
