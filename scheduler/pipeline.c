@@ -848,9 +848,8 @@ yard__pipeline_job_ended (yard_server_t *s, const yard_job_t *job,
     }
     p->end_ms = job->end_ms ? job->end_ms : yard_now_ms ();
     if (state == YARD__JOB_STATE__JOB_COMPLETED) {
+        /* the reason keeps why it ran, for explain */
         p->state = YARD__STEP_STATE__STEP_COMPLETED;
-        (void)set_str (&p->reason, "ran: job %" PRIu64 " completed",
-                       job->id);
         register_model (s, run, p);
     } else if (state == YARD__JOB_STATE__JOB_CANCELLED) {
         p->state = YARD__STEP_STATE__STEP_CANCELLED;
@@ -868,8 +867,8 @@ yard__pipeline_job_ended (yard_server_t *s, const yard_job_t *job,
                        job->reason && *job->reason ? ": " : "",
                        job->reason ? job->reason : "");
     }
-    log_info ("pipeline run %" PRIu64 " step %s: %s", run->id, p->name,
-              p->reason);
+    log_info ("pipeline run %" PRIu64 " step %s: job %" PRIu64 " %s", run->id,
+              p->name, job->id, yard_job_state_name (state));
     (void)advance (s, run);
     yard_prun_free (&run);
 }

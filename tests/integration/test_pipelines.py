@@ -1,0 +1,340 @@
+"""Pipelines against real daemons: run, status, list, cancel, reuse hits
+and misses, explain, resume of a failed run, datasets, and (once the
+worker stages inputs and collects outputs) outputs flowing between steps
+and a missing cached output forcing a re-run."""
+import json
+import os
+import textwrap
+import unittest
+
+from harness import ClusterTest, wait_for
+
+TERMINAL = ("completed", "failed", "cancelled")
+
+
+class PipelineTest(ClusterTest):
+    def setUp(self):
+        super().setUp()
+        self.start_workers("w1", cpus=4)
+        self.dir = os.path.join(self.root, "pipe")
+        os.makedirs(self.dir)
+
+    # -- helpers -----------------------------------------------------------
+    def write(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(textwrap.dedent(text))
+        return path
+
+    def run_pipeline(self, path, *args):
+        info = self.cluster.json("pipeline", "run", *args, path)
+        self.assertIn(info["state"], ("running", "completed"), info)
+        return info["id"]
+
+    def status(self, run):
+        return self.cluster.json("pipeline", "status", run)
+
+    def wait_run(self, run, timeout=60):
+        return wait_for(lambda: (lambda s: s if s["state"] in TERMINAL
+                                 else None)(self.status(run)),
+                        timeout, "pipeline run %s to end" % run)
+
+    def steps(self, info):
+        return {s["name"]: s for s in info["steps"]}
+
+    def explain(self, run, step):
+        return self.cluster.json("pipeline", "explain", run, step)
+
+    def dataset(self, name, content):
+        path = os.path.join(self.root, "%s-%d.csv" % (name, len(content)))
+        with open(path, "w") as f:
+            f.write(content)
+        return self.cluster.json("dataset", "add", name, path)
+
+    # -- tests -------------------------------------------------------------
+    def test_run_status_list(self):
+        ledger = os.path.join(self.root, "ledger")
+        p = self.write("p.yaml", """\
+            name: three
+            params: {n: 3}
+            steps:
+              c:
+                needs: [a, b]
+                run: echo c ${params.n} >> %s
+              a:
+                run: echo a >> %s
+              b:
+                needs: [a]
+                run: echo b >> %s
+            """ % (ledger, ledger, ledger))
+        run = self.run_pipeline(p)
+        info = self.wait_run(run)
+        self.assertEqual(info["state"], "completed", info)
+        self.assertEqual([s["name"] for s in info["steps"]], ["a", "b", "c"])
+        st = self.steps(info)
+        self.assertEqual(st["c"]["needs"], ["a", "b"])
+        for s in info["steps"]:
+            self.assertEqual(s["state"], "completed")
+            self.assertFalse(s["reused"])
+            self.assertGreater(s["job_id"], 0)
+            job = self.cluster.status(s["job_id"])
+            self.assertEqual(job["state"], "COMPLETED")
+        self.assertEqual(self.ledger(ledger), [["a"], ["b"], ["c", "3"]])
+        self.assertEqual(info["params"], {"n": "3"})
+        runs = self.cluster.json("pipeline", "list")
+        self.assertEqual([r["id"] for r in runs], [run])
+        self.assertEqual(runs[0]["name"], "three")
+        human = self.cluster.yard("pipeline", "status", run).stdout.decode()
+        self.assertIn("STEP", human)
+        self.assertIn("completed", human)
+
+    def test_reuse_hit_and_miss_on_one_input_byte(self):
+        self.dataset("loans", "a,b\n1,2\n")
+        p = self.write("p.yaml", """\
+            name: loans
+            steps:
+              prep:
+                run: cat ${inputs.raw} > /dev/null 2>&1; true
+                inputs: {raw: "dataset:loans@latest"}
+                reuse: true
+            """)
+        r1 = self.run_pipeline(p)
+        self.assertEqual(self.wait_run(r1)["state"], "completed")
+        r2 = self.run_pipeline(p)
+        info = self.wait_run(r2)
+        prep = self.steps(info)["prep"]
+        self.assertEqual(prep["state"], "reused")
+        self.assertEqual(prep["reused_run"], r1)
+        self.assertEqual(prep["job_id"], 0, "a reused step runs no job")
+        x = self.explain(r2, "prep")
+        self.assertIn("reused from run %d step prep" % r1, x["lines"][0])
+        # one byte differs: a new version, a new digest, a miss
+        v = self.dataset("loans", "a,b\n1,3\n")
+        self.assertEqual(v["version"], 2)
+        r3 = self.run_pipeline(p)
+        info = self.wait_run(r3)
+        prep = self.steps(info)["prep"]
+        self.assertEqual(prep["state"], "completed")
+        self.assertGreater(prep["job_id"], 0)
+        x = self.explain(r3, "prep")
+        self.assertEqual(x["compared_run"], r2)
+        self.assertTrue(any(l.startswith("input raw changed") for l in
+                            x["lines"]), x["lines"])
+        # pinning the old version is a hit again
+        with open(p) as f:
+            p1 = self.write("p1.yaml", f.read().replace("@latest", "@1"))
+        r4 = self.run_pipeline(p1)
+        self.assertEqual(self.steps(self.wait_run(r4))["prep"]["state"],
+                         "reused")
+        versions = self.cluster.json("dataset", "list", "loans")
+        self.assertEqual([d["version"] for d in versions], [1, 2])
+
+    def test_code_and_param_changes_explained(self):
+        self.write("prep.py", "print('v1')\n")
+        p = self.write("p.yaml", """\
+            name: expl
+            params: {epochs: 5}
+            steps:
+              prep:
+                run: echo ${params.epochs}
+                code: [prep.py]
+                reuse: true
+              off:
+                run: echo off
+            """)
+        r1 = self.run_pipeline(p)
+        self.assertEqual(self.wait_run(r1)["state"], "completed")
+        self.write("prep.py", "print('v2')\n")
+        r2 = self.run_pipeline(p, "--param", "epochs=6")
+        info = self.wait_run(r2)
+        self.assertEqual(self.steps(info)["prep"]["state"], "completed")
+        lines = self.explain(r2, "prep")["lines"]
+        self.assertTrue(any(l.startswith("code prep.py changed: ")
+                            for l in lines), lines)
+        self.assertIn("param epochs 5 -> 6", lines)
+        human = self.cluster.yard("pipeline", "explain", r2,
+                                  "prep").stdout.decode()
+        self.assertIn("param epochs 5 -> 6", human)
+        # reuse off: runs every time, and explain says so
+        self.assertEqual(self.steps(info)["off"]["state"], "completed")
+        lines = self.explain(r2, "off")["lines"]
+        self.assertIn("ran: reuse is off for this step", lines[0])
+        self.assertIn("nothing changed", lines[-1])
+        bad = self.cluster.yard("pipeline", "explain", r2, "nope",
+                                check=False)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("has no step 'nope'", bad.stderr.decode())
+
+    def test_resume_failed_pipeline(self):
+        ledger = os.path.join(self.root, "ledger")
+        flag = os.path.join(self.root, "fail-train")
+        open(flag, "w").close()
+        p = self.write("p.yaml", """\
+            name: resume
+            steps:
+              prep:
+                run: echo prep >> {l}
+              train:
+                needs: [prep]
+                run: echo train >> {l}; test ! -e {f}
+              eval:
+                needs: [train]
+                run: echo eval >> {l}
+            """.format(l=ledger, f=flag))
+        r1 = self.run_pipeline(p)
+        info = self.wait_run(r1)
+        self.assertEqual(info["state"], "failed")
+        st = self.steps(info)
+        self.assertEqual(st["prep"]["state"], "completed")
+        self.assertEqual(st["train"]["state"], "failed")
+        self.assertEqual(st["eval"]["state"], "cancelled")
+        self.assertIn("step train failed", st["eval"]["reason"])
+        self.assertIn("step train failed", info["reason"])
+        os.unlink(flag)
+        r2 = self.cluster.json("pipeline", "rerun", r1)["id"]
+        info = self.wait_run(r2)
+        self.assertEqual(info["state"], "completed", info)
+        self.assertEqual(info["resumed_from"], r1)
+        st = self.steps(info)
+        self.assertEqual(st["prep"]["state"], "reused")
+        self.assertEqual(st["prep"]["reused_run"], r1)
+        self.assertEqual(st["train"]["state"], "completed")
+        self.assertEqual(st["eval"]["state"], "completed")
+        self.assertEqual(self.ledger(ledger),
+                         [["prep"], ["train"], ["train"], ["eval"]])
+        # run FILE --resume does the same from the file
+        r3 = self.run_pipeline(p, "--resume", r2)
+        st = self.steps(self.wait_run(r3))
+        self.assertEqual({s["state"] for s in st.values()}, {"reused"})
+
+    def test_cancel(self):
+        ledger = os.path.join(self.root, "ledger")
+        p = self.write("p.yaml", """\
+            name: slow
+            steps:
+              sleep:
+                run: echo started >> %s; sleep 60
+              after:
+                needs: [sleep]
+                run: echo after >> %s
+            """ % (ledger, ledger))
+        run = self.run_pipeline(p)
+        wait_for(lambda: self.ledger(ledger) == [["started"]], 20,
+                 "the first step to start")
+        job = self.steps(self.status(run))["sleep"]["job_id"]
+        info = self.cluster.json("pipeline", "cancel", run)
+        self.assertEqual(info["state"], "cancelled")
+        self.assertEqual(self.steps(info)["after"]["state"], "cancelled")
+        self.cluster.wait_state(job, "CANCELLED")
+        info = wait_for(lambda: (lambda s: s if self.steps(s)["sleep"]["state"]
+                                 == "cancelled" else None)(self.status(run)),
+                        20, "the running step to be cancelled")
+        self.assertEqual(info["state"], "cancelled")
+        self.assertEqual(self.ledger(ledger), [["started"]])
+        # cancelling again changes nothing
+        self.assertEqual(self.cluster.json("pipeline", "cancel",
+                                           run)["state"], "cancelled")
+
+    def test_errors(self):
+        p = self.write("bad.yaml", """\
+            name: bad
+            steps:
+              a:
+                run: true
+                needs: [b]
+              b:
+                run: true
+                needs: [a]
+            """)
+        r = self.cluster.yard("pipeline", "run", p, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cycle", r.stderr.decode())
+        p = self.write("unk.yaml", """\
+            name: unk
+            steps:
+              a:
+                rn: true
+            """)
+        r = self.cluster.yard("pipeline", "run", p, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("unk.yaml:4: unknown key 'rn'", r.stderr.decode())
+        p = self.write("nods.yaml", """\
+            name: nods
+            steps:
+              a:
+                run: true
+                inputs: {raw: "dataset:nothere@latest"}
+            """)
+        r = self.cluster.yard("pipeline", "run", p, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no dataset nothere", r.stderr.decode())
+        self.assertEqual(self.cluster.json("pipeline", "list"), [])
+        r = self.cluster.yard("pipeline", "status", "99", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no pipeline run 99", r.stderr.decode())
+        self.assertEqual(self.cluster.yard("pipeline", "--help").returncode,
+                         0)
+        self.assertEqual(self.cluster.yard("dataset", "--help").returncode,
+                         0)
+
+    # -- these need the worker to stage inputs and collect outputs ---------
+    # Their first step exits 99 when the worker gave it no $YARD_OUTPUTS.
+    NEEDS_OUTPUTS = 'test -n "$YARD_OUTPUTS" || exit 99; '
+
+    def outputs_or_skip(self, info, step):
+        s = self.steps(info)[step]
+        if s["state"] == "failed" and "status 99" in s["reason"]:
+            self.skipTest("the worker does not stage inputs or collect "
+                          "outputs (JobSpec.stage_in/collect) yet")
+        self.assertEqual(s["state"], "completed", s)
+        self.assertTrue(s["outputs"], s)
+        return s
+
+    def test_outputs_flow_between_steps(self):
+        p = self.write("p.yaml", """\
+            name: flow
+            steps:
+              prep:
+                run: %secho hello > ${outputs.data}/x
+                outputs: [data]
+              train:
+                needs: [prep]
+                run: cat ${steps.prep.outputs.data}/x > ${outputs.model}/m
+                outputs: [model]
+            """ % self.NEEDS_OUTPUTS)
+        run = self.run_pipeline(p)
+        info = self.wait_run(run)
+        self.outputs_or_skip(info, "prep")
+        self.assertEqual(info["state"], "completed", info)
+        model = self.steps(info)["train"]["outputs"]
+        self.assertEqual([o["name"] for o in model], ["model"])
+
+    def test_missing_cached_output_forces_rerun(self):
+        p = self.write("p.yaml", """\
+            name: gone
+            steps:
+              prep:
+                run: %secho data > ${outputs.data}/x
+                outputs: [data]
+                reuse: true
+            """ % self.NEEDS_OUTPUTS)
+        r1 = self.run_pipeline(p)
+        info = self.wait_run(r1)
+        prep = self.outputs_or_skip(info, "prep")
+        r2 = self.run_pipeline(p)
+        self.assertEqual(self.steps(self.wait_run(r2))["prep"]["state"],
+                         "reused")
+        # remove the output's tree manifest from the store
+        d = prep["outputs"][0]["digest"]
+        blob = os.path.join(self.cluster.state_dir, "artifacts", "blobs",
+                            d[:2], d)
+        os.unlink(blob)
+        r3 = self.run_pipeline(p)
+        prep3 = self.steps(self.wait_run(r3))["prep"]
+        self.assertEqual(prep3["state"], "completed")
+        lines = self.explain(r3, "prep")["lines"]
+        self.assertIn("no longer in the artifact store", lines[0])
+
+
+if __name__ == "__main__":
+    unittest.main()
