@@ -235,6 +235,31 @@ class PipelineTest(ClusterTest):
         self.assertEqual(self.cluster.json("pipeline", "cancel",
                                            run)["state"], "cancelled")
 
+    def test_run_survives_scheduler_restart(self):
+        ledger = os.path.join(self.root, "ledger")
+        go = os.path.join(self.root, "go")
+        p = self.write("p.yaml", """\
+            name: durable
+            steps:
+              first:
+                run: echo first >> {l}; while ! test -e {g}; do sleep 0.05; done
+              second:
+                needs: [first]
+                run: echo second >> {l}
+            """.format(l=ledger, g=go))
+        run = self.run_pipeline(p)
+        wait_for(lambda: self.ledger(ledger) == [["first"]], 20,
+                 "the first step to start")
+        self.cluster.kill_scheduler()
+        self.cluster.start_scheduler()
+        info = self.status(run)
+        self.assertEqual(info["state"], "running")
+        self.assertEqual(self.steps(info)["first"]["state"], "running")
+        open(go, "w").close()
+        info = self.wait_run(run)
+        self.assertEqual(info["state"], "completed", info)
+        self.assertEqual(self.ledger(ledger), [["first"], ["second"]])
+
     def test_errors(self):
         p = self.write("bad.yaml", """\
             name: bad
