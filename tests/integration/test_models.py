@@ -128,10 +128,10 @@ class ModelsTest(ClusterTest):
             info = c.json("pipeline", "run", path, "--param", "acc=%s" % acc)
             rid = info["id"]
             wait_for(lambda: c.json("pipeline", "status", rid)["state"]
-                     in ("COMPLETED", "FAILED", "CANCELLED"), 60,
+                     in ("completed", "failed", "cancelled"), 60,
                      "run %s to end" % rid)
             st = c.json("pipeline", "status", rid)
-            self.assertEqual(st["state"], "COMPLETED", st)
+            self.assertEqual(st["state"], "completed", st)
             return rid
 
         run(0.7)
@@ -186,7 +186,7 @@ class ModelsTest(ClusterTest):
         self.assertEqual(len(runs), 1)
         rid = runs[0]["id"]
         wait_for(lambda: c.json("pipeline", "status", rid)["state"]
-                 == "COMPLETED", 60, "the scheduled run to complete")
+                 == "completed", 60, "the scheduled run to complete")
         sched = c.json("schedule", "list")[0]
         self.assertEqual(sched["last_run"], rid)
         self.assertGreaterEqual(sched["last_fire_ms"], now_ms)
