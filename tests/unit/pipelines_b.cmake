@@ -10,3 +10,6 @@ yard_unit_test(test_drift
 yard_unit_test(test_model_rule
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_model_rule.c
   LIBS yard_sched)
+yard_unit_test(test_step_when
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_step_when.c
+  LIBS yard_common)
