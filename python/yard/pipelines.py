@@ -31,7 +31,7 @@ _STEP_STATES = {v.number: v.name[5:].lower() for v in
 PIPELINE_FINISHED = {"completed", "failed", "cancelled"}
 
 _STEP_KEYS = ("run", "needs", "inputs", "code", "outputs", "reuse",
-              "resources", "retries", "env", "params", "register")
+              "resources", "retries", "env", "params", "register", "when")
 
 
 class PipelineFileError(ValueError):
@@ -52,8 +52,15 @@ def _scalar(file, node, what):
 def _mapping(file, node, what):
     if not isinstance(node, yaml.MappingNode):
         raise _bad(file, node, "%s must be a mapping" % what)
-    return [(_scalar(file, k, "a key of " + what), k, v)
-            for k, v in node.value]
+    out, seen = [], {}
+    for k, v in node.value:
+        key = _scalar(file, k, "a key of " + what)
+        if key in seen:
+            raise _bad(file, k, "'%s' is given twice (first at line %d)"
+                       % (key, seen[key]))
+        seen[key] = k.start_mark.line + 1
+        out.append((key, k, v))
+    return out
 
 
 def _str_list(file, node, what):
@@ -170,6 +177,8 @@ def load_pipeline(path, params=None, upload=None):
                 st.params.extend(_kv(path, v, "params"))
             elif key == "register":
                 reg = v
+            elif key == "when":
+                st.when = _scalar(path, v, "when")
             else:
                 raise _bad(path, k2, "unknown key '%s' in step '%s' (known: "
                            "%s)" % (key, name, ", ".join(_STEP_KEYS)))
