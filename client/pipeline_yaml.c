@@ -109,6 +109,23 @@ oom (ctx_t *x)
     return yard_errorf (x->err, ENOMEM, "out of memory");
 }
 
+/* -EINVAL when the key of pair p was already given in mapping n (YAML
+ * allows neither, and the second would silently replace the first). */
+static int
+dup_key (ctx_t *x, const yaml_node_t *n, const yaml_node_pair_t *p)
+{
+    const char *k = scalar (node (x, p->key));
+    if (!k)
+        return 0;
+    for (const yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
+        const char *k2 = scalar (node (x, q->key));
+        if (k2 && strcmp (k, k2) == 0)
+            return bad (x, node (x, p->key), "'%s' is given twice (first at "
+                        "line %zu)", k, node (x, q->key)->start_mark.line + 1);
+    }
+    return 0;
+}
+
 static int
 parse_bool (ctx_t *x, const yaml_node_t *n, const char *what, bool *out)
 {
@@ -210,7 +227,8 @@ resources (ctx_t *x, const yaml_node_t *n, Yard__PipelineStep *st)
          p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *kn = node (x, p->key), *vn = node (x, p->value);
         const char *k, *s;
-        if ((rc = want_scalar (x, kn, "a resources key", &k)) < 0)
+        if ((rc = want_scalar (x, kn, "a resources key", &k)) < 0
+            || (rc = dup_key (x, n, p)) < 0)
             return rc;
         if (!strcmp (k, "cpus"))
             rc = parse_u32 (x, vn, "resources.cpus", &st->cpus);
@@ -252,7 +270,8 @@ registration (ctx_t *x, const yaml_node_t *n, Yard__PipelineStep *st)
          p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *kn = node (x, p->key), *vn = node (x, p->value);
         const char *k, *s;
-        if ((rc = want_scalar (x, kn, "a register key", &k)) < 0)
+        if ((rc = want_scalar (x, kn, "a register key", &k)) < 0
+            || (rc = dup_key (x, n, p)) < 0)
             return rc;
         char **dst = !strcmp (k, "model")    ? &r->model
                      : !strcmp (k, "output") ? &r->output
@@ -350,7 +369,8 @@ step (ctx_t *x, const yaml_node_t *kn, const yaml_node_t *n,
          p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node (x, p->key), *v = node (x, p->value);
         const char *key;
-        if ((rc = want_scalar (x, k, "a step key", &key)) < 0)
+        if ((rc = want_scalar (x, k, "a step key", &key)) < 0
+            || (rc = dup_key (x, n, p)) < 0)
             return rc;
         if (!strcmp (key, "run")) {
             const char *s;
@@ -502,7 +522,8 @@ top (ctx_t *x, Yard__PipelineSpec *spec, const char *const *params,
          p < root->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node (x, p->key), *v = node (x, p->value);
         const char *key, *s;
-        if ((rc = want_scalar (x, k, "a key", &key)) < 0)
+        if ((rc = want_scalar (x, k, "a key", &key)) < 0
+            || (rc = dup_key (x, root, p)) < 0)
             return rc;
         if (!strcmp (key, "name")) {
             if ((rc = want_scalar (x, v, "name", &s)) < 0)

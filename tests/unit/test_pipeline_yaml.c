@@ -155,6 +155,10 @@ test_bad (void **state)
          "retries must be a whole number");
     bad ("steps:\n  a: {run: true}\n", "has no name");
     bad ("name: x\n", "has no steps");
+    bad ("name: x\nsteps:\n  a: {run: true, needs: [b], needs: [c]}\n",
+         "'needs' is given twice");
+    bad ("name: x\nname: y\nsteps:\n  a: {run: true}\n",
+         "p.yaml:2: 'name' is given twice (first at line 1)");
     bad ("name: x\nsteps:\n  a: {needs: []}\n", "has no run");
     bad ("name: x\nsteps:\n  a:\n    run: true\n    outputs: [m]\n"
          "    register: {model: x, output: n}\n",
