@@ -43,6 +43,8 @@ yard_step_state_str (enum yard_step_state s)
         return "failed";
     case YARD_STEP_CANCELLED:
         return "cancelled";
+    case YARD_STEP_SKIPPED:
+        return "skipped";
     }
     return "unknown";
 }

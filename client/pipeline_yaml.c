@@ -22,6 +22,7 @@
 
 #include "digest.h"
 #include "pipeline_dag.h"
+#include "step_when.h"
 #include "util.h"
 #include "xfer.h"
 
@@ -364,7 +365,7 @@ step (ctx_t *x, const yaml_node_t *kn, const yaml_node_t *n,
     if ((rc = want_type (x, n, YAML_MAPPING_NODE, "a step")) < 0)
         return rc;
     /* outputs before register: the block names one of them */
-    const yaml_node_t *reg = NULL;
+    const yaml_node_t *reg = NULL, *when = NULL;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
          p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node (x, p->key), *v = node (x, p->value);
@@ -453,10 +454,21 @@ step (ctx_t *x, const yaml_node_t *kn, const yaml_node_t *n,
             rc = kv_map (x, v, "params", &st->params, &st->n_params);
         else if (!strcmp (key, "register"))
             reg = v;
-        else
+        else if (!strcmp (key, "when")) {
+            const char *s;
+            yard_step_when_t w;
+            yard_error_t e;
+            if ((rc = want_scalar (x, v, "when", &s)) == 0
+                && yard_step_when_parse (s, &w, &e) < 0)
+                rc = bad (x, v, "%s", e.text);
+            if (rc == 0 && !(st->when = strdup (s)))
+                rc = oom (x);
+            when = v;
+        } else
             rc = bad (x, k, "unknown key '%s' in step '%s' (known: run, "
                       "needs, inputs, code, outputs, reuse, resources, "
-                      "retries, env, params, register)", key, st->name);
+                      "retries, env, params, register, when)", key,
+                      st->name);
         if (rc < 0)
             return rc;
     }
@@ -464,6 +476,16 @@ step (ctx_t *x, const yaml_node_t *kn, const yaml_node_t *n,
         return bad (x, n, "step '%s' has no run: command", st->name);
     if (reg && (rc = registration (x, reg, st)) < 0)
         return rc;
+    if (when) {
+        yard_step_when_t w;
+        (void)yard_step_when_parse (st->when, &w, NULL);
+        bool needed = false;
+        for (size_t i = 0; i < st->n_needs; i++)
+            needed = needed || strcmp (st->needs[i], w.step) == 0;
+        if (!needed)
+            return bad (x, when, "when: step '%s' must be one that step "
+                        "'%s' needs", w.step, st->name);
+    }
     return 0;
 }
 

@@ -9,6 +9,7 @@
  * waiting or running step is over.
  */
 #include "pipeline.h"
+#include "pipeline_when.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -513,6 +514,16 @@ advance (yard_server_t *s, yard_prun_t *run)
                 if (step_over (up->state) && !step_done_ok (up->state))
                     bad = up;
             }
+            if (bad && !failed
+                && bad->state == YARD__STEP_STATE__STEP_SKIPPED) {
+                /* what needs a skipped step is skipped too */
+                p->state = YARD__STEP_STATE__STEP_SKIPPED;
+                p->end_ms = yard_now_ms ();
+                (void)set_str (&p->reason, "skipped: step %s was skipped",
+                               bad->name);
+                changed = true;
+                continue;
+            }
             if (bad || failed) {
                 p->state = YARD__STEP_STATE__STEP_CANCELLED;
                 p->end_ms = yard_now_ms ();
@@ -531,6 +542,24 @@ advance (yard_server_t *s, yard_prun_t *run)
             }
             if (!ready)
                 continue;
+            char cond[512] = "";
+            int go = yard__pipeline_when (s, run, st, cond, sizeof cond);
+            if (go == 0 || go == -EINVAL) {
+                p->start_ms = p->end_ms = yard_now_ms ();
+                if (go == 0) {
+                    p->state = YARD__STEP_STATE__STEP_SKIPPED;
+                    (void)set_str (&p->reason, "skipped: %s", cond);
+                    log_info ("pipeline run %" PRIu64 " step %s skipped: %s",
+                              run->id, p->name, cond);
+                } else
+                    step_fail (run, p, cond);
+                changed = true;
+                continue;
+            }
+            if (go < 0) {
+                rc = yard__fail (s, go);
+                break;
+            }
             rc = start_step (s, run, resume, p);
             changed = true;
         }
@@ -556,7 +585,10 @@ advance (yard_server_t *s, yard_prun_t *run)
         } else {
             bool all_ok = true;
             for (size_t i = 0; i < run->nsteps; i++)
-                all_ok = all_ok && step_done_ok (run->steps[i].state);
+                all_ok = all_ok
+                         && (step_done_ok (run->steps[i].state)
+                             || run->steps[i].state
+                                    == YARD__STEP_STATE__STEP_SKIPPED);
             run->state = all_ok ? YARD__PIPELINE_STATE__PIPELINE_COMPLETED
                                 : YARD__PIPELINE_STATE__PIPELINE_FAILED;
         }

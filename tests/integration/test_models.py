@@ -277,6 +277,67 @@ class ModelsTest(ClusterTest):
                      "the calm metrics")
         self.assertLess(q["psi_max"], 0.1)
 
+    def test_drift_gates_retraining(self):
+        """A drift check step decides, through `when`, whether the
+        retraining steps run (files given by absolute path: no staging)."""
+        c = self.cluster
+        self.start_workers("w1")
+        rnd = random.Random(11)
+
+        def csv(name, mean):
+            return self.write("g/%s.csv" % name, "x,y\n" + "".join(
+                "%.3f,%.3f\n" % (rnd.gauss(mean, 1), rnd.gauss(0, 1))
+                for _ in range(1000)))
+        ref, calm, moved = csv("ref", 0), csv("calm", 0), csv("moved", 1)
+        path = self.write("g/retrain.yaml", """\
+name: retrain
+params: {current: none}
+steps:
+  drift:
+    run: %s --reference %s --current ${params.current}
+  train:
+    needs: [drift]
+    when: steps.drift.metrics.psi_max > 0.2
+    run: echo '{"acc":0.9}' >&$YARD_METRICS_FD
+  publish:
+    needs: [train]
+    run: echo published
+""" % (DRIFT_BIN, ref))
+
+        def run(current):
+            rid = c.json("pipeline", "run", path, "--param",
+                         "current=" + current)["id"]
+            wait_for(lambda: c.json("pipeline", "status", rid)["state"]
+                     != "running", 60, "run %s to end" % rid)
+            st = c.json("pipeline", "status", rid)
+            self.assertEqual(st["state"], "completed", st)
+            return {x["name"]: x for x in st["steps"]}
+
+        steps = run(calm)
+        self.assertEqual(steps["drift"]["state"], "completed")
+        self.assertEqual(steps["train"]["state"], "skipped")
+        self.assertIn("not >", steps["train"]["reason"])
+        self.assertEqual(steps["publish"]["state"], "skipped")
+        self.assertIn("step train was skipped", steps["publish"]["reason"])
+        steps = run(moved)
+        self.assertEqual([steps[n]["state"] for n in
+                          ("drift", "train", "publish")],
+                         ["completed"] * 3)
+        psi = [p["value"] for p in c.json("metrics",
+                                          steps["drift"]["job_id"])
+               if p["key"] == "psi_max"]
+        self.assertGreater(psi[0], 0.2)
+        # a condition on a step it does not need is refused at load time
+        bad = self.write("g/bad.yaml", """\
+name: bad
+steps:
+  a: {run: "true"}
+  b: {run: "true", when: "steps.a.metrics.k > 1"}
+""")
+        p = c.yard("pipeline", "run", bad, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("must be one that step 'b' needs", p.stderr.decode())
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -31,6 +31,7 @@ enum yard_step_state {
     YARD_STEP_REUSED = 4,     /* the outputs of an identical earlier step */
     YARD_STEP_FAILED = 5,
     YARD_STEP_CANCELLED = 6,  /* cancelled, or not run because a need failed */
+    YARD_STEP_SKIPPED = 7,    /* its `when` was false, or a need was skipped */
 };
 
 /* "running", "completed", ...; "unknown" for other values. */
