@@ -470,6 +470,16 @@ out:
     return rc < 0 ? rc : 0;
 }
 
+/* Whether every step st needs is a step of run and of its spec. */
+static bool
+needs_known (yard_prun_t *run, const Yard__PipelineStep *st)
+{
+    for (size_t j = 0; j < st->n_needs; j++)
+        if (!run_step (run, st->needs[j]) || !spec_step (run->spec, st->needs[j]))
+            return false;
+    return true;
+}
+
 /* Move run on: start ready steps, cancel those that can no longer run,
  * end the run when nothing is left.  Writes the run. */
 static int
@@ -505,6 +515,12 @@ advance (yard_server_t *s, yard_prun_t *run)
                 continue;
             }
             const Yard__PipelineStep *st = spec_step (run->spec, p->name);
+            if (!st || !needs_known (run, st)) {
+                /* only a damaged database gets here */
+                step_fail (run, p, "the step does not match the run's spec");
+                changed = true;
+                continue;
+            }
             const yard_pstep_t *bad = NULL;
             bool ready = true;
             for (size_t j = 0; j < st->n_needs; j++) {
@@ -822,7 +838,7 @@ static void
 register_model (yard_server_t *s, yard_prun_t *run, yard_pstep_t *p)
 {
     const Yard__PipelineStep *st = spec_step (run->spec, p->name);
-    if (!st->register_model || !st->register_model->model
+    if (!st || !st->register_model || !st->register_model->model
         || !*st->register_model->model)
         return;
     json_t *outs = json_loads (p->outputs, 0, NULL);
