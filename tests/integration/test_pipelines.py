@@ -28,7 +28,7 @@ class PipelineTest(ClusterTest):
 
     def run_pipeline(self, path, *args):
         info = self.cluster.json("pipeline", "run", *args, path)
-        self.assertIn(info["state"], ("running", "completed"), info)
+        self.assertIn(info["state"], ("running",) + TERMINAL, info)
         return info["id"]
 
     def status(self, run):
@@ -259,6 +259,61 @@ class PipelineTest(ClusterTest):
         info = self.wait_run(run)
         self.assertEqual(info["state"], "completed", info)
         self.assertEqual(self.ledger(ledger), [["first"], ["second"]])
+
+    def test_cancel_pending_and_job_cancelled_by_hand(self):
+        p = self.write("p.yaml", """\
+            name: big
+            steps:
+              huge:
+                run: true
+                resources: {cpus: 64}
+            """)
+        run = self.run_pipeline(p)
+        job = self.steps(self.status(run))["huge"]["job_id"]
+        self.assertEqual(self.cluster.status(job)["state"], "PENDING")
+        info = self.cluster.json("pipeline", "cancel", run)
+        self.assertEqual(info["state"], "cancelled")
+        self.assertEqual(self.steps(info)["huge"]["state"], "cancelled")
+        self.assertEqual(self.cluster.status(job)["state"], "CANCELLED")
+        # a step's job cancelled on its own fails the step and the run
+        run = self.run_pipeline(p)
+        job = self.steps(self.status(run))["huge"]["job_id"]
+        self.cluster.yard("cancel", job)
+        info = self.wait_run(run)
+        self.assertEqual(info["state"], "failed")
+        self.assertIn("cancelled", self.steps(info)["huge"]["reason"])
+
+    def test_step_refused_at_submit(self):
+        p = self.write("p.yaml", """\
+            name: refused
+            steps:
+              a:
+                run: true
+                env: {"BAD=KEY": x}
+              b:
+                needs: [a]
+                run: true
+            """)
+        r = self.cluster.yard("pipeline", "run", p, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("environment variable name", r.stderr.decode())
+        p = self.write("q.yaml", """\
+            name: refused
+            steps:
+              a:
+                run: true
+                resources: {cpus: 100000}
+              b:
+                needs: [a]
+                run: true
+            """)
+        run = self.run_pipeline(p)
+        info = self.wait_run(run)
+        self.assertEqual(info["state"], "failed")
+        st = self.steps(info)
+        self.assertEqual(st["a"]["state"], "failed")
+        self.assertIn("cpus", st["a"]["reason"])
+        self.assertEqual(st["b"]["state"], "cancelled")
 
     def test_errors(self):
         p = self.write("bad.yaml", """\
