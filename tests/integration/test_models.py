@@ -8,6 +8,7 @@ import json
 import os
 import random
 import sqlite3
+import subprocess
 import time
 import unittest
 from datetime import datetime, timedelta, timezone
@@ -15,6 +16,9 @@ from datetime import datetime, timedelta, timezone
 from harness import BUILD, ClusterTest, wait_for
 
 DRIFT_BIN = os.path.join(BUILD, "tools", "yard-drift")
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+LOAN = os.path.join(REPO, "examples", "loan")
+PY = "/usr/bin/python3"
 
 HELLO = """\
 name: hello
@@ -337,6 +341,55 @@ steps:
         p = c.yard("pipeline", "run", bad, check=False)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("must be one that step 'b' needs", p.stderr.decode())
+
+    def test_example_loan_pipeline(self):
+        """examples/loan end to end, as scripts/demo.sh runs it.  Needs the
+        worker's stage_in/collect (another branch)."""
+        c = self.cluster
+        self.start_workers("w1")
+        pp = ["--param", "bin=" + os.path.join(BUILD, "examples", "loan"),
+              "--param", "tools=" + os.path.join(BUILD, "tools"),
+              "--param", "py=" + PY, "--param", "epochs=1"]
+        raw1 = os.path.join(self.root, "loans-v1")
+        subprocess.run([PY, os.path.join(LOAN, "gen_loans.py"), "--out", raw1,
+                        "--rows", "4000"], check=True, capture_output=True)
+        c.yard("dataset", "add", "loans", raw1)
+
+        def run(path):
+            rid = c.json("pipeline", "run", path, *pp)["id"]
+            wait_for(lambda: c.json("pipeline", "status", rid)["state"]
+                     != "running", 120, "run %s to end" % rid)
+            st = c.json("pipeline", "status", rid)
+            self.assertEqual(st["state"], "completed", st)
+            return rid, {x["name"]: x for x in st["steps"]}
+
+        main = os.path.join(LOAN, "pipeline.yaml")
+        r1, steps = run(main)
+        v = c.json("model", "show", "loan-default")
+        self.assertEqual([x["version"] for x in v], [1])
+        self.assertEqual((v[0]["run"], v[0]["step"]), (r1, "evaluate"))
+        self.assertGreater(v[0]["metrics"]["acc"], 0.7)
+        _, steps = run(main)
+        self.assertEqual(steps["prep"]["state"], "reused")
+        self.assertEqual(steps["train"]["state"], "completed")
+
+        c.yard("trigger", "add", "loans-drift", "--on", "dataset:loans",
+               os.path.join(LOAN, "retrain-on-drift.yaml"), *pp)
+        raw2 = os.path.join(self.root, "loans-v2")
+        subprocess.run([PY, os.path.join(LOAN, "gen_loans.py"), "--out", raw2,
+                        "--rows", "4000", "--drift", "0.5", "--seed", "7"],
+                       check=True, capture_output=True)
+        c.yard("dataset", "add", "loans", raw2)
+        r3 = wait_for(lambda: c.json("trigger", "list")[0]["last_run"], 30,
+                      "the drift trigger's run")
+        wait_for(lambda: c.json("pipeline", "status", r3)["state"]
+                 != "running", 120, "the retraining run to end")
+        st = {x["name"]: x for x in c.json("pipeline", "status", r3)["steps"]}
+        self.assertEqual([st[n]["state"] for n in
+                          ("drift", "prep", "train", "evaluate")],
+                         ["completed"] * 4)
+        v = c.json("model", "show", "loan-default")
+        self.assertEqual(v[0]["run"], r3)
 
 
 if __name__ == "__main__":
