@@ -14,6 +14,7 @@ their digests put in the spec.
 """
 import getpass
 import os
+import re
 import socket
 import time
 
@@ -28,6 +29,8 @@ _PIPELINE_STATES = {v.number: v.name[9:].lower() for v in
 _STEP_STATES = {v.number: v.name[5:].lower() for v in
                 pb.DESCRIPTOR.enum_types_by_name["StepState"].values
                 if v.number}
+_WHEN = re.compile(r"^\s*steps\.([A-Za-z0-9_-]+)\.metrics\.([A-Za-z0-9_.-]+)"
+                   r"\s*(>=|<=|==|!=|>|<)\s*([-+0-9.eE]+)\s*$")
 PIPELINE_FINISHED = {"completed", "failed", "cancelled"}
 
 _STEP_KEYS = ("run", "needs", "inputs", "code", "outputs", "reuse",
@@ -184,6 +187,14 @@ def load_pipeline(path, params=None, upload=None):
                            "%s)" % (key, name, ", ".join(_STEP_KEYS)))
         if not st.run:
             raise _bad(path, vn, "step '%s' has no run: command" % name)
+        if st.when:
+            m = _WHEN.match(st.when)
+            if not m:
+                raise _bad(path, vn, "when '%s' is not understood: use "
+                           "steps.STEP.metrics.KEY OP NUMBER" % st.when)
+            if m.group(1) not in st.needs:
+                raise _bad(path, vn, "when: step '%s' must be one that step "
+                           "'%s' needs" % (m.group(1), name))
         if reg is not None:
             r = st.register_model
             for rk, rkn, rv in _mapping(path, reg, "register"):
