@@ -12,14 +12,9 @@ from harness import ClusterTest, wait_for
 TERMINAL = ("completed", "failed", "cancelled")
 
 
-class PipelineTest(ClusterTest):
-    def setUp(self):
-        super().setUp()
-        self.start_workers("w1", cpus=4)
-        self.dir = os.path.join(self.root, "pipe")
-        os.makedirs(self.dir)
+class Helpers:
+    """What the pipeline tests share (self is a ClusterTest)."""
 
-    # -- helpers -----------------------------------------------------------
     def write(self, name, text):
         path = os.path.join(self.dir, name)
         with open(path, "w") as f:
@@ -51,7 +46,15 @@ class PipelineTest(ClusterTest):
             f.write(content)
         return self.cluster.json("dataset", "add", name, path)
 
-    # -- tests -------------------------------------------------------------
+
+
+class PipelineTest(Helpers, ClusterTest):
+    def setUp(self):
+        super().setUp()
+        self.start_workers("w1", cpus=4)
+        self.dir = os.path.join(self.root, "pipe")
+        os.makedirs(self.dir)
+
     def test_run_status_list(self):
         ledger = os.path.join(self.root, "ledger")
         p = self.write("p.yaml", """\
@@ -418,3 +421,210 @@ class PipelineTest(ClusterTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# ---- the scheduler's side of staging, against a worker that follows the
+# stage_in/collect contract (a Python stand-in: the real worker's side is
+# built elsewhere) -----------------------------------------------------------
+
+import hashlib  # noqa: E402
+import random  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+import zmq  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
+                                "python"))
+from yard import yard_pb2 as pb  # noqa: E402
+
+
+class ContractWorker(threading.Thread):
+    """Registers as a worker, and for each Dispatch: records its spec,
+    stores each `collect` folder as a tree holding one file whose content
+    is outputs[name] (default: the command), and reports exit 0 with
+    JobFinished.outputs."""
+
+    def __init__(self, endpoint, name="cw"):
+        super().__init__(daemon=True)
+        self.endpoint = endpoint
+        self.name = name
+        self.dispatches = []
+        self.outputs = {}
+        self.stop = threading.Event()
+        self.registered = threading.Event()
+        self.rid = 0
+
+    def send(self, sock, **body):
+        self.rid += 1
+        env = pb.Envelope(version=1, request_id=self.rid, **body)
+        sock.send(env.SerializeToString())
+        return self.rid
+
+    def call(self, sock, **body):
+        rid = self.send(sock, **body)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if sock.poll(200):
+                env = pb.Envelope()
+                env.ParseFromString(sock.recv())
+                if env.request_id == rid:
+                    return env
+                self.pending.append(env)
+        raise AssertionError("no reply to %r" % body.keys())
+
+    def put(self, sock, data):
+        digest = hashlib.sha256(data).hexdigest()
+        r = self.call(sock, artifact_put=pb.ArtifactPut(
+            digest=digest, size=len(data), offset=0, data=data))
+        assert r.WhichOneof("body") == "artifact_info", r
+        assert r.artifact_info.present, r
+        return digest
+
+    def tree(self, sock, content):
+        fd = self.put(sock, content)
+        manifest = json.dumps(
+            {"yard_tree": 1, "entries": [{"path": "out", "mode": 420,
+                                          "size": len(content),
+                                          "digest": fd}]},
+            separators=(",", ":")).encode()
+        return self.put(sock, manifest), len(content)
+
+    def run(self):
+        ctx = zmq.Context.instance()
+        sock = ctx.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.connect(self.endpoint)
+        self.pending = []
+        self.send(sock, worker_register=pb.WorkerRegister(
+            name=self.name, instance=random.getrandbits(63) + 1,
+            hostname="contract", version="test", cpus=4,
+            memory_bytes=1 << 30))
+        last_hb = time.monotonic()
+        while not self.stop.is_set():
+            if time.monotonic() - last_hb > 0.3:
+                self.send(sock, heartbeat=pb.Heartbeat(
+                    name=self.name, running=0))
+                last_hb = time.monotonic()
+            if not self.pending and not sock.poll(100):
+                continue
+            if self.pending:
+                env = self.pending.pop(0)
+            else:
+                env = pb.Envelope()
+                env.ParseFromString(sock.recv())
+            kind = env.WhichOneof("body")
+            if kind == "register_reply":
+                self.registered.set()
+            elif kind == "dispatch":
+                self.handle(sock, env.dispatch)
+        sock.close()
+
+    def handle(self, sock, d):
+        self.dispatches.append(d)
+        now = int(time.time() * 1000)
+        self.send(sock, job_started=pb.JobStarted(
+            job_id=d.job_id, attempt=d.attempt, pid=1, start_time_ms=now))
+        outs = []
+        for name in d.spec.collect:
+            content = self.outputs.get(name, d.spec.argv[-1]).encode()
+            digest, size = self.tree(sock, content)
+            outs.append(pb.NamedDigest(name=name, digest=digest, size=size))
+        self.send(sock, job_finished=pb.JobFinished(
+            job_id=d.job_id, attempt=d.attempt, reason=pb.END_EXITED,
+            exit_code=0, end_time_ms=now + 1, start_time_ms=now,
+            outputs=outs))
+
+    def spec_of(self, step):
+        for d in self.dispatches:
+            if d.spec.pipeline_step == step:
+                yield d.spec
+
+
+class StagingContractTest(Helpers, ClusterTest):
+    def setUp(self):
+        super().setUp()
+        self.dir = os.path.join(self.root, "pipe")
+        os.makedirs(self.dir)
+        self.worker = ContractWorker(self.cluster.worker_ep)
+        self.worker.start()
+        self.cluster.wait_nodes_up(["cw"])
+
+    def tearDown(self):
+        self.worker.stop.set()
+        self.worker.join(5)
+        super().tearDown()
+
+    def test_outputs_staged_reused_and_missing(self):
+        self.dataset("raw", "1,2\n")
+        self.write("prep.py", "print('prep')\n")
+        p = self.write("p.yaml", """\
+            name: contract
+            steps:
+              prep:
+                run: prep --in ${inputs.raw} --out ${outputs.data}
+                inputs: {raw: "dataset:raw@latest"}
+                code: [prep.py]
+                outputs: [data]
+                reuse: true
+              train:
+                needs: [prep]
+                run: train ${steps.prep.outputs.data} ${outputs.model}
+                inputs: {d: steps.prep.outputs.data}
+                outputs: [model]
+                reuse: true
+            """)
+        r1 = self.run_pipeline(p)
+        info = self.wait_run(r1)
+        self.assertEqual(info["state"], "completed", info)
+        st = self.steps(info)
+        data = st["prep"]["outputs"][0]["digest"]
+        self.assertEqual([o["name"] for o in st["train"]["outputs"]],
+                         ["model"])
+        prep = next(self.worker.spec_of("prep"))
+        train = next(self.worker.spec_of("train"))
+        self.assertEqual(list(prep.argv[:2]), ["sh", "-c"])
+        self.assertEqual(prep.argv[2], 'prep --in "$YARD_INPUTS/raw" --out '
+                                       '"$YARD_OUTPUTS/data"')
+        self.assertEqual(list(prep.collect), ["data"])
+        staged = {s.path: s.digest for s in prep.stage_in}
+        raw = self.cluster.json("dataset", "list", "raw")[0]["digest"]
+        self.assertEqual(staged["raw"], raw)
+        self.assertIn("code/prep.py", staged)
+        self.assertEqual(train.argv[2], 'train "$YARD_INPUTS/steps/prep/data"'
+                                        ' "$YARD_OUTPUTS/model"')
+        staged = {s.path: s.digest for s in train.stage_in}
+        self.assertEqual(staged, {"d": data, "steps/prep/data": data})
+        self.assertEqual(train.pipeline_run, r1)
+        env = {e.key: e.value for e in train.env}
+        self.assertEqual(env["YARD_PIPELINE_STEP"], "train")
+        # everything reused
+        r2 = self.run_pipeline(p)
+        st = self.steps(self.wait_run(r2))
+        self.assertEqual(st["prep"]["state"], "reused")
+        self.assertEqual(st["train"]["state"], "reused")
+        self.assertEqual(st["train"]["outputs"][0]["name"], "model")
+        # prep's output gone from the store: prep runs again; it makes the
+        # same bytes, so train is still a hit
+        os.unlink(os.path.join(self.cluster.state_dir, "artifacts", "blobs",
+                               data[:2], data))
+        r3 = self.run_pipeline(p)
+        st = self.steps(self.wait_run(r3))
+        self.assertEqual(st["prep"]["state"], "completed")
+        self.assertEqual(st["train"]["state"], "reused")
+        lines = self.explain(r3, "prep")["lines"]
+        self.assertIn("no longer in the artifact store", lines[0])
+        # prep now writes other bytes: train's upstream input changed
+        self.worker.outputs["data"] = "different"
+        self.write("prep.py", "print('prep v2')\n")
+        r4 = self.run_pipeline(p)
+        st = self.steps(self.wait_run(r4))
+        self.assertEqual(st["prep"]["state"], "completed")
+        self.assertEqual(st["train"]["state"], "completed")
+        lines = self.explain(r4, "train")["lines"]
+        self.assertTrue(any(l.startswith("input d changed") for l in lines),
+                        lines)
+        self.assertTrue(any(l.startswith("upstream output prep/data changed")
+                            for l in lines), lines)
+        self.assertEqual(len(list(self.worker.spec_of("train"))), 2)
