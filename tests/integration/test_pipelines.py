@@ -628,3 +628,23 @@ class StagingContractTest(Helpers, ClusterTest):
         self.assertTrue(any(l.startswith("upstream output prep/data changed")
                             for l in lines), lines)
         self.assertEqual(len(list(self.worker.spec_of("train"))), 2)
+
+    def test_register_block_registers_the_output(self):
+        p = self.write("p.yaml", """\
+            name: reg
+            steps:
+              train:
+                run: train ${outputs.model}
+                outputs: [model]
+                register: {model: loan}
+            """)
+        r1 = self.run_pipeline(p)
+        info = self.wait_run(r1)
+        self.assertEqual(info["state"], "completed", info)
+        digest = self.steps(info)["train"]["outputs"][0]["digest"]
+        versions = self.cluster.json("model", "show", "loan")
+        self.assertEqual(len(versions), 1, versions)
+        v = versions[0]
+        self.assertEqual(v["digest"], digest)
+        self.assertEqual(v["run"], r1)
+        self.assertEqual(v["step"], "train")
