@@ -121,10 +121,10 @@ yard_model_register (yard_client_t *c, const char *model, const char *what,
                                              "without keys or values");
     char digest[65];
     struct stat st;
+    uint64_t size = 0;
     if (yard_digest_valid (what) && stat (what, &st) < 0) {
         memcpy (digest, what, 65);
     } else {
-        uint64_t size = 0;
         yard_error_t err;
         yard_error_clear (&err);
         int rc = yard_artifact_upload (c, what, digest, &size, &err);
@@ -151,6 +151,7 @@ yard_model_register (yard_client_t *c, const char *model, const char *what,
     q.metrics = mp;
     q.n_metrics = n_metrics;
     q.job_id = job_id;
+    q.size = size;
     size_t n = 0;
     int rc = call (c, &q, out, &n);
     free (mv);

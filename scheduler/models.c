@@ -68,7 +68,7 @@ yard__models_register (yard_server_t *s, const char *model,
     *version = v.version;
     log_info ("model %s version %u registered (%s, job %llu)", model,
               v.version, digest, (unsigned long long)job_id);
-    yard__triggers_model_registered (s, model, v.version);
+    yard__triggers_model_registered (s, model, v.version, run_id);
     return 0;
 }
 
@@ -279,7 +279,8 @@ on_register (yard_server_t *s, const yard_peer_t *peer, yard_env_t *env)
     yard_error_t err;
     yard_error_clear (&err);
     uint32_t version = 0;
-    rc = yard__models_register (s, q->model, q->digest, size, m, nm,
+    rc = yard__models_register (s, q->model, q->digest,
+                                q->size ? q->size : size, m, nm,
                                 q->job_id, 0, "", &version, &err);
     yard_store_model_metrics_free (m, nm);
     if (rc < 0) {

@@ -11,6 +11,7 @@
 #include "models.h"
 #include "sched_spec.h"
 #include "store_models.h"
+#include "store_pipeline.h"
 #include "util.h"
 
 #define MAX_TRIGGERS 10000
@@ -54,7 +55,8 @@ collect_row (const yard_store_sched_t *r, void *arg)
 /* Start one run of every trigger on kind:on.  The rows are read first and
  * the runs started after, so no read is open while the runs write. */
 static void
-fire (yard_server_t *s, const char *kind, const char *on, uint32_t version)
+fire (yard_server_t *s, const char *kind, const char *on, uint32_t version,
+      const char *except)
 {
     fire_ctx_t c = {kind, on, NULL, 0, 0};
     int rc = yard_store_triggers (s->store, collect_row, &c);
@@ -68,6 +70,12 @@ fire (yard_server_t *s, const char *kind, const char *on, uint32_t version)
     for (size_t i = 0; rc == 0 && i < c.n && !s->batch_failed; i++) {
         char origin[160];
         snprintf (origin, sizeof origin, "trigger:%s", c.rows[i].name);
+        if (except && strcmp (except, origin) == 0) {
+            log_info ("trigger %s: %s:%s version %u comes from a run it "
+                      "started: not fired again",
+                      c.rows[i].name, kind, on, version);
+            continue;
+        }
         yard_error_t err;
         yard_error_clear (&err);
         uint64_t run = 0;
@@ -98,14 +106,26 @@ void
 yard__triggers_dataset_added (yard_server_t *s, const char *name,
                               uint32_t version)
 {
-    fire (s, "dataset", name, version);
+    fire (s, "dataset", name, version, NULL);
 }
 
 void
 yard__triggers_model_registered (yard_server_t *s, const char *name,
-                                 uint32_t version)
+                                 uint32_t version, uint64_t run_id)
 {
-    fire (s, "model", name, version);
+    yard_prun_t *run = NULL;
+    if (run_id) {
+        int rc = yard_store_prun_get (s->store, run_id, &run);
+        if (rc < 0 && rc != -ENOENT) {
+            log_err ("cannot read pipeline run %llu: %s",
+                     (unsigned long long)run_id,
+                     yard_store_errmsg (s->store));
+            if (rc != -ENOMEM && rc != -EIO)
+                yard__fail (s, rc);
+        }
+    }
+    fire (s, "model", name, version, run ? run->origin : NULL);
+    yard_prun_free (&run);
 }
 
 /* ---- TriggerRequest ---- */

@@ -15,9 +15,12 @@
 void yard__triggers_dataset_added (yard_server_t *s, const char *name,
                                    uint32_t version);
 
-/* Called after a new model version is written (in that batch). */
+/* Called after a new model version is written (in that batch).  run_id:
+ * the pipeline run that registered it (0: none); a run started by a
+ * trigger does not fire that same trigger again, so a pipeline that
+ * registers the model its trigger watches does not loop. */
 void yard__triggers_model_registered (yard_server_t *s, const char *name,
-                                      uint32_t version);
+                                      uint32_t version, uint64_t run_id);
 
 /* TriggerRequest on the client port. */
 void yard__on_trigger (yard_server_t *s, const yard_peer_t *peer,

@@ -337,11 +337,13 @@ class PipelinesMixin:
 
     # -- models -------------------------------------------------------------
     def model_register(self, model, path_or_digest, metrics=None, job=0):
+        size = 0
         if os.path.exists(path_or_digest):
-            d, _ = self.artifact_put(path_or_digest)
+            d, size = self.artifact_put(path_or_digest)
         else:
             d = path_or_digest
-        q = pb.ModelRequest(op="register", model=model, digest=d, job_id=job)
+        q = pb.ModelRequest(op="register", model=model, digest=d, job_id=job,
+                            size=size)
         for k, v in (metrics or {}).items():
             q.metrics.add(key=k, value=float(v))
         return _version(self._call("model", q).versions[0])

@@ -22,7 +22,7 @@ typedef struct yard_model_version {
     char *model;
     uint32_t version;         /* 1, 2, ... per model */
     char *digest;             /* the artifact (blob or tree) */
-    uint64_t size;            /* of the blob (a tree: of its manifest) */
+    uint64_t size;            /* bytes of content (a folder: of its files) */
     int64_t created_ms;
     size_t n_metrics;
     char **metric_keys;       /* sorted by key */
