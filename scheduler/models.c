@@ -16,7 +16,8 @@
 #include "triggers.h"
 #include "util.h"
 
-#define MAX_METRICS 256
+#define MAX_METRICS 256          /* given with one ModelRequest */
+#define MAX_VERSION_METRICS 1024 /* kept with one version */
 
 int
 yard__models_init (yard_server_t *s, yard_error_t *err)
@@ -95,6 +96,13 @@ merge_metrics (yard_server_t *s, Yard__MetricValue *const *given, size_t ng,
             dup = strcmp (v[k]->key, m->key) == 0;
         if (dup)
             continue;
+        if (nv == MAX_VERSION_METRICS) {
+            log_warn ("job %llu reported more than %d metric keys: the "
+                      "model version keeps the first %d",
+                      (unsigned long long)job_id, MAX_VERSION_METRICS,
+                      MAX_VERSION_METRICS);
+            break;
+        }
         Yard__MetricValue *c = malloc (sizeof *c);
         if (!c) {
             rc = -ENOMEM;

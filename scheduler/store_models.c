@@ -227,7 +227,7 @@ yard_store_model_versions (yard_store_t *st, const char *model,
           : version ? "SELECT " VCOLS " FROM models m"
                       " WHERE m.model = ?1 AND m.version = ?2"
                     : "SELECT " VCOLS " FROM models m WHERE m.model = ?1"
-                      " ORDER BY m.version DESC";
+                      " ORDER BY m.version DESC LIMIT 1000";
 #undef VCOLS
     *out = NULL;
     *n = 0;

@@ -48,7 +48,8 @@ YARD_API int yard_model_register (yard_client_t *c, const char *model,
 YARD_API int yard_model_list (yard_client_t *c, yard_model_version_t **out,
                               size_t *n);
 
-/* The versions of model, newest first (version 0), or only version. */
+/* The versions of model, newest first (version 0: the newest 1000), or
+ * only version. */
 YARD_API int yard_model_show (yard_client_t *c, const char *model,
                               uint32_t version, yard_model_version_t **out,
                               size_t *n);
