@@ -11,3 +11,8 @@ foreach(t basic scale durability malformed trainer python metrics nodes retries 
     TIMEOUT 600 LABELS integration
     ENVIRONMENT "YARD_BUILD_DIR=${CMAKE_BINARY_DIR};PYTHONDONTWRITEBYTECODE=1")
 endforeach()
+
+# libyard's public pipeline API (the shared library: exported symbols only),
+# driven by test_pipelines.py
+add_executable(pipeline_api ${CMAKE_CURRENT_LIST_DIR}/pipeline_api.c)
+target_link_libraries(pipeline_api PRIVATE yard_client_shared)

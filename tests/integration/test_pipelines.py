@@ -648,3 +648,60 @@ class StagingContractTest(Helpers, ClusterTest):
         self.assertEqual(v["digest"], digest)
         self.assertEqual(v["run"], r1)
         self.assertEqual(v["step"], "train")
+
+
+class CApiTest(Helpers, ClusterTest):
+    """The same through libyard's public C API (tests/integration/
+    pipeline_api.c, linked with libyard.so)."""
+
+    def setUp(self):
+        super().setUp()
+        self.start_workers("w1", cpus=4)
+        self.dir = os.path.join(self.root, "pipe")
+        os.makedirs(self.dir)
+
+    def api(self, *args, check=True):
+        import subprocess
+        from harness import BUILD
+        p = subprocess.run([os.path.join(BUILD, "tests", "pipeline_api"),
+                            self.cluster.client_ep] + [str(a) for a in args],
+                           capture_output=True, timeout=60)
+        if check and p.returncode != 0:
+            raise AssertionError("pipeline_api %r: %d %s" % (
+                args, p.returncode, p.stderr.decode()))
+        return p
+
+    def test_c_api(self):
+        data = os.path.join(self.root, "d.csv")
+        with open(data, "w") as f:
+            f.write("x\n1\n")
+        self.assertEqual(self.api("dataset", "d", data).stdout, b"1\n")
+        flag = os.path.join(self.root, "fail")
+        open(flag, "w").close()
+        p = self.write("p.yaml", """\
+            name: capi
+            params: {n: 1}
+            steps:
+              a:
+                run: echo ${params.n}
+                inputs: {d: "dataset:d@latest"}
+                reuse: true
+              b:
+                needs: [a]
+                run: test ! -e %s
+            """ % flag)
+        out = self.api("run", p, "n=2", check=False)
+        self.assertEqual(out.returncode, 1, out)
+        lines = out.stdout.decode().split("\n")
+        self.assertEqual(lines[0], "run 1 failed")
+        self.assertTrue(lines[1].startswith("a completed "), lines)
+        self.assertTrue(lines[2].startswith("b failed "), lines)
+        os.unlink(flag)
+        out = self.api("rerun", 1).stdout.decode().split("\n")
+        self.assertEqual(out[0], "run 2 completed")
+        self.assertEqual(out[1], "a reused 0 1")
+        self.assertTrue(out[2].startswith("b completed "), out)
+        bad = self.api("run", os.path.join(self.dir, "none.yaml"),
+                       check=False)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("cannot open", bad.stderr.decode())
