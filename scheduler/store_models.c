@@ -455,7 +455,7 @@ yard_store_trigger_fired (yard_store_t *st, const char *name, uint64_t run)
 {
     return exec_changes (st,
                          "UPDATE triggers SET fired = fired + 1,"
-                         " last_run = ?3 WHERE name = ?1 AND ?2 = 0",
+                         " last_run = ?3 WHERE name = ?1",
                          name, 0, run, true);
 }
 

@@ -13,3 +13,6 @@ yard_unit_test(test_model_rule
 yard_unit_test(test_step_when
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_step_when.c
   LIBS yard_common)
+yard_unit_test(test_store_models
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_store_models.c
+  LIBS yard_sched)
