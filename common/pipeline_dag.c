@@ -285,6 +285,22 @@ check_step (const Yard__PipelineSpec *spec, size_t si, const unsigned *lines,
     if (!st->run || !*st->run)
         return yard_errorf (err, EINVAL, WHERE_FMT "it has no run command",
                             WHERE (lines, si, st->name));
+    if (strlen (st->run) > YARD_PIPELINE_MAX_RUN)
+        return yard_errorf (err, EINVAL,
+                            WHERE_FMT "its run command is longer than %d "
+                            "bytes",
+                            WHERE (lines, si, st->name), YARD_PIPELINE_MAX_RUN);
+    if (st->n_needs > YARD_PIPELINE_MAX_LIST
+        || st->n_inputs > YARD_PIPELINE_MAX_LIST
+        || st->n_outputs > YARD_PIPELINE_MAX_LIST
+        || st->n_code > YARD_PIPELINE_MAX_LIST
+        || st->n_env > YARD_PIPELINE_MAX_LIST
+        || st->n_params > YARD_PIPELINE_MAX_LIST)
+        return yard_errorf (err, EINVAL,
+                            WHERE_FMT "at most %d needs, inputs, outputs, "
+                            "code files, env and params each",
+                            WHERE (lines, si, st->name),
+                            YARD_PIPELINE_MAX_LIST);
     for (size_t j = 0; j < st->n_needs; j++) {
         const char *nd = st->needs[j] ? st->needs[j] : "";
         if (!find_step (spec, nd, NULL))
@@ -399,6 +415,17 @@ yard_pipeline_check (const Yard__PipelineSpec *spec, size_t *order,
                             "allowed",
                             spec->name, spec->n_steps,
                             YARD_PIPELINE_MAX_STEPS);
+    size_t edges = 0;
+    for (size_t i = 0; i < spec->n_steps; i++)
+        edges += spec->steps[i]->n_needs;
+    if (edges > YARD_PIPELINE_MAX_NEEDS)
+        return yard_errorf (err, EINVAL,
+                            "pipeline '%s' has %zu needs in all, at most %d "
+                            "are allowed",
+                            spec->name, edges, YARD_PIPELINE_MAX_NEEDS);
+    if (spec->n_params > YARD_PIPELINE_MAX_LIST)
+        return yard_errorf (err, EINVAL, "at most %d params are allowed",
+                            YARD_PIPELINE_MAX_LIST);
     for (size_t i = 0; i < spec->n_params; i++)
         if (!yard_pipeline_name_ok (spec->params[i]->key))
             return yard_errorf (err, EINVAL,
@@ -425,82 +452,106 @@ yard_pipeline_check (const Yard__PipelineSpec *spec, size_t *order,
             return rc;
     }
     /* Kahn's algorithm, taking the first ready step in file order each
-     * time, so that the order is stable and readable. */
-    size_t n = spec->n_steps;
+     * time, so that the order is stable and readable.  Each need is looked
+     * up once: need[off[i] .. off[i+1]) are step i's needs, dep[doff[d] ..
+     * doff[d+1]) the steps that need d. */
+    size_t n = spec->n_steps, e = 0;
+    for (size_t i = 0; i < n; i++)
+        e += spec->steps[i]->n_needs;
+    size_t *off = calloc (n + 1, sizeof *off);
+    size_t *doff = calloc (n + 1, sizeof *doff);
+    size_t *need = calloc (e ? e : 1, sizeof *need);
+    size_t *dep = calloc (e ? e : 1, sizeof *dep);
+    size_t *left = calloc (n, sizeof *left);
     unsigned char *done = calloc (n, 1);
-    if (!done)
-        return yard_errorf (err, ENOMEM, "out of memory");
-    size_t k = 0;
-    while (k < n) {
-        size_t pick = n;
-        for (size_t i = 0; i < n && pick == n; i++) {
-            if (done[i])
-                continue;
-            const Yard__PipelineStep *st = spec->steps[i];
-            bool ready = true;
-            for (size_t j = 0; j < st->n_needs && ready; j++) {
-                size_t d = 0;
-                find_step (spec, st->needs[j], &d);
-                ready = done[d];
-            }
-            if (ready)
-                pick = i;
+    unsigned char *seen = calloc (n, 1);
+    int rc = 0;
+    if (!off || !doff || !need || !dep || !left || !done || !seen) {
+        rc = yard_errorf (err, ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0, k = 0; i < n; i++) {
+        const Yard__PipelineStep *st = spec->steps[i];
+        off[i] = k;
+        for (size_t j = 0; j < st->n_needs; j++, k++) {
+            size_t d = 0;
+            find_step (spec, st->needs[j], &d);
+            need[k] = d;
+            doff[d + 1]++;
         }
+        left[i] = st->n_needs;
+    }
+    off[n] = e;
+    for (size_t i = 0; i < n; i++)
+        doff[i + 1] += doff[i];
+    {
+        size_t *fill = calloc (n, sizeof *fill);
+        if (!fill) {
+            rc = yard_errorf (err, ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = off[i]; k < off[i + 1]; k++)
+                dep[doff[need[k]] + fill[need[k]]++] = i;
+        free (fill);
+    }
+    for (size_t k = 0; k < n; k++) {
+        size_t pick = n;
+        for (size_t i = 0; i < n && pick == n; i++)
+            if (!done[i] && left[i] == 0)
+                pick = i;
         if (pick == n) {
-            /* every step left waits on another: name one cycle */
-            size_t i = 0;
-            while (done[i])
-                i++;
-            char path[512] = "";
-            size_t at = i, len = 0;
-            unsigned char *seen = calloc (n, 1);
-            for (size_t hop = 0; seen && hop <= n && !seen[at]; hop++) {
+            /* every step left waits on another: follow each one's first
+             * unfinished need until a step comes back: that is a cycle */
+            size_t at = 0;
+            while (done[at])
+                at++;
+            while (!seen[at]) {
                 seen[at] = 1;
-                const Yard__PipelineStep *st = spec->steps[at];
-                for (size_t j = 0; j < st->n_needs; j++) {
-                    size_t d = 0;
-                    find_step (spec, st->needs[j], &d);
-                    if (!done[d]) {
-                        at = d;
+                for (size_t q = off[at]; q < off[at + 1]; q++)
+                    if (!done[need[q]]) {
+                        at = need[q];
                         break;
                     }
-                }
             }
-            /* at is on the cycle: walk it once */
-            size_t start = at;
+            char path[512] = "";
+            size_t len = 0, start = at;
             do {
-                const Yard__PipelineStep *st = spec->steps[at];
                 int w = snprintf (path + len, sizeof path - len, "%s -> ",
-                                  st->name);
+                                  spec->steps[at]->name);
                 if (w > 0 && (size_t)w < sizeof path - len)
                     len += (size_t)w;
-                for (size_t j = 0; j < st->n_needs; j++) {
-                    size_t d = 0;
-                    find_step (spec, st->needs[j], &d);
-                    if (!done[d] && seen && seen[d]) {
-                        at = d;
+                for (size_t q = off[at]; q < off[at + 1]; q++)
+                    if (!done[need[q]]) {
+                        at = need[q];
                         break;
                     }
-                }
             } while (at != start && len < sizeof path - 1);
             snprintf (path + len, sizeof path - len, "%s",
                       spec->steps[start]->name);
-            free (seen);
-            free (done);
-            return yard_errorf (err, EINVAL,
-                                "%s%.0u%sthe steps' needs form a cycle: %s "
-                                "(each step needs the next)",
-                                lines ? "line " : "",
-                                lines ? lines[start] : 0u, lines ? ": " : "",
-                                path);
+            rc = yard_errorf (err, EINVAL,
+                              "%s%.0u%sthe steps' needs form a cycle: %s "
+                              "(each step needs the next)",
+                              lines ? "line " : "",
+                              lines ? lines[start] : 0u, lines ? ": " : "",
+                              path);
+            goto out;
         }
         done[pick] = 1;
+        for (size_t q = doff[pick]; q < doff[pick + 1]; q++)
+            left[dep[q]]--;
         if (order)
             order[k] = pick;
-        k++;
     }
+out:
+    free (off);
+    free (doff);
+    free (need);
+    free (dep);
+    free (left);
     free (done);
-    return 0;
+    free (seen);
+    return rc;
 }
 
 int

@@ -28,6 +28,9 @@
 
 #define YARD_PIPELINE_MAX_STEPS 1000
 #define YARD_PIPELINE_NAME_MAX 128
+#define YARD_PIPELINE_MAX_NEEDS 10000   /* needs of all steps together */
+#define YARD_PIPELINE_MAX_LIST 256      /* needs, inputs, ... of one step */
+#define YARD_PIPELINE_MAX_RUN 65536     /* bytes of a run command */
 
 /* Where an input comes from. */
 typedef enum {
