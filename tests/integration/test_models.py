@@ -210,6 +210,27 @@ class ModelsTest(ClusterTest):
         p = c.yard("schedule", "remove", "probe", check=False)
         self.assertEqual(p.returncode, 1)
 
+    def test_schedule_fires_at_the_next_minute(self):
+        """A running scheduler: `* * * * *` added now starts nothing at once
+        and one run at the next whole minute."""
+        c = self.cluster
+        self.start_workers("w1")
+        path = self.write("s/hello.yaml", HELLO)
+        added = c.json("schedule", "add", "every", "--cron", "* * * * *",
+                       path)[0]
+        minute = (added["created_ms"] // 60000 + 1) * 60000
+        self.assertEqual(added["next_fire_ms"], minute)
+        if time.time() * 1000 < minute - 2000:  # the minute is not over yet
+            self.assertEqual(self.runs_from("schedule:every"), [])
+        runs = wait_for(lambda: self.runs_from("schedule:every"), 75,
+                        "the minute's run")
+        self.assertEqual(len(runs), 1)
+        self.assertGreaterEqual(runs[0]["create_ms"], minute)
+        sched = c.json("schedule", "list")[0]
+        self.assertGreaterEqual(sched["last_fire_ms"], minute)
+        self.assertEqual(sched["next_fire_ms"],
+                         (sched["last_fire_ms"] // 60000 + 1) * 60000)
+
     # -- triggers -------------------------------------------------------------
     def test_triggers(self):
         c = self.cluster
