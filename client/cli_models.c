@@ -186,8 +186,7 @@ metrics_text (const yard_model_version_t *v, char *buf, size_t len)
 }
 
 static int
-print_versions (FILE *out, const yard_model_version_t *v, size_t n,
-                bool with_model)
+print_versions (FILE *out, const yard_model_version_t *v, size_t n)
 {
     static const char *hdr[] = {"MODEL", "VERSION", "CREATED", "DIGEST",
                                 "SIZE", "JOB", "RUN/STEP", "METRICS"};
@@ -195,6 +194,7 @@ print_versions (FILE *out, const yard_model_version_t *v, size_t n,
     if (!t)
         return CLI_EXIT_ERROR;
     cli_table_align_right (t, 1);
+    cli_table_align_right (t, 4);
     for (size_t i = 0; i < n; i++) {
         char ver[16], created[40], digest[16], size[24], job[24], run[200],
             metrics[1024];
@@ -214,7 +214,6 @@ print_versions (FILE *out, const yard_model_version_t *v, size_t n,
                              size,       job, run,     metrics};
         cli_table_add_row (t, row);
     }
-    (void)with_model;
     int rc = cli_table_print (t, out);
     cli_table_destroy (&t);
     return rc < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
@@ -276,7 +275,7 @@ run_model (yard_client_t *c, int argc, char **argv, bool json, FILE *out,
         if ((rc = yard_model_list (c, &v, &n)) < 0)
             return failed (c, err, rc);
         rc = json ? print_json (out, versions_json (v, n))
-                  : print_versions (out, v, n, true);
+                  : print_versions (out, v, n);
     } else if (strcmp (sub, "show") == 0) {
         uint64_t ver = 0;
         if (w.npos != 1)
@@ -289,7 +288,7 @@ run_model (yard_client_t *c, int argc, char **argv, bool json, FILE *out,
         if ((rc = yard_model_show (c, w.pos[0], (uint32_t)ver, &v, &n)) < 0)
             return failed (c, err, rc);
         rc = json ? print_json (out, versions_json (v, n))
-                  : print_versions (out, v, n, false);
+                  : print_versions (out, v, n);
     } else {
         char m[200];
         snprintf (m, sizeof m, "unknown model command '%s' (register, list, "
