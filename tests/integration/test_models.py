@@ -9,6 +9,7 @@ import os
 import random
 import sqlite3
 import subprocess
+import tempfile
 import time
 import unittest
 from datetime import datetime, timedelta, timezone
@@ -411,6 +412,96 @@ steps:
                          ["completed"] * 4)
         v = c.json("model", "show", "loan-default")
         self.assertEqual(v[0]["run"], r3)
+
+    def test_bad_requests_are_refused(self):
+        """Malformed model, schedule and trigger requests get an error
+        reply; the scheduler stays up."""
+        import sys
+        sys.path.insert(0, os.path.join(REPO, "python"))
+        import yard
+        from yard import yard_pb2 as pb
+        c = yard.Client(self.cluster.client_ep, timeout=10)
+        self.addCleanup(c.close)
+        bad = [
+            ("model", pb.ModelRequest(op="")),
+            ("model", pb.ModelRequest(op="register", model="m", digest="xyz")),
+            ("model", pb.ModelRequest(op="register", model="m" * 200,
+                                      digest="0" * 64)),
+            ("model", pb.ModelRequest(op="show", model="../etc")),
+            ("schedule", pb.ScheduleRequest(op="add", name="s", cron="* * * * *",
+                                            pipeline=b"\xff\x00garbage")),
+            ("schedule", pb.ScheduleRequest(op="add", name="s",
+                                            cron="1-99 * * * *",
+                                            pipeline=b"")),
+            ("schedule", pb.ScheduleRequest(op="nope")),
+            ("trigger", pb.TriggerRequest(op="add", name="t", on="dataset:",
+                                          pipeline=b"x")),
+            ("trigger", pb.TriggerRequest(op="remove", name="")),
+        ]
+        m = pb.ModelRequest(op="register", model="m", digest="0" * 64)
+        for i in range(300):
+            m.metrics.add(key="k%d" % i, value=1.0)
+        bad.append(("model", m))
+        m = pb.ModelRequest(op="register", model="m", digest="0" * 64)
+        m.metrics.add(key="nan", value=float("nan"))
+        bad.append(("model", m))
+        spec = pb.PipelineSpec(name="p")      # no steps
+        bad.append(("trigger", pb.TriggerRequest(
+            op="add", name="t", on="model:m",
+            pipeline=spec.SerializeToString())))
+        for field, msg in bad:
+            with self.assertRaises(yard.YardError) as e:
+                c._call(field, msg)
+            self.assertIn(e.exception.code, (22, 2, 90), (field, msg))
+            self.assertTrue(e.exception.message)
+        self.assertTrue(self.cluster.scheduler.alive())
+        self.assertEqual(c.model_list(), [])
+        self.assertEqual(c.schedule_list(), [])
+        self.assertEqual(c.trigger_list(), [])
+
+
+class DriftProgramTest(unittest.TestCase):
+    """yard-drift on its own: odd CSV input and its exit statuses."""
+
+    def run_drift(self, ref, cur, *args):
+        with tempfile.TemporaryDirectory() as d:
+            paths = []
+            for name, text in (("ref.csv", ref), ("cur.csv", cur)):
+                paths.append(os.path.join(d, name))
+                with open(paths[-1], "w") as f:
+                    f.write(text)
+            p = subprocess.run([DRIFT_BIN, "--reference", paths[0],
+                                "--current", paths[1]] + list(args),
+                               capture_output=True, text=True)
+            return p.returncode, p.stdout, p.stderr
+
+    def test_inputs(self):
+        ref = "a,\"b, quoted\",name\r\n" + "".join(
+            "%d,%d,n%d\r\n" % (i, i % 7, i) for i in range(200))
+        # missing values are skipped; a text column is not compared
+        cur = "a,\"b, quoted\",name\n" + "".join(
+            "%s,%d,x\n" % ("" if i % 10 == 0 else str(i), i % 7)
+            for i in range(200))
+        rc, out, err = self.run_drift(ref, cur)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("b, quoted", out)
+        self.assertNotIn("name ", out)
+        rc, out, err = self.run_drift(ref, cur, "--columns", "a,nope")
+        self.assertEqual(rc, 2)
+        self.assertIn("'nope'", err)
+        rc, out, err = self.run_drift(ref, "a\n", "--columns", "a")
+        self.assertEqual(rc, 2)
+        self.assertIn("no values", err)
+        rc, out, err = self.run_drift(ref, cur, "--threshold", "-1")
+        self.assertEqual(rc, 2)
+        rc, out, err = self.run_drift("", cur)
+        self.assertEqual(rc, 2)
+        # shifted: 3 above a threshold, 0 without one
+        shifted = "a,\"b, quoted\",name\n" + "".join(
+            "%d,%d,x\n" % (i + 150, i % 7) for i in range(200))
+        self.assertEqual(self.run_drift(ref, shifted, "--threshold",
+                                        "0.2")[0], 3)
+        self.assertEqual(self.run_drift(ref, shifted)[0], 0)
 
 
 if __name__ == "__main__":
