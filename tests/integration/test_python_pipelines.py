@@ -161,6 +161,25 @@ class PythonPipelinesTest(ClusterTest):
         self.assertEqual(len(c.model_show("clf")), 1)
         with self.assertRaises(yard.YardError):
             c.model_show("none")
+        # schedules and triggers from Python
+        path = os.path.join(self.root, "hello.yaml")
+        with open(path, "w") as f:
+            f.write("name: hello\nsteps:\n  hi: {run: echo hi}\n")
+        s = c.schedule_add("nightly", "0 3 * * *", path)
+        self.assertEqual(s[0]["pipeline"], "hello")
+        self.assertEqual([x["name"] for x in c.schedule_list()], ["nightly"])
+        c.schedule_remove("nightly")
+        self.assertEqual(c.schedule_list(), [])
+        c.trigger_add("on-rows", "dataset:rows", path)
+        c.dataset_add("rows", rows)
+        t = c.trigger_list()[0]
+        self.assertEqual((t["on"], t["fired"]), ("dataset:rows", 1))
+        run = c.pipeline_wait(t["last_run"], timeout=60)
+        self.assertEqual((run["origin"], run["state"]),
+                         ("trigger:on-rows", "completed"))
+        c.trigger_remove("on-rows")
+        with self.assertRaises(yard.YardError):
+            c.trigger_remove("on-rows")
 
     def test_python_staged_pipeline_registers(self):
         """Needs the worker's stage_in/collect (another branch)."""
