@@ -154,7 +154,7 @@ yard__models_step_completed (yard_server_t *s, uint64_t run_id,
         if (outputs[i]->name && reg->output
             && strcmp (outputs[i]->name, reg->output) == 0)
             out = outputs[i];
-    if (!out)
+    if (!out || !yard_digest_valid (out->digest))
         return yard_errorf (err, ENOENT,
                             "step %s has no output '%s' to register as "
                             "model %s",
