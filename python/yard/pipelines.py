@@ -305,6 +305,23 @@ class PipelinesMixin:
         return _run(self._call("pipeline_cancel",
                                pb.PipelineCancelRequest(run_id=run_id)))
 
+    def pipeline_rerun(self, run_id):
+        """Run run_id's pipeline again as it was, reusing its completed
+        steps (`yard pipeline rerun`)."""
+        return _run(self._call("pipeline_run", pb.PipelineRunRequest(
+            resume_from=run_id)))
+
+    def pipeline_explain(self, run_id, step):
+        """Why step was reused, or which parts of its key changed."""
+        r = self._call("pipeline_explain", pb.PipelineExplainRequest(
+            run_id=run_id, step=step))
+        return {"run_id": r.run_id, "step": r.step,
+                "state": _STEP_STATES.get(r.state, "unknown"),
+                "cache_key": r.cache_key, "reused_run": r.reused_run,
+                "reused_step": r.reused_step,
+                "compared_run": r.compared_run, "lines": list(r.lines),
+                "key_parts": r.key_parts}
+
     def pipeline_wait(self, run_id, timeout=None, interval=0.2):
         """Poll the run until it ends (or timeout seconds pass); return its
         status."""

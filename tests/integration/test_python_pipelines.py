@@ -130,6 +130,9 @@ class PythonPipelinesTest(ClusterTest):
                   ["steps"]}
         self.assertEqual({n: s["cache_key"] for n, s in steps.items()},
                          c_keys)
+        ex = c.pipeline_explain(run["id"], "first")
+        self.assertEqual(ex["state"], "reused")
+        self.assertIn("reused from run %d" % first["id"], " ".join(ex["lines"]))
         # a parameter changes both keys
         other = c.pipeline_wait(c.pipeline_run(path, params={
             "greeting": "hello"})["id"], timeout=60)
