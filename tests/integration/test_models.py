@@ -460,6 +460,106 @@ steps:
         self.assertEqual(c.trigger_list(), [])
 
 
+class MetricsContractWorker:
+    """Built on test_pipelines' ContractWorker (a worker that follows the
+    stage_in/collect contract): each job also reports the metric acc =
+    self.acc before it finishes, as the real worker ships metrics before
+    JobFinished."""
+
+    @staticmethod
+    def make(endpoint):
+        import sys
+        sys.path.insert(0, os.path.join(REPO, "python"))
+        from test_pipelines import ContractWorker
+        from yard import yard_pb2 as pb
+
+        class W(ContractWorker):
+            acc = None
+
+            def handle(self, sock, d):
+                if self.acc is not None:
+                    now = int(time.time() * 1000)
+                    self.send(sock, metrics_batch=pb.MetricsBatch(
+                        job_id=d.job_id, attempt=d.attempt, first_seq=0,
+                        next_seq=1, points=[pb.MetricPoint(
+                            step=1, key="acc", value=self.acc, time_ms=now,
+                            seq=0)]))
+                super().handle(sock, d)
+        return W(endpoint)
+
+
+class RegisterContractTest(ClusterTest):
+    """A step's register block against a worker that collects outputs."""
+
+    def setUp(self):
+        super().setUp()
+        self.worker = MetricsContractWorker.make(self.cluster.worker_ep)
+        self.worker.start()
+        self.cluster.wait_nodes_up(["cw"])
+        self.path = os.path.join(self.root, "train.yaml")
+        with open(self.path, "w") as f:
+            f.write(TRAIN)
+
+    def tearDown(self):
+        self.worker.stop.set()
+        self.worker.join(5)
+        super().tearDown()
+
+    def run_train(self, acc):
+        c = self.cluster
+        self.worker.acc = acc
+        rid = c.json("pipeline", "run", self.path, "--param",
+                     "acc=%s" % acc)["id"]
+        wait_for(lambda: c.json("pipeline", "status", rid)["state"]
+                 != "running", 30, "run %s to end" % rid)
+        st = c.json("pipeline", "status", rid)
+        self.assertEqual(st["state"], "completed", st)
+        return rid
+
+    def versions(self):
+        p = self.cluster.yard("--json", "model", "show", "clf", check=False)
+        return json.loads(p.stdout) if p.returncode == 0 else []
+
+    def test_registers_only_when_better(self):
+        r1 = self.run_train(0.7)
+        v = self.versions()
+        self.assertEqual([x["version"] for x in v], [1])
+        self.assertEqual((v[0]["run"], v[0]["step"], v[0]["metrics"]),
+                         (r1, "train", {"acc": 0.7}))
+        self.run_train(0.6)                 # worse: kept out
+        self.assertEqual(len(self.versions()), 1)
+        self.run_train(0.7)                 # equal is not better
+        self.assertEqual(len(self.versions()), 1)
+        r4 = self.run_train(0.8)
+        v = self.versions()
+        self.assertEqual([x["version"] for x in v], [2, 1])
+        self.assertEqual(v[0]["run"], r4)
+        self.assertIn("not registered: acc 0.6 is not > latest 0.7",
+                      self.cluster.tail("scheduler.log", 400))
+
+    def test_model_trigger_does_not_loop(self):
+        """A trigger on model:clf whose pipeline registers clf runs once per
+        outside registration."""
+        c = self.cluster
+        c.yard("trigger", "add", "retrain", "--on", "model:clf", self.path,
+               "--param", "acc=0.9")
+        self.worker.acc = 0.9
+        f = os.path.join(self.root, "w.bin")
+        with open(f, "w") as fh:
+            fh.write("w")
+        c.yard("model", "register", "clf", f, "--metric", "acc=0.5")
+        t = wait_for(lambda: c.json("trigger", "list")[0]["last_run"] and
+                     c.json("trigger", "list")[0], 30, "the trigger's run")
+        wait_for(lambda: c.json("pipeline", "status", t["last_run"])["state"]
+                 == "completed", 30, "the triggered run")
+        wait_for(lambda: len(self.versions()) == 2, 30,
+                 "the triggered run's version")
+        self.assertIn("comes from a run it started: not fired again",
+                      c.tail("scheduler.log", 400))
+        self.assertEqual(c.json("trigger", "list")[0]["fired"], 1)
+        self.assertEqual(len(c.json("pipeline", "list")), 1)
+
+
 class DriftProgramTest(unittest.TestCase):
     """yard-drift on its own: odd CSV input and its exit statuses."""
 
