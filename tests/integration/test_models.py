@@ -560,6 +560,87 @@ class RegisterContractTest(ClusterTest):
         self.assertEqual(len(c.json("pipeline", "list")), 1)
 
 
+class LoanExampleStagedTest(ClusterTest):
+    """examples/loan as scripts/demo.sh runs it, against a worker that
+    stages inputs and collects outputs (stage_worker.py) and runs the real
+    programs: the model registered, prep reused on the second run, a
+    drifted dataset version triggering the retraining, an unchanged one
+    skipping it."""
+
+    def setUp(self):
+        super().setUp()
+        from stage_worker import StageWorker
+        self.worker = StageWorker(self.cluster.worker_ep)
+        self.worker.start()
+        self.cluster.wait_nodes_up(["sw"])
+
+    def tearDown(self):
+        self.worker.stop.set()
+        self.worker.join(10)
+        super().tearDown()
+
+    def test_demo_flow(self):
+        c = self.cluster
+        pp = ["--param", "bin=" + os.path.join(BUILD, "examples", "loan"),
+              "--param", "tools=" + os.path.join(BUILD, "tools"),
+              "--param", "py=" + PY, "--param", "epochs=1"]
+
+        def gen(name, *extra):
+            d = os.path.join(self.root, name)
+            subprocess.run([PY, os.path.join(LOAN, "gen_loans.py"), "--out",
+                            d, "--rows", "3000"] + list(extra), check=True,
+                           capture_output=True)
+            return d
+
+        def wait_run(rid):
+            wait_for(lambda: c.json("pipeline", "status", rid)["state"]
+                     != "running", 120, "run %s to end" % rid)
+            st = c.json("pipeline", "status", rid)
+            self.assertEqual(st["state"], "completed", st)
+            return {x["name"]: x for x in st["steps"]}
+
+        c.yard("dataset", "add", "loans", gen("v1"))
+        main = os.path.join(LOAN, "pipeline.yaml")
+        r1 = c.json("pipeline", "run", main, *pp)["id"]
+        wait_run(r1)
+        v = c.json("model", "show", "loan-default")
+        self.assertEqual([(x["version"], x["run"], x["step"]) for x in v],
+                         [(1, r1, "evaluate")])
+        self.assertGreater(v[0]["metrics"]["acc"], 0.7)
+        self.assertIn("baseline", v[0]["metrics"])
+        steps = wait_run(c.json("pipeline", "run", main, *pp)["id"])
+        self.assertEqual(steps["prep"]["state"], "reused")
+        self.assertEqual(steps["evaluate"]["state"], "completed")
+        # same data, same seed: the same accuracy, which is not better
+        self.assertEqual(len(c.json("model", "show", "loan-default")), 1)
+
+        c.yard("trigger", "add", "loans-drift", "--on", "dataset:loans",
+               os.path.join(LOAN, "retrain-on-drift.yaml"), *pp)
+        # a new version with the same applicants: checked, not retrained
+        c.yard("dataset", "add", "loans", gen("v2", "--seed", "99"))
+        r3 = wait_for(lambda: c.json("trigger", "list")[0]["last_run"], 30,
+                      "the first triggered run")
+        steps = wait_run(r3)
+        self.assertEqual(steps["drift"]["state"], "completed")
+        self.assertEqual([steps[n]["state"] for n in
+                          ("prep", "train", "evaluate")], ["skipped"] * 3)
+        # a drifted version: retrained and registered
+        c.yard("dataset", "add", "loans", gen("v3", "--drift", "0.5"))
+        r4 = wait_for(lambda: c.json("trigger", "list")[0]["last_run"] != r3
+                      and c.json("trigger", "list")[0]["last_run"], 30,
+                      "the second triggered run")
+        steps = wait_run(r4)
+        self.assertEqual([steps[n]["state"] for n in
+                          ("drift", "prep", "train", "evaluate")],
+                         ["completed"] * 4)
+        psi = {p["key"]: p["value"]
+               for p in c.json("metrics", steps["drift"]["job_id"])}
+        self.assertGreater(psi["psi_max"], 0.2)
+        self.assertIn("psi.income", psi)
+        v = c.json("model", "show", "loan-default")
+        self.assertEqual([(x["version"], x["run"]) for x in v][0], (2, r4))
+
+
 class DriftProgramTest(unittest.TestCase):
     """yard-drift on its own: odd CSV input and its exit statuses."""
 
