@@ -204,5 +204,41 @@ class PythonPipelinesTest(ClusterTest):
             self.assertEqual(f.read().strip(), "3")
 
 
+class PythonStagedTest(ClusterTest):
+    """Python driving a staged pipeline to a registered model, against a
+    worker that follows the stage_in/collect contract (stage_worker.py)."""
+
+    def setUp(self):
+        super().setUp()
+        from stage_worker import StageWorker
+        self.worker = StageWorker(self.cluster.worker_ep)
+        self.worker.start()
+        self.cluster.wait_nodes_up(["sw"])
+
+    def tearDown(self):
+        self.worker.stop.set()
+        self.worker.join(10)
+        super().tearDown()
+
+    def test_staged_pipeline_registers(self):
+        c = yard.Client(self.cluster.client_ep, timeout=10)
+        self.addCleanup(c.close)
+        rows = os.path.join(self.root, "rows.csv")
+        with open(rows, "w") as f:
+            f.write("1\n2\n3\n")
+        c.dataset_add("rows", rows)
+        path = os.path.join(self.root, "staged.yaml")
+        with open(path, "w") as f:
+            f.write(STAGED)
+        done = c.pipeline_wait(c.pipeline_run(path)["id"], timeout=60)
+        self.assertEqual(done["state"], "completed", done)
+        v = c.model_show("lines")[0]
+        self.assertEqual(v["digest"], done["steps"][0]["outputs"][0]["digest"])
+        out = os.path.join(self.root, "lines")
+        self.assertTrue(c.artifact_get(v["digest"], out))
+        with open(os.path.join(out, "lines")) as f:
+            self.assertEqual(f.read().strip(), "3")
+
+
 if __name__ == "__main__":
     unittest.main()
