@@ -140,14 +140,12 @@ echo
 echo "== the loan-default pipeline: prep -> train -> evaluate -> register"
 r1=$(run_id "$repo/examples/loan/pipeline.yaml" "${pp[@]}")
 yard pipeline wait "$r1"
-yard pipeline status "$r1"
 yard model list
 
 echo
 echo "== the same pipeline again: prep is reused (same code, same data)"
 r2=$(run_id "$repo/examples/loan/pipeline.yaml" "${pp[@]}")
 yard pipeline wait "$r2"
-yard pipeline status "$r2"
 yard pipeline explain "$r2" prep
 yard model show loan-default
 
@@ -167,8 +165,8 @@ done
 [ -n "$r3" ] || { echo "the trigger started no run" >&2; exit 1; }
 yard trigger list
 yard pipeline wait "$r3"
-yard pipeline status "$r3"
 drift_job=$(yard --json pipeline status "$r3" | sed -n 's/^ *"job_id": *\([0-9]*\),*$/\1/p' | head -n 1)
-echo "-- yard metrics $drift_job (the drift check: PSI and KS per column)"
-yard metrics "$drift_job"
+echo "-- yard logs $drift_job (the drift check: PSI and KS per column, also its metrics)"
+yard logs "$drift_job"
+yard metrics --key psi_max "$drift_job"
 yard model show loan-default
