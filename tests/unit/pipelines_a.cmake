@@ -6,3 +6,6 @@ yard_unit_test(test_pipeline_yaml
 yard_unit_test(test_pipeline_dag
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_pipeline_dag.c
   LIBS yard_client)
+yard_unit_test(test_store_pipeline
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_store_pipeline.c
+  LIBS yard_sched)
