@@ -289,10 +289,31 @@ run_model (yard_client_t *c, int argc, char **argv, bool json, FILE *out,
             return failed (c, err, rc);
         rc = json ? print_json (out, versions_json (v, n))
                   : print_versions (out, v, n);
+    } else if (strcmp (sub, "get") == 0) {
+        uint64_t ver = 0;
+        if (w.npos != 2)
+            return usage (err, "model get needs NAME and DEST",
+                          CLI_MODEL_USAGE);
+        if (w.version
+            && (yard_parse_u64 (w.version, &ver) < 0 || ver == 0
+                || ver > UINT32_MAX))
+            return usage (err, "--version wants a version number",
+                          CLI_MODEL_USAGE);
+        if ((rc = yard_model_get (c, w.pos[0], (uint32_t)ver, w.pos[1], &v))
+            < 0)
+            return failed (c, err, rc);
+        n = v ? 1 : 0;
+        if (json)
+            rc = print_json (out, v ? version_json (v) : json_object ());
+        else {
+            fprintf (err, "model %s version %" PRIu32 " written to %s\n",
+                     w.pos[0], v ? v->version : 0, w.pos[1]);
+            rc = CLI_EXIT_OK;
+        }
     } else {
         char m[200];
         snprintf (m, sizeof m, "unknown model command '%s' (register, list, "
-                               "show)", sub);
+                               "show, get)", sub);
         return usage (err, m, CLI_MODEL_USAGE);
     }
     yard_model_versions_free (&v, n);

@@ -22,8 +22,9 @@ int cli_models_run (yard_client_t *c, int argc, char **argv, bool json,
     "yard model register [--json] NAME PATH|DIGEST [--metric K=V]... "    \
     "[--job JOB]\n"                                                        \
     "       yard model list [--json]\n"                                    \
-    "       yard model show [--json] NAME [--version V]"
-#define CLI_MODEL_SUMMARY "Register model versions, list and show them"
+    "       yard model show [--json] NAME [--version V]\n"                 \
+    "       yard model get NAME DEST [--version V]"
+#define CLI_MODEL_SUMMARY "Register model versions, list, show and get them"
 #define CLI_MODEL_HELP                                                     \
     "\n"                                                                   \
     "A model is a name with numbered versions (1, 2, ...).  Each version\n" \
@@ -37,12 +38,14 @@ int cli_models_run (yard_client_t *c, int argc, char **argv, bool json,
     "the store.  It prints the new version number.\n"                      \
     "'yard model list' shows every model's latest version.\n"              \
     "'yard model show NAME' shows every version of NAME, newest first.\n"  \
+    "'yard model get NAME DEST' downloads the latest version (or\n"      \
+    "--version V) to DEST, which must not exist.\n"                       \
     "\n"                                                                   \
     "options:\n"                                                           \
     "  -m, --metric K=V   a metric of the version (repeatable)\n"          \
     "  -j, --job JOB      the job that produced it: its latest metric\n"   \
     "                     values fill the keys not given with --metric\n"  \
-    "  -v, --version V    show only version V\n"                           \
+    "  -v, --version V    show or get version V\n"                         \
     "  --json             machine-readable output\n"
 
 #define CLI_SCHEDULE_USAGE                                                 \

@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zmq.h>
 
 #include "client_internal.h"
 #include "digest.h"
 #include "msg.h"
 #include "pipeline_yaml.h"
+#include "xfer.h"
 #include "yard/models.h"
 #include "yard/yard.h"
 
@@ -183,6 +185,60 @@ yard_model_show (yard_client_t *c, const char *model, uint32_t version,
     q.model = (char *)model;
     q.version = version;
     return call (c, &q, out, n);
+}
+
+int
+yard_model_get (yard_client_t *c, const char *model, uint32_t version,
+                const char *dest, yard_model_version_t **out)
+{
+    if (!c)
+        return -EINVAL;
+    if (out)
+        *out = NULL;
+    if (!dest || !*dest)
+        return yard__client_fail (c, EINVAL, "yard_model_get: a destination "
+                                             "is required");
+    yard_model_version_t *v = NULL;
+    size_t n = 0;
+    int rc = yard_model_show (c, model, version, &v, &n);
+    if (rc < 0)
+        return rc;
+    if (n == 0) {
+        yard_model_versions_free (&v, n);
+        return yard__client_fail (c, ENOENT, "the model has no version");
+    }
+    void *zctx = zmq_ctx_new ();
+    void *sock = zctx ? zmq_socket (zctx, ZMQ_DEALER) : NULL;
+    yard_error_t err;
+    yard_error_clear (&err);
+    int linger = 0;
+    if (!sock) {
+        rc = yard_errorf (&err, ENOMEM, "cannot open a socket");
+    } else {
+        zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
+        if (zmq_connect (sock, yard_client_endpoint (c)) < 0) {
+            rc = yard_errorf (&err, errno, "cannot connect to %s: %s",
+                              yard_client_endpoint (c), zmq_strerror (errno));
+        } else {
+            yard_xfer_t x = {.sock = sock,
+                             .timeout_ms = yard_client_timeout (c)};
+            bool is_tree = false;
+            rc = yard_xfer_get_path (&x, v[0].digest, dest, &is_tree, &err);
+        }
+    }
+    if (sock)
+        zmq_close (sock);
+    if (zctx)
+        zmq_ctx_term (zctx);
+    if (rc < 0) {
+        yard_model_versions_free (&v, n);
+        return yard__client_fail (c, -rc, err.text);
+    }
+    if (out)
+        *out = v;
+    else
+        yard_model_versions_free (&v, n);
+    return 0;
 }
 
 int

@@ -85,6 +85,16 @@ class ModelsTest(ClusterTest):
         listed = c.json("model", "list")
         self.assertEqual([(v["model"], v["version"]) for v in listed],
                          [("clf", 2), ("other", 1)])
+        # get: the latest (a folder) and version 1 (a file)
+        dest = os.path.join(self.root, "got")
+        c.yard("model", "get", "clf", dest)
+        with open(os.path.join(dest, "b", "c.txt")) as fh:
+            self.assertEqual(fh.read(), "c")
+        c.yard("model", "get", "clf", dest + "1", "--version", "1")
+        with open(dest + "1") as fh:
+            self.assertEqual(fh.read(), "w1")
+        p = c.yard("model", "get", "clf", dest, check=False)
+        self.assertEqual(p.returncode, 1)           # dest exists
         table = c.yard("model", "list").stdout.decode()
         self.assertIn("clf", table)
         self.assertIn("acc=0.9", table)

@@ -54,6 +54,13 @@ YARD_API int yard_model_show (yard_client_t *c, const char *model,
                               uint32_t version, yard_model_version_t **out,
                               size_t *n);
 
+/* Download version (0: the latest) of model to dest, which must not
+ * exist: a folder artifact becomes a folder, a file a file.  *out
+ * (optional) gets the version (an array of one). */
+YARD_API int yard_model_get (yard_client_t *c, const char *model,
+                             uint32_t version, const char *dest,
+                             yard_model_version_t **out);
+
 /* The value of metric key of v; -ENOENT when it has none. */
 YARD_API int yard_model_metric (const yard_model_version_t *v,
                                 const char *key, double *value);
