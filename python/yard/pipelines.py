@@ -373,6 +373,13 @@ class PipelinesMixin:
         return [_version(v) for v in self._call("model", pb.ModelRequest(
             op="show", model=model, version=version)).versions]
 
+    def model_get(self, model, dest, version=0):
+        """Download version (0: the latest) of model to dest (which must not
+        exist); return the version's dict."""
+        v = self.model_show(model, version)[0]
+        self.artifact_get(v["digest"], dest)
+        return v
+
     # -- schedules and triggers ---------------------------------------------
     def schedule_add(self, name, cron, path, params=None):
         spec = self.pipeline_load(path, params)

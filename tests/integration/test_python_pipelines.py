@@ -162,6 +162,10 @@ class PythonPipelinesTest(ClusterTest):
         self.assertEqual((m["model"], m["version"]), ("clf", 1))
         self.assertEqual(c.model_list()[0]["metrics"], {"acc": 0.5})
         self.assertEqual(len(c.model_show("clf")), 1)
+        got = os.path.join(self.root, "got.csv")
+        self.assertEqual(c.model_get("clf", got)["version"], 1)
+        with open(got) as f:
+            self.assertEqual(f.read(), "a\n1\n2\n3\n")
         with self.assertRaises(yard.YardError):
             c.model_show("none")
         # schedules and triggers from Python
