@@ -158,3 +158,23 @@ yard_store_datasets_list (yard_store_t *st, const char *name,
     yard__store_release (st, s);
     return rc;
 }
+
+int
+yard_store_artifact_refs (yard_store_t *st, yard_artifact_ref_f cb, void *arg)
+{
+    sqlite3_stmt *s;
+    int rc = yard__store_prepare (st, "SELECT DISTINCT digest FROM"
+                                  " artifact_refs ORDER BY digest", &s);
+    if (rc < 0)
+        return rc;
+    int step;
+    while ((step = sqlite3_step (s)) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text (s, 0);
+        if ((rc = cb (d ? d : "", arg)) != 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = yard__store_fail (st, step);
+    yard__store_release (st, s);
+    return rc;
+}

@@ -49,4 +49,11 @@ int yard_store_datasets_list (yard_store_t *st, const char *name,
 int yard_store_artifact_ref (yard_store_t *st, const char *digest,
                              const char *owner);
 
+/* Every digest some owner keeps, once each, sorted: the `keep` list of
+ * yard_artifacts_gc.  cb's non-zero return stops the walk and is
+ * returned. */
+typedef int (*yard_artifact_ref_f) (const char *digest, void *arg);
+int yard_store_artifact_refs (yard_store_t *st, yard_artifact_ref_f cb,
+                              void *arg);
+
 #endif

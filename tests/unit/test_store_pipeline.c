@@ -216,6 +216,14 @@ ds_row (const yard_dataset_row_t *row, void *arg)
     return 0;
 }
 
+static int
+ref_row (const char *digest, void *arg)
+{
+    strcat (arg, digest);
+    strcat (arg, " ");
+    return 0;
+}
+
 static void
 test_datasets (void **state)
 {
@@ -260,6 +268,10 @@ test_datasets (void **state)
     assert_int_equal (yard_store_datasets_list (f->st, "other", ds_row, buf),
                       0);
     assert_string_equal (buf, "other@1 ");
+    /* each dataset version keeps its artifact; "aa" once though two own it */
+    buf[0] = '\0';
+    assert_int_equal (yard_store_artifact_refs (f->st, ref_row, buf), 0);
+    assert_string_equal (buf, "aa bb cc ");
 }
 
 int
