@@ -14,21 +14,26 @@
 #include "yard/models.h"
 #include "yard/yard.h"
 
+static void
+version_clear (yard_model_version_t *m)
+{
+    free (m->model);
+    free (m->digest);
+    free (m->step);
+    for (size_t k = 0; k < m->n_metrics; k++)
+        free (m->metric_keys[k]);
+    free (m->metric_keys);
+    free (m->metric_values);
+    memset (m, 0, sizeof *m);
+}
+
 void
 yard_model_versions_free (yard_model_version_t **v, size_t n)
 {
     if (!v || !*v)
         return;
-    for (size_t i = 0; i < n; i++) {
-        yard_model_version_t *m = &(*v)[i];
-        free (m->model);
-        free (m->digest);
-        free (m->step);
-        for (size_t k = 0; k < m->n_metrics; k++)
-            free (m->metric_keys[k]);
-        free (m->metric_keys);
-        free (m->metric_values);
-    }
+    for (size_t i = 0; i < n; i++)
+        version_clear (&(*v)[i]);
     free (*v);
     *v = NULL;
 }
@@ -234,10 +239,13 @@ yard_model_get (yard_client_t *c, const char *model, uint32_t version,
         yard_model_versions_free (&v, n);
         return yard__client_fail (c, -rc, err.text);
     }
-    if (out)
-        *out = v;
-    else
+    if (!out) {
         yard_model_versions_free (&v, n);
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) /* the caller gets an array of one */
+        version_clear (&v[i]);
+    *out = v;
     return 0;
 }
 
