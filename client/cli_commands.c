@@ -12,6 +12,7 @@
 #include "cli_metrics.h"
 #include "cli_watch.h"
 #include "cli_events.h"
+#include "cli_pipeline.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -22,6 +23,7 @@
 #include "cli_args.h"
 #include "cli_artifact.h"
 #include "cli_deps.h"
+#include "cli_models.h"
 #include "cli_nodeadmin.h"
 #include "cli_render.h"
 #include "cli_topo.h"
@@ -500,6 +502,36 @@ cmd_checkpoints (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
                                 ctx->out, ctx->err);
 }
 
+/* ---- pipelines and datasets (cli_pipeline.c) --------------------------- */
+
+static bool
+asks_help (int argc, char **argv)
+{
+    if (argc < 2)
+        return true;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h"))
+            return true;
+    return false;
+}
+
+static int
+cmd_pipeline (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+              char **argv)
+{
+    int rc;
+    if (asks_help (argc, argv))
+        return print_cmd_help (argc < 2 ? ctx->err : ctx->out, cmd)
+               + (argc < 2 ? CLI_EXIT_USAGE : 0);
+    if ((rc = connect_client (ctx)) != 0)
+        return rc;
+    if (!strcmp (cmd->name, "dataset"))
+        return cli_dataset_main (ctx->client, argc, argv, ctx->g->json,
+                                 ctx->out, ctx->err);
+    return cli_pipeline_main (ctx->client, argc, argv, ctx->g->json,
+                              ctx->out, ctx->err);
+}
+
 /* ---- logs -------------------------------------------------------------- */
 
 /* Write the part of lg at or after offset; returns 0 or -EIO. */
@@ -762,6 +794,21 @@ cmd_help (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
 
 /* ---- the table --------------------------------------------------------- */
 
+/* ---- model, schedule, trigger (cli_models.c) ---------------------------- */
+
+static int
+cmd_models (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
+            char **argv)
+{
+    if (cli_models_wants_help (argc, argv))
+        return print_cmd_help (ctx->out, cmd);
+    int rc = connect_client (ctx);
+    if (rc != 0)
+        return rc;
+    return cli_models_run (ctx->client, argc, argv, ctx->g->json, ctx->out,
+                           ctx->err);
+}
+
 static const struct cli_cmd commands[] = {
     {
         "submit", cmd_submit,
@@ -958,6 +1005,59 @@ static const struct cli_cmd commands[] = {
         "  -t, --timeout DUR  give up after DUR (default: wait as long as it\n"
         "                     takes; a scheduler restart does not end the wait)\n",
     },
+    {"model", cmd_models, CLI_MODEL_USAGE, CLI_MODEL_SUMMARY,
+     CLI_MODEL_HELP},
+    {"schedule", cmd_models, CLI_SCHEDULE_USAGE, CLI_SCHEDULE_SUMMARY,
+     CLI_SCHEDULE_HELP},
+    {"trigger", cmd_models, CLI_TRIGGER_USAGE, CLI_TRIGGER_SUMMARY,
+     CLI_TRIGGER_HELP},
+    {
+        "pipeline", cmd_pipeline,
+        "yard pipeline run [--param K=V]... [--resume RUN] [--json] FILE\n"
+        "       yard pipeline rerun [--json] RUN\n"
+        "       yard pipeline status [--json] RUN\n"
+        "       yard pipeline list [--limit N] [--json] [NAME]\n"
+        "       yard pipeline cancel [--json] RUN\n"
+        "       yard pipeline explain [--json] RUN STEP\n"
+        "       yard pipeline wait [--timeout DUR] [--json] RUN",
+        "Run a pipeline (a DAG of steps in YAML), reusing unchanged steps",
+        "\n"
+        "run: read FILE (see docs/pipelines.md), upload its declared code\n"
+        "files and start a run; prints the run with each step's state.  A\n"
+        "step with 'reuse: true' whose cache key (command, env, params used,\n"
+        "code file and input contents) matches a completed step whose outputs\n"
+        "are still stored is reused without running.\n"
+        "  -p, --param K=V  set or override a pipeline parameter\n"
+        "  --resume RUN     reuse the steps that completed in RUN (same keys)\n"
+        "                   and run the failed step and what follows\n"
+        "rerun RUN: run RUN's pipeline again as it was, resuming RUN.\n"
+        "status RUN: the steps in order with needs, state, reused or ran,\n"
+        "job and duration.  list: the newest runs (of pipeline NAME).\n"
+        "cancel RUN: stop its running steps; waiting steps never start.\n"
+        "explain RUN STEP: why the step was reused, or which parts of its\n"
+        "cache key changed since the previous run of the same step.\n"
+        "wait RUN: wait until the run is over; exit 0 when it completed, 1\n"
+        "when it failed or was cancelled, 4 when --timeout passed first.\n"
+        "\n"
+        "options:\n"
+        "  --json           machine-readable output\n",
+    },
+    {
+        "dataset", cmd_pipeline,
+        "yard dataset add [--json] NAME PATH\n"
+        "       yard dataset list [--json] [NAME]",
+        "Register and list dataset versions for pipelines",
+        "\n"
+        "add: upload the file or folder PATH to the scheduler's artifact store\n"
+        "and register it as the next version (1, 2, ...) of dataset NAME,\n"
+        "with its content digest and size.  The version is stored before the\n"
+        "command returns.  Pipeline steps read it as dataset:NAME@latest or\n"
+        "dataset:NAME@VERSION; @latest is resolved when a run starts.\n"
+        "list: every version of NAME, or of every dataset.\n"
+        "\n"
+        "options:\n"
+        "  --json           machine-readable output\n",
+    },
     {
         "watch", cmd_watch,
         "yard watch [--interval DUR] [--plain] [--json] JOB",
@@ -1132,7 +1232,8 @@ cli_run (int argc, char **argv, FILE *out, FILE *err)
         fprintf (err,
                  "yard: unknown command '%s': the commands are submit, "
                  "status, queue, nodes, cancel, logs, metrics, wait, watch, events, "
-                 "artifact, checkpoints and help (see "
+                 "artifact, checkpoints, pipeline, dataset, model, schedule, "
+                 "trigger and help (see "
                  "'yard --help')\n",
                  name);
         return CLI_EXIT_USAGE;

@@ -26,6 +26,10 @@
 
 #include "artifacts.h"
 #include "deps.h"
+#include "pipeline.h"
+#include "models.h"
+#include "schedules.h"
+#include "triggers.h"
 #include "log.h"
 #include "server_gang.h"
 #include "server_nodeadmin.h"
@@ -69,6 +73,15 @@ static const struct op client_ops[MAX_BODY] = {
     [YARD__ENVELOPE__BODY_EVENTS_SUBSCRIBE] = {yard__on_events_subscribe,
                                                false},
     [YARD__ENVELOPE__BODY_CHECKPOINTS] = {yard__on_checkpoints, false},
+    [YARD__ENVELOPE__BODY_PIPELINE_RUN] = {yard__on_pipeline_run, false},
+    [YARD__ENVELOPE__BODY_PIPELINE_STATUS] = {yard__on_pipeline_status, false},
+    [YARD__ENVELOPE__BODY_PIPELINE_CANCEL] = {yard__on_pipeline_cancel, false},
+    [YARD__ENVELOPE__BODY_PIPELINE_LIST] = {yard__on_pipeline_list, false},
+    [YARD__ENVELOPE__BODY_PIPELINE_EXPLAIN] = {yard__on_pipeline_explain, false},
+    [YARD__ENVELOPE__BODY_DATASET] = {yard__on_dataset, false},
+    [YARD__ENVELOPE__BODY_MODEL] = {yard__on_model, false},
+    [YARD__ENVELOPE__BODY_SCHEDULE] = {yard__on_schedule, false},
+    [YARD__ENVELOPE__BODY_TRIGGER] = {yard__on_trigger, false},
 };
 
 static const struct op worker_ops[MAX_BODY] = {
@@ -616,6 +629,7 @@ yard__job_end (yard_server_t *s, yard_job_t *job, Yard__JobState state,
               reason ? reason : "");
     yard__parks_flush (s, job);
     (void)yard_queue_del (s->queue, job);
+    yard__pipeline_job_ended (s, job, state); /* a pipeline step's job */
     uint64_t id = job->id;
     yard_job_destroy (&job);
     if (held)
@@ -1133,6 +1147,7 @@ cron_cb (uv_timer_t *t)
     yard__preempt_pass (s);
     yard__artifacts_cron (s); /* server_checkpoints.c */
     yard__gang_cron (s);
+    yard__schedules_tick (s); /* pipelines due on their cron schedule */
     if (yard_queue_pending (s->queue) > 0)
         s->need_dispatch = true;
     yard__batch_end (s);
@@ -1318,7 +1333,10 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
         || (rc = yard_store_gang_init (s->store, err)) < 0
         || (rc = load_state (s, err)) < 0
         || (rc = yard__nodeadmin_load (s, err)) < 0
-        || (rc = yard__outputs_init (s, err)) < 0) {
+        || (rc = yard__outputs_init (s, err)) < 0
+        || (rc = yard__pipeline_init (s, err)) < 0
+        || (rc = yard__models_init (s, err)) < 0
+        || (rc = yard__schedules_init (s, err)) < 0) {
         e = -rc;
         goto error;
     }

@@ -148,6 +148,8 @@ struct yard_server {
 
     /* gang jobs (server_gang.c): the live ones */
     struct yard__gang *gangs;
+    /* schedules.c: the wall-clock minute (unix ms / 60000) last checked */
+    int64_t sched_minute;
 };
 
 typedef struct yard_server yard_server_t;

@@ -16,6 +16,7 @@
  * Dispatch was lost, or the worker restarted) and is requeued.
  */
 #include "server_int.h"
+#include "pipeline.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -136,6 +137,7 @@ yard__finish_apply (yard_server_t *s, yard_node_t *node, yard_job_t *job,
     /* retries, preemption, requeue on timeout (server_retry.c) */
     if (yard__finish_retry (s, job, f))
         return;
+    yard__pipeline_outputs (s, job, f); /* a pipeline step's outputs */
     const char *msg = f->message;
     char text[768], what[128];
     int64_t end = f->end_time_ms;

@@ -4,7 +4,11 @@
 # free loopback ports, runs the example training pipeline through them
 # (generate data -> train two loan-default models in parallel -> pick the
 # best), shows
-# `yard nodes`, `yard queue` and `yard logs`, and stops everything it started.
+# `yard nodes`, `yard queue` and `yard logs`; then runs the loan-default
+# pipeline (examples/loan/pipeline.yaml: prep -> train -> evaluate ->
+# register), runs it again to show prep reused, and adds a drifted version
+# of the data set, whose trigger runs the drift check and the retraining
+# (examples/loan/retrain-on-drift.yaml); and stops everything it started.
 #
 #   scripts/demo.sh            (YARD_DEMO_KEEP=1 keeps the temp dir)
 set -euo pipefail
@@ -102,3 +106,67 @@ echo
 echo "== yard queue --all"
 yard queue --all
 yard status "$t2"
+
+# ---- pipelines ---------------------------------------------------------
+
+# The run id from `yard --json pipeline run ...` (the first "id" field).
+run_id() {
+  yard --json pipeline run "$@" | sed -n 's/^ *"id": *\([0-9]*\),*$/\1/p' | head -n 1
+}
+
+echo
+echo "== pipelines: steps pass data as artifacts, staged by the workers"
+cat >"$dir/probe.yaml" <<'EOF'
+name: probe
+steps:
+  probe: {run: 'test -d "${outputs.out}"', outputs: [out]}
+EOF
+probe=$(run_id "$dir/probe.yaml")
+if ! yard pipeline wait "$probe" >/dev/null 2>&1; then
+  yard pipeline status "$probe" || true
+  echo "these workers do not give pipeline steps their YARD_INPUTS and"
+  echo "YARD_OUTPUTS folders: the loan-default pipeline needs them; skipping it"
+  exit 0
+fi
+
+pp=(--param "bin=$bin/examples/loan" --param "tools=$bin/tools"
+    --param "py=$PY" --param epochs=3)
+echo
+echo "== yard dataset add loans (version 1: the applicants of gen_loans.py)"
+$PY "$repo/examples/loan/gen_loans.py" --out "$dir/loans-v1"
+yard dataset add loans "$dir/loans-v1"
+
+echo
+echo "== the loan-default pipeline: prep -> train -> evaluate -> register"
+r1=$(run_id "$repo/examples/loan/pipeline.yaml" "${pp[@]}")
+yard pipeline wait "$r1"
+yard model list
+
+echo
+echo "== the same pipeline again: prep is reused (same code, same data)"
+r2=$(run_id "$repo/examples/loan/pipeline.yaml" "${pp[@]}")
+yard pipeline wait "$r2"
+yard pipeline explain "$r2" prep
+yard model show loan-default
+
+echo
+echo "== drift: each new version of loans runs the drift check, which"
+echo "   retrains when the largest PSI is above 0.2"
+yard trigger add loans-drift --on dataset:loans \
+  "$repo/examples/loan/retrain-on-drift.yaml" "${pp[@]}"
+$PY "$repo/examples/loan/gen_loans.py" --out "$dir/loans-v2" --drift 0.5 --seed 7
+yard dataset add loans "$dir/loans-v2"
+r3=
+for _ in $(seq 100); do
+  r3=$(yard --json trigger list | sed -n 's/^ *"last_run": *\([1-9][0-9]*\),*$/\1/p' | head -n 1)
+  [ -n "$r3" ] && break
+  sleep 0.1
+done
+[ -n "$r3" ] || { echo "the trigger started no run" >&2; exit 1; }
+yard trigger list
+yard pipeline wait "$r3"
+drift_job=$(yard --json pipeline status "$r3" | sed -n 's/^ *"job_id": *\([0-9]*\),*$/\1/p' | head -n 1)
+echo "-- yard logs $drift_job (the drift check: PSI and KS per column, also its metrics)"
+yard logs "$drift_job"
+yard metrics --key psi_max "$drift_job"
+yard model show loan-default

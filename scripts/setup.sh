@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang
   libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libuv1-dev libhwloc-dev
   libsqlite3-dev libjansson-dev libsodium-dev libyaml-dev libcmocka-dev
-  python3 python3-zmq python3-protobuf protobuf-compiler procps
+  python3 python3-zmq python3-protobuf python3-yaml protobuf-compiler procps
   python3-torch
 )
 

@@ -40,8 +40,9 @@ secs=${YARD_FUZZ_SECONDS:-15}
 if [ "$secs" -gt 0 ]; then
   echo "== libFuzzer, ${secs}s per target"
   CC=clang cmake -S . -B build-fuzz -G Ninja -DYARD_FUZZ=ON >/dev/null
-  cmake --build build-fuzz --target fuzz_envelope fuzz_parse fuzz_metricline fuzz_tree
-  for t in envelope parse metricline tree; do
+  cmake --build build-fuzz --target fuzz_envelope fuzz_parse fuzz_metricline \
+    fuzz_tree fuzz_conditions
+  for t in envelope parse metricline tree conditions; do
     corpus=$(mktemp -d)
     cp tests/fuzz/corpus/$t/* "$corpus"/
     ./build-fuzz/tests/fuzz_$t -max_total_time="$secs" -print_final_stats=0 \

@@ -7,7 +7,11 @@ past delinquencies, age; and the label: 1 if the loan defaulted.  Defaults
 follow a hidden logistic model of those features plus noise, so a model can
 learn them but not perfectly.  Same seed, same bytes.
 
-    gen_loans.py --out DIR [--rows N] [--seed S]
+    gen_loans.py --out DIR [--rows N] [--seed S] [--drift F]
+
+--drift F shifts the applicants (higher incomes and debt, lower scores,
+larger loans, by a fraction F) to stand for a population that moved since
+the model was trained.
 
 writes DIR/train.csv and DIR/test.csv (80/20 split) with a header line.
 """
@@ -20,11 +24,11 @@ FEATURES = ["income", "dti", "credit_score", "loan_amount", "years_employed",
             "open_lines", "delinquencies", "age"]
 
 
-def applicant(rng):
-    income = max(8.0, rng.lognormvariate(math.log(55), 0.5))
-    dti = min(0.95, max(0.0, rng.gauss(0.32, 0.12)))
-    score = min(850, max(300, int(rng.gauss(690, 70))))
-    amount = max(1.0, rng.lognormvariate(math.log(18), 0.7))
+def applicant(rng, drift=0.0):
+    income = max(8.0, rng.lognormvariate(math.log(55 * (1 + drift)), 0.5))
+    dti = min(0.95, max(0.0, rng.gauss(0.32 + 0.15 * drift, 0.12)))
+    score = min(850, max(300, int(rng.gauss(690 - 60 * drift, 70))))
+    amount = max(1.0, rng.lognormvariate(math.log(18 * (1 + drift)), 0.7))
     years = max(0.0, rng.expovariate(1 / 6.0))
     lines = max(0, int(rng.gauss(7, 3)))
     delinq = min(10, int(rng.expovariate(1.4)))
@@ -47,11 +51,12 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--rows", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--drift", type=float, default=0.0)
     a = ap.parse_args()
     rng = random.Random(a.seed)
     rows = []
     for _ in range(a.rows):
-        x = applicant(rng)
+        x = applicant(rng, a.drift)
         y = 1 if rng.random() < default_probability(x) else 0
         rows.append((x, y))
     os.makedirs(a.out, exist_ok=True)

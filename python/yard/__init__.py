@@ -13,6 +13,9 @@ messages are generated from proto/yard.proto (yard_pb2.py).
 from .client import (Client, YardError, SchedulerUnreachable, JOB_STATES,
                      FINISHED_STATES, parse_size, parse_duration)
 from . import metrics
+from .artifacts import digest_path
+from .pipelines import load_pipeline, PipelineFileError
 
 __all__ = ["Client", "YardError", "SchedulerUnreachable", "JOB_STATES",
-           "FINISHED_STATES", "parse_size", "parse_duration", "metrics"]
+           "FINISHED_STATES", "parse_size", "parse_duration", "metrics",
+           "digest_path", "load_pipeline", "PipelineFileError"]

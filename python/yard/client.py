@@ -11,6 +11,8 @@ import time
 import zmq
 
 from . import yard_pb2 as pb
+from .artifacts import ArtifactsMixin
+from .pipelines import PipelinesMixin
 
 PROTOCOL_VERSION = 1
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:7700"
@@ -314,7 +316,7 @@ def _display_state(n):
     return "idle"
 
 
-class Client:
+class Client(ArtifactsMixin, PipelinesMixin):
     """A connection to a yard-scheduler's client port.
 
     Every call waits at most `timeout` seconds for the scheduler (long polls

@@ -30,3 +30,30 @@ if(YARD_FUZZ)
   target_link_options(fuzz_metricline PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(fuzz_metricline PRIVATE yard_common PkgConfig::JANSSON)
 endif()
+
+# Pipeline files (YAML, typed by users) and wire PipelineSpecs (from any
+# client) into validation, commands and cache keys.
+add_executable(replay_pipeline ${YARD_FUZZ_DIR}/fuzz_pipeline.c ${YARD_FUZZ_DIR}/replay.c)
+target_link_libraries(replay_pipeline PRIVATE yard_client)
+add_test(NAME fuzz.replay_pipeline
+         COMMAND replay_pipeline ${YARD_FUZZ_DIR}/corpus/pipeline)
+set_tests_properties(fuzz.replay_pipeline PROPERTIES TIMEOUT 120 LABELS fuzz)
+if(YARD_FUZZ)
+  add_executable(fuzz_pipeline ${YARD_FUZZ_DIR}/fuzz_pipeline.c)
+  target_compile_options(fuzz_pipeline PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(fuzz_pipeline PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz_pipeline PRIVATE yard_client)
+endif()
+
+# Cron expressions, model registration and step conditions (typed by users).
+add_executable(replay_conditions ${YARD_FUZZ_DIR}/fuzz_conditions.c ${YARD_FUZZ_DIR}/replay.c)
+target_link_libraries(replay_conditions PRIVATE yard_sched)
+add_test(NAME fuzz.replay_conditions
+         COMMAND replay_conditions ${YARD_FUZZ_DIR}/corpus/conditions)
+set_tests_properties(fuzz.replay_conditions PROPERTIES TIMEOUT 120 LABELS fuzz)
+if(YARD_FUZZ)
+  add_executable(fuzz_conditions ${YARD_FUZZ_DIR}/fuzz_conditions.c)
+  target_compile_options(fuzz_conditions PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(fuzz_conditions PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz_conditions PRIVATE yard_sched)
+endif()

@@ -3,7 +3,7 @@ find_program(YARD_PYTHON3 NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
 if(NOT YARD_PYTHON3)
   find_program(YARD_PYTHON3 python3 REQUIRED)
 endif()
-foreach(t basic scale durability malformed trainer python metrics nodes retries binding deps nodeadmin usage watch events partition artifacts gang)
+foreach(t basic scale durability malformed trainer python metrics nodes retries binding deps nodeadmin usage watch events partition artifacts gang models pipelines python_pipelines)
   add_test(NAME integration.${t}
            COMMAND ${YARD_PYTHON3} -m unittest -v test_${t}
            WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})
@@ -11,3 +11,8 @@ foreach(t basic scale durability malformed trainer python metrics nodes retries 
     TIMEOUT 600 LABELS integration
     ENVIRONMENT "YARD_BUILD_DIR=${CMAKE_BINARY_DIR};PYTHONDONTWRITEBYTECODE=1")
 endforeach()
+
+# libyard's public pipeline API (the shared library: exported symbols only),
+# driven by test_pipelines.py
+add_executable(pipeline_api ${CMAKE_CURRENT_LIST_DIR}/pipeline_api.c)
+target_link_libraries(pipeline_api PRIVATE yard_client_shared)

@@ -1,0 +1,91 @@
+/* yard/pipelines.h - libyard: pipelines and datasets (docs/pipelines.md).
+ * Part of the public API (include <yard/yard.h> first).
+ *
+ * Every call returns 0 or a negative errno; yard_client_errmsg() then says
+ * what went wrong.  Results are owned by the caller and freed with the
+ * matching _free function.
+ */
+#ifndef YARD_PIPELINES_H
+#define YARD_PIPELINES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "yard/yard.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum yard_pipeline_state {
+    YARD_PIPELINE_RUNNING = 1,
+    YARD_PIPELINE_COMPLETED = 2,
+    YARD_PIPELINE_FAILED = 3,
+    YARD_PIPELINE_CANCELLED = 4,
+};
+
+enum yard_step_state {
+    YARD_STEP_WAITING = 1,    /* its needs are not met yet */
+    YARD_STEP_RUNNING = 2,    /* its job is queued or running */
+    YARD_STEP_COMPLETED = 3,
+    YARD_STEP_REUSED = 4,     /* the outputs of an identical earlier step */
+    YARD_STEP_FAILED = 5,
+    YARD_STEP_CANCELLED = 6,  /* cancelled, or not run because a need failed */
+    YARD_STEP_SKIPPED = 7,    /* its `when` was false, or a need was skipped */
+};
+
+/* "running", "completed", ...; "unknown" for other values. */
+YARD_API const char *yard_pipeline_state_str (enum yard_pipeline_state s);
+YARD_API const char *yard_step_state_str (enum yard_step_state s);
+
+typedef struct yard_pipeline_step {
+    char *name;
+    enum yard_step_state state;
+    uint64_t job_id;          /* 0: no job (waiting, reused, not run) */
+    uint64_t reused_run;      /* REUSED: the run and step it reused */
+    char *reused_step;
+    int64_t start_ms, end_ms; /* 0: not yet */
+    char *reason;             /* why it ran, was reused, failed */
+    char *cache_key;          /* "" until it started */
+} yard_pipeline_step_t;
+
+typedef struct yard_pipeline_run {
+    uint64_t id;
+    char *name;
+    enum yard_pipeline_state state;
+    char *origin;             /* "cli", "schedule:NAME", "trigger:NAME" */
+    char *reason;
+    int64_t create_ms, end_ms;
+    uint64_t resumed_from;
+    yard_pipeline_step_t *steps;  /* topological order */
+    size_t n_steps;
+} yard_pipeline_run_t;
+
+/* Read the pipeline file at path (YAML), upload its code files, apply
+ * params ("KEY=VALUE"), and start a run.  resume_from (0: none): reuse the
+ * steps that completed in that earlier run when their inputs are
+ * unchanged.  *run_id gets the new run. */
+YARD_API int yard_pipeline_run_file (yard_client_t *c, const char *path,
+                                     const char *const *params,
+                                     size_t nparams, uint64_t resume_from,
+                                     uint64_t *run_id);
+
+/* Run again the pipeline of run_id, reusing its completed steps. */
+YARD_API int yard_pipeline_rerun (yard_client_t *c, uint64_t run_id,
+                                  uint64_t *new_run_id);
+
+YARD_API int yard_pipeline_status (yard_client_t *c, uint64_t run_id,
+                                   yard_pipeline_run_t **out);
+YARD_API int yard_pipeline_cancel (yard_client_t *c, uint64_t run_id);
+YARD_API void yard_pipeline_run_free (yard_pipeline_run_t **run);
+
+/* Upload the file or folder at path and register it as the next version of
+ * dataset name; *version (optional) gets its number. */
+YARD_API int yard_dataset_add (yard_client_t *c, const char *name,
+                               const char *path, uint32_t *version);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,222 @@
+/* pipeline.c - libyard's pipeline and dataset calls (yard/pipelines.h):
+ * PipelineRunRequest and friends over the client connection, code and data
+ * uploads over a connection of their own (pipeline_yaml.c). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_internal.h"
+#include "msg.h"
+#include "pipeline_yaml.h"
+#include "yard/pipelines.h"
+#include "yard/yard.h"
+
+const char *
+yard_pipeline_state_str (enum yard_pipeline_state s)
+{
+    switch (s) {
+    case YARD_PIPELINE_RUNNING:
+        return "running";
+    case YARD_PIPELINE_COMPLETED:
+        return "completed";
+    case YARD_PIPELINE_FAILED:
+        return "failed";
+    case YARD_PIPELINE_CANCELLED:
+        return "cancelled";
+    }
+    return "unknown";
+}
+
+const char *
+yard_step_state_str (enum yard_step_state s)
+{
+    switch (s) {
+    case YARD_STEP_WAITING:
+        return "waiting";
+    case YARD_STEP_RUNNING:
+        return "running";
+    case YARD_STEP_COMPLETED:
+        return "completed";
+    case YARD_STEP_REUSED:
+        return "reused";
+    case YARD_STEP_FAILED:
+        return "failed";
+    case YARD_STEP_CANCELLED:
+        return "cancelled";
+    case YARD_STEP_SKIPPED:
+        return "skipped";
+    }
+    return "unknown";
+}
+
+static int
+start (yard_client_t *c, Yard__PipelineSpec *spec, uint64_t resume_from,
+       uint64_t *run_id)
+{
+    Yard__PipelineRunRequest r = YARD__PIPELINE_RUN_REQUEST__INIT;
+    r.spec = spec;
+    r.resume_from = resume_from;
+    yard_env_t req = YARD__ENVELOPE__INIT;
+    req.body_case = YARD__ENVELOPE__BODY_PIPELINE_RUN;
+    req.pipeline_run = &r;
+    yard_env_t *reply = NULL;
+    int rc = yard__client_call (c, &req, YARD__ENVELOPE__BODY_PIPELINE_INFO,
+                                &reply);
+    if (rc == 0 && run_id)
+        *run_id = reply->pipeline_info->id;
+    yard_msg_free (&reply);
+    return rc;
+}
+
+int
+yard_pipeline_run_file (yard_client_t *c, const char *path,
+                        const char *const *params, size_t nparams,
+                        uint64_t resume_from, uint64_t *run_id)
+{
+    if (!c || !path)
+        return -EINVAL;
+    Yard__PipelineSpec *spec = NULL;
+    yard_error_t err;
+    yard_error_clear (&err);
+    int rc = yard_pipeline_load (c, path, params, nparams, &spec, &err);
+    if (rc < 0)
+        return yard__client_fail (c, err.code ? err.code : -rc, err.text);
+    rc = start (c, spec, resume_from, run_id);
+    yard__pipeline_spec__free_unpacked (spec, NULL);
+    return rc;
+}
+
+int
+yard_pipeline_rerun (yard_client_t *c, uint64_t run_id, uint64_t *new_run_id)
+{
+    if (!c || !run_id)
+        return -EINVAL;
+    return start (c, NULL, run_id, new_run_id);
+}
+
+static char *
+dup0 (const char *s)
+{
+    return strdup (s ? s : "");
+}
+
+void
+yard_pipeline_run_free (yard_pipeline_run_t **runp)
+{
+    if (!runp || !*runp)
+        return;
+    yard_pipeline_run_t *r = *runp;
+    for (size_t i = 0; i < r->n_steps; i++) {
+        free (r->steps[i].name);
+        free (r->steps[i].reused_step);
+        free (r->steps[i].reason);
+        free (r->steps[i].cache_key);
+    }
+    free (r->steps);
+    free (r->name);
+    free (r->origin);
+    free (r->reason);
+    free (r);
+    *runp = NULL;
+}
+
+int
+yard_pipeline_status (yard_client_t *c, uint64_t run_id,
+                      yard_pipeline_run_t **out)
+{
+    if (!c || !out)
+        return -EINVAL;
+    *out = NULL;
+    Yard__PipelineStatusRequest r = YARD__PIPELINE_STATUS_REQUEST__INIT;
+    r.run_id = run_id;
+    yard_env_t req = YARD__ENVELOPE__INIT;
+    req.body_case = YARD__ENVELOPE__BODY_PIPELINE_STATUS;
+    req.pipeline_status = &r;
+    yard_env_t *reply = NULL;
+    int rc = yard__client_call (c, &req, YARD__ENVELOPE__BODY_PIPELINE_INFO,
+                                &reply);
+    if (rc < 0)
+        return rc;
+    const Yard__PipelineRunInfo *in = reply->pipeline_info;
+    yard_pipeline_run_t *run = calloc (1, sizeof *run);
+    bool ok = run != NULL;
+    if (ok) {
+        run->id = in->id;
+        run->state = (enum yard_pipeline_state)in->state;
+        run->create_ms = in->create_time_ms;
+        run->end_ms = in->end_time_ms;
+        run->resumed_from = in->resumed_from;
+        ok = (run->name = dup0 (in->name)) && (run->origin = dup0 (in->origin))
+             && (run->reason = dup0 (in->reason));
+    }
+    if (ok && in->n_steps)
+        ok = (run->steps = calloc (in->n_steps, sizeof run->steps[0]))
+             != NULL;
+    for (size_t i = 0; ok && i < in->n_steps; i++) {
+        const Yard__StepInfo *si = in->steps[i];
+        yard_pipeline_step_t *st = &run->steps[run->n_steps++];
+        st->state = (enum yard_step_state)si->state;
+        st->job_id = si->job_id;
+        st->reused_run = si->reused_run;
+        st->start_ms = si->start_time_ms;
+        st->end_ms = si->end_time_ms;
+        ok = (st->name = dup0 (si->name))
+             && (st->reused_step = dup0 (si->reused_step))
+             && (st->reason = dup0 (si->reason))
+             && (st->cache_key = dup0 (si->cache_key));
+    }
+    yard_msg_free (&reply);
+    if (!ok) {
+        yard_pipeline_run_free (&run);
+        return yard__client_fail (c, ENOMEM, "out of memory");
+    }
+    *out = run;
+    return 0;
+}
+
+int
+yard_pipeline_cancel (yard_client_t *c, uint64_t run_id)
+{
+    if (!c)
+        return -EINVAL;
+    Yard__PipelineCancelRequest r = YARD__PIPELINE_CANCEL_REQUEST__INIT;
+    r.run_id = run_id;
+    yard_env_t req = YARD__ENVELOPE__INIT;
+    req.body_case = YARD__ENVELOPE__BODY_PIPELINE_CANCEL;
+    req.pipeline_cancel = &r;
+    yard_env_t *reply = NULL;
+    int rc = yard__client_call (c, &req, YARD__ENVELOPE__BODY_PIPELINE_INFO,
+                                &reply);
+    yard_msg_free (&reply);
+    return rc;
+}
+
+int
+yard_dataset_add (yard_client_t *c, const char *name, const char *path,
+                  uint32_t *version)
+{
+    if (!c || !name || !path)
+        return -EINVAL;
+    char digest[65];
+    uint64_t size = 0;
+    yard_error_t err;
+    yard_error_clear (&err);
+    int rc = yard_artifact_upload (c, path, digest, &size, &err);
+    if (rc < 0)
+        return yard__client_fail (c, err.code ? err.code : -rc, err.text);
+    Yard__DatasetRequest r = YARD__DATASET_REQUEST__INIT;
+    r.action = YARD__DATASET_REQUEST__ACTION__ADD;
+    r.name = (char *)name;
+    r.digest = digest;
+    r.size = size;
+    yard_env_t req = YARD__ENVELOPE__INIT;
+    req.body_case = YARD__ENVELOPE__BODY_DATASET;
+    req.dataset = &r;
+    yard_env_t *reply = NULL;
+    rc = yard__client_call (c, &req, YARD__ENVELOPE__BODY_DATASET_REPLY,
+                            &reply);
+    if (rc == 0 && version && reply->dataset_reply->n_datasets)
+        *version = reply->dataset_reply->datasets[0]->version;
+    yard_msg_free (&reply);
+    return rc;
+}

@@ -1,0 +1,85 @@
+/* pipeline_api.c - drives a pipeline through libyard's public C API
+ * (<yard/pipelines.h>), for test_pipelines.py:
+ *
+ *   pipeline_api ENDPOINT dataset NAME PATH     prints the version
+ *   pipeline_api ENDPOINT run FILE [K=V]...     runs, waits, prints the run
+ *   pipeline_api ENDPOINT rerun RUN             likewise
+ *
+ * The run is printed as "run ID STATE" and one "STEP STATE JOB REUSED_RUN"
+ * line per step.  Exit 0 when the run completed. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "yard/yard.h"
+#include "yard/pipelines.h"
+
+static int
+fail (yard_client_t *c, const char *what)
+{
+    fprintf (stderr, "pipeline_api: %s: %s\n", what, yard_client_errmsg (c));
+    return 1;
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc < 4)
+        return 2;
+    yard_client_t *c = yard_client_create (argv[1]);
+    if (!c)
+        return 2;
+    int rc = 1;
+    uint64_t run = 0;
+    if (!strcmp (argv[2], "dataset") && argc == 5) {
+        uint32_t version = 0;
+        if (yard_dataset_add (c, argv[3], argv[4], &version) < 0)
+            rc = fail (c, "dataset add");
+        else {
+            printf ("%u\n", version);
+            rc = 0;
+        }
+        yard_client_destroy (&c);
+        return rc;
+    }
+    if (!strcmp (argv[2], "run")) {
+        if (yard_pipeline_run_file (c, argv[3], (const char *const *)argv + 4,
+                                    (size_t)(argc - 4), 0, &run)
+            < 0) {
+            rc = fail (c, "run");
+            goto out;
+        }
+    } else if (!strcmp (argv[2], "rerun")) {
+        if (yard_pipeline_rerun (c, strtoull (argv[3], NULL, 10), &run) < 0) {
+            rc = fail (c, "rerun");
+            goto out;
+        }
+    } else
+        goto out;
+    yard_pipeline_run_t *r = NULL;
+    for (int i = 0; i < 600; i++) {
+        if (yard_pipeline_status (c, run, &r) < 0) {
+            rc = fail (c, "status");
+            goto out;
+        }
+        if (r->state != YARD_PIPELINE_RUNNING)
+            break;
+        yard_pipeline_run_free (&r);
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep (&ts, NULL);
+    }
+    if (!r)
+        goto out;
+    printf ("run %" PRIu64 " %s\n", r->id, yard_pipeline_state_str (r->state));
+    for (size_t i = 0; i < r->n_steps; i++)
+        printf ("%s %s %" PRIu64 " %" PRIu64 "\n", r->steps[i].name,
+                yard_step_state_str (r->steps[i].state), r->steps[i].job_id,
+                r->steps[i].reused_run);
+    rc = r->state == YARD_PIPELINE_COMPLETED ? 0 : 1;
+    yard_pipeline_run_free (&r);
+out:
+    yard_client_destroy (&c);
+    return rc;
+}

@@ -1,0 +1,707 @@
+"""Pipelines against real daemons: run, status, list, cancel, reuse hits
+and misses, explain, resume of a failed run, datasets, and (once the
+worker stages inputs and collects outputs) outputs flowing between steps
+and a missing cached output forcing a re-run."""
+import json
+import os
+import textwrap
+import unittest
+
+from harness import ClusterTest, wait_for
+
+TERMINAL = ("completed", "failed", "cancelled")
+
+
+class Helpers:
+    """What the pipeline tests share (self is a ClusterTest)."""
+
+    def write(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(textwrap.dedent(text))
+        return path
+
+    def run_pipeline(self, path, *args):
+        info = self.cluster.json("pipeline", "run", *args, path)
+        self.assertIn(info["state"], ("running",) + TERMINAL, info)
+        return info["id"]
+
+    def status(self, run):
+        return self.cluster.json("pipeline", "status", run)
+
+    def wait_run(self, run, timeout=60):
+        return wait_for(lambda: (lambda s: s if s["state"] in TERMINAL
+                                 else None)(self.status(run)),
+                        timeout, "pipeline run %s to end" % run)
+
+    def steps(self, info):
+        return {s["name"]: s for s in info["steps"]}
+
+    def explain(self, run, step):
+        return self.cluster.json("pipeline", "explain", run, step)
+
+    def dataset(self, name, content):
+        path = os.path.join(self.root, "%s-%d.csv" % (name, len(content)))
+        with open(path, "w") as f:
+            f.write(content)
+        return self.cluster.json("dataset", "add", name, path)
+
+
+
+class PipelineTest(Helpers, ClusterTest):
+    def setUp(self):
+        super().setUp()
+        self.start_workers("w1", cpus=4)
+        self.dir = os.path.join(self.root, "pipe")
+        os.makedirs(self.dir)
+
+    def test_run_status_list(self):
+        ledger = os.path.join(self.root, "ledger")
+        p = self.write("p.yaml", """\
+            name: three
+            params: {n: 3}
+            steps:
+              c:
+                needs: [a, b]
+                run: echo c ${params.n} >> %s
+              a:
+                run: echo a >> %s
+              b:
+                needs: [a]
+                run: echo b >> %s
+            """ % (ledger, ledger, ledger))
+        run = self.run_pipeline(p)
+        info = self.wait_run(run)
+        self.assertEqual(info["state"], "completed", info)
+        self.assertEqual([s["name"] for s in info["steps"]], ["a", "b", "c"])
+        st = self.steps(info)
+        self.assertEqual(st["c"]["needs"], ["a", "b"])
+        for s in info["steps"]:
+            self.assertEqual(s["state"], "completed")
+            self.assertFalse(s["reused"])
+            self.assertGreater(s["job_id"], 0)
+            job = self.cluster.status(s["job_id"])
+            self.assertEqual(job["state"], "COMPLETED")
+        self.assertEqual(self.ledger(ledger), [["a"], ["b"], ["c", "3"]])
+        self.assertEqual(info["params"], {"n": "3"})
+        runs = self.cluster.json("pipeline", "list")
+        self.assertEqual([r["id"] for r in runs], [run])
+        self.assertEqual(runs[0]["name"], "three")
+        human = self.cluster.yard("pipeline", "status", run).stdout.decode()
+        self.assertIn("STEP", human)
+        self.assertIn("completed", human)
+
+    def test_reuse_hit_and_miss_on_one_input_byte(self):
+        self.dataset("loans", "a,b\n1,2\n")
+        p = self.write("p.yaml", """\
+            name: loans
+            steps:
+              prep:
+                run: cat ${inputs.raw} > /dev/null 2>&1; true
+                inputs: {raw: "dataset:loans@latest"}
+                reuse: true
+            """)
+        r1 = self.run_pipeline(p)
+        self.assertEqual(self.wait_run(r1)["state"], "completed")
+        r2 = self.run_pipeline(p)
+        info = self.wait_run(r2)
+        prep = self.steps(info)["prep"]
+        self.assertEqual(prep["state"], "reused")
+        self.assertEqual(prep["reused_run"], r1)
+        self.assertEqual(prep["job_id"], 0, "a reused step runs no job")
+        x = self.explain(r2, "prep")
+        self.assertIn("reused from run %d step prep" % r1, x["lines"][0])
+        # one byte differs: a new version, a new digest, a miss
+        v = self.dataset("loans", "a,b\n1,3\n")
+        self.assertEqual(v["version"], 2)
+        r3 = self.run_pipeline(p)
+        info = self.wait_run(r3)
+        prep = self.steps(info)["prep"]
+        self.assertEqual(prep["state"], "completed")
+        self.assertGreater(prep["job_id"], 0)
+        x = self.explain(r3, "prep")
+        self.assertEqual(x["compared_run"], r2)
+        self.assertTrue(any(l.startswith("input raw changed") for l in
+                            x["lines"]), x["lines"])
+        # pinning the old version is a hit again
+        with open(p) as f:
+            p1 = self.write("p1.yaml", f.read().replace("@latest", "@1"))
+        r4 = self.run_pipeline(p1)
+        self.assertEqual(self.steps(self.wait_run(r4))["prep"]["state"],
+                         "reused")
+        versions = self.cluster.json("dataset", "list", "loans")
+        self.assertEqual([d["version"] for d in versions], [1, 2])
+
+    def test_code_and_param_changes_explained(self):
+        self.write("prep.py", "print('v1')\n")
+        p = self.write("p.yaml", """\
+            name: expl
+            params: {epochs: 5}
+            steps:
+              prep:
+                run: echo ${params.epochs}
+                code: [prep.py]
+                reuse: true
+              off:
+                run: echo off
+            """)
+        r1 = self.run_pipeline(p)
+        self.assertEqual(self.wait_run(r1)["state"], "completed")
+        self.write("prep.py", "print('v2')\n")
+        r2 = self.run_pipeline(p, "--param", "epochs=6")
+        info = self.wait_run(r2)
+        self.assertEqual(self.steps(info)["prep"]["state"], "completed")
+        lines = self.explain(r2, "prep")["lines"]
+        self.assertTrue(any(l.startswith("code prep.py changed: ")
+                            for l in lines), lines)
+        self.assertIn("param epochs 5 -> 6", lines)
+        human = self.cluster.yard("pipeline", "explain", r2,
+                                  "prep").stdout.decode()
+        self.assertIn("param epochs 5 -> 6", human)
+        # reuse off: runs every time, and explain says so
+        self.assertEqual(self.steps(info)["off"]["state"], "completed")
+        lines = self.explain(r2, "off")["lines"]
+        self.assertIn("ran: reuse is off for this step", lines[0])
+        self.assertIn("nothing changed", lines[-1])
+        bad = self.cluster.yard("pipeline", "explain", r2, "nope",
+                                check=False)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("has no step 'nope'", bad.stderr.decode())
+
+    def test_resume_failed_pipeline(self):
+        ledger = os.path.join(self.root, "ledger")
+        flag = os.path.join(self.root, "fail-train")
+        open(flag, "w").close()
+        p = self.write("p.yaml", """\
+            name: resume
+            steps:
+              prep:
+                run: echo prep >> {l}
+              train:
+                needs: [prep]
+                run: echo train >> {l}; test ! -e {f}
+              eval:
+                needs: [train]
+                run: echo eval >> {l}
+            """.format(l=ledger, f=flag))
+        r1 = self.run_pipeline(p)
+        info = self.wait_run(r1)
+        self.assertEqual(info["state"], "failed")
+        st = self.steps(info)
+        self.assertEqual(st["prep"]["state"], "completed")
+        self.assertEqual(st["train"]["state"], "failed")
+        self.assertEqual(st["eval"]["state"], "cancelled")
+        self.assertIn("step train failed", st["eval"]["reason"])
+        self.assertIn("step train failed", info["reason"])
+        os.unlink(flag)
+        r2 = self.cluster.json("pipeline", "rerun", r1)["id"]
+        info = self.wait_run(r2)
+        self.assertEqual(info["state"], "completed", info)
+        self.assertEqual(info["resumed_from"], r1)
+        st = self.steps(info)
+        self.assertEqual(st["prep"]["state"], "reused")
+        self.assertEqual(st["prep"]["reused_run"], r1)
+        self.assertEqual(st["train"]["state"], "completed")
+        self.assertEqual(st["eval"]["state"], "completed")
+        self.assertEqual(self.ledger(ledger),
+                         [["prep"], ["train"], ["train"], ["eval"]])
+        # run FILE --resume does the same from the file
+        r3 = self.run_pipeline(p, "--resume", r2)
+        st = self.steps(self.wait_run(r3))
+        self.assertEqual({s["state"] for s in st.values()}, {"reused"})
+
+    def test_cancel(self):
+        ledger = os.path.join(self.root, "ledger")
+        p = self.write("p.yaml", """\
+            name: slow
+            steps:
+              sleep:
+                run: echo started >> %s; sleep 60
+              after:
+                needs: [sleep]
+                run: echo after >> %s
+            """ % (ledger, ledger))
+        run = self.run_pipeline(p)
+        wait_for(lambda: self.ledger(ledger) == [["started"]], 20,
+                 "the first step to start")
+        job = self.steps(self.status(run))["sleep"]["job_id"]
+        info = self.cluster.json("pipeline", "cancel", run)
+        self.assertEqual(info["state"], "cancelled")
+        self.assertEqual(self.steps(info)["after"]["state"], "cancelled")
+        self.cluster.wait_state(job, "CANCELLED")
+        info = wait_for(lambda: (lambda s: s if self.steps(s)["sleep"]["state"]
+                                 == "cancelled" else None)(self.status(run)),
+                        20, "the running step to be cancelled")
+        self.assertEqual(info["state"], "cancelled")
+        self.assertEqual(self.ledger(ledger), [["started"]])
+        # cancelling again changes nothing
+        self.assertEqual(self.cluster.json("pipeline", "cancel",
+                                           run)["state"], "cancelled")
+
+    def test_run_survives_scheduler_restart(self):
+        ledger = os.path.join(self.root, "ledger")
+        go = os.path.join(self.root, "go")
+        p = self.write("p.yaml", """\
+            name: durable
+            steps:
+              first:
+                run: echo first >> {l}; while ! test -e {g}; do sleep 0.05; done
+              second:
+                needs: [first]
+                run: echo second >> {l}
+            """.format(l=ledger, g=go))
+        run = self.run_pipeline(p)
+        wait_for(lambda: self.ledger(ledger) == [["first"]], 20,
+                 "the first step to start")
+        self.cluster.kill_scheduler()
+        self.cluster.start_scheduler()
+        info = self.status(run)
+        self.assertEqual(info["state"], "running")
+        self.assertEqual(self.steps(info)["first"]["state"], "running")
+        open(go, "w").close()
+        info = self.wait_run(run)
+        self.assertEqual(info["state"], "completed", info)
+        self.assertEqual(self.ledger(ledger), [["first"], ["second"]])
+
+    def test_cancel_pending_and_job_cancelled_by_hand(self):
+        p = self.write("p.yaml", """\
+            name: big
+            steps:
+              huge:
+                run: true
+                resources: {cpus: 64}
+            """)
+        run = self.run_pipeline(p)
+        job = self.steps(self.status(run))["huge"]["job_id"]
+        self.assertEqual(self.cluster.status(job)["state"], "PENDING")
+        info = self.cluster.json("pipeline", "cancel", run)
+        self.assertEqual(info["state"], "cancelled")
+        self.assertEqual(self.steps(info)["huge"]["state"], "cancelled")
+        self.assertEqual(self.cluster.status(job)["state"], "CANCELLED")
+        # a step's job cancelled on its own fails the step and the run
+        run = self.run_pipeline(p)
+        job = self.steps(self.status(run))["huge"]["job_id"]
+        self.cluster.yard("cancel", job)
+        info = self.wait_run(run)
+        self.assertEqual(info["state"], "failed")
+        self.assertIn("cancelled", self.steps(info)["huge"]["reason"])
+
+    def test_step_refused_at_submit(self):
+        p = self.write("p.yaml", """\
+            name: refused
+            steps:
+              a:
+                run: true
+                env: {"BAD=KEY": x}
+              b:
+                needs: [a]
+                run: true
+            """)
+        r = self.cluster.yard("pipeline", "run", p, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("environment variable name", r.stderr.decode())
+        p = self.write("q.yaml", """\
+            name: refused
+            steps:
+              a:
+                run: true
+                resources: {cpus: 100000}
+              b:
+                needs: [a]
+                run: true
+            """)
+        run = self.run_pipeline(p)
+        info = self.wait_run(run)
+        self.assertEqual(info["state"], "failed")
+        st = self.steps(info)
+        self.assertEqual(st["a"]["state"], "failed")
+        self.assertIn("cpus", st["a"]["reason"])
+        self.assertEqual(st["b"]["state"], "cancelled")
+
+    def test_errors(self):
+        p = self.write("bad.yaml", """\
+            name: bad
+            steps:
+              a:
+                run: true
+                needs: [b]
+              b:
+                run: true
+                needs: [a]
+            """)
+        r = self.cluster.yard("pipeline", "run", p, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cycle", r.stderr.decode())
+        p = self.write("unk.yaml", """\
+            name: unk
+            steps:
+              a:
+                rn: true
+            """)
+        r = self.cluster.yard("pipeline", "run", p, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("unk.yaml:4: unknown key 'rn'", r.stderr.decode())
+        p = self.write("nods.yaml", """\
+            name: nods
+            steps:
+              a:
+                run: true
+                inputs: {raw: "dataset:nothere@latest"}
+            """)
+        r = self.cluster.yard("pipeline", "run", p, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no dataset nothere", r.stderr.decode())
+        self.assertEqual(self.cluster.json("pipeline", "list"), [])
+        r = self.cluster.yard("pipeline", "status", "99", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no pipeline run 99", r.stderr.decode())
+        self.assertEqual(self.cluster.yard("pipeline", "--help").returncode,
+                         0)
+        self.assertEqual(self.cluster.yard("dataset", "--help").returncode,
+                         0)
+
+    # -- these need the worker to stage inputs and collect outputs ---------
+    # Their first step exits 99 when the worker gave it no $YARD_OUTPUTS.
+    NEEDS_OUTPUTS = 'test -n "$YARD_OUTPUTS" || exit 99; '
+
+    def outputs_or_skip(self, info, step):
+        s = self.steps(info)[step]
+        if s["state"] == "failed" and "status 99" in s["reason"]:
+            self.skipTest("the worker does not stage inputs or collect "
+                          "outputs (JobSpec.stage_in/collect) yet")
+        self.assertEqual(s["state"], "completed", s)
+        self.assertTrue(s["outputs"], s)
+        return s
+
+    def test_outputs_flow_between_steps(self):
+        p = self.write("p.yaml", """\
+            name: flow
+            steps:
+              prep:
+                run: %secho hello > ${outputs.data}/x
+                outputs: [data]
+              train:
+                needs: [prep]
+                run: cat ${steps.prep.outputs.data}/x > ${outputs.model}/m
+                outputs: [model]
+            """ % self.NEEDS_OUTPUTS)
+        run = self.run_pipeline(p)
+        info = self.wait_run(run)
+        self.outputs_or_skip(info, "prep")
+        self.assertEqual(info["state"], "completed", info)
+        model = self.steps(info)["train"]["outputs"]
+        self.assertEqual([o["name"] for o in model], ["model"])
+
+    def test_missing_cached_output_forces_rerun(self):
+        p = self.write("p.yaml", """\
+            name: gone
+            steps:
+              prep:
+                run: %secho data > ${outputs.data}/x
+                outputs: [data]
+                reuse: true
+            """ % self.NEEDS_OUTPUTS)
+        r1 = self.run_pipeline(p)
+        info = self.wait_run(r1)
+        prep = self.outputs_or_skip(info, "prep")
+        r2 = self.run_pipeline(p)
+        self.assertEqual(self.steps(self.wait_run(r2))["prep"]["state"],
+                         "reused")
+        # remove the output's tree manifest from the store
+        d = prep["outputs"][0]["digest"]
+        blob = os.path.join(self.cluster.state_dir, "artifacts", "blobs",
+                            d[:2], d)
+        os.unlink(blob)
+        r3 = self.run_pipeline(p)
+        prep3 = self.steps(self.wait_run(r3))["prep"]
+        self.assertEqual(prep3["state"], "completed")
+        lines = self.explain(r3, "prep")["lines"]
+        self.assertIn("no longer in the artifact store", lines[0])
+
+
+if __name__ == "__main__":
+    unittest.main()
+
+
+# ---- the scheduler's side of staging, against a worker that follows the
+# stage_in/collect contract (a Python stand-in: the real worker's side is
+# built elsewhere) -----------------------------------------------------------
+
+import hashlib  # noqa: E402
+import random  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+import zmq  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
+                                "python"))
+from yard import yard_pb2 as pb  # noqa: E402
+
+
+class ContractWorker(threading.Thread):
+    """Registers as a worker, and for each Dispatch: records its spec,
+    stores each `collect` folder as a tree holding one file whose content
+    is outputs[name] (default: the command), and reports exit 0 with
+    JobFinished.outputs."""
+
+    def __init__(self, endpoint, name="cw"):
+        super().__init__(daemon=True)
+        self.endpoint = endpoint
+        self.name = name
+        self.dispatches = []
+        self.outputs = {}
+        self.stop = threading.Event()
+        self.registered = threading.Event()
+        self.rid = 0
+
+    def send(self, sock, **body):
+        self.rid += 1
+        env = pb.Envelope(version=1, request_id=self.rid, **body)
+        sock.send(env.SerializeToString())
+        return self.rid
+
+    def call(self, sock, **body):
+        rid = self.send(sock, **body)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if sock.poll(200):
+                env = pb.Envelope()
+                env.ParseFromString(sock.recv())
+                if env.request_id == rid:
+                    return env
+                self.pending.append(env)
+        raise AssertionError("no reply to %r" % body.keys())
+
+    def put(self, sock, data):
+        digest = hashlib.sha256(data).hexdigest()
+        r = self.call(sock, artifact_put=pb.ArtifactPut(
+            digest=digest, size=len(data), offset=0, data=data))
+        assert r.WhichOneof("body") == "artifact_info", r
+        assert r.artifact_info.present, r
+        return digest
+
+    def tree(self, sock, content):
+        fd = self.put(sock, content)
+        manifest = json.dumps(
+            {"yard_tree": 1, "entries": [{"path": "out", "mode": 420,
+                                          "size": len(content),
+                                          "digest": fd}]},
+            separators=(",", ":")).encode()
+        return self.put(sock, manifest), len(content)
+
+    def run(self):
+        ctx = zmq.Context.instance()
+        sock = ctx.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.connect(self.endpoint)
+        self.pending = []
+        self.send(sock, worker_register=pb.WorkerRegister(
+            name=self.name, instance=random.getrandbits(63) + 1,
+            hostname="contract", version="test", cpus=4,
+            memory_bytes=1 << 30))
+        last_hb = time.monotonic()
+        while not self.stop.is_set():
+            if time.monotonic() - last_hb > 0.3:
+                self.send(sock, heartbeat=pb.Heartbeat(
+                    name=self.name, running=0))
+                last_hb = time.monotonic()
+            if not self.pending and not sock.poll(100):
+                continue
+            if self.pending:
+                env = self.pending.pop(0)
+            else:
+                env = pb.Envelope()
+                env.ParseFromString(sock.recv())
+            kind = env.WhichOneof("body")
+            if kind == "register_reply":
+                self.registered.set()
+            elif kind == "dispatch":
+                self.handle(sock, env.dispatch)
+        sock.close()
+
+    def handle(self, sock, d):
+        self.dispatches.append(d)
+        now = int(time.time() * 1000)
+        self.send(sock, job_started=pb.JobStarted(
+            job_id=d.job_id, attempt=d.attempt, pid=1, start_time_ms=now))
+        outs = []
+        for name in d.spec.collect:
+            content = self.outputs.get(name, d.spec.argv[-1]).encode()
+            digest, size = self.tree(sock, content)
+            outs.append(pb.NamedDigest(name=name, digest=digest, size=size))
+        self.send(sock, job_finished=pb.JobFinished(
+            job_id=d.job_id, attempt=d.attempt, reason=pb.END_EXITED,
+            exit_code=0, end_time_ms=now + 1, start_time_ms=now,
+            outputs=outs))
+
+    def spec_of(self, step):
+        for d in self.dispatches:
+            if d.spec.pipeline_step == step:
+                yield d.spec
+
+
+class StagingContractTest(Helpers, ClusterTest):
+    def setUp(self):
+        super().setUp()
+        self.dir = os.path.join(self.root, "pipe")
+        os.makedirs(self.dir)
+        self.worker = ContractWorker(self.cluster.worker_ep)
+        self.worker.start()
+        self.cluster.wait_nodes_up(["cw"])
+
+    def tearDown(self):
+        self.worker.stop.set()
+        self.worker.join(5)
+        super().tearDown()
+
+    def test_outputs_staged_reused_and_missing(self):
+        self.dataset("raw", "1,2\n")
+        self.write("prep.py", "print('prep')\n")
+        p = self.write("p.yaml", """\
+            name: contract
+            steps:
+              prep:
+                run: prep --in ${inputs.raw} --out ${outputs.data}
+                inputs: {raw: "dataset:raw@latest"}
+                code: [prep.py]
+                outputs: [data]
+                reuse: true
+              train:
+                needs: [prep]
+                run: train ${steps.prep.outputs.data} ${outputs.model}
+                inputs: {d: steps.prep.outputs.data}
+                outputs: [model]
+                reuse: true
+            """)
+        r1 = self.run_pipeline(p)
+        info = self.wait_run(r1)
+        self.assertEqual(info["state"], "completed", info)
+        st = self.steps(info)
+        data = st["prep"]["outputs"][0]["digest"]
+        self.assertEqual([o["name"] for o in st["train"]["outputs"]],
+                         ["model"])
+        prep = next(self.worker.spec_of("prep"))
+        train = next(self.worker.spec_of("train"))
+        self.assertEqual(list(prep.argv[:2]), ["sh", "-c"])
+        self.assertEqual(prep.argv[2], 'prep --in "$YARD_INPUTS/raw" --out '
+                                       '"$YARD_OUTPUTS/data"')
+        self.assertEqual(list(prep.collect), ["data"])
+        staged = {s.path: s.digest for s in prep.stage_in}
+        raw = self.cluster.json("dataset", "list", "raw")[0]["digest"]
+        self.assertEqual(staged["raw"], raw)
+        self.assertIn("code/prep.py", staged)
+        self.assertEqual(train.argv[2], 'train "$YARD_INPUTS/steps/prep/data"'
+                                        ' "$YARD_OUTPUTS/model"')
+        staged = {s.path: s.digest for s in train.stage_in}
+        self.assertEqual(staged, {"d": data, "steps/prep/data": data})
+        self.assertEqual(train.pipeline_run, r1)
+        env = {e.key: e.value for e in train.env}
+        self.assertEqual(env["YARD_PIPELINE_STEP"], "train")
+        # everything reused
+        r2 = self.run_pipeline(p)
+        st = self.steps(self.wait_run(r2))
+        self.assertEqual(st["prep"]["state"], "reused")
+        self.assertEqual(st["train"]["state"], "reused")
+        self.assertEqual(st["train"]["outputs"][0]["name"], "model")
+        # prep's output gone from the store: prep runs again; it makes the
+        # same bytes, so train is still a hit
+        os.unlink(os.path.join(self.cluster.state_dir, "artifacts", "blobs",
+                               data[:2], data))
+        r3 = self.run_pipeline(p)
+        st = self.steps(self.wait_run(r3))
+        self.assertEqual(st["prep"]["state"], "completed")
+        self.assertEqual(st["train"]["state"], "reused")
+        lines = self.explain(r3, "prep")["lines"]
+        self.assertIn("no longer in the artifact store", lines[0])
+        # prep now writes other bytes: train's upstream input changed
+        self.worker.outputs["data"] = "different"
+        self.write("prep.py", "print('prep v2')\n")
+        r4 = self.run_pipeline(p)
+        st = self.steps(self.wait_run(r4))
+        self.assertEqual(st["prep"]["state"], "completed")
+        self.assertEqual(st["train"]["state"], "completed")
+        lines = self.explain(r4, "train")["lines"]
+        self.assertTrue(any(l.startswith("input d changed") for l in lines),
+                        lines)
+        self.assertTrue(any(l.startswith("upstream output prep/data changed")
+                            for l in lines), lines)
+        self.assertEqual(len(list(self.worker.spec_of("train"))), 2)
+
+    def test_register_block_registers_the_output(self):
+        p = self.write("p.yaml", """\
+            name: reg
+            steps:
+              train:
+                run: train ${outputs.model}
+                outputs: [model]
+                register: {model: loan}
+            """)
+        r1 = self.run_pipeline(p)
+        info = self.wait_run(r1)
+        self.assertEqual(info["state"], "completed", info)
+        digest = self.steps(info)["train"]["outputs"][0]["digest"]
+        versions = self.cluster.json("model", "show", "loan")
+        self.assertEqual(len(versions), 1, versions)
+        v = versions[0]
+        self.assertEqual(v["digest"], digest)
+        self.assertEqual(v["run"], r1)
+        self.assertEqual(v["step"], "train")
+
+
+class CApiTest(Helpers, ClusterTest):
+    """The same through libyard's public C API (tests/integration/
+    pipeline_api.c, linked with libyard.so)."""
+
+    def setUp(self):
+        super().setUp()
+        self.start_workers("w1", cpus=4)
+        self.dir = os.path.join(self.root, "pipe")
+        os.makedirs(self.dir)
+
+    def api(self, *args, check=True):
+        import subprocess
+        from harness import BUILD
+        p = subprocess.run([os.path.join(BUILD, "tests", "pipeline_api"),
+                            self.cluster.client_ep] + [str(a) for a in args],
+                           capture_output=True, timeout=60)
+        if check and p.returncode != 0:
+            raise AssertionError("pipeline_api %r: %d %s" % (
+                args, p.returncode, p.stderr.decode()))
+        return p
+
+    def test_c_api(self):
+        data = os.path.join(self.root, "d.csv")
+        with open(data, "w") as f:
+            f.write("x\n1\n")
+        self.assertEqual(self.api("dataset", "d", data).stdout, b"1\n")
+        flag = os.path.join(self.root, "fail")
+        open(flag, "w").close()
+        p = self.write("p.yaml", """\
+            name: capi
+            params: {n: 1}
+            steps:
+              a:
+                run: echo ${params.n}
+                inputs: {d: "dataset:d@latest"}
+                reuse: true
+              b:
+                needs: [a]
+                run: test ! -e %s
+            """ % flag)
+        out = self.api("run", p, "n=2", check=False)
+        self.assertEqual(out.returncode, 1, out)
+        lines = out.stdout.decode().split("\n")
+        self.assertEqual(lines[0], "run 1 failed")
+        self.assertTrue(lines[1].startswith("a completed "), lines)
+        self.assertTrue(lines[2].startswith("b failed "), lines)
+        os.unlink(flag)
+        out = self.api("rerun", 1).stdout.decode().split("\n")
+        self.assertEqual(out[0], "run 2 completed")
+        self.assertEqual(out[1], "a reused 0 1")
+        self.assertTrue(out[2].startswith("b completed "), out)
+        bad = self.api("run", os.path.join(self.dir, "none.yaml"),
+                       check=False)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("cannot open", bad.stderr.decode())
