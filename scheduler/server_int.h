@@ -118,8 +118,6 @@ struct yard_server {
     size_t nparks;
 
     /* scratch of the dispatch pass */
-    yard_node_t **cand;
-    size_t cand_cap;
     yard_job_t **stash;
     size_t stash_cap;
 

@@ -321,6 +321,7 @@ yard__on_register (yard_server_t *s, const yard_peer_t *peer,
     node->gpus = r->gpus;
     yard__place_reshape (node); /* its PUs/GPUs may have changed */
     node->state = YARD__NODE_STATE__NODE_UP;
+    yard_nodes_changed (s->nodes, node);
     node->last_seen_mono = now;
     node->last_seen_ms = node->registered_ms = yard_now_ms ();
     yard_store_node_t row = {
@@ -411,6 +412,7 @@ yard__on_bye (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
             log_notice ("worker %s is shutting down: no new jobs go to it "
                         "(%u running)", node->name, node->njobs);
         node->state = YARD__NODE_STATE__NODE_LEAVING;
+        yard_nodes_changed (s->nodes, node);
         return;
     }
     (void)yard__node_lost (s, node, "shut down");
