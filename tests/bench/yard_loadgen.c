@@ -12,6 +12,12 @@
  *    and heartbeat; measures the rate of the first MEASURE completions, i.e.
  *    scheduling at a queue depth of about PENDING.
  *
+ * With SCHED_PID, step 3 also reports sched_cpu_s, the scheduler's CPU time
+ * (all its threads, from /proc/SCHED_PID/stat) over the measured window,
+ * and sched_jobs_per_cpu_s: the rate the scheduler would reach with a core
+ * to itself.  On a small shared machine the load generator's own work
+ * (polling its simulated workers) and other processes take the rest.
+ *
  * Output: one line of key=value pairs.  It speaks the wire protocol directly
  * (common/msg.h) because libyard's calls are one request at a time.
  */
@@ -21,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "msg.h"
@@ -50,6 +57,26 @@ rss_kib (long pid)
             break;
     fclose (f);
     return kib;
+}
+
+/* utime + stime of pid in seconds, or -1. */
+static double
+cpu_s (long pid)
+{
+    char path[64], buf[1024];
+    snprintf (path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread (buf, 1, sizeof buf - 1, f);
+    fclose (f);
+    buf[n] = '\0';
+    const char *p = strrchr (buf, ')'); /* the name may hold spaces */
+    unsigned long long ut, st;
+    if (!p || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                             "%llu %llu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf (_SC_CLK_TCK);
 }
 
 static void
@@ -209,7 +236,7 @@ main (int argc, char **argv)
         sim_register (&ws[i], instance + (uint64_t)i);
     }
     long done = 0;
-    double t_first = 0, t_last_hb = now_s ();
+    double t_first = 0, t_last_hb = now_s (), cpu_first = 0;
     while (done < measure) {
         if (zmq_poll (pi, (int)nworkers, 30000) <= 0) {
             fprintf (stderr, "yard-loadgen: no dispatch for 30 s (%ld of %ld "
@@ -223,8 +250,10 @@ main (int argc, char **argv)
             while (yard_msg_recv (ws[i].sock, NULL, &e, NULL) == 0) {
                 if (e->body_case == YARD__ENVELOPE__BODY_DISPATCH
                     && e->dispatch) {
-                    if (t_first == 0)
+                    if (t_first == 0) {
                         t_first = now_s ();
+                        cpu_first = pid > 0 ? cpu_s (pid) : 0;
+                    }
                     sim_run (&ws[i], e->dispatch);
                     done++;
                 }
@@ -246,9 +275,14 @@ main (int argc, char **argv)
         }
     }
     double dt = now_s () - t_first;
+    double cpu = pid > 0 ? cpu_s (pid) - cpu_first : 0;
     printf ("workers=%ld pending=%ld completed=%ld sched_s=%.3f "
-            "sched_jobs_per_s=%.0f\n", nworkers, pending, done, dt,
+            "sched_jobs_per_s=%.0f", nworkers, pending, done, dt,
             (double)done / dt);
+    if (pid > 0 && cpu > 0)
+        printf (" sched_cpu_s=%.2f sched_jobs_per_cpu_s=%.0f", cpu,
+                (double)done / cpu);
+    printf ("\n");
     for (long i = 0; i < nworkers; i++)
         zmq_close (ws[i].sock);
     free (ws);
