@@ -74,7 +74,9 @@ median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 fe=(); tp=(); ta=(); p50=(); p99=()
 fe_big=$("$bin/tests/yard-bench" forkexec "$big" 4 | field per_s)
 start_cluster big
-t_big=$("$bin/tests/yard-bench" array "$big" | field wall_s)
+out=$("$bin/tests/yard-bench" array "$big")
+t_big=$(echo "$out" | field wall_s)
+sub_big=$(echo "$out" | field submit_s)
 stop_cluster
 echo "$big jobs as one array: $t_big s (forkexec $fe_big/s)" >&2
 
@@ -141,6 +143,7 @@ arate=$(awk -v n="$jobs" -v t="$ta_m" 'BEGIN {printf "%.0f", n / t}')
 aratio=$(awk -v r="$arate" -v f="$fe_m" 'BEGIN {printf "%.0f", 100 * r / f}')
 rate=$(awk -v n="$jobs" -v t="$tp_m" 'BEGIN {printf "%.0f", n / t}')
 ratio=$(awk -v r="$rate" -v f="$fe_m" 'BEGIN {printf "%.0f", 100 * r / f}')
+bsub=$(awk -v n="$big" -v t="$sub_big" 'BEGIN {printf "%.0f", n / t}')
 brate=$(awk -v n="$big" -v t="$t_big" 'BEGIN {printf "%.0f", n / t}')
 bratio=$(awk -v r="$brate" -v f="$fe_big" 'BEGIN {printf "%.0f", 100 * r / f}')
 core_row() {  # $1: depth, $2: label
@@ -160,6 +163,7 @@ Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -
 | $jobs \`true\` jobs end to end, 2 workers × 2 cpus, submitted one by one | ${tp_m} s ($rate jobs/s, ${ratio}% of raw fork/exec) |
 | the same, submitted as one array | ${ta_m} s ($arate jobs/s, ${aratio}% of raw fork/exec) |
 | $big \`true\` jobs end to end as one array (one run; raw fork/exec $fe_big /s) | ${t_big} s ($brate jobs/s, ${bratio}% of raw fork/exec) |
+| the array submission of those $big jobs, acknowledged (committed) | ${sub_big} s ($bsub jobs/s) |
 | submit → process start, idle worker, p50 | $(printf '%s\n' "${p50[@]}" | median) ms |
 | submit → process start, idle worker, p99 | $(printf '%s\n' "${p99[@]}" | median) ms |
 
