@@ -8,7 +8,10 @@
 #   - the scheduler core: 1,000 simulated workers (yard-loadgen) at queue
 #     depths of 1K, 100K and 1M pending jobs: pipelined submissions/s,
 #     scheduling jobs/s, the same per second of scheduler CPU time (the
-#     rate with a core to itself), scheduler RSS per pending job
+#     rate with a core to itself), scheduler RSS per pending job, and the
+#     acknowledgement latency of one more client submitting one job at a
+#     time meanwhile
+#   - metrics: 100 simulated jobs streaming MetricsBatch (points stored/s)
 #
 #   scripts/bench.sh [JOBS (1000)] [RUNS (3)] [LATENCY_SAMPLES (200)]
 #   scripts/bench.sh --quick    each piece briefly, one run (CI: it checks
@@ -20,12 +23,14 @@ repo=$(pwd)
 if [ "${1:-}" = --quick ]; then
   jobs=50 runs=1 samples=10 big=200
   depths=(1000 10000) core_workers=50 core_measure=2000
+  metric_jobs=10 metric_points=2000
 else
   jobs=${1:-1000}
   runs=${2:-3}
   samples=${3:-200}
   big=10000
   depths=(1000 100000 1000000) core_workers=1000 core_measure=30000
+  metric_jobs=100 metric_points=20000
 fi
 # YARD_BENCH_BUILD names a tree built already (scripts/test.sh passes its
 # own); otherwise a Release tree is built in build-bench/.
@@ -92,6 +97,7 @@ for r in $(seq "$runs"); do
 done
 
 declare -A core_rate core_cpu core_sub core_rss
+probe50=(); probe99=()
 for depth in "${depths[@]}"; do
   rates=(); cpus=(); subs=(); rss=()
   for r in $(seq "$runs"); do
@@ -108,6 +114,10 @@ for depth in "${depths[@]}"; do
     [ "$depth" = "${depths[-1]}" ] && [ "$r" = "$runs" ] && keep=$sdir || rm -rf "$sdir"
     rates+=("$(echo "$out" | field sched_jobs_per_s)")
     cpus+=("$(echo "$out" | field sched_jobs_per_cpu_s)")
+    if [ "$depth" = "${depths[0]}" ]; then
+      probe50+=("$(echo "$out" | field probe_p50_ms)")
+      probe99+=("$(echo "$out" | field probe_p99_ms)")
+    fi
     subs+=("$(echo "$out" | field submit_per_s)")
     rss+=("$(echo "$out" | field rss_bytes_per_pending)")
     echo "core depth $depth run $r: $out" >&2
@@ -116,6 +126,26 @@ for depth in "${depths[@]}"; do
   core_cpu[$depth]=$(printf '%s\n' "${cpus[@]}" | median)
   core_sub[$depth]=$(printf '%s\n' "${subs[@]}" | median)
   core_rss[$depth]=$(printf '%s\n' "${rss[@]}" | median)
+done
+
+# metrics: simulated jobs stream points; the rate at which they are stored
+mrate=(); mcpu=()
+for r in $(seq "$runs"); do
+  sdir=$dir/metrics-$r
+  "$bin/scheduler/yard-scheduler" --state-dir "$sdir" --log-level err \
+    --client-endpoint tcp://127.0.0.1:0 --worker-endpoint tcp://127.0.0.1:0 \
+    >>"$dir/core.log" 2>&1 &
+  spid=$!
+  for _ in $(seq 200); do [ -s "$sdir/endpoints" ] && break; sleep 0.05; done
+  out=$("$bin/tests/yard-loadgen" --metrics \
+        "$(sed -n 's/^client=//p' "$sdir/endpoints")" \
+        "$(sed -n 's/^worker=//p' "$sdir/endpoints")" "$metric_jobs" \
+        "$metric_points" "$spid")
+  kill -TERM "$spid"; wait "$spid" || true
+  rm -rf "$sdir"
+  mrate+=("$(echo "$out" | field points_per_s)")
+  mcpu+=("$(echo "$out" | field points_per_cpu_s)")
+  echo "metrics run $r: $out" >&2
 done
 
 # recovery: restart a scheduler on the state left by the deepest queue;
@@ -172,6 +202,10 @@ Scheduler core, $core_workers simulated workers (1 cpu each, jobs end at once), 
 | pending jobs | scheduling (jobs/s) | scheduling per scheduler CPU second (jobs) | pipelined submissions (jobs/s) | scheduler RSS per pending job |
 | --- | --- | --- | --- | --- |
 $(for d in "${depths[@]}"; do core_row "$d" "$(label "$d")"; done)
+
+Acknowledged submissions of one more client, one job at a time, while the scheduler runs at that load with $(label "${depths[0]}") pending: p50 $(printf '%s\n' "${probe50[@]}" | median) ms, p99 $(printf '%s\n' "${probe99[@]}" | median) ms.
+
+Metrics: $metric_jobs simulated jobs each sending $metric_points points in batches of 1,000 (the next once the last is acknowledged): $(printf '%s\n' "${mrate[@]}" | median) points stored/s ($(printf '%s\n' "${mcpu[@]}" | median) per scheduler CPU second).
 
 Recovery with ~$(label "${depths[-1]}") pending jobs in state: ready ${rec_ready} s after start, first dispatch ${rec_first} s after start.
 EOT
