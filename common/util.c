@@ -373,8 +373,9 @@ yard_mkdir_p (const char *path)
     return 0;
 }
 
-int
-yard_write_file_atomic (const char *path, const void *data, size_t len)
+static int
+write_file_renamed (const char *path, const void *data, size_t len,
+                    bool sync)
 {
     char tmp[PATH_MAX];
     if (snprintf (tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid ())
@@ -398,7 +399,7 @@ yard_write_file_atomic (const char *path, const void *data, size_t len)
         p += w;
         left -= (size_t)w;
     }
-    if (fsync (fd) < 0 || close (fd) < 0) {
+    if ((sync && fsync (fd) < 0) || close (fd) < 0) {
         int e = errno;
         unlink (tmp);
         return -e;
@@ -409,4 +410,16 @@ yard_write_file_atomic (const char *path, const void *data, size_t len)
         return -e;
     }
     return 0;
+}
+
+int
+yard_write_file_atomic (const char *path, const void *data, size_t len)
+{
+    return write_file_renamed (path, data, len, true);
+}
+
+int
+yard_write_file_replace (const char *path, const void *data, size_t len)
+{
+    return write_file_renamed (path, data, len, false);
 }

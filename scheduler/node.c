@@ -2,6 +2,12 @@
  *
  * The routing-id table is open addressing with linear probing, load at
  * most 1/2, backward-shift deletion; keys are the bound nodes' peers.
+ *
+ * The free-capacity heaps hold every node (their arrays grow with v, so
+ * keeping a node in order never allocates).  yard_nodes_best walks the
+ * CPU heap best first with a second, small heap of frontier slots: a
+ * parent comes before its children, so popping the frontier yields nodes
+ * in exact order and the walk stops early.
  */
 #include "node.h"
 
@@ -13,10 +19,15 @@
 #include "topology.h"
 #include "utf8.h"
 
+enum { BY_CPUS, BY_GPUS, BY_MEMORY, NHEAPS };
+
 struct yard_nodes {
     yard_node_t **v;     /* creation order */
     size_t n;
     size_t cap;
+    yard_node_t **heap[NHEAPS]; /* n entries each, best first */
+    size_t *front;       /* yard_nodes_best's frontier (cap entries) */
+    uint64_t ordinal;    /* next node's */
     yard_node_t **slots; /* by routing id, NULL = empty */
     size_t nslots;       /* power of two */
     size_t nbound;
@@ -76,6 +87,9 @@ yard_nodes_destroy (yard_nodes_t **nsp)
     for (size_t i = 0; i < ns->n; i++)
         node_free (ns->v[i]);
     free (ns->v);
+    for (int k = 0; k < NHEAPS; k++)
+        free (ns->heap[k]);
+    free (ns->front);
     free (ns->slots);
     free (ns);
     *nsp = NULL;
@@ -106,6 +120,219 @@ yard_nodes_get (const yard_nodes_t *ns, const char *name)
     return NULL;
 }
 
+/* ---- free-capacity heaps ---- */
+
+bool
+yard_node_open (const yard_node_t *node)
+{
+    return node->state == YARD__NODE_STATE__NODE_UP && node->bound
+           && !node->admin.drain;
+}
+
+/* Whether a goes before b in heap k. */
+static bool
+before (int k, const yard_node_t *a, const yard_node_t *b)
+{
+    bool oa = yard_node_open (a), ob = yard_node_open (b);
+    if (oa != ob)
+        return oa;
+    switch (k) {
+    case BY_CPUS: {
+        uint32_t fa = yard_node_free_cpus (a), fb = yard_node_free_cpus (b);
+        if (fa != fb)
+            return fa > fb;
+        if (a->last_assign != b->last_assign)
+            return a->last_assign < b->last_assign;
+        break;
+    }
+    case BY_GPUS: {
+        uint32_t fa = yard_node_free_gpus (a), fb = yard_node_free_gpus (b);
+        if (fa != fb)
+            return fa > fb;
+        break;
+    }
+    default: {
+        uint64_t fa = yard_node_free_memory (a);
+        uint64_t fb = yard_node_free_memory (b);
+        if (fa != fb)
+            return fa > fb;
+        break;
+    }
+    }
+    return a->ordinal < b->ordinal;
+}
+
+static void
+heap_set (yard_nodes_t *ns, int k, size_t i, yard_node_t *node)
+{
+    ns->heap[k][i] = node;
+    node->hpos[k] = i;
+}
+
+static bool
+sift_up (yard_nodes_t *ns, int k, size_t i)
+{
+    yard_node_t **h = ns->heap[k];
+    yard_node_t *node = h[i];
+    size_t start = i;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!before (k, node, h[parent]))
+            break;
+        heap_set (ns, k, i, h[parent]);
+        i = parent;
+    }
+    heap_set (ns, k, i, node);
+    return i != start;
+}
+
+static void
+sift_down (yard_nodes_t *ns, int k, size_t i)
+{
+    yard_node_t **h = ns->heap[k];
+    yard_node_t *node = h[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= ns->n)
+            break;
+        if (c + 1 < ns->n && before (k, h[c + 1], h[c]))
+            c++;
+        if (!before (k, h[c], node))
+            break;
+        heap_set (ns, k, i, h[c]);
+        i = c;
+    }
+    heap_set (ns, k, i, node);
+}
+
+/* Called with ns->n already one less: the old last slot is ns->n. */
+static void
+heap_remove (yard_nodes_t *ns, int k, yard_node_t *node)
+{
+    size_t i = node->hpos[k];
+    yard_node_t *last = ns->heap[k][ns->n];
+    if (last == node)
+        return;
+    heap_set (ns, k, i, last);
+    if (!sift_up (ns, k, i))
+        sift_down (ns, k, i);
+}
+
+void
+yard_nodes_changed (yard_nodes_t *ns, yard_node_t *node)
+{
+    for (int k = 0; k < NHEAPS; k++) {
+        size_t i = node->hpos[k];
+        if (i >= ns->n || ns->heap[k][i] != node)
+            continue; /* not in ns */
+        if (!sift_up (ns, k, i))
+            sift_down (ns, k, i);
+    }
+}
+
+void
+yard_nodes_max_free (const yard_nodes_t *ns, uint32_t *cpus, uint32_t *gpus,
+                     uint64_t *memory)
+{
+    *cpus = *gpus = 0;
+    *memory = 0;
+    if (ns->n == 0)
+        return;
+    if (yard_node_open (ns->heap[BY_CPUS][0]))
+        *cpus = yard_node_free_cpus (ns->heap[BY_CPUS][0]);
+    if (yard_node_open (ns->heap[BY_GPUS][0]))
+        *gpus = yard_node_free_gpus (ns->heap[BY_GPUS][0]);
+    if (yard_node_open (ns->heap[BY_MEMORY][0]))
+        *memory = yard_node_free_memory (ns->heap[BY_MEMORY][0]);
+}
+
+/* The frontier is a binary heap of slots of heap[BY_CPUS], ordered like
+ * the nodes in them. */
+static void
+front_push (yard_nodes_t *ns, size_t *nf, size_t slot)
+{
+    yard_node_t **h = ns->heap[BY_CPUS];
+    size_t i = (*nf)++;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!before (BY_CPUS, h[slot], h[ns->front[parent]]))
+            break;
+        ns->front[i] = ns->front[parent];
+        i = parent;
+    }
+    ns->front[i] = slot;
+}
+
+static size_t
+front_pop (yard_nodes_t *ns, size_t *nf)
+{
+    yard_node_t **h = ns->heap[BY_CPUS];
+    size_t top = ns->front[0];
+    size_t last = ns->front[--*nf];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= *nf)
+            break;
+        if (c + 1 < *nf && before (BY_CPUS, h[ns->front[c + 1]], h[ns->front[c]]))
+            c++;
+        if (!before (BY_CPUS, h[ns->front[c]], h[last]))
+            break;
+        ns->front[i] = ns->front[c];
+        i = c;
+    }
+    ns->front[i] = last;
+    return top;
+}
+
+yard_node_t *
+yard_nodes_best (yard_nodes_t *ns, uint32_t min_cpus,
+                 yard_node_accept_f accept, void *arg)
+{
+    if (ns->n == 0)
+        return NULL;
+    yard_node_t **h = ns->heap[BY_CPUS];
+    size_t nf = 0;
+    front_push (ns, &nf, 0);
+    while (nf > 0) {
+        size_t slot = front_pop (ns, &nf);
+        yard_node_t *node = h[slot];
+        /* everything after it is closed or has fewer free CPUs */
+        if (!yard_node_open (node) || yard_node_free_cpus (node) < min_cpus)
+            return NULL;
+        if (accept (node, arg))
+            return node;
+        /* each pop adds at most one slot net: nf stays under n */
+        if (2 * slot + 1 < ns->n)
+            front_push (ns, &nf, 2 * slot + 1);
+        if (2 * slot + 2 < ns->n)
+            front_push (ns, &nf, 2 * slot + 2);
+    }
+    return NULL;
+}
+
+static int
+grow_arrays (yard_nodes_t *ns)
+{
+    size_t cap = ns->cap ? ns->cap * 2 : 16;
+    yard_node_t **v = realloc (ns->v, cap * sizeof v[0]);
+    if (!v)
+        return -ENOMEM;
+    ns->v = v;
+    for (int k = 0; k < NHEAPS; k++) {
+        yard_node_t **h = realloc (ns->heap[k], cap * sizeof h[0]);
+        if (!h)
+            return -ENOMEM; /* cap unchanged: the next add retries */
+        ns->heap[k] = h;
+    }
+    size_t *f = realloc (ns->front, cap * sizeof f[0]);
+    if (!f)
+        return -ENOMEM;
+    ns->front = f;
+    ns->cap = cap;
+    return 0;
+}
+
 yard_node_t *
 yard_nodes_add (yard_nodes_t *ns, const char *name)
 {
@@ -117,14 +344,8 @@ yard_nodes_add (yard_nodes_t *ns, const char *name)
         errno = EEXIST;
         return NULL;
     }
-    if (ns->n == ns->cap) {
-        size_t cap = ns->cap ? ns->cap * 2 : 16;
-        yard_node_t **v = realloc (ns->v, cap * sizeof v[0]);
-        if (!v)
-            return NULL;
-        ns->v = v;
-        ns->cap = cap;
-    }
+    if (ns->n == ns->cap && grow_arrays (ns) < 0)
+        return NULL;
     yard_node_t *node = calloc (1, sizeof *node);
     if (!node)
         return NULL;
@@ -133,7 +354,14 @@ yard_nodes_add (yard_nodes_t *ns, const char *name)
         return NULL;
     }
     node->state = YARD__NODE_STATE__NODE_DOWN;
+    node->ordinal = ns->ordinal++;
+    for (int k = 0; k < NHEAPS; k++) {
+        node->hpos[k] = ns->n;
+        ns->heap[k][ns->n] = node;
+    }
     ns->v[ns->n++] = node;
+    for (int k = 0; k < NHEAPS; k++)
+        sift_up (ns, k, node->hpos[k]);
     return node;
 }
 
@@ -183,6 +411,7 @@ yard_nodes_unbind (yard_nodes_t *ns, yard_node_t *node)
     if (ns->slots[i] == node)
         slot_delete (ns, i);
     node->bound = false;
+    yard_nodes_changed (ns, node);
 }
 
 void
@@ -194,6 +423,8 @@ yard_nodes_remove (yard_nodes_t *ns, yard_node_t *node)
         yard_nodes_unbind (ns, node);
         memmove (&ns->v[i], &ns->v[i + 1], (ns->n - i - 1) * sizeof ns->v[0]);
         ns->n--;
+        for (int k = 0; k < NHEAPS; k++)
+            heap_remove (ns, k, node);
         node_free (node);
         return;
     }
@@ -235,6 +466,7 @@ yard_nodes_bind (yard_nodes_t *ns, yard_node_t *node, const yard_peer_t *peer)
     ns->slots[slot_of (ns, peer)] = node;
     ns->nbound++;
     node->bound = true;
+    yard_nodes_changed (ns, node);
     return 0;
 }
 

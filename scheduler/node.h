@@ -10,6 +10,12 @@
  *
  * Lookup by routing id is a hash (it runs for every worker message);
  * lookup by name walks the list (it runs on register only).
+ *
+ * Placement looks nodes up by free capacity through three binary heaps
+ * over all nodes (free CPUs, free GPUs, free memory), nodes that take jobs
+ * (UP, bound, not drained) first.  Whoever changes what orders a node
+ * (its reserved or total capacity, last_assign, state, drain flag) calls
+ * yard_nodes_changed; binding and unbinding do it themselves.
  */
 #ifndef YARD_SCHED_NODE_H
 #define YARD_SCHED_NODE_H
@@ -54,6 +60,8 @@ typedef struct yard_node {
                                     (0: none), to rotate among equals */
     uint64_t mark;               /* scratch stamp (batch bookkeeping) */
     yard_nodeadmin_t admin;      /* drain flag and labels (nodeadmin.h) */
+    uint64_t ordinal;            /* creation order, the last tie-break */
+    size_t hpos[3];              /* its slot in each free-capacity heap */
 } yard_node_t;
 
 typedef struct yard_nodes yard_nodes_t;
@@ -90,6 +98,30 @@ void yard_nodes_unbind (yard_nodes_t *ns, yard_node_t *node);
 /* Iterate: nodes in creation order, i < yard_nodes_count. */
 size_t yard_nodes_count (const yard_nodes_t *ns);
 yard_node_t *yard_nodes_at (const yard_nodes_t *ns, size_t i);
+
+/* Put node back in order in the free-capacity heaps after a change of its
+ * capacity, reservations, last_assign, state or drain flag: O(log n). */
+void yard_nodes_changed (yard_nodes_t *ns, yard_node_t *node);
+
+/* The largest free CPUs, GPUs and memory over the nodes that take jobs
+ * (0 when none does), each on its own node: O(1). */
+void yard_nodes_max_free (const yard_nodes_t *ns, uint32_t *cpus,
+                          uint32_t *gpus, uint64_t *memory);
+
+/* Decides whether node suits the caller's job. */
+typedef bool (*yard_node_accept_f) (yard_node_t *node, void *arg);
+
+/* The first node that takes jobs, has at least min_cpus free CPUs and that
+ * accept takes, in this order: most free CPUs, then least recent
+ * last_assign, then creation order; NULL when none.  It visits nodes best
+ * first and stops at the first accepted one or at the first with fewer
+ * than min_cpus free, so it costs O(k log k) for k nodes visited: O(1)
+ * when the best node suits. */
+yard_node_t *yard_nodes_best (yard_nodes_t *ns, uint32_t min_cpus,
+                              yard_node_accept_f accept, void *arg);
+
+/* Whether node is UP, bound and not drained. */
+bool yard_node_open (const yard_node_t *node);
 
 /* A valid node name: 1..255 bytes of UTF-8, no control characters, spaces
  * or '/'.

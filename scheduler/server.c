@@ -387,14 +387,22 @@ attach (yard_job_t *job, yard_node_t *node)
     job->worker = node;
 }
 
-void
-yard__job_attach (yard_job_t *job, yard_node_t *node)
+/* attach, then keep the free-capacity heaps in order */
+static void
+attach_indexed (yard_server_t *s, yard_job_t *job, yard_node_t *node)
 {
     attach (job, node);
+    yard_nodes_changed (s->nodes, node);
+}
+
+void
+yard__job_attach (yard_server_t *s, yard_job_t *job, yard_node_t *node)
+{
+    attach_indexed (s, job, node);
 }
 
 static void
-detach (yard_job_t *job)
+detach (yard_server_t *s, yard_job_t *job)
 {
     yard_node_t *node = job->worker;
     if (!node)
@@ -413,6 +421,7 @@ detach (yard_job_t *job)
     if (node->njobs > 0)
         node->njobs--;
     job->worker = NULL;
+    yard_nodes_changed (s->nodes, node);
 }
 
 /* Reserve job's resources on the node it names, creating a placeholder
@@ -430,7 +439,7 @@ attach_by_name (yard_server_t *s, yard_job_t *job)
         log_warn ("job %" PRIu64 " is on node %s, which never registered: "
                   "waiting for it", job->id, node->name);
     }
-    attach (job, node);
+    attach_indexed (s, job, node);
     yard__place_restore (s, job, node);
     return 0;
 }
@@ -480,6 +489,7 @@ rebuild (yard_server_t *s)
         node->cpus_used = node->gpus_used = 0;
         node->memory_used = 0;
         yard__place_clear (node);
+        yard_nodes_changed (s->nodes, node);
     }
     (void)yard_queue_foreach (s->queue, rebuild_one, s);
 }
@@ -614,7 +624,7 @@ yard__job_end (yard_server_t *s, yard_job_t *job, Yard__JobState state,
         (void)yard__attempt_end (s, job, why, exit_code, signo, end_ms,
                                  reason, false, 0);
     yard__gang_detach (s, job);
-    detach (job);
+    detach (s, job);
     job->state = state;
     job->end_reason = why;
     job->exit_code = exit_code;
@@ -654,7 +664,7 @@ yard__job_requeue_at (yard_server_t *s, yard_job_t *job, const char *why,
     bool lost = end == YARD__END_REASON__END_LOST;
     yard__array_leave (s, job);
     yard__gang_detach (s, job);
-    detach (job);
+    detach (s, job);
     if (lost)
         job->lost_count++;
     if (job->cancel_requested) {
@@ -699,6 +709,7 @@ job_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node)
     attach (job, node);
     yard__array_enter (s, job);
     node->last_assign = ++s->assign_seq;
+    yard_nodes_changed (s->nodes, node);
     /* its PUs and GPUs: dispatch_pass checked that they exist */
     const Yard__Allocation *alloc = NULL;
     int prc = yard__place_assign (s, job, node, &alloc);
@@ -840,30 +851,6 @@ yard__pending_reason (yard_server_t *s, const yard_job_t *job, size_t rank,
 
 /* ---- dispatch ---- */
 
-struct maxfree {
-    uint32_t cpus;
-    uint32_t gpus;
-    uint64_t memory;
-};
-
-static void
-compute_max (yard_server_t *s, size_t ncand, struct maxfree *m)
-{
-    memset (m, 0, sizeof *m);
-    for (size_t i = 0; i < ncand; i++) {
-        yard_node_t *node = s->cand[i];
-        uint32_t c = yard_node_free_cpus (node);
-        uint32_t g = yard_node_free_gpus (node);
-        uint64_t mem = yard_node_free_memory (node);
-        if (c > m->cpus)
-            m->cpus = c;
-        if (g > m->gpus)
-            m->gpus = g;
-        if (mem > m->memory)
-            m->memory = mem;
-    }
-}
-
 static int
 stash (yard_server_t *s, size_t *n, yard_job_t *job)
 {
@@ -879,29 +866,31 @@ stash (yard_server_t *s, size_t *n, yard_job_t *job)
     return 0;
 }
 
-/* Walk pending jobs in priority order and place those that fit.  Each goes
- * to the up worker with the most free CPUs among those that fit it (which
- * spreads the load), the least recently used one among equals (so short
- * jobs submitted one by one rotate over idle workers instead of all landing
- * on the first); a job that fits nowhere is skipped so smaller ones
- * behind it can start (backfill).  The walk stops when no worker has a
- * free CPU (every job needs one) or after YARD__MAX_SKIPS skips, so a pass
- * costs O((placed + skips) * (log n + workers)) whatever the queue's
- * length.  Skipped jobs go back into the heap (its array never shrinks, so
- * pushing them back cannot fail). */
-static void
-dispatch_pass (yard_server_t *s)
+/* yard_nodes_best's test: the job fits node's free GPUs, memory, PUs and
+ * its constraints (free CPUs and being open are checked by the walk). */
+static bool
+accept_node (yard_node_t *node, void *arg)
 {
-    s->need_dispatch = false;
-    if (yard_queue_pending (s->queue) == 0)
-        return;
+    yard_job_t *job = arg;
+    uint32_t c = yard_job_cpus (job), g = yard_job_gpus (job);
+    return yard_node_free_gpus (node) >= g
+           && yard_node_free_memory (node) >= yard_job_memory (job)
+           && yard__node_takes_jobs (node) && yard__place_fits (node, c, g)
+           && yard__node_matches (node, job);
+}
+
+/* The nodes a gang job may use, into s->cand: up, bound and taking jobs.
+ * Returns their count, or (size_t)-1 when out of memory. */
+static size_t
+gang_candidates (yard_server_t *s)
+{
     size_t nnodes = yard_nodes_count (s->nodes);
     if (nnodes > s->cand_cap) {
         yard_node_t **v = realloc (s->cand, nnodes * sizeof v[0]);
         if (!v) {
             log_err ("out of memory: dispatch postponed");
             s->need_dispatch = true;
-            return;
+            return (size_t)-1;
         }
         s->cand = v;
         s->cand_cap = nnodes;
@@ -913,20 +902,53 @@ dispatch_pass (yard_server_t *s)
             && yard__node_takes_jobs (node))
             s->cand[ncand++] = node;
     }
-    if (ncand == 0)
+    return ncand;
+}
+
+/* Walk pending jobs in priority order and place those that fit.  Each goes
+ * to the up worker with the most free CPUs among those that fit it (which
+ * spreads the load), the least recently used one among equals (so short
+ * jobs submitted one by one rotate over idle workers instead of all landing
+ * on the first); a job that fits nowhere is skipped so smaller ones
+ * behind it can start (backfill).  The walk stops when no worker has a
+ * free CPU (every job needs one) or after YARD__MAX_SKIPS skips.
+ *
+ * The nodes come from their free-capacity heaps (node.h): the largest free
+ * CPUs/GPUs/memory are read in O(1), the best node is the top of the CPU
+ * heap and a placement re-orders the node in O(log workers).  A job that
+ * the best node cannot take (constraints, GPU type, GPUs, memory, PU
+ * fragmentation) visits the next nodes in order, O(log) each.  So a pass
+ * costs O((placed + skips) * (log n + log workers)) for ordinary jobs
+ * whatever the queue's length and the number of workers.  Skipped jobs go
+ * back into the heap (its array never shrinks, so pushing them back
+ * cannot fail). */
+static void
+dispatch_pass (yard_server_t *s)
+{
+    s->need_dispatch = false;
+    if (yard_queue_pending (s->queue) == 0)
         return;
-    struct maxfree m;
-    compute_max (s, ncand, &m);
+    uint32_t max_cpus, max_gpus;
+    uint64_t max_mem;
+    yard_nodes_max_free (s->nodes, &max_cpus, &max_gpus, &max_mem);
     size_t nstash = 0, skips = 0;
     yard_job_t *job;
-    while (skips < YARD__MAX_SKIPS && m.cpus > 0 && !s->batch_failed
+    while (skips < YARD__MAX_SKIPS && max_cpus > 0 && !s->batch_failed
            && (job = yard_queue_pop (s->queue))) {
         if (yard__array_throttle (s, job))
             continue; /* set aside until a member of its array ends */
         if (yard_job_is_gang (job)) {
-            int g = yard__gang_assign (s, job, s->cand, ncand);
-            if (g < 0)
+            /* A gang looks at every node (it needs several): O(workers),
+             * paid only by gang jobs. */
+            size_t ncand = gang_candidates (s);
+            int g = ncand == (size_t)-1
+                        ? -1
+                        : yard__gang_assign (s, job, s->cand, ncand);
+            if (g < 0) {
+                if (ncand == (size_t)-1)
+                    (void)yard_queue_push (s->queue, job);
                 break; /* the rollback rebuilds the heap */
+            }
             if (g == 0) {
                 if (stash (s, &nstash, job) < 0) {
                     (void)yard_queue_push (s->queue, job);
@@ -934,30 +956,15 @@ dispatch_pass (yard_server_t *s)
                 }
                 skips++;
             } else {
-                compute_max (s, ncand, &m);
+                yard_nodes_max_free (s->nodes, &max_cpus, &max_gpus,
+                                     &max_mem);
             }
             continue;
         }
         uint32_t c = yard_job_cpus (job), g = yard_job_gpus (job);
-        uint64_t mem = yard_job_memory (job);
         yard_node_t *best = NULL;
-        if (c <= m.cpus && g <= m.gpus && mem <= m.memory) {
-            uint32_t best_free = 0;
-            for (size_t i = 0; i < ncand; i++) {
-                yard_node_t *node = s->cand[i];
-                uint32_t f = yard_node_free_cpus (node);
-                if (f >= c && yard_node_free_gpus (node) >= g
-                    && yard_node_free_memory (node) >= mem
-                    && yard__place_fits (node, c, g)
-                    && yard__node_matches (node, job)
-                    && (!best || f > best_free
-                        || (f == best_free
-                            && node->last_assign < best->last_assign))) {
-                    best = node;
-                    best_free = f;
-                }
-            }
-        }
+        if (c <= max_cpus && g <= max_gpus && yard_job_memory (job) <= max_mem)
+            best = yard_nodes_best (s->nodes, c, accept_node, job);
         if (!best) {
             if (stash (s, &nstash, job) < 0) {
                 (void)yard_queue_push (s->queue, job);
@@ -968,7 +975,7 @@ dispatch_pass (yard_server_t *s)
         }
         if (job_assign (s, job, best) < 0)
             break; /* the rollback rebuilds the heap */
-        compute_max (s, ncand, &m);
+        yard_nodes_max_free (s->nodes, &max_cpus, &max_gpus, &max_mem);
     }
     for (size_t i = 0; i < nstash; i++)
         (void)yard_queue_push (s->queue, s->stash[i]);
@@ -1460,8 +1467,8 @@ yard_server_destroy (yard_server_t **sp)
     free (s->out);
     free (s->dirty);
     free (s->touched);
-    free (s->cand);
     free (s->stash);
+    free (s->cand);
     free (s->state_dir);
     free (s);
     *sp = NULL;

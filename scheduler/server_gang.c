@@ -122,17 +122,20 @@ gang_current (yard_server_t *s, uint64_t job_id, uint32_t attempt,
     return g;
 }
 
+/* A gang's hold on a node other than rank 0's; the free-capacity index
+ * is told of every change. */
 static void
-hold (yard_node_t *node, const yard_job_t *job)
+hold (yard_nodes_t *ns, yard_node_t *node, const yard_job_t *job)
 {
     node->cpus_used = (uint32_t)sat_add (node->cpus_used, yard_job_cpus (job));
     node->gpus_used = (uint32_t)sat_add (node->gpus_used, yard_job_gpus (job));
     node->memory_used = sat_add (node->memory_used, yard_job_memory (job));
     node->njobs++;
+    yard_nodes_changed (ns, node);
 }
 
 static void
-unhold (yard_node_t *node, const yard_job_t *job)
+unhold (yard_nodes_t *ns, yard_node_t *node, const yard_job_t *job)
 {
     node->cpus_used = (uint32_t)sat_sub (node->cpus_used, yard_job_cpus (job));
     node->gpus_used = (uint32_t)sat_sub (node->gpus_used, yard_job_gpus (job));
@@ -141,6 +144,7 @@ unhold (yard_node_t *node, const yard_job_t *job)
         node->njobs--;
     if (node->place)
         (void)yard_place_release (node->place, job->id);
+    yard_nodes_changed (ns, node);
 }
 
 /* KillJob to one node, without the fan-out of yard__send_kill. */
@@ -304,9 +308,9 @@ yard__gang_assign (yard_server_t *s, yard_job_t *job, yard_node_t **cand,
     if (yard_job_set_node (job, primary->name) < 0
         || yard_job_set_reason (job, NULL) < 0)
         yard__fail (s, -ENOMEM);
-    yard__job_attach (job, primary);
+    yard__job_attach (s, job, primary);
     for (uint32_t r = 1; r < n; r++)
-        hold (g->parts[r].node, job);
+        hold (s->nodes, g->parts[r].node, job);
     yard__array_enter (s, job);
     for (uint32_t r = 0; r < n; r++)
         g->parts[r].node->last_assign = ++s->assign_seq;
@@ -389,7 +393,7 @@ yard__gang_detach (yard_server_t *s, yard_job_t *job)
         if (!p->node)
             continue;
         if (r > 0)
-            unhold (p->node, job);
+            unhold (s->nodes, p->node, job);
         if (p->dispatched && !p->finished)
             kill_part (s, p->node, job->id, g->attempt,
                        YARD__END_REASON__END_STALE, yard_job_grace (job));
@@ -456,7 +460,7 @@ restore_row (const yard_store_gang_row_t *row, void *arg)
     }
     p->node = node;
     p->dispatched = g->port != 0;
-    hold (node, c->job);
+    hold (c->s->nodes, node, c->job);
     if (row->alloc && yard__place_fits (node, 0, 0)) {
         int rc = yard_place_claim (node->place, c->job->id, row->alloc);
         if (rc == -EINVAL || rc == -EBUSY)

@@ -119,7 +119,7 @@ struct yard_server {
     yard__park_t *parks;
     size_t nparks;
 
-    /* scratch of the dispatch pass */
+    /* scratch of the dispatch pass: the nodes a gang job may use */
     yard_node_t **cand;
     size_t cand_cap;
     yard_job_t **stash;
@@ -273,7 +273,7 @@ int yard__job_save (yard_server_t *s, yard_job_t *job);
 void yard__mark_dirty (yard_server_t *s, yard_job_t *job);
 
 /* Reserve job's resources on node and list it there (job->worker). */
-void yard__job_attach (yard_job_t *job, yard_node_t *node);
+void yard__job_attach (yard_server_t *s, yard_job_t *job, yard_node_t *node);
 
 /* Apply a JobFinished for job's current attempt from node (server_worker.c):
  * retries, requeue or end; no acknowledgement is sent. */

@@ -59,6 +59,7 @@ admin_commit (yard_server_t *s, yard_node_t *node, yard_nodeadmin_t *tmp)
     yard_nodeadmin_clear (&node->admin);
     node->admin = *tmp;
     memset (tmp, 0, sizeof *tmp);
+    yard_nodes_changed (s->nodes, node); /* drained or resumed */
     return 0;
 }
 

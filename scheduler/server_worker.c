@@ -120,8 +120,10 @@ yard__finish_apply (yard_server_t *s, yard_node_t *node, yard_job_t *job,
 {
     uint64_t size = 0;
     size_t len = 0;
-    /* a gang's log is rank 0's: another rank's size is not comparable */
-    if (node == job->worker
+    /* a gang's log is rank 0's: another rank's size is not comparable.
+     * The scheduler holds only what the worker shipped, so a job that
+     * wrote nothing has nothing to compare: no file lookup per job end. */
+    if (node == job->worker && f->log_size > 0
         && yard_joblog_read (s->logs, job->id, job->attempt, 0, NULL, 0, &len,
                              &size) == 0
         && f->log_size != size)
@@ -354,6 +356,7 @@ yard__on_register (yard_server_t *s, const yard_peer_t *peer,
     node->gpus = r->gpus;
     yard__place_reshape (node); /* its PUs/GPUs may have changed */
     node->state = YARD__NODE_STATE__NODE_UP;
+    yard_nodes_changed (s->nodes, node);
     node->last_seen_mono = now;
     node->last_seen_ms = node->registered_ms = yard_now_ms ();
     yard_store_node_t row = {
@@ -445,6 +448,7 @@ yard__on_bye (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
             log_notice ("worker %s is shutting down: no new jobs go to it "
                         "(%u running)", node->name, node->njobs);
         node->state = YARD__NODE_STATE__NODE_LEAVING;
+        yard_nodes_changed (s->nodes, node);
         return;
     }
     (void)yard__node_lost (s, node, "shut down");

@@ -3,21 +3,44 @@
 # temp dir), printed as a markdown block for docs/benchmarks.md:
 #   - raw fork/exec rate of `true` on this machine (the physical limit)
 #   - 1,000 `true` jobs end to end on 2 workers (median of RUNS runs)
+#   - 10,000 `true` jobs end to end on 2 workers, as one array (one run)
 #   - submit-to-process-start latency on an idle worker, p50/p99
 #   - the scheduler core: 1,000 simulated workers (yard-loadgen) at queue
 #     depths of 1K, 100K and 1M pending jobs: pipelined submissions/s,
-#     scheduling jobs/s, scheduler RSS per pending job
+#     scheduling jobs/s, the same per second of scheduler CPU time (the
+#     rate with a core to itself), scheduler RSS per pending job, and the
+#     acknowledgement latency of one more client submitting one job at a
+#     time meanwhile
+#   - metrics: 100 simulated jobs streaming MetricsBatch (points stored/s)
 #
 #   scripts/bench.sh [JOBS (1000)] [RUNS (3)] [LATENCY_SAMPLES (200)]
+#   scripts/bench.sh --quick    each piece briefly, one run (CI: it checks
+#                               that every piece works, not how fast)
+#   YARD_BENCH_BUILD=DIR        use the binaries built in DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
-jobs=${1:-1000}
-runs=${2:-3}
-samples=${3:-200}
-scripts/setup.sh
-scripts/build.sh build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-bin=$repo/build-bench
+if [ "${1:-}" = --quick ]; then
+  jobs=50 runs=1 samples=10 big=200
+  depths=(1000 10000) core_workers=50 core_measure=2000
+  metric_jobs=10 metric_points=2000
+else
+  jobs=${1:-1000}
+  runs=${2:-3}
+  samples=${3:-200}
+  big=10000
+  depths=(1000 100000 1000000) core_workers=1000 core_measure=30000
+  metric_jobs=100 metric_points=20000
+fi
+# YARD_BENCH_BUILD names a tree built already (scripts/test.sh passes its
+# own); otherwise a Release tree is built in build-bench/.
+if [ -n "${YARD_BENCH_BUILD:-}" ]; then
+  bin=$(cd "$YARD_BENCH_BUILD" && pwd)
+else
+  scripts/setup.sh
+  scripts/build.sh build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+  bin=$repo/build-bench
+fi
 dir=$(mktemp -d "${TMPDIR:-/tmp}/yard-bench.XXXXXX")
 pids=()
 cleanup() {
@@ -54,6 +77,14 @@ field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p"; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 fe=(); tp=(); ta=(); p50=(); p99=()
+fe_big=$("$bin/tests/yard-bench" forkexec "$big" 4 | field per_s)
+start_cluster big
+out=$("$bin/tests/yard-bench" array "$big")
+t_big=$(echo "$out" | field wall_s)
+sub_big=$(echo "$out" | field submit_s)
+stop_cluster
+echo "$big jobs as one array: $t_big s (forkexec $fe_big/s)" >&2
+
 for r in $(seq "$runs"); do
   fe+=("$("$bin/tests/yard-bench" forkexec "$jobs" 4 | field per_s)")
   start_cluster "run$r"
@@ -65,9 +96,10 @@ for r in $(seq "$runs"); do
   echo "run $r: forkexec ${fe[-1]}/s, $jobs jobs in ${tp[-1]} s (array ${ta[-1]} s), latency p50 ${p50[-1]} ms p99 ${p99[-1]} ms" >&2
 done
 
-declare -A core_rate core_sub core_rss
-for depth in 1000 100000 1000000; do
-  rates=(); subs=(); rss=()
+declare -A core_rate core_cpu core_sub core_rss
+probe50=(); probe99=()
+for depth in "${depths[@]}"; do
+  rates=(); cpus=(); subs=(); rss=()
   for r in $(seq "$runs"); do
     sdir=$dir/core-$depth-$r
     "$bin/scheduler/yard-scheduler" --state-dir "$sdir" --log-level err \
@@ -76,20 +108,47 @@ for depth in 1000 100000 1000000; do
     spid=$!
     for _ in $(seq 200); do [ -s "$sdir/endpoints" ] && break; sleep 0.05; done
     out=$("$bin/tests/yard-loadgen" "$(sed -n 's/^client=//p' "$sdir/endpoints")" \
-          "$(sed -n 's/^worker=//p' "$sdir/endpoints")" 1000 "$depth" 30000 "$spid")
+          "$(sed -n 's/^worker=//p' "$sdir/endpoints")" "$core_workers" \
+          "$depth" "$core_measure" "$spid")
     kill -TERM "$spid"; wait "$spid" || true
-    [ "$depth" = 1000000 ] && [ "$r" = "$runs" ] && keep=$sdir || rm -rf "$sdir"
+    [ "$depth" = "${depths[-1]}" ] && [ "$r" = "$runs" ] && keep=$sdir || rm -rf "$sdir"
     rates+=("$(echo "$out" | field sched_jobs_per_s)")
+    cpus+=("$(echo "$out" | field sched_jobs_per_cpu_s)")
+    if [ "$depth" = "${depths[0]}" ]; then
+      probe50+=("$(echo "$out" | field probe_p50_ms)")
+      probe99+=("$(echo "$out" | field probe_p99_ms)")
+    fi
     subs+=("$(echo "$out" | field submit_per_s)")
     rss+=("$(echo "$out" | field rss_bytes_per_pending)")
     echo "core depth $depth run $r: $out" >&2
   done
   core_rate[$depth]=$(printf '%s\n' "${rates[@]}" | median)
+  core_cpu[$depth]=$(printf '%s\n' "${cpus[@]}" | median)
   core_sub[$depth]=$(printf '%s\n' "${subs[@]}" | median)
   core_rss[$depth]=$(printf '%s\n' "${rss[@]}" | median)
 done
 
-# recovery: restart a scheduler on the state left with ~1M pending jobs;
+# metrics: simulated jobs stream points; the rate at which they are stored
+mrate=(); mcpu=()
+for r in $(seq "$runs"); do
+  sdir=$dir/metrics-$r
+  "$bin/scheduler/yard-scheduler" --state-dir "$sdir" --log-level err \
+    --client-endpoint tcp://127.0.0.1:0 --worker-endpoint tcp://127.0.0.1:0 \
+    >>"$dir/core.log" 2>&1 &
+  spid=$!
+  for _ in $(seq 200); do [ -s "$sdir/endpoints" ] && break; sleep 0.05; done
+  out=$("$bin/tests/yard-loadgen" --metrics \
+        "$(sed -n 's/^client=//p' "$sdir/endpoints")" \
+        "$(sed -n 's/^worker=//p' "$sdir/endpoints")" "$metric_jobs" \
+        "$metric_points" "$spid")
+  kill -TERM "$spid"; wait "$spid" || true
+  rm -rf "$sdir"
+  mrate+=("$(echo "$out" | field points_per_s)")
+  mcpu+=("$(echo "$out" | field points_per_cpu_s)")
+  echo "metrics run $r: $out" >&2
+done
+
+# recovery: restart a scheduler on the state left by the deepest queue;
 # time from its start to ready (endpoints written) and to its first dispatch
 rm -f "$keep/endpoints"
 t0=$(date +%s.%N)
@@ -114,6 +173,15 @@ arate=$(awk -v n="$jobs" -v t="$ta_m" 'BEGIN {printf "%.0f", n / t}')
 aratio=$(awk -v r="$arate" -v f="$fe_m" 'BEGIN {printf "%.0f", 100 * r / f}')
 rate=$(awk -v n="$jobs" -v t="$tp_m" 'BEGIN {printf "%.0f", n / t}')
 ratio=$(awk -v r="$rate" -v f="$fe_m" 'BEGIN {printf "%.0f", 100 * r / f}')
+bsub=$(awk -v n="$big" -v t="$sub_big" 'BEGIN {printf "%.0f", n / t}')
+brate=$(awk -v n="$big" -v t="$t_big" 'BEGIN {printf "%.0f", n / t}')
+bratio=$(awk -v r="$brate" -v f="$fe_big" 'BEGIN {printf "%.0f", 100 * r / f}')
+core_row() {  # $1: depth, $2: label
+  local rss=${core_rss[$1]}
+  [ "$1" -le 1000 ] && rss=- || rss="$rss B"
+  echo "| $2 | ${core_rate[$1]} | ${core_cpu[$1]} | ${core_sub[$1]} | $rss |"
+}
+label() { awk -v d="$1" 'BEGIN { if (d >= 1000000) printf "%gM", d / 1000000; else printf "%gK", d / 1000 }'; }
 cat <<EOT
 ### $(date -u +%Y-%m-%d) — commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
@@ -124,16 +192,20 @@ Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -
 | raw fork/exec/wait of \`true\`, 4 at a time | $fe_m /s |
 | $jobs \`true\` jobs end to end, 2 workers × 2 cpus, submitted one by one | ${tp_m} s ($rate jobs/s, ${ratio}% of raw fork/exec) |
 | the same, submitted as one array | ${ta_m} s ($arate jobs/s, ${aratio}% of raw fork/exec) |
+| $big \`true\` jobs end to end as one array (one run; raw fork/exec $fe_big /s) | ${t_big} s ($brate jobs/s, ${bratio}% of raw fork/exec) |
+| the array submission of those $big jobs, acknowledged (committed) | ${sub_big} s ($bsub jobs/s) |
 | submit → process start, idle worker, p50 | $(printf '%s\n' "${p50[@]}" | median) ms |
 | submit → process start, idle worker, p99 | $(printf '%s\n' "${p99[@]}" | median) ms |
 
-Scheduler core, 1,000 simulated workers (1 cpu each, jobs end at once), 30,000 jobs measured per run:
+Scheduler core, $core_workers simulated workers (1 cpu each, jobs end at once), $core_measure jobs measured per run:
 
-| pending jobs | scheduling (jobs/s) | pipelined submissions (jobs/s) | scheduler RSS per pending job |
-| --- | --- | --- | --- |
-| 1K | ${core_rate[1000]} | ${core_sub[1000]} | - |
-| 100K | ${core_rate[100000]} | ${core_sub[100000]} | ${core_rss[100000]} B |
-| 1M | ${core_rate[1000000]} | ${core_sub[1000000]} | ${core_rss[1000000]} B |
+| pending jobs | scheduling (jobs/s) | scheduling per scheduler CPU second (jobs) | pipelined submissions (jobs/s) | scheduler RSS per pending job |
+| --- | --- | --- | --- | --- |
+$(for d in "${depths[@]}"; do core_row "$d" "$(label "$d")"; done)
 
-Recovery with ~1M pending jobs in state: ready ${rec_ready} s after start, first dispatch ${rec_first} s after start.
+Acknowledged submissions of one more client, one job at a time, while the scheduler runs at that load with $(label "${depths[0]}") pending: p50 $(printf '%s\n' "${probe50[@]}" | median) ms, p99 $(printf '%s\n' "${probe99[@]}" | median) ms.
+
+Metrics: $metric_jobs simulated jobs each sending $metric_points points in batches of 1,000 (the next once the last is acknowledged): $(printf '%s\n' "${mrate[@]}" | median) points stored/s ($(printf '%s\n' "${mcpu[@]}" | median) per scheduler CPU second).
+
+Recovery with ~$(label "${depths[-1]}") pending jobs in state: ready ${rec_ready} s after start, first dispatch ${rec_first} s after start.
 EOT

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install dependencies, build, and run every test:
-#   1. a normal build: unit, integration and fuzz-corpus tests (ctest);
+#   1. a normal build: unit, integration and fuzz-corpus tests (ctest),
+#      then scripts/bench.sh --quick (every benchmark runs, briefly);
 #   2. an ASan+UBSan build running the same suite;
 #   3. where nvcc is installed, a build of the CUDA example trainer;
 #   4. a short libFuzzer run of each decoder (YARD_FUZZ_SECONDS, default 15;
@@ -16,6 +17,8 @@ echo "== build (RelWithDebInfo)"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== tests"
 ctest --test-dir build --output-on-failure -j "$jobs"
+echo "== benchmarks, each piece briefly (no timing asserted)"
+YARD_BENCH_BUILD=build scripts/bench.sh --quick >/dev/null
 
 echo "== build (ASan+UBSan)"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DYARD_SANITIZE=ON

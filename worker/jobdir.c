@@ -268,12 +268,16 @@ jobdir_started_write (const char *dir, const struct jobdir_started *s)
     n = snprintf (line, sizeof line, "%d %" PRId64 " %" PRIu64 " %s\n", s->pid,
                   s->start_time_ms, s->proc_start,
                   s->boot_id[0] ? s->boot_id : "-");
-    if ((rc = yard_write_file_atomic (path, line, (size_t)n)) < 0)
+    /* Not fsync'd: these name a live process, which only a restarted
+     * worker (same boot, page cache intact) looks for; after a power cut
+     * the boot id differs and the attempt is lost whatever they say.  Two
+     * fsyncs per job were most of the worker's time per short job. */
+    if ((rc = yard_write_file_replace (path, line, (size_t)n)) < 0)
         return rc;
     if ((rc = file_path (path, sizeof path, dir, JOBDIR_PID)) < 0)
         return rc;
     n = snprintf (line, sizeof line, "%d\n", s->pid);
-    return yard_write_file_atomic (path, line, (size_t)n);
+    return yard_write_file_replace (path, line, (size_t)n);
 }
 
 int

@@ -12,15 +12,35 @@
  *    and heartbeat; measures the rate of the first MEASURE completions, i.e.
  *    scheduling at a queue depth of about PENDING.
  *
+ *    Meanwhile one more client submits one job at a time (the next once
+ *    the last is acknowledged) and reports the acknowledgement latency
+ *    under that load: probe_submits, probe_p50_ms, probe_p99_ms.
+ * With SCHED_PID, step 3 also reports sched_cpu_s, the scheduler's CPU time
+ * (all its threads, from /proc/SCHED_PID/stat) over the measured window,
+ * and sched_jobs_per_cpu_s: the rate the scheduler would reach with a core
+ * to itself.  On a small shared machine the load generator's own work
+ * (polling its simulated workers) and other processes take the rest.
+ *
+ *   yard-loadgen --metrics CLIENT_EP WORKER_EP JOBS POINTS [SCHED_PID]
+ *
+ * Metrics mode: submits JOBS jobs and registers JOBS simulated workers (1
+ * cpu each); each worker answers its Dispatch with JobStarted, then sends
+ * its job's metric points in MetricsBatch messages of METRICS_BATCH points
+ * (the next once the last is acknowledged, as yard-worker does) until the
+ * scheduler holds POINTS of them, then JobFinished.  Reports the points
+ * stored (acknowledged, so committed) per second over all jobs.
+ *
  * Output: one line of key=value pairs.  It speaks the wire protocol directly
  * (common/msg.h) because libyard's calls are one request at a time.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "msg.h"
@@ -50,6 +70,33 @@ rss_kib (long pid)
             break;
     fclose (f);
     return kib;
+}
+
+/* utime + stime of pid in seconds, or -1. */
+static double
+cpu_s (long pid)
+{
+    char path[64], buf[1024];
+    snprintf (path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread (buf, 1, sizeof buf - 1, f);
+    fclose (f);
+    buf[n] = '\0';
+    const char *p = strrchr (buf, ')'); /* the name may hold spaces */
+    unsigned long long ut, st;
+    if (!p || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                             "%llu %llu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf (_SC_CLK_TCK);
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
 }
 
 static void
@@ -169,9 +216,185 @@ sim_run (struct simworker *w, const Yard__Dispatch *d)
     sim_send (w, &env2);
 }
 
+#define METRICS_BATCH 1000
+
+struct simjob {
+    uint64_t job_id;
+    uint32_t attempt;
+    uint64_t acked;   /* points the scheduler holds */
+    bool running;
+};
+
+static void
+sim_batch (struct simworker *w, struct simjob *j, long points,
+           Yard__MetricPoint *pts, Yard__MetricPoint **ptrs)
+{
+    size_t n = 0;
+    int64_t now = yard_now_ms ();
+    for (uint64_t seq = j->acked;
+         seq < (uint64_t)points && n < METRICS_BATCH; seq++, n++) {
+        Yard__MetricPoint *p = &pts[n];
+        yard__metric_point__init (p);
+        p->step = (int64_t)seq;
+        p->key = seq % 2 ? "loss" : "accuracy";
+        p->value = 1.0 / (double)(seq + 1);
+        p->time_ms = now;
+        p->seq = seq;
+        ptrs[n] = p;
+    }
+    Yard__MetricsBatch b = YARD__METRICS_BATCH__INIT;
+    b.job_id = j->job_id;
+    b.attempt = j->attempt;
+    b.first_seq = j->acked;
+    b.next_seq = j->acked + n;
+    b.n_points = n;
+    b.points = ptrs;
+    yard_env_t env = YARD__ENVELOPE__INIT;
+    env.body_case = YARD__ENVELOPE__BODY_METRICS_BATCH;
+    env.metrics_batch = &b;
+    sim_send (w, &env);
+}
+
+static void
+sim_finish (struct simworker *w, const struct simjob *j)
+{
+    yard_env_t env = YARD__ENVELOPE__INIT;
+    Yard__JobFinished f = YARD__JOB_FINISHED__INIT;
+    f.job_id = j->job_id;
+    f.attempt = j->attempt;
+    f.reason = YARD__END_REASON__END_EXITED;
+    f.end_time_ms = yard_now_ms ();
+    env.body_case = YARD__ENVELOPE__BODY_JOB_FINISHED;
+    env.job_finished = &f;
+    sim_send (w, &env);
+}
+
+static int
+metrics_main (int argc, char **argv)
+{
+    if (argc < 6) {
+        fprintf (stderr, "usage: yard-loadgen --metrics CLIENT_EP WORKER_EP "
+                 "JOBS POINTS [SCHED_PID]\n");
+        return 2;
+    }
+    long njobs = strtol (argv[4], NULL, 10);
+    long points = strtol (argv[5], NULL, 10);
+    long pid = argc > 6 ? strtol (argv[6], NULL, 10) : 0;
+    if (njobs <= 0 || points <= 0)
+        return 2;
+    void *ctx = zmq_ctx_new ();
+    zmq_ctx_set (ctx, ZMQ_MAX_SOCKETS, (int)njobs + 64);
+    submit_all (ctx, argv[2], njobs);
+    struct simworker *ws = calloc ((size_t)njobs, sizeof *ws);
+    struct simjob *js = calloc ((size_t)njobs, sizeof *js);
+    zmq_pollitem_t *pi = calloc ((size_t)njobs, sizeof *pi);
+    Yard__MetricPoint *pts = calloc (METRICS_BATCH, sizeof *pts);
+    Yard__MetricPoint **ptrs = calloc (METRICS_BATCH, sizeof *ptrs);
+    if (!ws || !js || !pi || !pts || !ptrs)
+        die ("calloc", -ENOMEM);
+    uint64_t instance = (uint64_t)time (NULL) << 20;
+    for (long i = 0; i < njobs; i++) {
+        snprintf (ws[i].name, sizeof ws[i].name, "met%05ld", i);
+        ws[i].sock = zmq_socket (ctx, ZMQ_DEALER);
+        int linger = 0;
+        zmq_setsockopt (ws[i].sock, ZMQ_LINGER, &linger, sizeof linger);
+        if (!ws[i].sock || zmq_connect (ws[i].sock, argv[3]) < 0)
+            die ("worker connect", -errno);
+        pi[i].socket = ws[i].sock;
+        pi[i].events = ZMQ_POLLIN;
+        sim_register (&ws[i], instance + (uint64_t)i);
+    }
+    long finished = 0;
+    uint64_t stored = 0;
+    double t0 = 0, t_last_hb = now_s (), cpu0 = 0;
+    while (finished < njobs) {
+        if (zmq_poll (pi, (int)njobs, 30000) <= 0) {
+            fprintf (stderr, "yard-loadgen: nothing for 30 s (%ld of %ld "
+                     "jobs done)\n", finished, njobs);
+            return 1;
+        }
+        for (long i = 0; i < njobs; i++) {
+            if (!(pi[i].revents & ZMQ_POLLIN))
+                continue;
+            yard_env_t *e;
+            while (yard_msg_recv (ws[i].sock, NULL, &e, NULL) == 0) {
+                struct simjob *j = &js[i];
+                if (e->body_case == YARD__ENVELOPE__BODY_DISPATCH
+                    && e->dispatch && !j->running) {
+                    j->job_id = e->dispatch->job_id;
+                    j->attempt = e->dispatch->attempt;
+                    j->running = true;
+                    yard_env_t env = YARD__ENVELOPE__INIT;
+                    Yard__JobStarted st = YARD__JOB_STARTED__INIT;
+                    st.job_id = j->job_id;
+                    st.attempt = j->attempt;
+                    st.pid = 1;
+                    st.start_time_ms = yard_now_ms ();
+                    env.body_case = YARD__ENVELOPE__BODY_JOB_STARTED;
+                    env.job_started = &st;
+                    sim_send (&ws[i], &env);
+                    if (t0 == 0) {
+                        t0 = now_s ();
+                        cpu0 = pid > 0 ? cpu_s (pid) : 0;
+                    }
+                    sim_batch (&ws[i], j, points, pts, ptrs);
+                } else if (e->body_case == YARD__ENVELOPE__BODY_METRICS_ACK
+                           && e->metrics_ack && j->running
+                           && e->metrics_ack->job_id == j->job_id) {
+                    uint64_t next = e->metrics_ack->next_seq;
+                    if (next > j->acked) {
+                        stored += next - j->acked;
+                        j->acked = next;
+                    }
+                    if (j->acked >= (uint64_t)points) {
+                        sim_finish (&ws[i], j);
+                        j->running = false;
+                        finished++;
+                    } else {
+                        sim_batch (&ws[i], j, points, pts, ptrs);
+                    }
+                }
+                yard_msg_free (&e);
+            }
+        }
+        double t = now_s ();
+        if (t - t_last_hb > 1.0) {
+            for (long i = 0; i < njobs; i++) {
+                yard_env_t env = YARD__ENVELOPE__INIT;
+                Yard__Heartbeat hb = YARD__HEARTBEAT__INIT;
+                hb.name = ws[i].name;
+                hb.instance = instance + (uint64_t)i;
+                env.body_case = YARD__ENVELOPE__BODY_HEARTBEAT;
+                env.heartbeat = &hb;
+                sim_send (&ws[i], &env);
+            }
+            t_last_hb = t;
+        }
+    }
+    double dt = now_s () - t0;
+    printf ("metric_jobs=%ld points_stored=%" PRIu64 " metrics_s=%.3f "
+            "points_per_s=%.0f", njobs, stored, dt, (double)stored / dt);
+    double cpu = pid > 0 ? cpu_s (pid) - cpu0 : 0;
+    if (cpu > 0)
+        printf (" sched_cpu_s=%.2f points_per_cpu_s=%.0f", cpu,
+                (double)stored / cpu);
+    printf ("\n");
+    for (long i = 0; i < njobs; i++)
+        zmq_close (ws[i].sock);
+    free (ws);
+    free (js);
+    free (pi);
+    free (pts);
+    free (ptrs);
+    zmq_ctx_term (ctx);
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
+    if (argc > 1 && strcmp (argv[1], "--metrics") == 0)
+        return metrics_main (argc, argv);
     if (argc < 6) {
         fprintf (stderr, "usage: yard-loadgen CLIENT_EP WORKER_EP WORKERS "
                  "PENDING MEASURE [SCHED_PID]\n");
@@ -195,7 +418,30 @@ main (int argc, char **argv)
     }
 
     struct simworker *ws = calloc ((size_t)nworkers, sizeof *ws);
-    zmq_pollitem_t *pi = calloc ((size_t)nworkers, sizeof *pi);
+    zmq_pollitem_t *pi = calloc ((size_t)nworkers + 1, sizeof *pi);
+    /* the probe: one client submitting one job at a time */
+    void *probe = zmq_socket (ctx, ZMQ_DEALER);
+    int probe_linger = 0;
+    if (!probe
+        || zmq_setsockopt (probe, ZMQ_LINGER, &probe_linger,
+                           sizeof probe_linger) < 0
+        || zmq_connect (probe, argv[1]) < 0)
+        die ("probe connect", -errno);
+    char *probe_argv[] = {"true"};
+    Yard__JobSpec probe_spec = YARD__JOB_SPEC__INIT;
+    probe_spec.name = "probe";
+    probe_spec.argv = probe_argv;
+    probe_spec.n_argv = 1;
+    Yard__SubmitRequest probe_sub = YARD__SUBMIT_REQUEST__INIT;
+    probe_sub.spec = &probe_spec;
+    size_t nprobe = 0, probe_cap = 1 << 16;
+    double *probe_ms = calloc (probe_cap, sizeof *probe_ms);
+    double probe_t0 = 0;
+    bool probe_busy = false;
+    pi[nworkers].socket = probe;
+    pi[nworkers].events = ZMQ_POLLIN;
+    if (!ws || !pi || !probe_ms)
+        die ("calloc", -ENOMEM);
     uint64_t instance = (uint64_t)time (NULL) << 20;
     for (long i = 0; i < nworkers; i++) {
         snprintf (ws[i].name, sizeof ws[i].name, "sim%05ld", i);
@@ -209,9 +455,18 @@ main (int argc, char **argv)
         sim_register (&ws[i], instance + (uint64_t)i);
     }
     long done = 0;
-    double t_first = 0, t_last_hb = now_s ();
+    double t_first = 0, t_last_hb = now_s (), cpu_first = 0;
     while (done < measure) {
-        if (zmq_poll (pi, (int)nworkers, 30000) <= 0) {
+        if (t_first > 0 && !probe_busy) {
+            yard_env_t env = YARD__ENVELOPE__INIT;
+            env.request_id = nprobe + 1;
+            env.body_case = YARD__ENVELOPE__BODY_SUBMIT;
+            env.submit = &probe_sub;
+            probe_t0 = now_s ();
+            if (yard_msg_send (probe, NULL, &env) == 0)
+                probe_busy = true;
+        }
+        if (zmq_poll (pi, (int)nworkers + 1, 30000) <= 0) {
             fprintf (stderr, "yard-loadgen: no dispatch for 30 s (%ld of %ld "
                      "done)\n", done, measure);
             return 1;
@@ -223,13 +478,24 @@ main (int argc, char **argv)
             while (yard_msg_recv (ws[i].sock, NULL, &e, NULL) == 0) {
                 if (e->body_case == YARD__ENVELOPE__BODY_DISPATCH
                     && e->dispatch) {
-                    if (t_first == 0)
+                    if (t_first == 0) {
                         t_first = now_s ();
+                        cpu_first = pid > 0 ? cpu_s (pid) : 0;
+                    }
                     sim_run (&ws[i], e->dispatch);
                     done++;
                 }
                 yard_msg_free (&e);
             }
+        }
+        yard_env_t *pr;
+        while (probe_busy && yard_msg_recv (probe, NULL, &pr, NULL) == 0) {
+            if (pr->body_case != YARD__ENVELOPE__BODY_SUBMIT_REPLY)
+                die ("probe submit refused", -EIO);
+            if (nprobe < probe_cap)
+                probe_ms[nprobe++] = (now_s () - probe_t0) * 1000;
+            yard_msg_free (&pr);
+            probe_busy = false;
         }
         double t = now_s ();
         if (t - t_last_hb > 1.0) { /* keep every simulated worker alive */
@@ -246,9 +512,22 @@ main (int argc, char **argv)
         }
     }
     double dt = now_s () - t_first;
+    double cpu = pid > 0 ? cpu_s (pid) - cpu_first : 0;
     printf ("workers=%ld pending=%ld completed=%ld sched_s=%.3f "
-            "sched_jobs_per_s=%.0f\n", nworkers, pending, done, dt,
+            "sched_jobs_per_s=%.0f", nworkers, pending, done, dt,
             (double)done / dt);
+    if (pid > 0 && cpu > 0)
+        printf (" sched_cpu_s=%.2f sched_jobs_per_cpu_s=%.0f", cpu,
+                (double)done / cpu);
+    if (nprobe > 0) {
+        qsort (probe_ms, nprobe, sizeof probe_ms[0], cmp_double);
+        printf (" probe_submits=%zu probe_p50_ms=%.2f probe_p99_ms=%.2f",
+                nprobe, probe_ms[nprobe / 2],
+                probe_ms[(size_t)((double)(nprobe - 1) * 0.99)]);
+    }
+    printf ("\n");
+    zmq_close (probe);
+    free (probe_ms);
     for (long i = 0; i < nworkers; i++)
         zmq_close (ws[i].sock);
     free (ws);
