@@ -25,7 +25,12 @@ main (void)
 }
 C
 export PKG_CONFIG_PATH="$pcdir"
-cc -std=c11 -Wall -Werror $(pkg-config --cflags yard) "$prefix/use.c" \
+# a sanitizer build's library needs its runtime first in the program
+san=
+if ldd "$(pkg-config --variable=libdir yard)/libyard.so" | grep -q libasan; then
+  san="-fsanitize=address,undefined"
+fi
+cc -std=c11 -Wall -Werror $san $(pkg-config --cflags yard) "$prefix/use.c" \
   -o "$prefix/use" $(pkg-config --libs yard)
 out=$(LD_LIBRARY_PATH="$(pkg-config --variable=libdir yard)" "$prefix/use")
 [ "$out" = "COMPLETED" ] || { echo "unexpected output: $out"; exit 1; }
