@@ -631,6 +631,33 @@ test_numa_distance (void **state)
     yard_place_destroy (&p);
 }
 
+/* The numa4-smt fixture (hwloc's distances, 2 cores x 2 PUs per NUMA
+ * node, nodes paired 0-1 and 2-3): whole cores, grown by distance. */
+static void
+test_numa_distance_fixture (void **state)
+{
+    (void)state;
+    topo_t *tp = load (FIX ("numa4-smt.xml"), NULL);
+    const Yard__Topology *t = topo_proto (tp);
+    yard_place_t *p = yard_place_create (t, t->pus);
+    const Yard__Allocation *a;
+    assert_int_equal (yard_place_free_pus (p), 8);
+    assert_int_equal (yard_place_alloc (p, 1, 1, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "0-1");
+    /* the other core of node 0, then its pair, node 1 */
+    assert_int_equal (yard_place_alloc (p, 2, 3, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "2-7");
+    assert_int_equal (yard_place_release (p, 2), 0);
+    assert_int_equal (yard_place_alloc (p, 3, 1, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "2-3");
+    /* node 0 is full: a 3-core job starts on node 1 and grows to node 3
+     * (20 from node 1), not node 2 (22), the next by index */
+    assert_int_equal (yard_place_alloc (p, 4, 3, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "4-7,12-13");
+    yard_place_destroy (&p);
+    topo_destroy (&tp);
+}
+
 /* More CPUs offered than PUs: no PU binding, GPUs still exclusive. */
 static void
 test_oversubscribed (void **state)
@@ -665,6 +692,7 @@ main (void)
         cmocka_unit_test (test_whole_cores),
         cmocka_unit_test (test_no_smt_identical),
         cmocka_unit_test (test_numa_distance),
+        cmocka_unit_test (test_numa_distance_fixture),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
