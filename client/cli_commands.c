@@ -7,6 +7,7 @@
  * - every failure prints one line "yard: WHAT" to stderr, and the exit
  *   status says which kind it was (see enum cli_exit).
  */
+#include "cli_cores.h"
 #include "cli_commands.h"
 #include "cli_gang.h"
 #include "cli_metrics.h"
@@ -328,6 +329,7 @@ show_node (struct cli_ctx *ctx, const struct cli_nodes *a,
         if (cli_print_node_show (ctx->out, &nodes[i], yard_now_ms ()) < 0)
             return CLI_EXIT_ERROR;
         cli_holdings_print (ctx->out, &nodes[i]); /* who holds what */
+        cli_cores_print (ctx->out, &nodes[i]);
         return CLI_EXIT_OK;
     }
     fprintf (ctx->err, "yard: no node named '%s' (see 'yard nodes')\n",
