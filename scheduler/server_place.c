@@ -156,13 +156,17 @@ yard__place_lookup (yard_server_t *s, const yard_job_t *job,
 }
 
 void
-yard__place_info (yard_server_t *s, yard_node_t *node, Yard__NodeInfo *ni)
+yard__place_info (const yard_server_t *s, const yard_node_t *node,
+                  Yard__NodeInfo *ni)
 {
-    yard_place_t *p = node_place (s, node);
-    if (!p)
+    /* a node no job was placed on yet has no place: count its shape */
+    yard_place_t *tmp = NULL;
+    const yard_place_t *p = node->place;
+    if (!p && !(p = tmp = yard_place_create (node->topology, node->cpus)))
         return;
     uint32_t pus;
     yard_place_counts (p, &ni->cores_total, &ni->cores_free, &pus,
                        &ni->pus_free);
-    ni->oversubscribe = yard_place_share (p);
+    ni->oversubscribe = node_shares (s, node);
+    yard_place_destroy (&tmp);
 }

@@ -48,7 +48,7 @@ void yard__place_reshape (yard_node_t *node);
 
 /* Fill ni's whole-core fields: cores total and free, PUs free, whether
  * jobs may share cores. */
-void yard__place_info (yard_server_t *s, yard_node_t *node,
+void yard__place_info (const yard_server_t *s, const yard_node_t *node,
                        Yard__NodeInfo *ni);
 
 /* job's allocation while it holds one, else NULL (borrowed). */
