@@ -85,6 +85,15 @@ class CoresTest(ClusterTest):
         listing = c.yard("nodes").stdout.decode()
         self.assertIn("CORES", listing)
         self.assertIn("0/1 (0/2 PUs)", listing)
+        # a restarted scheduler rebuilds the hold from state.db: the core
+        # stays a's and b keeps waiting
+        c.kill_scheduler()
+        c.start_scheduler()
+        c.wait_nodes_up(["smt"])
+        self.assertEqual(c.status(a)["state"], "RUNNING")
+        nd = self.node("smt")
+        self.assertEqual((nd["cores_free"], nd["pus_free"]), (0, 0))
+        self.assertEqual(c.status(b)["state"], "PENDING")
         open(flag_a, "w").close()
         c.wait_state(a, "COMPLETED")
         c.wait_state(b, "RUNNING")
