@@ -812,6 +812,7 @@ yard__pending_reason (yard_server_t *s, const yard_job_t *job, size_t rank,
         snprintf (pre, sizeof pre, "%.280s; ", job->reason);
     uint32_t cpus = yard_job_cpus (job), gpus = yard_job_gpus (job);
     uint64_t mem = yard_job_memory (job);
+    uint32_t cores = 0;
     char a[32], b[32];
     char admin[300];
     if (cap->nodes > 0
@@ -825,6 +826,9 @@ yard__pending_reason (yard_server_t *s, const yard_job_t *job, size_t rank,
     else if (cpus > cap->max_cpus)
         snprintf (buf, len, "%swaiting for resources: no node has %u CPU%s "
                   "(largest: %u)", pre, cpus, plural (cpus), cap->max_cpus);
+    else if (yard__place_too_big (s, cpus, &cores))
+        snprintf (buf, len, "%swaiting for resources: no node has %u whole "
+                  "core%s (largest: %u)", pre, cpus, plural (cpus), cores);
     else if (gpus > cap->max_gpus)
         snprintf (buf, len, "%swaiting for resources: no node has %u GPU%s "
                   "(largest: %u)", pre, gpus, plural (gpus), cap->max_gpus);

@@ -170,3 +170,25 @@ yard__place_info (const yard_server_t *s, const yard_node_t *node,
     ni->oversubscribe = node_shares (s, node);
     yard_place_destroy (&tmp);
 }
+
+bool
+yard__place_too_big (yard_server_t *s, uint32_t cpus, uint32_t *largest)
+{
+    uint32_t best = 0;
+    size_t n = yard_nodes_count (s->nodes);
+    for (size_t i = 0; i < n; i++) {
+        yard_node_t *node = yard_nodes_at (s->nodes, i);
+        yard_place_t *p = node_place (s, node);
+        if (!p)
+            return false; /* unknown: do not claim it */
+        uint32_t cores, fc, pus, fp;
+        yard_place_counts (p, &cores, &fc, &pus, &fp);
+        if (yard_place_free_pus (p) == UINT32_MAX || yard_place_share (p)
+            || cores >= cpus)
+            return false; /* untracked, shared or big enough */
+        if (cores > best)
+            best = cores;
+    }
+    *largest = best;
+    return n > 0;
+}

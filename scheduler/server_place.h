@@ -51,6 +51,12 @@ void yard__place_reshape (yard_node_t *node);
 void yard__place_info (const yard_server_t *s, const yard_node_t *node,
                        Yard__NodeInfo *ni);
 
+/* True when no node has cpus cores at all (each places whole cores and has
+ * fewer), so a job asking for them waits on a bigger node; *largest is
+ * the most cores a node has. */
+bool yard__place_too_big (yard_server_t *s, uint32_t cpus,
+                          uint32_t *largest);
+
 /* job's allocation while it holds one, else NULL (borrowed). */
 const Yard__Allocation *yard__place_of (const yard_job_t *job);
 

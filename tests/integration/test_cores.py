@@ -166,6 +166,14 @@ class CoresTest(ClusterTest):
         open(flag, "w").close()
         for j in (a, b):
             c.wait_state(j, "COMPLETED")
+        # 10 CPUs fit the node's count (16) but not its 8 cores: it waits,
+        # and says why
+        big = c.submit("true", opts=("--cpus", "10"))
+        st = c.status(big)
+        self.assertEqual(st["state"], "PENDING")
+        self.assertIn("no node has 10 whole cores (largest: 8)",
+                      st["reason"])
+        c.yard("cancel", big)
 
 
 class OversubscribeOptionTest(ClusterTest):
