@@ -79,9 +79,9 @@ cli_cores_cell (const yard_node_t *node, char *buf, size_t len)
     }
     uint32_t pus = node->topology.pus;
     if (pus > node->cores_total)
-        snprintf (buf, len, "%" PRIu32 "/%" PRIu32 " (%" PRIu32 "/%" PRIu32
-                  " PUs)", node->cores_free, node->cores_total,
-                  node->pus_free, pus);
+        snprintf (buf, len,
+                  "%" PRIu32 "/%" PRIu32 " (%" PRIu32 "/%" PRIu32 " PUs)",
+                  node->cores_free, node->cores_total, node->pus_free, pus);
     else
         snprintf (buf, len, "%" PRIu32 "/%" PRIu32, node->cores_free,
                   node->cores_total);
@@ -112,8 +112,8 @@ cli_cores_print (FILE *out, const yard_node_t *node)
     const yard_topology_t *t = &node->topology;
     char cell[96];
     if (node->cores_total > 0)
-        fprintf (out, "%-12s %s free; %s\n", "cores:",
-                 cli_cores_cell (node, cell, sizeof cell),
+        fprintf (out, "%-12s %s free; %s\n",
+                 "cores:", cli_cores_cell (node, cell, sizeof cell),
                  node->oversubscribe ? "jobs get PUs and may share a core "
                                        "(oversubscribe)"
                                      : "each job gets whole cores");
@@ -177,8 +177,8 @@ cli_cores_json (json_t *o, const yard_node_t *node)
              && jset (e, "pus", json_string (core->pus));
         for (size_t i = 0; ok && mine && i < node->n_holdings; i++)
             if (overlaps (mine, held[i], ext))
-                ok = append (jobs, json_integer ((json_int_t)
-                                                 node->holdings[i].job_id));
+                ok = append (
+                    jobs, json_integer ((json_int_t)node->holdings[i].job_id));
         free (mine);
     }
     sets_free (held, node->n_holdings);
