@@ -7,6 +7,7 @@
  * - every failure prints one line "yard: WHAT" to stderr, and the exit
  *   status says which kind it was (see enum cli_exit).
  */
+#include "cli_cores.h"
 #include "cli_commands.h"
 #include "cli_gang.h"
 #include "cli_metrics.h"
@@ -328,6 +329,7 @@ show_node (struct cli_ctx *ctx, const struct cli_nodes *a,
         if (cli_print_node_show (ctx->out, &nodes[i], yard_now_ms ()) < 0)
             return CLI_EXIT_ERROR;
         cli_holdings_print (ctx->out, &nodes[i]); /* who holds what */
+        cli_cores_print (ctx->out, &nodes[i]);
         return CLI_EXIT_OK;
     }
     fprintf (ctx->err, "yard: no node named '%s' (see 'yard nodes')\n",
@@ -820,7 +822,8 @@ static const struct cli_cmd commands[] = {
         "\n"
         "options:\n"
         "  --name NAME      a name to recognize the job by\n"
-        "  --cpus N         cores to reserve (default 1)\n"
+        "  --cpus N         whole cores to reserve, every hardware thread of\n"
+        "                   each (default 1; PUs on an oversubscribed node)\n"
         "  --gpus N         GPUs to reserve (default 0)\n"
         "  --mem SIZE       memory to reserve, e.g. 512M, 16G (default: none)\n"
         "  --time DUR       time limit, e.g. 90s, 30m, 2h, 1d, 1h30m, HH:MM:SS\n"
@@ -878,9 +881,10 @@ static const struct cli_cmd commands[] = {
         "  --gpus-per-task G   GPUs per task; each task sees all of its node's\n"
         "                   T*G GPUs, its own at indices LOCAL_RANK*G.. so that\n"
         "                   torch.cuda.set_device(LOCAL_RANK) works\n"
-        "  --cpus-per-task C   PUs per task (default 1; --cpus means the same\n"
-        "                   with --nodes); each task is bound to its own C PUs\n"
-        "                   and gets OMP_NUM_THREADS=C\n"
+        "  --cpus-per-task C   cores per task (default 1; --cpus means the same\n"
+        "                   with --nodes); each task is bound to its own\n"
+        "                   share of its node's PUs (C cores' worth) and gets\n"
+        "                   OMP_NUM_THREADS = their number\n"
         "  --gang-timeout DUR  fail the attempt when the tasks of every node\n"
         "                   have not started within DUR (default 120s)\n"
         "  Any task failing, or any node lost, stops the whole job: it is one\n"
@@ -921,11 +925,16 @@ static const struct cli_cmd commands[] = {
         "       yard nodes remove [--json] NODE",
         "List the worker nodes, show one node's hardware, or administer one",
         "\n"
-        "'yard nodes' lists each node with its state, used/total CPUs, memory\n"
-        "and GPUs (with the GPU model, e.g. '0/8 H100'), labels, and why it\n"
-        "is drained or down.  States: idle, mixed (some CPUs used),\n"
-        "allocated (all used), draining (drained, jobs still running),\n"
-        "drained, leaving (its worker is shutting down), down.\n"
+        "'yard nodes' lists each node with its state, used/total CPUs,\n"
+        "free/total cores (CORES; with free/total PUs where a node has more\n"
+        "PUs than cores: '2/4 (4/8 PUs)'), memory and GPUs (with the GPU\n"
+        "model, e.g. '0/8 H100'), labels, and why it is drained or down.\n"
+        "A job's --cpus counts whole cores, so jobs never share a core,\n"
+        "unless the node is labelled 'oversubscribe' or the scheduler runs\n"
+        "with --oversubscribe (jobs then get PUs).\n"
+        "States: idle, mixed (some CPUs used), allocated (all used),\n"
+        "draining (drained, jobs still running), drained, leaving (its\n"
+        "worker is shutting down), down.\n"
         "\n"
         "drain: no new jobs go to the node; running jobs finish.  resume:\n"
         "lift the drain.  label: set labels that jobs can ask for with\n"
@@ -938,7 +947,9 @@ static const struct cli_cmd commands[] = {
         "'yard nodes show NODE'\n"
         "prints the node's topology as its worker found it (hwloc and the\n"
         "CUDA runtime): sockets, NUMA nodes with their PUs and memory, and\n"
-        "each GPU with its UUID, PCI bus id, memory, NUMA node and local PUs.\n"
+        "each GPU with its UUID, PCI bus id, memory, NUMA node and local PUs;\n"
+        "who holds what; each core with its PUs and the jobs holding it, and\n"
+        "the NUMA distance matrix when the machine reports one.\n"
         "\n"
         "options:\n"
         "  --json           print the node objects (with their 'topology')\n",

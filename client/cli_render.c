@@ -1,4 +1,5 @@
 /* cli_render.c - see cli_render.h. */
+#include "cli_cores.h"
 #include "cli_render.h"
 #include "cli_gang.h"
 #include "cli_nodeadmin.h"
@@ -341,7 +342,8 @@ cli_node_json (const yard_node_t *node)
                             node->registered_ms)
               && jset (o, "topology", cli_topology_json (&node->topology))
               && cli_node_admin_json (o, node)
-              && cli_holdings_json (o, node);
+              && cli_holdings_json (o, node)
+              && cli_cores_json (o, node);
     if (!ok) {
         json_decref (o);
         return NULL;
@@ -589,18 +591,18 @@ int
 cli_print_nodes (FILE *out, const yard_node_t *nodes, size_t n, int64_t now_ms)
 {
     static const char *const headers[] = { "NAME", "STATE", "CPUS",
-                                           "MEM",  "GPUS",  "JOBS",
+                                           "CORES", "MEM",  "GPUS",  "JOBS",
                                            "LAST-SEEN", "LABELS", "REASON" };
     int rc = 0;
-    cli_table_t *t = cli_table_create (9, headers);
+    cli_table_t *t = cli_table_create (10, headers);
     if (!t)
         return -errno;
-    for (size_t c = 2; c <= 5; c++)
+    for (size_t c = 2; c <= 6; c++)
         cli_table_align_right (t, c);
     for (size_t i = 0; i < n; i++) {
         const yard_node_t *nd = &nodes[i];
         char cpus[32], mem[48], gpus[96], jobs[16], seen[48], model[64];
-        char used[16], total[16], d[16], labels[256];
+        char used[16], total[16], d[16], labels[256], cores[96];
         snprintf (cpus, sizeof cpus, "%u/%u", nd->cpus_used, nd->cpus);
         snprintf (mem, sizeof mem, "%s/%s",
                   yard_format_size (nd->memory_used, used, sizeof used),
@@ -618,6 +620,7 @@ cli_print_nodes (FILE *out, const yard_node_t *nodes, size_t n, int64_t now_ms)
         const char *row[] = { *nd->name ? nd->name : "-",
                               yard_node_display_state (nd),
                               cpus,
+                              cli_cores_cell (nd, cores, sizeof cores),
                               mem,
                               gpus,
                               jobs,

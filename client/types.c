@@ -339,6 +339,10 @@ yard__node_from_proto (const Yard__NodeInfo *in, yard_node_t *out)
     out->running_jobs = in->running_jobs;
     out->last_seen_ms = in->last_seen_ms;
     out->registered_ms = in->registered_ms;
+    out->cores_total = in->cores_total;
+    out->cores_free = in->cores_free;
+    out->pus_free = in->pus_free;
+    out->oversubscribe = in->oversubscribe;
     if (!(out->name = dup_str (in->name))
         || !(out->hostname = dup_str (in->hostname))
         || !(out->version = dup_str (in->version))

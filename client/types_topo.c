@@ -60,6 +60,26 @@ yard__topology_from_proto (const Yard__Topology *in, yard_topology_t *out)
                 goto nomem;
         }
     }
+    if (in->n_core_list > 0) {
+        if (!(out->core_list = calloc (in->n_core_list,
+                                       sizeof out->core_list[0])))
+            goto nomem;
+        for (size_t i = 0; i < in->n_core_list; i++) {
+            const Yard__CoreInfo *c = in->core_list[i];
+            out->n_core_list = i + 1;
+            out->core_list[i].os_index = c ? c->os_index : 0;
+            if (!(out->core_list[i].pus = dup_text (c ? c->pus : NULL)))
+                goto nomem;
+        }
+    }
+    if (in->n_numa_distances > 0 && in->n_numa_distances == in->n_numa
+                                                              * in->n_numa) {
+        size_t n = in->n_numa_distances;
+        if (!(out->numa_distances = malloc (n * sizeof (uint32_t))))
+            goto nomem;
+        memcpy (out->numa_distances, in->numa_distances, n * sizeof (uint32_t));
+        out->n_numa_distances = n;
+    }
     return 0;
 nomem:
     yard__topology_clear (out);
@@ -79,8 +99,12 @@ yard__topology_clear (yard_topology_t *t)
         free (t->gpus[i].pci_bus_id);
         free (t->gpus[i].local_cpus);
     }
+    for (size_t i = 0; i < t->n_core_list; i++)
+        free (t->core_list[i].pus);
     free (t->numa);
     free (t->gpus);
+    free (t->core_list);
+    free (t->numa_distances);
     free (t->source);
     memset (t, 0, sizeof *t);
 }

@@ -40,6 +40,7 @@ struct options {
     uint64_t gc_interval_s;
     uint64_t gc_age_s;
     bool sync_full;
+    bool oversubscribe;
     int log_level;
     bool use_syslog;
 };
@@ -74,6 +75,9 @@ static const char usage_text[] =
     "                          kept (an upload not yet named; default 1h)\n"
     "  --heartbeat DUR         heartbeat interval the workers are told to use\n"
     "                          (default 2s; must be below the worker timeout)\n"
+    "  --oversubscribe         let jobs share cores: a job's --cpus then counts\n"
+    "                          PUs (hardware threads), not whole cores; a\n"
+    "                          node labelled oversubscribe gets the same\n"
     "  --sync full|normal      SQLite synchronous mode: full (default) makes\n"
     "                          every acknowledged change survive a power\n"
     "                          loss; normal is faster and may lose the last\n"
@@ -107,6 +111,7 @@ enum {
     OPT_VERSION,
     OPT_GC_INTERVAL,
     OPT_GC_AGE,
+    OPT_OVERSUBSCRIBE,
 };
 
 static const struct option long_options[] = {
@@ -119,6 +124,7 @@ static const struct option long_options[] = {
     {"artifact-gc-interval", required_argument, NULL, OPT_GC_INTERVAL},
     {"artifact-gc-age", required_argument, NULL, OPT_GC_AGE},
     {"sync", required_argument, NULL, OPT_SYNC},
+    {"oversubscribe", no_argument, NULL, OPT_OVERSUBSCRIBE},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"syslog", no_argument, NULL, OPT_SYSLOG},
     {"help", no_argument, NULL, OPT_HELP},
@@ -236,6 +242,9 @@ parse_args (int argc, char **argv, struct options *o)
             break;
         case OPT_SYSLOG:
             o->use_syslog = true;
+            break;
+        case OPT_OVERSUBSCRIBE:
+            o->oversubscribe = true;
             break;
         case OPT_HELP:
             fputs (usage_text, stdout);
@@ -453,6 +462,7 @@ main (int argc, char **argv)
         .worker_endpoint = worker_ep,
         .worker_timeout_ms = o.worker_timeout_s * 1000,
         .heartbeat_ms = o.heartbeat_s * 1000,
+        .oversubscribe = o.oversubscribe,
         .artifact_gc_interval_ms = o.gc_interval_s * 1000,
         .artifact_gc_age_ms = o.gc_age_s * 1000,
         .sync_full = o.sync_full,

@@ -1,4 +1,4 @@
-/* place.c - PU and GPU allocation on one node (see place.h).
+/* place.c - core, PU and GPU allocation on one node (see place.h).
  *
  * Sizes are small (a few thousand PUs, a few dozen GPUs, a handful of jobs
  * per node), so everything is arrays and linear scans: an allocation costs
@@ -29,12 +29,25 @@ struct yard_place {
     size_t ngpu;
     int *gpu_numa;
     bool *gpu_local;    /* ngpu * npu: PUs local to each GPU */
+    /* cores: core c has PUs core_pu[core_start[c] .. core_start[c+1]-1];
+     * a PU no listed core names is a core of its own */
+    size_t ncore;
+    uint32_t *core_start; /* ncore + 1 */
+    uint32_t *core_pu;    /* npu */
+    uint32_t *pu_core;    /* npu: each PU's core */
+    uint32_t *single;     /* npu + 1: 0, 1, 2, ...: PUs as units (share) */
+    /* NUMA distances: nnuma x nnuma, row i is numa_os[i]; none: nnuma 0 */
+    size_t nnuma;
+    int *numa_os;
+    uint32_t *dist;
+    bool share;         /* jobs get PUs, cores may be shared */
     char **gpu_uuid;    /* borrowed copies: owned strings */
     char **gpu_bus;
     /* state */
     bool *pu_used;
     bool *gpu_used;
-    uint32_t free_pus, free_gpus;
+    uint32_t *core_used; /* ncore: held PUs of each core */
+    uint32_t free_pus, free_gpus, free_cores;
     struct hold *holds;
     size_t nholds, cap;
 };
@@ -128,6 +141,81 @@ shape_free (yard_place_t *p)
     free (p->gpu_bus);
     free (p->pu_used);
     free (p->gpu_used);
+    free (p->core_start);
+    free (p->core_pu);
+    free (p->pu_core);
+    free (p->single);
+    free (p->numa_os);
+    free (p->dist);
+    free (p->core_used);
+}
+
+/* Cores from t's core list (q->npu set); PUs no core names become cores
+ * of their own. */
+static int
+cores_build (yard_place_t *q, const Yard__Topology *t)
+{
+    size_t npu = q->npu;
+    if (!(q->core_start = calloc (npu + 2, sizeof (uint32_t)))
+        || !(q->core_pu = calloc (npu + 1, sizeof (uint32_t)))
+        || !(q->pu_core = calloc (npu + 1, sizeof (uint32_t)))
+        || !(q->single = calloc (npu + 2, sizeof (uint32_t)))
+        || !(q->core_used = calloc (npu + 1, sizeof (uint32_t))))
+        return -ENOMEM;
+    for (size_t k = 0; k <= npu; k++)
+        q->single[k] = (uint32_t)k;
+    bool *seen = calloc (npu + 1, sizeof *seen);
+    bool *tmp = calloc (npu + 1, sizeof *tmp);
+    if (!seen || !tmp) {
+        free (seen);
+        free (tmp);
+        return -ENOMEM;
+    }
+    size_t nc = 0, np = 0;
+    for (size_t i = 0; t && i < t->n_core_list; i++) {
+        const Yard__CoreInfo *ci = t->core_list[i];
+        memset (tmp, 0, (npu + 1) * sizeof *tmp);
+        if (!ci || !ci->pus || yard_cpulist_parse (ci->pus, tmp, npu) <= 0)
+            continue;
+        size_t before = np;
+        for (size_t k = 0; k < npu; k++)
+            if (tmp[k] && !seen[k]) {
+                seen[k] = true;
+                q->core_pu[np++] = (uint32_t)k;
+                q->pu_core[k] = (uint32_t)nc;
+            }
+        if (np > before)
+            q->core_start[++nc] = (uint32_t)np;
+    }
+    for (size_t k = 0; k < npu; k++)
+        if (!seen[k]) {
+            q->core_pu[np++] = (uint32_t)k;
+            q->pu_core[k] = (uint32_t)nc;
+            q->core_start[++nc] = (uint32_t)np;
+        }
+    free (seen);
+    free (tmp);
+    q->ncore = nc;
+    q->free_cores = (uint32_t)nc;
+    return 0;
+}
+
+/* The distance matrix when t has a whole one. */
+static int
+distances_build (yard_place_t *q, const Yard__Topology *t)
+{
+    if (!t || t->n_numa == 0
+        || t->n_numa_distances != t->n_numa * t->n_numa)
+        return 0;
+    size_t n = t->n_numa;
+    if (!(q->numa_os = calloc (n, sizeof q->numa_os[0]))
+        || !(q->dist = calloc (n * n, sizeof q->dist[0])))
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        q->numa_os[i] = (int)t->numa[i]->os_index;
+    memcpy (q->dist, t->numa_distances, n * n * sizeof q->dist[0]);
+    q->nnuma = n;
+    return 0;
 }
 
 /* Fill q's shape from t and cpus (q zeroed). */
@@ -195,6 +283,8 @@ shape_build (yard_place_t *q, const Yard__Topology *t, uint32_t cpus)
     }
     q->free_pus = (uint32_t)npu;
     q->free_gpus = (uint32_t)ng;
+    if (cores_build (q, t) < 0 || distances_build (q, t) < 0)
+        return -ENOMEM;
     return 0;
 }
 
@@ -262,6 +352,11 @@ mark (yard_place_t *p, const bool *pus, const bool *gpus, bool used)
         if (pus[k] && p->pu_used[k] != used) {
             p->pu_used[k] = used;
             p->free_pus += used ? (uint32_t)-1 : 1;
+            uint32_t *cu = &p->core_used[p->pu_core[k]];
+            if (used && (*cu)++ == 0)
+                p->free_cores--;
+            else if (!used && --(*cu) == 0)
+                p->free_cores++;
         }
     for (size_t g = 0; g < p->ngpu; g++)
         if (gpus[g] && p->gpu_used[g] != used) {
@@ -319,6 +414,7 @@ int
 yard_place_reshape (yard_place_t *p, const Yard__Topology *t, uint32_t cpus)
 {
     yard_place_t q = { 0 };
+    q.share = p->share;
     size_t n = p->nholds;
     bool **pus = calloc (n + 1, sizeof *pus);
     bool **gpus = calloc (n + 1, sizeof *gpus);
@@ -367,10 +463,39 @@ error:
     return -ENOMEM;
 }
 
+/* What a job's cpus count: PUs when cores may be shared, else cores. */
+static uint32_t
+free_units (const yard_place_t *p)
+{
+    return p->share ? p->free_pus : p->free_cores;
+}
+
 uint32_t
 yard_place_free_pus (const yard_place_t *p)
 {
-    return p->tracked ? p->free_pus : UINT32_MAX;
+    return p->tracked ? free_units (p) : UINT32_MAX;
+}
+
+void
+yard_place_set_share (yard_place_t *p, bool share)
+{
+    p->share = share;
+}
+
+bool
+yard_place_share (const yard_place_t *p)
+{
+    return p->share;
+}
+
+void
+yard_place_counts (const yard_place_t *p, uint32_t *cores,
+                   uint32_t *free_cores, uint32_t *pus, uint32_t *free_pus)
+{
+    *cores = (uint32_t)p->ncore;
+    *free_cores = p->free_cores;
+    *pus = (uint32_t)p->npu;
+    *free_pus = p->free_pus;
 }
 
 uint32_t
@@ -388,7 +513,7 @@ yard_place_gpus (const yard_place_t *p)
 bool
 yard_place_fits (const yard_place_t *p, uint32_t cpus, uint32_t gpus)
 {
-    if (p->tracked && cpus > p->free_pus)
+    if (p->tracked && cpus > free_units (p))
         return false;
     return p->ngpu == 0 || gpus <= p->free_gpus;
 }
@@ -451,76 +576,163 @@ choose_gpus (const yard_place_t *p, uint32_t gpus, bool *pick)
     }
 }
 
-struct pu_rank {
-    uint32_t pu;
-    uint32_t key; /* lower is better */
+struct unit_rank {
+    uint32_t unit;
+    uint32_t first; /* its lowest PU */
+    uint32_t key;   /* lower is better: locality << 12 | NUMA node */
+    int numa;
 };
 
 static int
 rank_cmp (const void *a, const void *b)
 {
-    const struct pu_rank *x = a, *y = b;
+    const struct unit_rank *x = a, *y = b;
     if (x->key != y->key)
         return x->key < y->key ? -1 : 1;
-    return x->pu < y->pu ? -1 : x->pu > y->pu;
+    return x->first < y->first ? -1 : x->first > y->first;
 }
 
+static int
+numa_pos (const yard_place_t *p, int os)
+{
+    for (size_t i = 0; i < p->nnuma; i++)
+        if (p->numa_os[i] == os)
+            return (int)i;
+    return -1;
+}
+
+/* The distance of two NUMA nodes (OS indexes): the reported matrix, else
+ * the difference of the indexes (the best guess without one). */
 static uint32_t
-numa_distance (int a, int b)
+numa_distance (const yard_place_t *p, int a, int b)
 {
     if (a < 0 || b < 0)
         return 1u << 12;
+    int i = numa_pos (p, a), j = numa_pos (p, b);
+    if (i >= 0 && j >= 0)
+        return p->dist[(size_t)i * p->nnuma + (size_t)j];
     return (uint32_t)(a > b ? a - b : b - a);
 }
 
-/* Choose cpus free PUs into pick.  With GPUs: the PUs local to them first,
- * then by NUMA distance (OS index difference: the best we know without a
- * distance matrix).  Without: PUs no GPU is local to first, so GPU jobs
- * find their local PUs free.  Ties go to the lowest NUMA node, then the
- * lowest PU: jobs stay compact. */
+/* PU k's rank.  With GPUs: the PUs local to them first, then by NUMA
+ * distance to them.  Without: PUs no GPU is local to first, so GPU jobs
+ * find their local PUs free.  Ties go to the lowest NUMA node. */
+static uint32_t
+pu_key (const yard_place_t *p, size_t k, bool any_gpu, const bool *gpick)
+{
+    uint32_t key;
+    uint32_t numa = p->pu_numa[k] < 0 ? 0xfff : (uint32_t)p->pu_numa[k];
+    if (any_gpu) {
+        bool local = false;
+        uint32_t dist = UINT32_MAX;
+        for (size_t g = 0; g < p->ngpu; g++) {
+            if (!gpick[g])
+                continue;
+            local |= p->gpu_local[g * p->npu + k];
+            uint32_t d = numa_distance (p, p->pu_numa[k], p->gpu_numa[g]);
+            if (d < dist)
+                dist = d;
+        }
+        key = local ? 0 : 1 + (dist > 0xffff ? 0xffff : dist);
+        key = (key << 12) | (numa & 0xfff);
+    } else {
+        key = ((p->pu_gpu_local[k] ? 1u : 0u) << 12) | (numa & 0xfff);
+    }
+    return key;
+}
+
+/* Choose cpus free units into pick (their PUs): whole cores, or single PUs
+ * when cores may be shared.  A core ranks as its best PU (pu_key); ties go
+ * to the lowest PU, so jobs stay compact.  With a NUMA distance matrix a
+ * job that spans NUMA nodes grows, at equal locality, onto the node
+ * closest to those it already has. */
 static int
 choose_pus (const yard_place_t *p, uint32_t cpus, const bool *gpick,
             bool *pick)
 {
+    const uint32_t *start = p->share ? p->single : p->core_start;
+    const uint32_t *upu = p->share ? p->single : p->core_pu;
+    size_t nu = p->share ? p->npu : p->ncore;
     size_t n = 0;
-    struct pu_rank *r = calloc (p->npu + 1, sizeof *r);
+    struct unit_rank *r = calloc (nu + 1, sizeof *r);
     if (!r)
         return -ENOMEM;
     bool any_gpu = false;
     for (size_t g = 0; g < p->ngpu; g++)
         any_gpu |= gpick[g];
-    for (size_t k = 0; k < p->npu; k++) {
-        if (p->pu_used[k])
-            continue;
-        uint32_t key;
-        uint32_t numa = p->pu_numa[k] < 0 ? 0xfff : (uint32_t)p->pu_numa[k];
-        if (any_gpu) {
-            bool local = false;
-            uint32_t dist = UINT32_MAX;
-            for (size_t g = 0; g < p->ngpu; g++) {
-                if (!gpick[g])
-                    continue;
-                local |= p->gpu_local[g * p->npu + k];
-                uint32_t d = numa_distance (p->pu_numa[k], p->gpu_numa[g]);
-                if (d < dist)
-                    dist = d;
+    for (size_t u = 0; u < nu; u++) {
+        struct unit_rank x = { (uint32_t)u, UINT32_MAX, UINT32_MAX, -1 };
+        bool free_ = true;
+        for (uint32_t i = start[u]; i < start[u + 1] && free_; i++) {
+            uint32_t k = upu[i];
+            if (p->pu_used[k]) {
+                free_ = false;
+                break;
             }
-            key = local ? 0 : 1 + (dist > 0xffff ? 0xffff : dist);
-            key = (key << 12) | (numa & 0xfff);
-        } else {
-            key = ((p->pu_gpu_local[k] ? 1u : 0u) << 12) | (numa & 0xfff);
+            uint32_t key = pu_key (p, k, any_gpu, gpick);
+            if (key < x.key) {
+                x.key = key;
+                x.numa = p->pu_numa[k];
+            }
+            if (k < x.first)
+                x.first = k;
         }
-        r[n].pu = (uint32_t)k;
-        r[n].key = key;
-        n++;
+        if (free_ && x.first != UINT32_MAX)
+            r[n++] = x;
     }
     if (n < cpus) {
         free (r);
         return -ENOSPC;
     }
     qsort (r, n, sizeof r[0], rank_cmp);
-    for (size_t i = 0; i < cpus; i++)
-        pick[r[i].pu] = true;
+    bool *taken = NULL;
+    int *used = NULL;
+    size_t nused = 0;
+    if (p->nnuma > 0 && cpus > 1
+        && (!(taken = calloc (n, sizeof *taken))
+            || !(used = calloc (cpus, sizeof *used)))) {
+        free (taken);
+        free (r);
+        return -ENOMEM;
+    }
+    for (uint32_t c = 0; c < cpus; c++) {
+        size_t best = c;
+        if (taken) {
+            /* the best-ranked untaken unit at the smallest distance to
+             * the NUMA nodes taken so far, locality first */
+            uint32_t bl = UINT32_MAX, bd = UINT32_MAX;
+            best = n;
+            for (size_t i = 0; i < n; i++) {
+                if (taken[i])
+                    continue;
+                uint32_t l = r[i].key >> 12, d = 0;
+                if (nused) {
+                    d = UINT32_MAX;
+                    for (size_t j = 0; j < nused; j++) {
+                        uint32_t e = numa_distance (p, used[j], r[i].numa);
+                        if (e < d)
+                            d = e;
+                    }
+                }
+                if (l < bl || (l == bl && d < bd)) {
+                    best = i;
+                    bl = l;
+                    bd = d;
+                }
+            }
+            taken[best] = true;
+            size_t j = 0;
+            while (j < nused && used[j] != r[best].numa)
+                j++;
+            if (j == nused)
+                used[nused++] = r[best].numa;
+        }
+        uint32_t u = r[best].unit;
+        for (uint32_t i = start[u]; i < start[u + 1]; i++)
+            pick[upu[i]] = true;
+    }
+    free (taken);
+    free (used);
     free (r);
     return 0;
 }
@@ -668,6 +880,8 @@ yard_place_clear (yard_place_t *p)
     p->nholds = 0;
     memset (p->pu_used, 0, p->npu * sizeof (bool));
     memset (p->gpu_used, 0, p->ngpu * sizeof (bool));
+    memset (p->core_used, 0, p->ncore * sizeof (uint32_t));
+    p->free_cores = (uint32_t)p->ncore;
     p->free_pus = (uint32_t)p->npu;
     p->free_gpus = (uint32_t)p->ngpu;
 }

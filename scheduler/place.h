@@ -41,11 +41,24 @@ void yard_place_destroy (yard_place_t **p);
 int yard_place_reshape (yard_place_t *p, const Yard__Topology *t,
                         uint32_t cpus);
 
-/* Free PUs and GPUs.  free_pus is UINT32_MAX when PUs are not tracked
- * (oversubscribed node). */
+/* Free CPUs as a job's cpus count them (free cores, or free PUs when cores
+ * are shared) and free GPUs.  free_pus is UINT32_MAX when PUs are not
+ * tracked (a node offering more CPUs than it has PUs). */
 uint32_t yard_place_free_pus (const yard_place_t *p);
 uint32_t yard_place_free_gpus (const yard_place_t *p);
 uint32_t yard_place_gpus (const yard_place_t *p);
+
+/* Whether jobs share cores: false (the default) places whole cores, a
+ * job's cpus counting cores and getting every PU of each; true places
+ * PUs, as on a node without SMT.  Changes only later allocations. */
+void yard_place_set_share (yard_place_t *p, bool share);
+bool yard_place_share (const yard_place_t *p);
+
+/* Cores (a PU no core of the topology names counts as one) and PUs, each
+ * total and free (a core is free when no job holds any of its PUs). */
+void yard_place_counts (const yard_place_t *p, uint32_t *cores,
+                        uint32_t *free_cores, uint32_t *pus,
+                        uint32_t *free_pus);
 
 /* True when yard_place_alloc would find room for cpus PUs and gpus GPUs.
  * A node that tracks no GPUs (none in its topology) does not limit gpus:

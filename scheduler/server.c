@@ -812,6 +812,7 @@ yard__pending_reason (yard_server_t *s, const yard_job_t *job, size_t rank,
         snprintf (pre, sizeof pre, "%.280s; ", job->reason);
     uint32_t cpus = yard_job_cpus (job), gpus = yard_job_gpus (job);
     uint64_t mem = yard_job_memory (job);
+    uint32_t cores = 0;
     char a[32], b[32];
     char admin[300];
     if (cap->nodes > 0
@@ -825,6 +826,9 @@ yard__pending_reason (yard_server_t *s, const yard_job_t *job, size_t rank,
     else if (cpus > cap->max_cpus)
         snprintf (buf, len, "%swaiting for resources: no node has %u CPU%s "
                   "(largest: %u)", pre, cpus, plural (cpus), cap->max_cpus);
+    else if (yard__place_too_big (s, cpus, &cores))
+        snprintf (buf, len, "%swaiting for resources: no node has %u whole "
+                  "core%s (largest: %u)", pre, cpus, plural (cpus), cores);
     else if (gpus > cap->max_gpus)
         snprintf (buf, len, "%swaiting for resources: no node has %u GPU%s "
                   "(largest: %u)", pre, gpus, plural (gpus), cap->max_gpus);
@@ -868,14 +872,20 @@ stash (yard_server_t *s, size_t *n, yard_job_t *job)
 
 /* yard_nodes_best's test: the job fits node's free GPUs, memory, PUs and
  * its constraints (free CPUs and being open are checked by the walk). */
+struct accept_arg {
+    yard_server_t *s;
+    yard_job_t *job;
+};
+
 static bool
 accept_node (yard_node_t *node, void *arg)
 {
-    yard_job_t *job = arg;
+    yard_server_t *s = ((struct accept_arg *)arg)->s;
+    yard_job_t *job = ((struct accept_arg *)arg)->job;
     uint32_t c = yard_job_cpus (job), g = yard_job_gpus (job);
     return yard_node_free_gpus (node) >= g
            && yard_node_free_memory (node) >= yard_job_memory (job)
-           && yard__node_takes_jobs (node) && yard__place_fits (node, c, g)
+           && yard__node_takes_jobs (node) && yard__place_fits (s, node, c, g)
            && yard__node_matches (node, job);
 }
 
@@ -964,7 +974,8 @@ dispatch_pass (yard_server_t *s)
         uint32_t c = yard_job_cpus (job), g = yard_job_gpus (job);
         yard_node_t *best = NULL;
         if (c <= max_cpus && g <= max_gpus && yard_job_memory (job) <= max_mem)
-            best = yard_nodes_best (s->nodes, c, accept_node, job);
+            best = yard_nodes_best (s->nodes, c, accept_node,
+                                   &(struct accept_arg){ s, job });
         if (!best) {
             if (stash (s, &nstash, job) < 0) {
                 (void)yard_queue_push (s->queue, job);
@@ -1297,6 +1308,7 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
     s->loop = loop;
     s->worker_timeout_ms = cfg->worker_timeout_ms;
     s->heartbeat_ms = cfg->heartbeat_ms;
+    s->oversubscribe = cfg->oversubscribe;
     s->instance = random_u64 ();
     s->batch_gen = 1;
     e = ENOMEM;

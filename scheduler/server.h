@@ -28,6 +28,7 @@ typedef struct yard_server_config {
      * is kept (an upload not yet committed); 0: the defaults */
     uint64_t artifact_gc_interval_ms;
     uint64_t artifact_gc_age_ms;
+    bool oversubscribe;           /* jobs get PUs, cores may be shared */
 } yard_server_config_t;
 
 #define YARD_SERVER_DEFAULT_GC_INTERVAL_MS (10ull * 60 * 1000)

@@ -441,6 +441,7 @@ yard__on_nodes (yard_server_t *s, const yard_peer_t *peer, yard_node_t *node,
         ni->topology = nd->topology; /* borrowed until the reply is sent */
         yard__node_info_admin (nd, ni);
         yard__gang_holdings (s, nd, ni); /* who holds which PUs/GPUs */
+        yard__place_info (s, nd, ni);     /* cores free/total */
         ptrs[i] = ni;
     }
     yard_env_t out = YARD__ENVELOPE__INIT;

@@ -270,7 +270,7 @@ yard__gang_assign (yard_server_t *s, yard_job_t *job, yard_node_t **cand,
         if (yard_node_free_cpus (node) >= c && yard_node_free_gpus (node) >= gp
             && yard_node_free_memory (node) >= mem
             && yard__node_matches (node, job)
-            && yard__place_fits (node, c, gp))
+            && yard__place_fits (s, node, c, gp))
             places[i] = node->place;
     }
     yard_gang_req_t req = {
@@ -461,7 +461,7 @@ restore_row (const yard_store_gang_row_t *row, void *arg)
     p->node = node;
     p->dispatched = g->port != 0;
     hold (c->s->nodes, node, c->job);
-    if (row->alloc && yard__place_fits (node, 0, 0)) {
+    if (row->alloc && yard__place_fits (c->s, node, 0, 0)) {
         int rc = yard_place_claim (node->place, c->job->id, row->alloc);
         if (rc == -EINVAL || rc == -EBUSY)
             (void)yard_place_adopt (node->place, c->job->id, row->alloc);

@@ -82,6 +82,7 @@ struct yard_server {
     char *state_dir;
     uint64_t worker_timeout_ms;
     uint64_t heartbeat_ms;
+    bool oversubscribe;       /* jobs may share cores (server_place.c) */
     uint64_t instance;        /* random per start, told to workers */
 
     void *zctx;

@@ -22,6 +22,7 @@
 
 #include "log.h"
 #include "nodeadmin.h"
+#include "server_place.h"
 #include "store_nodeadmin.h"
 #include "utf8.h"
 #include "util.h"
@@ -108,6 +109,7 @@ reply_node (yard_server_t *s, const yard_peer_t *peer, uint64_t request_id,
         ni.gpus = nd->gpus;
         ni.gpus_used = nd->gpus_used;
         ni.running_jobs = nd->njobs;
+        yard__place_info (s, nd, &ni); /* cores free/total */
         ni.last_seen_ms = nd->last_seen_ms;
         ni.registered_ms = nd->registered_ms;
         ni.topology = nd->topology;

@@ -16,8 +16,17 @@
 #include "server_int.h"
 #include "store_alloc.h"
 
+/* Whether jobs on node may share cores: the scheduler's --oversubscribe or
+ * the node's "oversubscribe" label. */
+static bool
+node_shares (const yard_server_t *s, const yard_node_t *node)
+{
+    return s->oversubscribe
+           || yard_nodeadmin_has (&node->admin, YARD_LABEL_OVERSUBSCRIBE);
+}
+
 static yard_place_t *
-node_place (yard_node_t *node)
+node_place (yard_server_t *s, yard_node_t *node)
 {
     if (!node->place) {
         node->place = yard_place_create (node->topology, node->cpus);
@@ -25,13 +34,16 @@ node_place (yard_node_t *node)
             log_err ("out of memory: node %s cannot place jobs",
                      node->name);
     }
+    if (node->place)
+        yard_place_set_share (node->place, node_shares (s, node));
     return node->place;
 }
 
 bool
-yard__place_fits (yard_node_t *node, uint32_t cpus, uint32_t gpus)
+yard__place_fits (yard_server_t *s, yard_node_t *node, uint32_t cpus,
+                  uint32_t gpus)
 {
-    yard_place_t *p = node_place (node);
+    yard_place_t *p = node_place (s, node);
     return p && yard_place_fits (p, cpus, gpus);
 }
 
@@ -39,7 +51,7 @@ int
 yard__place_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node,
                     const Yard__Allocation **out)
 {
-    yard_place_t *p = node_place (node);
+    yard_place_t *p = node_place (s, node);
     if (!p)
         return -ENOMEM;
     (void)yard_place_release (p, job->id); /* never held: a no-op */
@@ -68,7 +80,7 @@ yard__place_release (yard_job_t *job)
 void
 yard__place_restore (yard_server_t *s, yard_job_t *job, yard_node_t *node)
 {
-    yard_place_t *p = node_place (node);
+    yard_place_t *p = node_place (s, node);
     if (!p)
         return;
     Yard__Allocation *a = NULL;
@@ -141,4 +153,42 @@ yard__place_lookup (yard_server_t *s, const yard_job_t *job,
         *owned = NULL;
     }
     return *owned;
+}
+
+void
+yard__place_info (const yard_server_t *s, const yard_node_t *node,
+                  Yard__NodeInfo *ni)
+{
+    /* a node no job was placed on yet has no place: count its shape */
+    yard_place_t *tmp = NULL;
+    const yard_place_t *p = node->place;
+    if (!p && !(p = tmp = yard_place_create (node->topology, node->cpus)))
+        return;
+    uint32_t pus;
+    yard_place_counts (p, &ni->cores_total, &ni->cores_free, &pus,
+                       &ni->pus_free);
+    ni->oversubscribe = node_shares (s, node);
+    yard_place_destroy (&tmp);
+}
+
+bool
+yard__place_too_big (yard_server_t *s, uint32_t cpus, uint32_t *largest)
+{
+    uint32_t best = 0;
+    size_t n = yard_nodes_count (s->nodes);
+    for (size_t i = 0; i < n; i++) {
+        yard_node_t *node = yard_nodes_at (s->nodes, i);
+        yard_place_t *p = node_place (s, node);
+        if (!p)
+            return false; /* unknown: do not claim it */
+        uint32_t cores, fc, pus, fp;
+        yard_place_counts (p, &cores, &fc, &pus, &fp);
+        if (yard_place_free_pus (p) == UINT32_MAX || yard_place_share (p)
+            || cores >= cpus)
+            return false; /* untracked, shared or big enough */
+        if (cores > best)
+            best = cores;
+    }
+    *largest = best;
+    return n > 0;
 }

@@ -17,9 +17,13 @@
 #include "server.h"
 #include "yard.pb-c.h"
 
+/* The node label that lets jobs share cores there (any value). */
+#define YARD_LABEL_OVERSUBSCRIBE "oversubscribe"
+
 /* True when node has room for cpus PUs and gpus GPUs of its own (beyond
  * what its counters say: the PUs and GPUs themselves). */
-bool yard__place_fits (yard_node_t *node, uint32_t cpus, uint32_t gpus);
+bool yard__place_fits (yard_server_t *s, yard_node_t *node, uint32_t cpus,
+                       uint32_t gpus);
 
 /* Choose job's PUs and GPUs on node, hold them and record them in the
  * batch.  *out borrows until the job is released.  0, -ENOSPC, -ENOMEM
@@ -41,6 +45,17 @@ void yard__place_clear (yard_node_t *node);
 
 /* The node's shape changed (register): re-apply its holds. */
 void yard__place_reshape (yard_node_t *node);
+
+/* Fill ni's whole-core fields: cores total and free, PUs free, whether
+ * jobs may share cores. */
+void yard__place_info (const yard_server_t *s, const yard_node_t *node,
+                       Yard__NodeInfo *ni);
+
+/* True when no node has cpus cores at all (each places whole cores and has
+ * fewer), so a job asking for them waits on a bigger node; *largest is
+ * the most cores a node has. */
+bool yard__place_too_big (yard_server_t *s, uint32_t cpus,
+                          uint32_t *largest);
 
 /* job's allocation while it holds one, else NULL (borrowed). */
 const Yard__Allocation *yard__place_of (const yard_job_t *job);

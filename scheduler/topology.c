@@ -38,6 +38,24 @@ yard_topo_check (const Yard__Topology *t, char *why, size_t len)
             snprintf (why, len, "topology NUMA entry %zu is invalid", i);
             return -EINVAL;
         }
+    if (t->n_core_list > YARD_TOPO_MAX_CORES) {
+        snprintf (why, len, "topology lists %zu cores; at most %d",
+                  t->n_core_list, YARD_TOPO_MAX_CORES);
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < t->n_core_list; i++)
+        if (!t->core_list[i]
+            || !text_ok (t->core_list[i]->pus, YARD_TOPO_MAX_TEXT)) {
+            snprintf (why, len, "topology core entry %zu is invalid", i);
+            return -EINVAL;
+        }
+    if (t->n_numa_distances
+        && t->n_numa_distances != t->n_numa * t->n_numa) {
+        snprintf (why, len, "topology has %zu NUMA distances for %zu NUMA "
+                  "nodes; want none or %zu", t->n_numa_distances, t->n_numa,
+                  t->n_numa * t->n_numa);
+        return -EINVAL;
+    }
     for (size_t i = 0; i < t->n_gpus; i++) {
         const Yard__GpuInfo *g = t->gpus[i];
         if (!g || !text_ok (g->uuid, YARD_TOPO_MAX_TEXT)

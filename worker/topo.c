@@ -43,6 +43,8 @@ struct topo {
     Yard__Topology msg;
     Yard__NumaInfo *numa;
     Yard__NumaInfo **numap;
+    Yard__CoreInfo *cores;
+    Yard__CoreInfo **corep;
     Yard__GpuInfo *gpus;
     Yard__GpuInfo **gpup;
     size_t gpu_cap;
@@ -124,9 +126,14 @@ topo_destroy (topo_t **tp)
         free_str (&t->numa[i].cpus);
     for (size_t i = 0; i < t->msg.n_gpus; i++)
         gpu_free (&t->gpus[i]);
+    for (size_t i = 0; i < t->msg.n_core_list; i++)
+        free_str (&t->cores[i].pus);
     free_str (&t->msg.source);
     free (t->numa);
     free (t->numap);
+    free (t->cores);
+    free (t->corep);
+    free (t->msg.numa_distances);
     free (t->gpus);
     free (t->gpup);
     free (t);
@@ -281,6 +288,82 @@ fill_cpus (topo_t *t, hwloc_topology_t h)
     }
     t->msg.numa = t->numap;
     return 0;
+}
+
+/* Each core's PUs (the cpuset lists PUs by OS index). */
+static int
+fill_cores (topo_t *t, hwloc_topology_t h)
+{
+    size_t n = count (h, HWLOC_OBJ_CORE);
+    if (n == 0)
+        return 0;
+    if (!(t->cores = calloc (n, sizeof t->cores[0]))
+        || !(t->corep = calloc (n, sizeof t->corep[0])))
+        return -ENOMEM;
+    t->msg.core_list = t->corep;
+    hwloc_obj_t o = NULL;
+    size_t i = 0;
+    while (i < n && (o = hwloc_get_next_obj_by_type (h, HWLOC_OBJ_CORE, o))) {
+        Yard__CoreInfo *ci = &t->cores[i];
+        yard__core_info__init (ci);
+        t->corep[i] = ci;
+        t->msg.n_core_list = ++i;
+        ci->os_index = o->os_index;
+        if (set_list (&ci->pus, o->cpuset) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* The NUMA latency matrix in the order of msg.numa, when hwloc has one
+ * covering every NUMA node (from the ACPI SLIT or the XML); else none. */
+static int
+fill_distances (topo_t *t, hwloc_topology_t h)
+{
+    size_t n = t->msg.n_numa;
+    unsigned nr = 1;
+    struct hwloc_distances_s *d = NULL;
+    if (n < 2
+        || hwloc_distances_get_by_type (h, HWLOC_OBJ_NUMANODE, &nr, &d,
+                                        HWLOC_DISTANCES_KIND_MEANS_LATENCY,
+                                        0) < 0
+        || nr == 0)
+        return 0;
+    int rc = 0;
+    size_t *pos = calloc (d->nbobjs + 1, sizeof *pos);
+    uint32_t *m = calloc (n * n, sizeof *m);
+    bool *set = calloc (n * n, sizeof *set);
+    if (!pos || !m || !set) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (unsigned a = 0; a < d->nbobjs; a++) {
+        pos[a] = n;
+        for (size_t i = 0; i < n; i++)
+            if (d->objs[a] && d->objs[a]->os_index == t->numa[i].os_index)
+                pos[a] = i;
+    }
+    for (unsigned a = 0; a < d->nbobjs; a++)
+        for (unsigned b = 0; b < d->nbobjs; b++) {
+            if (pos[a] == n || pos[b] == n)
+                continue;
+            uint64_t v = d->values[a * d->nbobjs + b];
+            m[pos[a] * n + pos[b]] = v > UINT32_MAX ? UINT32_MAX
+                                                    : (uint32_t)v;
+            set[pos[a] * n + pos[b]] = true;
+        }
+    for (size_t i = 0; i < n * n; i++)
+        if (!set[i])
+            goto out; /* partial: report none */
+    t->msg.numa_distances = m;
+    t->msg.n_numa_distances = n * n;
+    m = NULL;
+out:
+    free (pos);
+    free (m);
+    free (set);
+    hwloc_distances_release (h, d);
+    return rc;
 }
 
 /* The NUMA node and PUs close to the GPU, from its PCI device.  Unknown
@@ -582,7 +665,8 @@ topo_discover (const struct topo_source *src, yard_error_t *err)
         e = -rc;
         goto error;
     }
-    if (fill_cpus (t, h) < 0)
+    if (fill_cpus (t, h) < 0 || fill_cores (t, h) < 0
+        || fill_distances (t, h) < 0)
         goto nomem;
     if (src->fake_gpus) {
         if ((rc = load_fake_gpus (t, src->fake_gpus, err)) < 0) {

@@ -287,6 +287,10 @@ def _node(n):
         "display_state": _display_state(n),
         "advertise_addr": n.advertise_addr,
         "holdings": [_holding(h) for h in n.holdings],
+        "cores_total": n.cores_total,
+        "cores_free": n.cores_free,
+        "pus_free": n.pus_free,
+        "oversubscribe": n.oversubscribe,
     }
 
 

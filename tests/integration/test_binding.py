@@ -78,13 +78,14 @@ class BindingTest(ClusterTest):
         other = second if side is first else first
         self.assertEqual(sorted(ab), sorted(side))
         self.assertEqual(sorted(al[d]["gpu_uuids"]), sorted(other))
-        # PUs: disjoint, the right count, local to the job's GPUs
+        # PUs: disjoint, the right count (--cpus counts cores: the fixture
+        # has 2 PUs per core), local to the job's GPUs
         local = {tuple(first): set(range(0, 32)),
                  tuple(second): set(range(32, 64))}
         seen = set()
         for j, n in ((a, 4), (b, 4), (d, 8)):
             pus = cpulist(al[j]["cpus"])
-            self.assertEqual(len(pus), n)
+            self.assertEqual(len(pus), 2 * n)
             self.assertFalse(pus & seen, "PUs held twice")
             seen |= pus
             grp = side if j != d else other

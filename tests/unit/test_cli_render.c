@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "cli_commands.h"
+#include "cli_cores.h"
 #include "cli_render.h"
 #include "cli_table.h"
 
@@ -333,6 +334,72 @@ test_queue_table (void **state)
     free (text);
 }
 
+/* Cores: the CORES cell, each core with its PUs and holders, the NUMA
+ * distance matrix, and the same in JSON. */
+static int
+print_cores (FILE *out, const yard_node_t *nd)
+{
+    cli_cores_print (out, nd);
+    return 0;
+}
+
+static void
+test_cores_render (void **state)
+{
+    (void)state;
+    yard_core_t cores[3] = { { 0, "0,4" }, { 1, "1,5" }, { 2, "2,6" } };
+    yard_numa_t numa[2] = { { 0, "0-1,4-5", 0 }, { 1, "2-3,6-7", 0 } };
+    uint32_t dist[4] = { 10, 21, 21, 10 };
+    yard_holding_t held[2] = { { .job_id = 7, .cpus = "0,4" },
+                               { .job_id = 9, .cpus = "5" } };
+    yard_node_t nd = { .name = "w1", .hostname = "", .version = "",
+                       .cores_total = 3, .cores_free = 1, .pus_free = 3,
+                       .holdings = held, .n_holdings = 2 };
+    nd.topology = (yard_topology_t){ .known = true, .pus = 6,
+                                     .numa = numa, .n_numa = 2,
+                                     .core_list = cores, .n_core_list = 3,
+                                     .numa_distances = dist,
+                                     .n_numa_distances = 4 };
+    char cell[64];
+    assert_string_equal (cli_cores_cell (&nd, cell, sizeof cell),
+                         "1/3 (3/6 PUs)");
+    nd.topology.pus = 3;
+    assert_string_equal (cli_cores_cell (&nd, cell, sizeof cell), "1/3");
+    yard_node_t old = { .name = "w0" };
+    assert_string_equal (cli_cores_cell (&old, cell, sizeof cell), "-");
+
+    char *text = NULL;
+    CAPTURE (text, print_cores (out, &nd));
+    assert_non_null (strstr (text, "each job gets whole cores"));
+    char *lines[16];
+    int n = split_lines (text, lines, 16);
+    assert_int_equal (n, 9);
+    assert_non_null (strstr (lines[1], "CORE"));
+    assert_non_null (strstr (lines[2], "0,4"));
+    assert_non_null (strstr (lines[2], " 7"));
+    assert_non_null (strstr (lines[3], " 9")); /* holds one PU of core 1 */
+    assert_null (strstr (lines[3], " 7"));
+    assert_non_null (strstr (lines[4], "-"));
+    assert_non_null (strstr (lines[5], "NUMA distances"));
+    assert_non_null (strstr (lines[7], "10    21"));
+    assert_non_null (strstr (lines[8], "21    10"));
+    free (text);
+
+    json_t *o = json_object ();
+    assert_true (cli_cores_json (o, &nd));
+    assert_int_equal (json_integer_value (json_object_get (o, "cores_free")),
+                      1);
+    json_t *c1 = json_array_get (json_object_get (o, "cores"), 1);
+    assert_string_equal (json_string_value (json_object_get (c1, "pus")),
+                         "1,5");
+    assert_int_equal (json_integer_value (json_array_get (
+                          json_object_get (c1, "jobs"), 0)), 9);
+    json_t *m = json_object_get (o, "numa_distances");
+    assert_int_equal (json_integer_value (json_array_get (
+                          json_array_get (m, 1), 0)), 21);
+    json_decref (o);
+}
+
 static void
 test_nodes_table (void **state)
 {
@@ -484,6 +551,7 @@ main (void)
         cmocka_unit_test (test_table_alignment),
         cmocka_unit_test (test_queue_table),
         cmocka_unit_test (test_nodes_table),
+        cmocka_unit_test (test_cores_render),
         cmocka_unit_test (test_status_block),
         cmocka_unit_test (test_shell_join_and_times),
         cmocka_unit_test (test_wait_exit_codes),

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,16 +216,26 @@ test_cpu_only_avoids_gpu_pus (void **state)
     bool local[4096] = { 0 };
     for (size_t g = 0; g < t->n_gpus; g++)
         (void)yard_cpulist_parse (t->gpus[g]->local_cpus, local, 4096);
-    uint32_t nonlocal = 0;
-    for (uint32_t k = 0; k < t->pus; k++)
-        nonlocal += !local[k];
+    /* whole cores: count the cores none of whose PUs is GPU-local */
+    uint32_t nonlocal = 0, nonlocal_pus = 0;
+    for (size_t c = 0; c < t->n_core_list; c++) {
+        bool in[4096] = { 0 };
+        int n = yard_cpulist_parse (t->core_list[c]->pus, in, 4096);
+        bool any = false;
+        for (uint32_t k = 0; k < 4096; k++)
+            any |= in[k] && local[k];
+        if (!any) {
+            nonlocal++;
+            nonlocal_pus += (uint32_t)n;
+        }
+    }
     yard_place_t *p = yard_place_create (t, t->pus);
     const Yard__Allocation *a;
     if (nonlocal > 0) {
         assert_int_equal (yard_place_alloc (p, 1, nonlocal, 0, 0, &a), 0);
         bool got[4096] = { 0 };
         assert_int_equal (yard_cpulist_parse (a->cpus, got, 4096),
-                          (int)nonlocal);
+                          (int)nonlocal_pus);
         for (uint32_t k = 0; k < t->pus; k++)
             if (got[k])
                 assert_false (local[k]);
@@ -239,7 +250,7 @@ test_cpu_only_avoids_gpu_pus (void **state)
     t = topo_proto (tp);
     p = yard_place_create (t, t->pus);
     assert_int_equal (yard_place_alloc (p, 1, 4, 0, 0, &a), 0);
-    assert_int_equal (yard_place_free_pus (p), t->pus - 4);
+    assert_int_equal (yard_place_free_pus (p), t->cores - 4);
     assert_int_equal (yard_place_alloc (p, 2, 2, 4, 0, &a), 0);
     assert_int_equal (a->n_gpu_uuids, 4);
     yard_place_destroy (&p);
@@ -272,35 +283,78 @@ test_cpu_only_handbuilt (void **state)
     yard_place_destroy (&p);
 }
 
-/* Random alloc/free: no PU or GPU is ever held twice, counts agree. */
+/* The core (index in t's core list) of each PU; -1 for none. */
 static void
-test_random_no_overlap (void **state)
+core_map (const Yard__Topology *t, int *core, size_t n)
 {
-    (void)state;
-    topo_t *tp = load (FIX ("server-8gpu.xml"), FIX ("server-8gpu.gpus"));
-    const Yard__Topology *t = topo_proto (tp);
+    for (size_t k = 0; k < n; k++)
+        core[k] = -1;
+    for (size_t c = 0; c < t->n_core_list; c++) {
+        bool in[4096] = { 0 };
+        assert_true (yard_cpulist_parse (t->core_list[c]->pus, in, 4096) > 0);
+        for (size_t k = 0; k < n; k++)
+            if (in[k])
+                core[k] = (int)c;
+    }
+}
+
+/* Random alloc/free on t: no PU or GPU is ever held twice, no two jobs
+ * share a core unless share, each job gets whole cores (share: PUs),
+ * counts agree. */
+static void
+random_no_overlap (const Yard__Topology *t, bool share, unsigned seed)
+{
     yard_place_t *p = yard_place_create (t, t->pus);
-    srand (42);
+    yard_place_set_share (p, share);
+    int core[4096];
+    core_map (t, core, 4096);
+    uint32_t ncores = (uint32_t)t->n_core_list;
+    uint32_t npergpu = t->n_gpus;
+    srand (seed);
     bool live[64] = { 0 };
     for (int step = 0; step < 4000; step++) {
         uint64_t id = (uint64_t)(rand () % 64);
+        uint32_t c = 0;
         if (live[id]) {
             assert_int_equal (yard_place_release (p, id), 0);
             live[id] = false;
         } else {
-            uint32_t c = 1 + (uint32_t)(rand () % 12);
-            uint32_t g = (uint32_t)(rand () % 4);
+            c = 1 + (uint32_t)(rand () % 12);
+            uint32_t g = npergpu ? (uint32_t)(rand () % 4) : 0;
             bool fits = yard_place_fits (p, c, g);
-            int rc = yard_place_alloc (p, id, c, g, 0, NULL);
+            const Yard__Allocation *a = NULL;
+            int rc = yard_place_alloc (p, id, c, g, 0, &a);
             assert_int_equal (rc, fits ? 0 : -ENOSPC);
             live[id] = rc == 0;
+            if (rc == 0) {
+                /* c cores (share: c PUs), each whole */
+                bool mine[4096] = { 0 }, seen[4096] = { 0 };
+                int n = yard_cpulist_parse (a->cpus, mine, 4096);
+                uint32_t units = 0;
+                for (size_t k = 0; k < 4096; k++)
+                    if (mine[k] && !seen[core[k]]) {
+                        seen[core[k]] = true;
+                        units++;
+                    }
+                if (share) {
+                    assert_int_equal (n, (int)c);
+                } else {
+                    assert_int_equal (units, c);
+                    for (size_t k = 0; k < 4096; k++)
+                        if (core[k] >= 0 && seen[core[k]])
+                            assert_true (mine[k]);
+                }
+            }
         }
         bool pus[4096] = { 0 };
+        int holder[4096];
+        for (size_t k = 0; k < 4096; k++)
+            holder[k] = -1;
         bool gpus[8] = { 0 };
-        uint32_t npus = 0, ngpus = 0;
+        uint32_t npus = 0, ngpus = 0, held_cores = 0;
         for (size_t i = 0; i < yard_place_count (p); i++) {
-            const Yard__Allocation *a
-                = yard_place_get (p, yard_place_job_at (p, i));
+            uint64_t job = yard_place_job_at (p, i);
+            const Yard__Allocation *a = yard_place_get (p, job);
             bool mine[4096] = { 0 };
             int n = yard_cpulist_parse (a->cpus, mine, 4096);
             assert_true (n >= 0);
@@ -309,6 +363,12 @@ test_random_no_overlap (void **state)
                     assert_false (pus[k]);
                     pus[k] = true;
                     npus++;
+                    int *h = &holder[core[k]];
+                    if (*h < 0)
+                        held_cores++;
+                    else if (!share)
+                        assert_int_equal (*h, (int)job); /* no sharing */
+                    *h = (int)job;
                 }
             for (size_t j = 0; j < a->n_gpu_uuids; j++) {
                 int g = -1;
@@ -321,10 +381,32 @@ test_random_no_overlap (void **state)
                 ngpus++;
             }
         }
-        assert_int_equal (yard_place_free_pus (p), t->pus - npus);
-        assert_int_equal (yard_place_free_gpus (p), 8 - ngpus);
+        uint32_t cores, fcores, tpus, fpus;
+        yard_place_counts (p, &cores, &fcores, &tpus, &fpus);
+        assert_int_equal (cores, ncores);
+        assert_int_equal (fcores, ncores - held_cores);
+        assert_int_equal (fpus, t->pus - npus);
+        assert_int_equal (yard_place_free_pus (p),
+                          share ? t->pus - npus : ncores - held_cores);
+        assert_int_equal (yard_place_free_gpus (p), t->n_gpus - ngpus);
     }
     yard_place_destroy (&p);
+}
+
+static void
+test_random_no_overlap (void **state)
+{
+    (void)state;
+    topo_t *tp = load (FIX ("server-8gpu.xml"), FIX ("server-8gpu.gpus"));
+    const Yard__Topology *t = topo_proto (tp);
+    assert_int_equal (t->n_core_list, 32);
+    assert_int_equal (t->pus, 64);
+    random_no_overlap (t, false, 42);
+    random_no_overlap (t, true, 43);
+    topo_destroy (&tp);
+    tp = load (FIX ("laptop.xml"), NULL);
+    random_no_overlap (topo_proto (tp), false, 44);
+    random_no_overlap (topo_proto (tp), true, 45);
     topo_destroy (&tp);
 }
 
@@ -347,7 +429,7 @@ test_claim_and_reshape (void **state)
     assert_int_equal (yard_place_claim (p, 1, saved), 0);
     assert_int_equal (yard_place_claim (p, 1, saved), -EEXIST);
     assert_int_equal (yard_place_claim (p, 2, saved), -EBUSY);
-    assert_int_equal (yard_place_free_pus (p), t->pus - 4);
+    assert_int_equal (yard_place_free_pus (p), t->cores - 4);
     assert_int_equal (yard_place_free_gpus (p), 6);
     /* a new job does not get the claimed PUs or GPUs */
     assert_int_equal (yard_place_alloc (p, 3, 2, 2, 0, &a), 0);
@@ -368,16 +450,210 @@ test_claim_and_reshape (void **state)
 
     /* the worker re-registers with the same hardware: nothing moves */
     assert_int_equal (yard_place_reshape (p, t, t->pus), 0);
-    assert_int_equal (yard_place_free_pus (p), t->pus - 6);
+    assert_int_equal (yard_place_free_pus (p), t->cores - 6);
     assert_int_equal (yard_place_free_gpus (p), 4);
     assert_int_equal (yard_place_claim (p, 5, saved), -EBUSY);
-    /* ... or with none: its GPUs are gone, PUs 0..7 stay */
-    assert_int_equal (yard_place_reshape (p, NULL, 8), 0);
+    /* ... or with none: its GPUs are gone, PUs 0..15 stay, each a core
+     * of its own now */
+    assert_int_equal (yard_place_reshape (p, NULL, 16), 0);
     assert_int_equal (yard_place_gpus (p), 0);
     assert_true (yard_place_fits (p, 1, 3)); /* GPUs untracked now */
     yard_place_clear (p);
-    assert_int_equal (yard_place_free_pus (p), 8);
+    assert_int_equal (yard_place_free_pus (p), 16);
     yard_alloc_free (&saved);
+    yard_place_destroy (&p);
+    topo_destroy (&tp);
+}
+
+/* SMT: a job's cpus count cores and it gets every PU of each; a core any
+ * of whose PUs is held is not free (fragmentation); sharing places PUs. */
+static void
+test_whole_cores (void **state)
+{
+    (void)state;
+    topo_t *tp = load (FIX ("laptop.xml"), NULL); /* 4 cores x 2 PUs */
+    const Yard__Topology *t = topo_proto (tp);
+    yard_place_t *p = yard_place_create (t, t->pus);
+    const Yard__Allocation *a;
+    uint32_t cores, fcores, pus, fpus;
+    yard_place_counts (p, &cores, &fcores, &pus, &fpus);
+    assert_int_equal (cores, 4);
+    assert_int_equal (pus, 8);
+    assert_int_equal (yard_place_free_pus (p), 4);
+    assert_int_equal (yard_place_alloc (p, 1, 1, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "0-1");
+    assert_int_equal (yard_place_alloc (p, 2, 2, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "2-5");
+    assert_false (yard_place_fits (p, 2, 0));
+    assert_int_equal (yard_place_alloc (p, 3, 2, 0, 0, &a), -ENOSPC);
+    /* an oversubscribed node hands out single PUs */
+    yard_place_set_share (p, true);
+    assert_int_equal (yard_place_free_pus (p), 2);
+    assert_int_equal (yard_place_alloc (p, 3, 1, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "6");
+    yard_place_set_share (p, false);
+    /* core 3 is half held: no whole core is left */
+    yard_place_counts (p, &cores, &fcores, &pus, &fpus);
+    assert_int_equal (fcores, 0);
+    assert_int_equal (fpus, 1);
+    assert_false (yard_place_fits (p, 1, 0));
+    /* releasing job 1 frees core 0: a new job gets it, not PU 7 */
+    assert_int_equal (yard_place_release (p, 1), 0);
+    assert_int_equal (yard_place_alloc (p, 4, 1, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "0-1");
+    /* a claimed allocation of a single PU blocks its sibling too */
+    assert_int_equal (yard_place_release (p, 2), 0);
+    Yard__Allocation one = YARD__ALLOCATION__INIT;
+    one.cpus = "3";
+    assert_int_equal (yard_place_claim (p, 5, &one), 0);
+    assert_int_equal (yard_place_free_pus (p), 1); /* core 2 (PUs 4-5) */
+    assert_int_equal (yard_place_alloc (p, 6, 1, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "4-5");
+    yard_place_destroy (&p);
+    topo_destroy (&tp);
+}
+
+/* A 4-NUMA, 16-PU topology without GPUs (4 PUs per node) with an optional
+ * core list of one PU per core and an optional distance matrix. */
+struct numa4 {
+    Yard__Topology t;
+    Yard__NumaInfo numa[4], *nump[4];
+    Yard__CoreInfo core[16], *corep[16];
+    char names[16][4];
+    uint32_t dist[16];
+};
+
+static void
+numa4_make (struct numa4 *f, bool cores, const uint32_t *dist)
+{
+    static const char *lists[4] = { "0-3", "4-7", "8-11", "12-15" };
+    yard__topology__init (&f->t);
+    f->t.numa_nodes = 4;
+    f->t.cores = f->t.pus = 16;
+    for (int i = 0; i < 4; i++) {
+        yard__numa_info__init (&f->numa[i]);
+        f->numa[i].os_index = (uint32_t)i;
+        f->numa[i].cpus = (char *)lists[i];
+        f->nump[i] = &f->numa[i];
+    }
+    f->t.n_numa = 4;
+    f->t.numa = f->nump;
+    for (int c = 0; cores && c < 16; c++) {
+        yard__core_info__init (&f->core[c]);
+        f->core[c].os_index = (uint32_t)c;
+        snprintf (f->names[c], sizeof f->names[c], "%d", c);
+        f->core[c].pus = f->names[c];
+        f->corep[c] = &f->core[c];
+    }
+    f->t.n_core_list = cores ? 16 : 0;
+    f->t.core_list = f->corep;
+    if (dist) {
+        memcpy (f->dist, dist, sizeof f->dist);
+        f->t.numa_distances = f->dist;
+        f->t.n_numa_distances = 16;
+    }
+}
+
+/* Without SMT a core is a PU: the same sequence of allocations and
+ * releases gives the same PUs with and without a core list. */
+static void
+test_no_smt_identical (void **state)
+{
+    (void)state;
+    struct numa4 f1, f2;
+    numa4_make (&f1, false, NULL);
+    numa4_make (&f2, true, NULL);
+    yard_place_t *p1 = yard_place_create (&f1.t, 16);
+    yard_place_t *p2 = yard_place_create (&f2.t, 16);
+    srand (7);
+    bool live[16] = { 0 };
+    for (int step = 0; step < 2000; step++) {
+        uint64_t id = (uint64_t)(rand () % 16);
+        if (live[id]) {
+            assert_int_equal (yard_place_release (p1, id), 0);
+            assert_int_equal (yard_place_release (p2, id), 0);
+            live[id] = false;
+            continue;
+        }
+        uint32_t c = 1 + (uint32_t)(rand () % 6);
+        const Yard__Allocation *a1 = NULL, *a2 = NULL;
+        int rc = yard_place_alloc (p1, id, c, 0, 0, &a1);
+        assert_int_equal (yard_place_alloc (p2, id, c, 0, 0, &a2), rc);
+        if (rc == 0)
+            assert_string_equal (a1->cpus, a2->cpus);
+        live[id] = rc == 0;
+        assert_int_equal (yard_place_free_pus (p1), yard_place_free_pus (p2));
+    }
+    yard_place_destroy (&p1);
+    yard_place_destroy (&p2);
+}
+
+/* A job spanning NUMA nodes grows onto the node closest (by the reported
+ * distances) to those it already has; without distances, onto the next
+ * by index as before. */
+static void
+test_numa_distance (void **state)
+{
+    (void)state;
+    /* node 0 is closest to 3, then 2, then 1 */
+    static const uint32_t d[16] = { 10, 30, 20, 11,
+                                    30, 10, 20, 20,
+                                    20, 20, 10, 20,
+                                    11, 20, 20, 10 };
+    struct numa4 f;
+    numa4_make (&f, true, d);
+    yard_place_t *p = yard_place_create (&f.t, 16);
+    const Yard__Allocation *a;
+    assert_int_equal (yard_place_alloc (p, 1, 2, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "0-1");
+    assert_int_equal (yard_place_alloc (p, 2, 6, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "2-3,12-15");
+    /* node 0 and 3 are full: a 4-PU job starts on the lowest free node
+     * and stays there */
+    assert_int_equal (yard_place_alloc (p, 3, 4, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "4-7");
+    yard_place_destroy (&p);
+
+    numa4_make (&f, true, NULL);
+    p = yard_place_create (&f.t, 16);
+    assert_int_equal (yard_place_alloc (p, 1, 2, 0, 0, &a), 0);
+    assert_int_equal (yard_place_alloc (p, 2, 6, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "2-7");
+    yard_place_destroy (&p);
+
+    /* a malformed matrix (wrong size) is ignored */
+    numa4_make (&f, true, d);
+    f.t.n_numa_distances = 5;
+    p = yard_place_create (&f.t, 16);
+    assert_int_equal (yard_place_alloc (p, 1, 2, 0, 0, &a), 0);
+    assert_int_equal (yard_place_alloc (p, 2, 6, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "2-7");
+    yard_place_destroy (&p);
+}
+
+/* The numa4-smt fixture (hwloc's distances, 2 cores x 2 PUs per NUMA
+ * node, nodes paired 0-1 and 2-3): whole cores, grown by distance. */
+static void
+test_numa_distance_fixture (void **state)
+{
+    (void)state;
+    topo_t *tp = load (FIX ("numa4-smt.xml"), NULL);
+    const Yard__Topology *t = topo_proto (tp);
+    yard_place_t *p = yard_place_create (t, t->pus);
+    const Yard__Allocation *a;
+    assert_int_equal (yard_place_free_pus (p), 8);
+    assert_int_equal (yard_place_alloc (p, 1, 1, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "0-1");
+    /* the other core of node 0, then its pair, node 1 */
+    assert_int_equal (yard_place_alloc (p, 2, 3, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "2-7");
+    assert_int_equal (yard_place_release (p, 2), 0);
+    assert_int_equal (yard_place_alloc (p, 3, 1, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "2-3");
+    /* node 0 is full: a 3-core job starts on node 1 and grows to node 3
+     * (20 from node 1), not node 2 (22), the next by index */
+    assert_int_equal (yard_place_alloc (p, 4, 3, 0, 0, &a), 0);
+    assert_string_equal (a->cpus, "4-7,12-13");
     yard_place_destroy (&p);
     topo_destroy (&tp);
 }
@@ -413,6 +689,10 @@ main (void)
         cmocka_unit_test (test_random_no_overlap),
         cmocka_unit_test (test_claim_and_reshape),
         cmocka_unit_test (test_oversubscribed),
+        cmocka_unit_test (test_whole_cores),
+        cmocka_unit_test (test_no_smt_identical),
+        cmocka_unit_test (test_numa_distance),
+        cmocka_unit_test (test_numa_distance_fixture),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -48,6 +48,29 @@ test_check_and_copy (void **state)
     make (&f);
     f.t.n_gpus = YARD_TOPO_MAX_GPUS + 1; /* checked before the array */
     assert_int_equal (yard_topo_check (&f.t, why, sizeof why), -EINVAL);
+    /* cores and distances: a matrix must be n_numa x n_numa */
+    make (&f);
+    Yard__CoreInfo core = YARD__CORE_INFO__INIT, *corep = &core;
+    core.pus = "0,32";
+    f.t.core_list = &corep;
+    f.t.n_core_list = 1;
+    uint32_t d[4] = { 10, 21, 21, 10 };
+    f.t.numa_distances = d;
+    f.t.n_numa_distances = 4;
+    assert_int_equal (yard_topo_check (&f.t, why, sizeof why), 0);
+    assert_int_equal (yard_topo_copy (&f.t, &c), 0);
+    assert_int_equal (c->n_numa_distances, 4);
+    assert_string_equal (c->core_list[0]->pus, "0,32");
+    yard_topo_free (&c);
+    f.t.n_numa_distances = 3;
+    assert_int_equal (yard_topo_check (&f.t, why, sizeof why), -EINVAL);
+    assert_non_null (strstr (why, "distances"));
+    f.t.n_numa_distances = 4;
+    core.pus = "bad \xff";
+    assert_int_equal (yard_topo_check (&f.t, why, sizeof why), -EINVAL);
+    core.pus = "0";
+    f.t.n_core_list = YARD_TOPO_MAX_CORES + 1;
+    assert_int_equal (yard_topo_check (&f.t, why, sizeof why), -EINVAL);
     assert_null (yard_topo_unpack ("\xff\xff\xff", 3));
 }
 

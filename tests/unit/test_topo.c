@@ -41,6 +41,34 @@ gpu_file (const char *text)
     return path;
 }
 
+/* Cores and the NUMA latency matrix, in the order of the NUMA list. */
+static void
+test_numa4_distances (void **state)
+{
+    (void)state;
+    yard_error_t err = { 0 };
+    topo_t *t = discover (FIX ("numa4-smt.xml"), NULL, &err);
+    assert_non_null (t);
+    const Yard__Topology *m = topo_proto (t);
+    assert_int_equal (m->n_numa, 4);
+    assert_int_equal (m->n_core_list, 8);
+    assert_string_equal (m->core_list[1]->pus, "2-3");
+    assert_string_equal (m->core_list[7]->pus, "14-15");
+    static const uint32_t want[16] = { 10, 12, 20, 22, 12, 10, 22, 20,
+                                       20, 22, 10, 12, 22, 20, 12, 10 };
+    assert_int_equal (m->n_numa_distances, 16);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal (m->numa[i]->os_index, i);
+    assert_memory_equal (m->numa_distances, want, sizeof want);
+    topo_destroy (&t);
+    /* without a matrix (two NUMA nodes, none in the XML): none reported */
+    t = discover (FIX ("server-8gpu.xml"), NULL, &err);
+    assert_non_null (t);
+    assert_int_equal (topo_proto (t)->n_numa_distances, 0);
+    assert_int_equal (topo_proto (t)->n_core_list, 32);
+    topo_destroy (&t);
+}
+
 static void
 test_laptop (void **state)
 {
@@ -59,6 +87,12 @@ test_laptop (void **state)
     assert_int_equal (m->numa[0]->memory_bytes, 16 * GIB);
     assert_int_equal (m->n_gpus, 0);
     assert_string_equal (m->source, "xml:" FIX ("laptop.xml"));
+    /* each core's two hardware threads; one NUMA node: no distances */
+    assert_int_equal (m->n_core_list, 4);
+    assert_int_equal (m->core_list[0]->os_index, 0);
+    assert_string_equal (m->core_list[0]->pus, "0-1");
+    assert_string_equal (m->core_list[3]->pus, "6-7");
+    assert_int_equal (m->n_numa_distances, 0);
     char buf[512];
     assert_non_null (strstr (topo_summary (t, buf, sizeof buf),
                              "1 package, 1 NUMA, 4 cores, 8 PUs, 0 GPUs"));
@@ -330,6 +364,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_laptop),
+        cmocka_unit_test (test_numa4_distances),
         cmocka_unit_test (test_server),
         cmocka_unit_test (test_workstation),
         cmocka_unit_test (test_order_and_unknown_bus),

@@ -448,6 +448,12 @@ typedef struct yard_numa {
     uint64_t memory_bytes;
 } yard_numa_t;
 
+/* One core and its PUs (hardware threads). */
+typedef struct yard_core {
+    uint32_t os_index;
+    char *pus;                 /* its PUs, as a list: "0,32" */
+} yard_core_t;
+
 /* A node's hardware (hwloc and the CUDA runtime, on its worker).  known is
  * false when the worker reported none (an older worker): all else is 0. */
 typedef struct yard_topology {
@@ -461,6 +467,13 @@ typedef struct yard_topology {
     yard_gpu_t *gpus;          /* n_gpus entries, by PCI bus id */
     size_t n_gpus;
     char *source;              /* "hwloc+cudart", "xml:PATH+fake-gpus:PATH" */
+    yard_core_t *core_list;    /* n_core_list cores with their PUs (none:
+                                  unknown, each PU counts as a core) */
+    size_t n_core_list;
+    /* NUMA latencies relative to local (10): n_numa x n_numa, row-major
+     * in the order of numa; NULL and 0 when unknown */
+    uint32_t *numa_distances;
+    size_t n_numa_distances;
 } yard_topology_t;
 
 typedef struct yard_node {
@@ -489,6 +502,12 @@ typedef struct yard_node {
     struct yard_holding *holdings;
     size_t n_holdings;
     char *advertise_addr;      /* MASTER_ADDR of gangs whose rank 0 is here */
+    /* whole-core placement: a job's cpus count cores, unless
+     * oversubscribe (jobs then get PUs and may share a core) */
+    uint32_t cores_total;
+    uint32_t cores_free;       /* cores none of whose PUs a job holds */
+    uint32_t pus_free;
+    bool oversubscribe;
 } yard_node_t;
 
 /* What one job holds on a node (yard_node_t.holdings). */
