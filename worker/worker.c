@@ -495,17 +495,16 @@ retire (struct worker *w, struct attempt *a)
                < (int)sizeof ckpt) {
         /* A job that completed needs no resume: without a shared root its
          * checkpoints are in the artifact store, and the local copies go. */
-        if (!w->ckpt_shared && !a->gang.on
-            && a->result.reason == YARD__END_REASON__END_EXITED
-            && a->result.exit_code == 0) {
+        bool done = !w->ckpt_shared && !a->gang.on
+                    && a->result.reason == YARD__END_REASON__END_EXITED
+                    && a->result.exit_code == 0;
+        if (rmdir (ckpt) < 0 && errno != ENOENT && done) {
             if ((rc = jobdir_remove_tree (ckpt)) < 0 && rc != -ENOENT)
                 log_warn ("job %" PRIu64 ": cannot remove its checkpoints "
                           "%s: %s", a->job_id, ckpt, strerror (-rc));
             else if (rc == 0)
                 log_info ("job %" PRIu64 " completed: removed its local "
                           "checkpoints %s", a->job_id, ckpt);
-        } else {
-            (void)rmdir (ckpt);
         }
     }
     attempt_destroy (&a);
