@@ -468,6 +468,57 @@ list_remove (struct worker *w, struct attempt *a)
     w->n_attempts--;
 }
 
+/* Removing checkpoint entries (a folder may be a big tree) on the loop's
+ * thread pool; what is logged when it is done. */
+struct ckpt_rm {
+    uv_work_t req;
+    int rc;
+    char path[PATH_MAX + 300];
+    char done[PATH_MAX + 400];
+};
+
+static void
+ckpt_rm_work (uv_work_t *req)
+{
+    struct ckpt_rm *r = req->data;
+    r->rc = jobdir_remove_tree (r->path);
+}
+
+static void
+ckpt_rm_after (uv_work_t *req, int status)
+{
+    struct ckpt_rm *r = req->data;
+    int rc = status < 0 ? status : r->rc;
+    if (rc < 0 && rc != -ENOENT)
+        log_warn ("cannot remove %s: %s", r->path, strerror (-rc));
+    else
+        log_info ("%s", r->done);
+    free (r);
+}
+
+/* Remove path off the loop; done is logged once it is gone. */
+static void
+ckpt_remove (struct worker *w, const char *path, const char *done)
+{
+    struct ckpt_rm *r = calloc (1, sizeof *r);
+    if (!r) {
+        log_warn ("cannot remove %s: out of memory", path);
+        return;
+    }
+    if ((size_t)snprintf (r->path, sizeof r->path, "%s", path)
+        >= sizeof r->path) {
+        free (r);
+        return;
+    }
+    (void)snprintf (r->done, sizeof r->done, "%s", done);
+    r->req.data = r;
+    int rc = uv_queue_work (w->loop, &r->req, ckpt_rm_work, ckpt_rm_after);
+    if (rc < 0) {
+        log_warn ("cannot remove %s: %s", path, uv_strerror (rc));
+        free (r);
+    }
+}
+
 /* The scheduler has the whole story: forget the attempt. */
 static void
 retire (struct worker *w, struct attempt *a)
@@ -499,12 +550,11 @@ retire (struct worker *w, struct attempt *a)
                     && a->result.reason == YARD__END_REASON__END_EXITED
                     && a->result.exit_code == 0;
         if (rmdir (ckpt) < 0 && errno != ENOENT && done) {
-            if ((rc = jobdir_remove_tree (ckpt)) < 0 && rc != -ENOENT)
-                log_warn ("job %" PRIu64 ": cannot remove its checkpoints "
-                          "%s: %s", a->job_id, ckpt, strerror (-rc));
-            else if (rc == 0)
-                log_info ("job %" PRIu64 " completed: removed its local "
-                          "checkpoints %s", a->job_id, ckpt);
+            char msg[PATH_MAX + 100];
+            (void)snprintf (msg, sizeof msg, "job %" PRIu64 " completed: "
+                            "removed its local checkpoints %s",
+                            a->job_id, ckpt);
+            ckpt_remove (w, ckpt, msg);
         }
     }
     attempt_destroy (&a);
@@ -1174,8 +1224,9 @@ ckpt_newer_first (const void *x, const void *y)
 
 /* A checkpoint of a was committed: remove the job's local entries older
  * than its newest keep_checkpoints (by time, as YARD_LATEST_CHECKPOINT
- * picks them).  Never one still being written (.tmp, dot names), the
- * newest, the one just committed, one being stored or announced. */
+ * picks them), off the loop.  Never one still being written (.tmp, dot
+ * names), the newest, the one just committed, one being stored or
+ * announced. */
 static void
 ckpt_prune (struct worker *w, struct attempt *a)
 {
@@ -1213,16 +1264,12 @@ ckpt_prune (struct worker *w, struct attempt *a)
             || (a->ckpt_stage && strcmp (e, a->ckpt_stage->items[0].path) == 0)
             || (a->ckpt_ann_todo && strcmp (e, a->ckpt_ann) == 0))
             continue;
+        char msg[600];
         msgf (path, sizeof path, "%s/%s", dir, e);
-        int rc = jobdir_remove_tree (path);
-        if (rc < 0 && rc != -ENOENT)
-            log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot remove old "
-                      "checkpoint %s: %s",
-                      a->job_id, a->num, path, strerror (-rc));
-        else
-            log_info ("job %" PRIu64 ".%" PRIu32 ": removed old checkpoint "
-                      "%s (keeping the newest %" PRIu32 ")",
-                      a->job_id, a->num, e, keep);
+        msgf (msg, sizeof msg, "job %" PRIu64 ".%" PRIu32 ": removed old "
+              "checkpoint %s (keeping the newest %" PRIu32 ")",
+              a->job_id, a->num, e, keep);
+        ckpt_remove (w, path, msg);
     }
     free (v);
 }
