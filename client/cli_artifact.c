@@ -264,8 +264,9 @@ int
 cli_print_checkpoints (FILE *out, const yard_checkpoint_t *v, size_t n)
 {
     if (n == 0) {
-        fprintf (out, "no checkpoints in the artifact store (jobs on workers "
-                      "that share a checkpoint root keep theirs there)\n");
+        fprintf (out, "no checkpoints recorded (on workers that share a "
+                      "checkpoint root, only those a job announces on its "
+                      "metrics channel are)\n");
         return ferror (out) ? -EIO : 0;
     }
     static const char *const hdr[] = { "STEP", "SIZE", "TIME", "ATTEMPT",
@@ -286,8 +287,10 @@ cli_print_checkpoints (FILE *out, const yard_checkpoint_t *v, size_t n)
         yard_format_size (v[i].size, size, sizeof size);
         cli_time_local (v[i].time_ms, when, sizeof when);
         snprintf (att, sizeof att, "%u", v[i].attempt);
+        /* no digest: on a shared checkpoint root, not in the store */
         const char *cells[] = { step, size, when, att, v[i].node, v[i].name,
-                                v[i].digest };
+                                *v[i].digest ? v[i].digest
+                                                            : "(shared root)" };
         rc = cli_table_add_row (t, cells);
     }
     if (rc == 0)

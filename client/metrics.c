@@ -229,6 +229,36 @@ yard_metrics_log (int64_t step, const char *key, double value)
     return yard_metric_write (line);
 }
 
+YARD_API int
+yard_metrics_checkpoint (const char *path, int64_t step)
+{
+    if (!path || !*path)
+        return -EINVAL;
+    char line[PIPE_BUF], esc[PIPE_BUF];
+    size_t j = 0;
+    for (const char *p = path; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (j + 7 >= sizeof esc)
+            return -EMSGSIZE;
+        if (c < 0x20) {
+            j += (size_t)snprintf (esc + j, sizeof esc - j, "\\u%04x", c);
+            continue;
+        }
+        if (c == '"' || c == '\\')
+            esc[j++] = '\\';
+        esc[j++] = (char)c;
+    }
+    esc[j] = '\0';
+    int n = step >= 0 ? snprintf (line, sizeof line,
+                                  "{\"checkpoint\":\"%s\",\"step\":%lld}",
+                                  esc, (long long)step)
+                      : snprintf (line, sizeof line, "{\"checkpoint\":\"%s\"}",
+                                  esc);
+    if (n < 0 || (size_t)n >= sizeof line)
+        return -EMSGSIZE;
+    return yard_metric_write (line);
+}
+
 YARD_API uint64_t
 yard_metrics_dropped (void)
 {

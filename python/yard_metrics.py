@@ -2,6 +2,7 @@
 
     import yard_metrics
     yard_metrics.log(step=100, loss=0.31, acc=0.92)
+    yard_metrics.checkpoint("ckpt-000100.pt", step=100)
 
 Writes one JSON line to the file descriptor in $YARD_METRICS_FD (the job
 contract, see docs/user-guide.md "Report metrics").  Pure standard library;
@@ -18,7 +19,7 @@ import json
 import math
 import os
 
-__all__ = ["log", "write_line", "dropped"]
+__all__ = ["log", "checkpoint", "write_line", "dropped"]
 
 dropped = 0          # lines not written (pipe full, broken, or too long)
 _fd = None
@@ -76,6 +77,25 @@ def log(step=None, **values):
             if isinstance(v, float) and not math.isfinite(v):
                 continue
             rec[k] = v
+        return write_line(json.dumps(rec, separators=(",", ":")))
+    except Exception:
+        global dropped
+        dropped += 1
+        return False
+
+
+def checkpoint(path, step=None):
+    """Announce a checkpoint the job finished writing; True when written.
+
+    path is inside $YARD_CHECKPOINT_DIR (absolute, or relative to it) and
+    complete (renamed from its .tmp or dot name).  The worker stores it at
+    once with this step instead of finding it at its next look at the
+    folder; a path outside the folder is refused (counted as malformed).
+    """
+    try:
+        rec = {"checkpoint": os.fspath(path)}
+        if step is not None:
+            rec["step"] = int(step)
         return write_line(json.dumps(rec, separators=(",", ":")))
     except Exception:
         global dropped

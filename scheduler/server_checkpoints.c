@@ -10,7 +10,10 @@
  * back from a partition, a late resend) is acknowledged as not accepted and
  * changes nothing: a stale attempt cannot make the next one resume from
  * its state.  The artifact must be complete in the store: a record never
- * names something that cannot be fetched.
+ * names something that cannot be fetched.  A worker with a shared
+ * checkpoint root commits its job's announced checkpoints without a digest
+ * (nothing is stored: every node reads the shared root); such a record is
+ * listed, with its step, but never fetched.
  *
  * Dispatch.resume_from carries the newest record; CheckpointsRequest
  * (client port) lists them.
@@ -65,11 +68,15 @@ yard__on_checkpoint_commit (yard_server_t *s, const yard_peer_t *peer,
 {
     const Yard__CheckpointCommit *c = env->checkpoint_commit;
     const Yard__CheckpointRecord *r = c ? c->record : NULL;
+    /* an empty digest: a worker with a shared checkpoint root, which
+     * records the entry (and its step) without storing it */
+    bool shared = r && (!r->digest || !*r->digest);
     if (!r || r->job_id == 0 || r->attempt == 0 || !entry_name_ok (r->name)
-        || !yard_digest_valid (r->digest)) {
+        || (!shared && !yard_digest_valid (r->digest))) {
         yard__reply_error (s, YARD__WORKER, peer, env->request_id, EINVAL,
                            "a checkpoint commit needs a job, an attempt, an "
-                           "entry name (no '/') and an artifact digest");
+                           "entry name (no '/') and an artifact digest "
+                           "(empty on a shared checkpoint root)");
         return;
     }
     yard_job_t *job = yard_queue_find (s->queue, r->job_id);
@@ -83,7 +90,7 @@ yard__on_checkpoint_commit (yard_server_t *s, const yard_peer_t *peer,
         send_ack (s, node, env->request_id, r, false, why);
         return;
     }
-    if (!yard_artifacts_complete (s->artifacts, r->digest)) {
+    if (!shared && !yard_artifacts_complete (s->artifacts, r->digest)) {
         yard__reply_error (s, YARD__WORKER, peer, env->request_id, ENOENT,
                            "checkpoint %s of job %" PRIu64 ": the artifact "
                            "store does not hold all of %s",
@@ -92,6 +99,8 @@ yard__on_checkpoint_commit (yard_server_t *s, const yard_peer_t *peer,
     }
     Yard__CheckpointRecord rec = *r;
     rec.node = node->name;
+    if (shared)
+        rec.digest = "";
     if (rec.time_ms <= 0)
         rec.time_ms = yard_now_ms ();
     uint32_t keep = job->spec && job->spec->keep_checkpoints

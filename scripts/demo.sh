@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The whole thing on one machine, with no configuration: installs the
 # dependencies, builds, starts a scheduler and two workers in a temp dir on
-# free loopback ports, runs the example training pipeline through them
-# (generate data -> train two loan-default models in parallel -> pick the
-# best), shows
-# `yard nodes`, `yard queue` and `yard logs`; then runs the loan-default
+# free loopback ports, runs example jobs through them (generate data ->
+# train two loan-default models in parallel, checkpointing -> pick the
+# best), shows `yard nodes`, `yard queue`, `yard logs`, `yard metrics` and
+# `yard checkpoints`; then runs the loan-default
 # pipeline (examples/loan/pipeline.yaml: prep -> train -> evaluate ->
 # register), runs it again to show prep reused, and adds a drifted version
 # of the data set, whose trigger runs the drift check and the retraining
@@ -56,7 +56,7 @@ worker_ep=$(sed -n 's/^worker=//p' "$dir/scheduler/endpoints")
 export YARD_SCHEDULER=$client_ep
 yard() { "$bin/client/yard" "$@"; }
 
-echo "== starting two workers"
+echo "== starting two workers (w1, w2: 2 CPUs each, their own work dirs)"
 for w in w1 w2; do
   "$bin/worker/yard-worker" --scheduler "$worker_ep" --name "$w" \
     --work-dir "$dir/$w" --cpus 2 >"$dir/$w.log" 2>&1 &
@@ -69,13 +69,15 @@ done
 yard nodes
 
 echo
-echo "== pipeline step 1: generate the loan-default data set (seeded, synthetic)"
+echo "== part 1: plain jobs, submitted one by one with 'yard submit'"
+echo
+echo "== job 1: generate the loan-default data set (seeded, synthetic)"
 prep=$(yard submit --name prep -- $PY "$repo/examples/loan/gen_loans.py" --out "$dir/data")
 yard wait "$prep"
 yard logs "$prep"
 
 echo
-echo "== pipeline step 2: train two models in parallel (checkpoints every 100 steps)"
+echo "== jobs 2 and 3: train two models in parallel (a checkpoint every 100 steps)"
 trainer=$bin/examples/loan/train_loan
 t1=$(yard submit --name train-logreg --time 10m -- "$trainer" --data "$dir/data" \
        --model logreg --epochs 5 --step-delay-ms 2 --out "$dir/models/logreg.txt")
@@ -88,9 +90,13 @@ yard wait "$t1"
 yard wait "$t2"
 echo "-- yard metrics $t2 (what the trainer reported on YARD_METRICS_FD)"
 yard metrics "$t2"
+echo "-- yard checkpoints $t2 (each one announced by the trainer on its metrics"
+echo "   channel, stored at once in the scheduler's artifact store; the newest"
+echo "   2 are kept, and a job that ends early resumes from the newest)"
+yard checkpoints "$t2"
 
 echo
-echo "== pipeline step 3: pick the best model"
+echo "== job 4: pick the best model"
 ev=$(yard submit --name pick-best -- $PY "$repo/examples/loan/pick_best.py" \
        "$dir/models/logreg.txt" "$dir/models/mlp.txt")
 yard wait "$ev"
@@ -115,19 +121,9 @@ run_id() {
 }
 
 echo
-echo "== pipelines: steps pass data as artifacts, staged by the workers"
-cat >"$dir/probe.yaml" <<'EOF'
-name: probe
-steps:
-  probe: {run: 'test -d "${outputs.out}"', outputs: [out]}
-EOF
-probe=$(run_id "$dir/probe.yaml")
-if ! yard pipeline wait "$probe" >/dev/null 2>&1; then
-  yard pipeline status "$probe" || true
-  echo "these workers do not give pipeline steps their YARD_INPUTS and"
-  echo "YARD_OUTPUTS folders: the loan-default pipeline needs them; skipping it"
-  exit 0
-fi
+echo "== part 2: pipelines (yard pipeline run FILE): steps become jobs when"
+echo "   their needs are met, and pass data as artifacts that the workers"
+echo "   stage in (\$YARD_INPUTS) and collect (\$YARD_OUTPUTS)"
 
 pp=(--param "bin=$bin/examples/loan" --param "tools=$bin/tools"
     --param "py=$PY" --param epochs=3)
@@ -146,7 +142,10 @@ echo
 echo "== the same pipeline again: prep is reused (same code, same data)"
 r2=$(run_id "$repo/examples/loan/pipeline.yaml" "${pp[@]}")
 yard pipeline wait "$r2"
+echo "-- yard pipeline explain $r2 prep (why prep did not run again)"
 yard pipeline explain "$r2" prep
+echo "-- yard model show loan-default (the retrained model is no better than"
+echo "   version 1: \"metric acc > latest\" did not register it)"
 yard model show loan-default
 
 echo
@@ -164,9 +163,31 @@ for _ in $(seq 100); do
 done
 [ -n "$r3" ] || { echo "the trigger started no run" >&2; exit 1; }
 yard trigger list
+echo "-- yard pipeline wait $r3 (the run the trigger started)"
 yard pipeline wait "$r3"
 drift_job=$(yard --json pipeline status "$r3" | sed -n 's/^ *"job_id": *\([0-9]*\),*$/\1/p' | head -n 1)
 echo "-- yard logs $drift_job (the drift check: PSI and KS per column, also its metrics)"
 yard logs "$drift_job"
 yard metrics --key psi_max "$drift_job"
+echo "-- yard model show loan-default (version 2: retrained on the drifted data)"
 yard model show loan-default
+
+cat <<EOF
+
+== done.  What ran:
+   - jobs: data generation, two trainers in parallel (their metrics and
+     checkpoints in the scheduler), a pick-the-best job, a job stopped at
+     its time limit;
+   - the loan-default pipeline twice (the second run reused prep and
+     registered nothing: its model was no better), then a new, drifted
+     version of the loans dataset, whose trigger ran the drift check and
+     retrained, registering loan-default version 2.
+
+   Where to look next:
+   - examples/loan/pipeline.yaml and examples/loan/retrain-on-drift.yaml,
+     examples/loan/train_loan.c (a resumable trainer: checkpoints, metrics);
+   - docs/user-guide.md (jobs, logs, metrics, checkpoints), docs/pipelines.md,
+     docs/resumable-jobs.md, docs/admin-guide.md (running it for real);
+   - YARD_DEMO_KEEP=1 scripts/demo.sh keeps the scheduler's state, the
+     workers' dirs and the daemons' logs (scheduler.log, w1.log, w2.log).
+EOF

@@ -498,6 +498,15 @@ spec_has_env (const Yard__JobSpec *spec, const char *key)
     return false;
 }
 
+/* metrics_ckpt_f: hand a job's announcement to the worker */
+static void
+announced (const char *entry, int64_t step, void *arg)
+{
+    struct attempt *a = arg;
+    if (a->host->ckpt_cb)
+        a->host->ckpt_cb (a, entry, step, a->host->arg);
+}
+
 int
 attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
                      const Yard__Allocation *alloc)
@@ -537,6 +546,7 @@ attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
                            i);
     if (spec->grace_s)
         a->grace_s = spec->grace_s;
+    a->ckpt_keep = spec->keep_checkpoints;
     a->time_limit_s = spec->time_limit_s;
     if (a->time_limit_s > LIMIT_MAX_S)
         a->time_limit_s = LIMIT_MAX_S;
@@ -660,6 +670,8 @@ attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
         metrics_destroy (&a->metrics);
     if (!a->metrics)
         jobenv_unset (env, "YARD_METRICS_FD");
+    else
+        (void)metrics_on_checkpoint (a->metrics, ckpt, announced, a);
 
     uv_stdio_container_t stdio[4] = {
         { .flags = UV_IGNORE }, /* libuv makes it /dev/null */

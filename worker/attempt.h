@@ -31,6 +31,12 @@ struct attempt;
  * be).  Called from the loop, never from inside an attempt_* call. */
 typedef void (*attempt_exit_f) (struct attempt *a, void *arg);
 
+/* The job announced a checkpoint on its metrics channel: entry is the
+ * name in its checkpoint dir (checked to be inside it, not that it
+ * exists), step the announced one or -1.  Called from the loop. */
+typedef void (*attempt_ckpt_f) (struct attempt *a, const char *entry,
+                                int64_t step, void *arg);
+
 /* What the worker lends every attempt; must outlive them. */
 struct attempt_host {
     uv_loop_t *loop;
@@ -38,6 +44,7 @@ struct attempt_host {
     const char *jobs_root; /* WORKDIR/jobs */
     const char *ckpt_root; /* WORKDIR/checkpoints */
     attempt_exit_f exit_cb;
+    attempt_ckpt_f ckpt_cb; /* NULL: announcements are only checked */
     void *arg;
 };
 
@@ -87,6 +94,10 @@ struct attempt {
     int64_t ckpt_time_ms;
     int64_t ckpt_next_ms;       /* next commit (re)send / scan */
     int64_t ckpt_deadline_ms;   /* ended: give up on uploads after this */
+    uint32_t ckpt_keep;         /* local entries kept (spec; 0: 2) */
+    char ckpt_ann[256];         /* the entry announced last, or "" */
+    int64_t ckpt_ann_step;      /* its announced step, -1: unknown */
+    bool ckpt_ann_todo;         /* announced, its upload not started */
     uint8_t *dispatch;      /* the packed Dispatch while inputs arrive */
     size_t dispatch_len;
     Yard__EndReason stage_kill; /* a kill that came while staging */

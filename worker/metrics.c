@@ -50,6 +50,9 @@ struct metrics {
     uint64_t malformed;
     int64_t last_step;
     struct logship ship;
+    char ckpt_dir[PATH_MAX]; /* "": announcements are not reported */
+    metrics_ckpt_f ckpt_cb;
+    void *ckpt_arg;
 
     /* reading */
     uv_pipe_t pipe;
@@ -165,8 +168,11 @@ take_line (struct metrics *m, const char *line, size_t len, bool too_long)
     }
     json_t *rec = json_object (), *p = json_object ();
     int rc = rec && p ? 0 : -ENOMEM;
+    struct metricline_ckpt ck = { .found = false };
     if (rc == 0 && !too_long)
-        rc = metricline_parse (line, len, &m->last_step, add_point, p);
+        rc = metricline_parse_ckpt (line, len, &m->last_step,
+                                    m->ckpt_dir[0] ? m->ckpt_dir : NULL, &ck,
+                                    add_point, p);
     if (too_long)
         rc = -EBADMSG;
     if (rc == -ENOMEM || !rec) {
@@ -195,8 +201,30 @@ take_line (struct metrics *m, const char *line, size_t len, bool too_long)
     }
     free (s);
     m->offs[m->n++] = m->end + 0; /* fixed up in flush_out */
-    if (rc < 0)
+    if (rc < 0) {
         m->malformed++;
+        if (!too_long && m->ckpt_cb && memmem (line, len, "\"checkpoint\"", 12))
+            log_warn ("job %" PRIu64 ".%" PRIu32 ": metrics line %" PRIu64
+                      " refused: a checkpoint must be a path inside %s",
+                      m->job_id, m->num, m->n - 1, m->ckpt_dir);
+    } else if (ck.found && m->ckpt_cb) {
+        m->ckpt_cb (ck.entry, ck.step, m->ckpt_arg);
+    }
+}
+
+int
+metrics_on_checkpoint (struct metrics *m, const char *ckpt_dir,
+                       metrics_ckpt_f cb, void *arg)
+{
+    if ((size_t)snprintf (m->ckpt_dir, sizeof m->ckpt_dir, "%s",
+                          ckpt_dir ? ckpt_dir : "")
+        >= sizeof m->ckpt_dir) {
+        m->ckpt_dir[0] = '\0';
+        return -ENAMETOOLONG;
+    }
+    m->ckpt_cb = cb;
+    m->ckpt_arg = arg;
+    return 0;
 }
 
 /* Write the records of m->out to the spool.  Lines first_seq.. are in it,

@@ -54,6 +54,17 @@ void metrics_drain (struct metrics *m);
 struct metrics *metrics_recover (uv_loop_t *loop, const char *dir,
                                  uint64_t job_id, uint32_t attempt);
 
+/* Called for a line that announces a checkpoint (metricline.h): entry is
+ * the name inside the job's checkpoint dir (borrowed for the call), step
+ * the announced one or -1. */
+typedef void (*metrics_ckpt_f) (const char *entry, int64_t step, void *arg);
+
+/* Check announcements against ckpt_dir (copied) and report them to cb.
+ * Without it, a "checkpoint" member is checked as a relative path and
+ * otherwise ignored.  0 or -ENAMETOOLONG. */
+int metrics_on_checkpoint (struct metrics *m, const char *ckpt_dir,
+                           metrics_ckpt_f cb, void *arg);
+
 /* Lines read so far (the next seq), and malformed ones among them. */
 uint64_t metrics_lines (const struct metrics *m);
 uint64_t metrics_malformed (const struct metrics *m);

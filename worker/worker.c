@@ -18,7 +18,9 @@
  */
 #include "worker.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -465,6 +468,57 @@ list_remove (struct worker *w, struct attempt *a)
     w->n_attempts--;
 }
 
+/* Removing checkpoint entries (a folder may be a big tree) on the loop's
+ * thread pool; what is logged when it is done. */
+struct ckpt_rm {
+    uv_work_t req;
+    int rc;
+    char path[PATH_MAX + 300];
+    char done[PATH_MAX + 400];
+};
+
+static void
+ckpt_rm_work (uv_work_t *req)
+{
+    struct ckpt_rm *r = req->data;
+    r->rc = jobdir_remove_tree (r->path);
+}
+
+static void
+ckpt_rm_after (uv_work_t *req, int status)
+{
+    struct ckpt_rm *r = req->data;
+    int rc = status < 0 ? status : r->rc;
+    if (rc < 0 && rc != -ENOENT)
+        log_warn ("cannot remove %s: %s", r->path, strerror (-rc));
+    else
+        log_info ("%s", r->done);
+    free (r);
+}
+
+/* Remove path off the loop; done is logged once it is gone. */
+static void
+ckpt_remove (struct worker *w, const char *path, const char *done)
+{
+    struct ckpt_rm *r = calloc (1, sizeof *r);
+    if (!r) {
+        log_warn ("cannot remove %s: out of memory", path);
+        return;
+    }
+    if ((size_t)snprintf (r->path, sizeof r->path, "%s", path)
+        >= sizeof r->path) {
+        free (r);
+        return;
+    }
+    (void)snprintf (r->done, sizeof r->done, "%s", done);
+    r->req.data = r;
+    int rc = uv_queue_work (w->loop, &r->req, ckpt_rm_work, ckpt_rm_after);
+    if (rc < 0) {
+        log_warn ("cannot remove %s: %s", path, uv_strerror (rc));
+        free (r);
+    }
+}
+
 /* The scheduler has the whole story: forget the attempt. */
 static void
 retire (struct worker *w, struct attempt *a)
@@ -489,8 +543,20 @@ retire (struct worker *w, struct attempt *a)
     char ckpt[PATH_MAX];
     if (!in_use
         && snprintf (ckpt, sizeof ckpt, "%s/%" PRIu64, w->ckpt_root, a->job_id)
-               < (int)sizeof ckpt)
-        (void)rmdir (ckpt);
+               < (int)sizeof ckpt) {
+        /* A job that completed needs no resume: without a shared root its
+         * checkpoints are in the artifact store, and the local copies go. */
+        bool done = !w->ckpt_shared && !a->gang.on
+                    && a->result.reason == YARD__END_REASON__END_EXITED
+                    && a->result.exit_code == 0;
+        if (rmdir (ckpt) < 0 && errno != ENOENT && done) {
+            char msg[PATH_MAX + 100];
+            (void)snprintf (msg, sizeof msg, "job %" PRIu64 " completed: "
+                            "removed its local checkpoints %s",
+                            a->job_id, ckpt);
+            ckpt_remove (w, ckpt, msg);
+        }
+    }
     attempt_destroy (&a);
 }
 
@@ -741,7 +807,7 @@ stage_setup (struct worker *w, struct attempt *a, const Yard__Dispatch *m)
     char ckdir[PATH_MAX + 32], entry[PATH_MAX + 300];
     struct stat sb;
     bool fetch = false;
-    if (ck && !w->ckpt_shared && ck->name && ck->digest) {
+    if (ck && !w->ckpt_shared && ck->name && ck->digest && *ck->digest) {
         msgf (ckdir, sizeof ckdir, "%s/%" PRIu64, w->ckpt_root, a->job_id);
         msgf (entry, sizeof entry, "%s/%s", ckdir, ck->name);
         fetch = lstat (entry, &sb) < 0;
@@ -969,7 +1035,10 @@ ckpt_done (struct stage *st, void *arg)
         msgf (a->ckpt_name, sizeof a->ckpt_name, "%s", it->path);
         msgf (a->ckpt_digest, sizeof a->ckpt_digest, "%s", it->digest);
         a->ckpt_size = it->size;
-        a->ckpt_step = ckpt_step (it->path);
+        a->ckpt_step = strcmp (it->path, a->ckpt_ann) == 0
+                               && a->ckpt_ann_step >= 0
+                           ? a->ckpt_ann_step
+                           : ckpt_step (it->path);
         a->ckpt_time_ms = yard_now_ms ();
         a->ckpt_pending = true;
         log_info ("job %" PRIu64 ".%" PRIu32 ": checkpoint %s stored as %s "
@@ -985,13 +1054,14 @@ ckpt_done (struct stage *st, void *arg)
         a->ckpt_next_ms = now + CKPT_RETRY_MS;
     }
     stage_destroy (&st);
-    if (a->state == ATTEMPT_ENDED)
+    if (a->state == ATTEMPT_ENDED || a->ckpt_ann_todo)
         ckpt_scan (w, a, now);
     pump (w, a, now);
 }
 
-/* Store the newest complete entry of the job's checkpoint dir when it is
- * not the one stored (or fetched) last. */
+/* Store the entry the job announced last, else the newest complete entry
+ * of the job's checkpoint dir, when it is not the one stored (or fetched)
+ * last. */
 static void
 ckpt_scan (struct worker *w, struct attempt *a, int64_t now)
 {
@@ -1002,10 +1072,15 @@ ckpt_scan (struct worker *w, struct attempt *a, int64_t now)
         && now >= a->ckpt_deadline_ms)
         return;
     msgf (dir, sizeof dir, "%s/%" PRIu64, w->ckpt_root, a->job_id);
-    if (jobenv_latest_checkpoint (dir, latest, sizeof latest) < 0)
-        return;
-    const char *name = strrchr (latest, '/') ? strrchr (latest, '/') + 1
-                                              : latest;
+    const char *name;
+    if (a->ckpt_ann_todo) {
+        a->ckpt_ann_todo = false;
+        name = a->ckpt_ann;
+    } else {
+        if (jobenv_latest_checkpoint (dir, latest, sizeof latest) < 0)
+            return;
+        name = strrchr (latest, '/') ? strrchr (latest, '/') + 1 : latest;
+    }
     if (strcmp (name, a->ckpt_seen) == 0
         || strncmp (name, FETCH_PREFIX, strlen (FETCH_PREFIX)) == 0)
         return;
@@ -1030,8 +1105,15 @@ ckpt_scan (struct worker *w, struct attempt *a, int64_t now)
 static bool
 ckpt_pump (struct worker *w, struct attempt *a, int64_t now)
 {
-    if (w->ckpt_shared || a->state == ATTEMPT_NEW)
+    if (a->state == ATTEMPT_NEW)
         return false;
+    if (w->ckpt_shared) {
+        if (a->ckpt_pending && now >= a->ckpt_next_ms) {
+            send_commit (w, a);
+            a->ckpt_next_ms = now + CKPT_COMMIT_RESEND_MS;
+        }
+        return false;
+    }
     if (now >= a->ckpt_next_ms) {
         if (a->ckpt_pending)
             send_commit (w, a);
@@ -1055,6 +1137,143 @@ ckpt_pump (struct worker *w, struct attempt *a, int64_t now)
     return true;
 }
 
+/* ---- announced checkpoints, local retention ----------------------------- */
+
+#define CKPT_KEEP_DEFAULT 2 /* JobSpec.keep_checkpoints 0 */
+#define CKPT_PRUNE_MAX 4096 /* entries looked at */
+
+/* Checkpoint writers save to "x.tmp" or ".x" and rename when complete. */
+static bool
+ckpt_in_progress (const char *name)
+{
+    size_t n = strlen (name);
+    return name[0] == '.' || (n >= 4 && strcmp (name + n - 4, ".tmp") == 0);
+}
+
+/* attempt_ckpt_f: the job announced entry (inside its checkpoint dir) on
+ * its metrics channel.  Without a shared root it is stored at once (after
+ * the upload in flight, if any) and committed with the announced step;
+ * with one, the record is committed without a digest (the entry is on the
+ * shared root already).  A name still being written, or one that is not
+ * there, is noted in the job's log and ignored. */
+static void
+attempt_announced (struct attempt *a, const char *entry, int64_t step,
+                   void *arg)
+{
+    struct worker *w = arg;
+    char path[PATH_MAX + 300];
+    struct stat sb;
+    if (ckpt_in_progress (entry)) {
+        attempt_note (a, "checkpoint %s announced while still being written "
+                      "(a .tmp or dot name): ignored", entry);
+        return;
+    }
+    msgf (path, sizeof path, "%s/%" PRIu64 "/%s", w->ckpt_root, a->job_id,
+          entry);
+    if (stat (path, &sb) < 0 || !(S_ISREG (sb.st_mode) || S_ISDIR (sb.st_mode))) {
+        attempt_note (a, "checkpoint %s announced but %s is %s: ignored",
+                      entry, path,
+                      errno == ENOENT ? "not there" : "not a file or folder");
+        return;
+    }
+    log_info ("job %" PRIu64 ".%" PRIu32 ": announced checkpoint %s (step "
+              "%" PRId64 ")", a->job_id, a->num, entry, step);
+    msgf (a->ckpt_ann, sizeof a->ckpt_ann, "%s", entry);
+    a->ckpt_ann_step = step;
+    int64_t now = yard_mono_ms ();
+    if (w->ckpt_shared) {
+        msgf (a->ckpt_name, sizeof a->ckpt_name, "%s", entry);
+        a->ckpt_digest[0] = '\0';
+        a->ckpt_size = S_ISREG (sb.st_mode) ? (uint64_t)sb.st_size : 0;
+        a->ckpt_step = step >= 0 ? step : ckpt_step (entry);
+        a->ckpt_time_ms = yard_now_ms ();
+        a->ckpt_pending = true;
+        send_commit (w, a);
+        a->ckpt_next_ms = now + CKPT_COMMIT_RESEND_MS;
+        return;
+    }
+    if (strcmp (entry, a->ckpt_name) == 0 && a->ckpt_digest[0]) {
+        /* stored already (the folder scan was first): record its step */
+        if (step >= 0 && step != a->ckpt_step) {
+            a->ckpt_step = step;
+            a->ckpt_pending = true;
+            send_commit (w, a);
+            a->ckpt_next_ms = now + CKPT_COMMIT_RESEND_MS;
+        }
+        return;
+    }
+    a->ckpt_ann_todo = true;
+    ckpt_scan (w, a, now); /* waits for the upload in flight, if any */
+}
+
+struct ckpt_ent {
+    char name[256];
+    struct timespec t;
+};
+
+static int
+ckpt_newer_first (const void *x, const void *y)
+{
+    const struct ckpt_ent *a = x, *b = y;
+    if (a->t.tv_sec != b->t.tv_sec)
+        return a->t.tv_sec > b->t.tv_sec ? -1 : 1;
+    if (a->t.tv_nsec != b->t.tv_nsec)
+        return a->t.tv_nsec > b->t.tv_nsec ? -1 : 1;
+    return -strcmp (a->name, b->name);
+}
+
+/* A checkpoint of a was committed: remove the job's local entries older
+ * than its newest keep_checkpoints (by time, as YARD_LATEST_CHECKPOINT
+ * picks them), off the loop.  Never one still being written (.tmp, dot
+ * names), the newest, the one just committed, one being stored or
+ * announced. */
+static void
+ckpt_prune (struct worker *w, struct attempt *a)
+{
+    char dir[PATH_MAX + 32], path[PATH_MAX + 300];
+    uint32_t keep = a->ckpt_keep ? a->ckpt_keep : CKPT_KEEP_DEFAULT;
+    msgf (dir, sizeof dir, "%s/%" PRIu64, w->ckpt_root, a->job_id);
+    DIR *d = opendir (dir);
+    if (!d)
+        return;
+    struct ckpt_ent *v = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir (d)) && n < CKPT_PRUNE_MAX) {
+        struct stat sb;
+        if (ckpt_in_progress (de->d_name) || strlen (de->d_name) >= 256
+            || fstatat (dirfd (d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            struct ckpt_ent *nv = realloc (v, nc * sizeof *nv);
+            if (!nv)
+                break;
+            v = nv;
+            cap = nc;
+        }
+        msgf (v[n].name, sizeof v[n].name, "%s", de->d_name);
+        v[n++].t = sb.st_mtim;
+    }
+    closedir (d);
+    if (n > keep)
+        qsort (v, n, sizeof *v, ckpt_newer_first);
+    for (size_t i = keep; i < n; i++) {
+        const char *e = v[i].name;
+        if (i == 0 || strcmp (e, a->ckpt_name) == 0
+            || (a->ckpt_stage && strcmp (e, a->ckpt_stage->items[0].path) == 0)
+            || (a->ckpt_ann_todo && strcmp (e, a->ckpt_ann) == 0))
+            continue;
+        char msg[600];
+        msgf (path, sizeof path, "%s/%s", dir, e);
+        msgf (msg, sizeof msg, "job %" PRIu64 ".%" PRIu32 ": removed old "
+              "checkpoint %s (keeping the newest %" PRIu32 ")",
+              a->job_id, a->num, e, keep);
+        ckpt_remove (w, path, msg);
+    }
+    free (v);
+}
+
 static void
 on_checkpoint_ack (struct worker *w, const yard_env_t *env)
 {
@@ -1067,6 +1286,8 @@ on_checkpoint_ack (struct worker *w, const yard_env_t *env)
         log_info ("job %" PRIu64 ".%" PRIu32 ": checkpoint %s not recorded: "
                   "%s",
                   m->job_id, m->attempt, m->name, m->reason ? m->reason : "");
+    else if (!w->ckpt_shared)
+        ckpt_prune (w, a);
     a->ckpt_pending = false;
     a->ckpt_next_ms = 0;
     pump (w, a, yard_mono_ms ());
@@ -1726,6 +1947,7 @@ worker_create (uv_loop_t *loop, const struct worker_config *cfg)
     w->host.jobs_root = w->jobs_root;
     w->host.ckpt_root = w->ckpt_root;
     w->host.exit_cb = attempt_exited;
+    w->host.ckpt_cb = attempt_announced;
     w->host.arg = w;
 
     int rc;

@@ -1,5 +1,6 @@
-/* fuzz_metricline.c - libFuzzer target for the metrics line parser: what a
- * job writes on YARD_METRICS_FD is untrusted input to the worker. */
+/* fuzz_metricline.c - libFuzzer target for the metrics line parser and its
+ * checkpoint announcements: what a job writes on YARD_METRICS_FD is
+ * untrusted input to the worker. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,5 +29,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     int rc = metricline_parse ((const char *)data, size, &last, point, &n);
     if (rc >= 0 && (size_t)rc != n)
         abort (); /* the count returned is the count delivered */
+
+    /* checkpoint announcements: an accepted entry is one plain name */
+    struct metricline_ckpt ck;
+    last = 7;
+    rc = metricline_parse_ckpt ((const char *)data, size, &last, "/ck/1",
+                                &ck, NULL, NULL);
+    if (ck.found
+        && (rc < 0 || !ck.entry[0] || strchr (ck.entry, '/')
+            || strcmp (ck.entry, "..") == 0 || strcmp (ck.entry, ".") == 0))
+        abort ();
+    if (rc < 0 && last != 7)
+        abort (); /* a refused line changes nothing */
     return 0;
 }

@@ -503,6 +503,12 @@ class CheckpointCommitTest(ClusterTest):
                           r.checkpoint_ack.reason)
             # an attempt that never was
             self.assertFalse(commit(7).checkpoint_ack.accepted)
+            # a digest-less record (a shared checkpoint root) is held to
+            # the same rule; a digest that is not one is refused
+            r = commit(1, d="")
+            self.assertEqual(r.WhichOneof("body"), "checkpoint_ack")
+            self.assertFalse(r.checkpoint_ack.accepted)
+            self.assertEqual(commit(1, d="xyz").WhichOneof("body"), "error")
             # bad names and digests are refused, not recorded
             r = fake.call(checkpoint_commit=pb.CheckpointCommit(
                 record=pb.CheckpointRecord(job_id=job, attempt=1,

@@ -220,9 +220,13 @@ class StoreCheckpointTravelTest(ClusterTest):
         self.assertLessEqual(len(cks), 2)
         self.assertEqual(cks[0]["attempt"], 2)
         self.assertEqual(cks[0]["node"], other)
+        # the job completed: its local checkpoints are gone, the store's
+        # newest is the uninterrupted run's last checkpoint
+        wait_for(lambda: not os.path.exists(ckdir), 20,
+                 "the completed job's local checkpoints removed")
         got = os.path.join(self.root, "last.bin")
         c.yard("artifact", "get", cks[0]["digest"], got)
-        with open(got, "rb") as a, open(os.path.join(ckdir, cks[0]["name"]),
+        with open(got, "rb") as a, open(os.path.join(refck, cks[0]["name"]),
                                         "rb") as b:
             self.assertEqual(a.read(), b.read())
         self.assertIn(cks[0]["digest"], c.yard("checkpoints", job).stdout

@@ -33,13 +33,19 @@ test_helpers (void **state)
     assert_int_equal (yard_metrics_log (9, "x", NAN), -EDOM);
     assert_int_equal (yard_metrics_log (9, "", 1), -EINVAL);
     assert_int_equal (yard_metrics_log (9, "q\"k", 1), 0);
+    assert_int_equal (yard_metrics_checkpoint ("ckpt-10.pt", 10), 0);
+    assert_int_equal (yard_metrics_checkpoint ("/c/a\"b\n", -1), 0);
+    assert_int_equal (yard_metrics_checkpoint ("", 1), -EINVAL);
+    assert_int_equal (yard_metrics_checkpoint (NULL, 1), -EINVAL);
     char buf[256];
     ssize_t n = read (p[0], buf, sizeof buf - 1);
     assert_true (n > 0);
     buf[n] = '\0';
     assert_string_equal (buf, "{\"step\":7,\"loss\":0.5}\n"
                               "{\"step\":8,\"acc\":1}\n"
-                              "{\"step\":9,\"q\\\"k\":1}\n");
+                              "{\"step\":9,\"q\\\"k\":1}\n"
+                              "{\"checkpoint\":\"ckpt-10.pt\",\"step\":10}\n"
+                              "{\"checkpoint\":\"/c/a\\\"b\\u000a\"}\n");
     /* the inherited fd stays blocking for other writers */
     assert_false (fcntl (p[1], F_GETFL) & O_NONBLOCK);
 

@@ -86,6 +86,89 @@ test_parse_ignored_members (void **state)
     assert_int_equal (parse ("  {\"a\": 1}\r", &last, &g), 1);
 }
 
+/* checkpoint announcements, checked against the job's folder */
+static int
+parse_ck (const char *s, int64_t *last, struct metricline_ckpt *ck)
+{
+    return metricline_parse_ckpt (s, strlen (s), last, "/w/checkpoints/7",
+                                  ck, NULL, NULL);
+}
+
+static void
+test_parse_checkpoint (void **state)
+{
+    (void)state;
+    struct metricline_ckpt ck;
+    int64_t last = 3;
+    /* relative, with a step; the line's other numbers are still points */
+    assert_int_equal (parse_ck ("{\"checkpoint\": \"ckpt-100.pt\", "
+                                "\"step\": 100, \"loss\": 0.5}", &last, &ck),
+                      1);
+    assert_true (ck.found);
+    assert_string_equal (ck.entry, "ckpt-100.pt");
+    assert_int_equal (ck.step, 100);
+    assert_int_equal (last, 100);
+    /* absolute inside, no step: unknown (-1), not the last step */
+    assert_int_equal (parse_ck ("{\"checkpoint\": "
+                                "\"/w/checkpoints/7/ckpt-200\"}", &last, &ck),
+                      0);
+    assert_true (ck.found);
+    assert_string_equal (ck.entry, "ckpt-200");
+    assert_int_equal (ck.step, -1);
+    /* a file inside a checkpoint folder: the folder is the entry */
+    assert_int_equal (parse_ck ("{\"checkpoint\": \"./step-3//model.pt\", "
+                                "\"step\": 3}", &last, &ck), 0);
+    assert_string_equal (ck.entry, "step-3");
+    assert_int_equal (parse_ck ("{\"checkpoint\": "
+                                "\"/w/checkpoints/7/s4/x.pt\"}", &last, &ck),
+                      0);
+    assert_string_equal (ck.entry, "s4");
+    /* a line without one */
+    assert_int_equal (parse_ck ("{\"loss\": 1}", &last, &ck), 1);
+    assert_false (ck.found);
+
+    /* outside the folder, the folder itself, not a string: malformed, no
+     * points, the last step unchanged */
+    const char *out[] = {
+        "{\"checkpoint\": \"/tmp/ckpt-1.pt\", \"step\": 9, \"loss\": 1}",
+        "{\"checkpoint\": \"/w/checkpoints/70/ckpt-1.pt\"}",
+        "{\"checkpoint\": \"/w/checkpoints/7\"}",
+        "{\"checkpoint\": \"/w/checkpoints/7/\"}",
+        "{\"checkpoint\": \"/w/checkpoints/7/../8/ckpt\"}",
+        "{\"checkpoint\": \"../8/ckpt-1.pt\"}",
+        "{\"checkpoint\": \"a/../../x\"}",
+        "{\"checkpoint\": \".\"}",
+        "{\"checkpoint\": \"\"}",
+        "{\"checkpoint\": 5}",
+        "{\"checkpoint\": null}",
+    };
+    last = 3;
+    for (size_t i = 0; i < sizeof out / sizeof out[0]; i++) {
+        assert_int_equal (parse_ck (out[i], &last, &ck), -EBADMSG);
+        assert_false (ck.found);
+        assert_int_equal (last, 3);
+    }
+    /* without a folder to check against, an absolute path is refused */
+    assert_int_equal (metricline_parse_ckpt ("{\"checkpoint\":\"/a/b\"}", 22,
+                                             &last, NULL, &ck, NULL, NULL),
+                      -EBADMSG);
+}
+
+static void
+test_ckpt_entry (void **state)
+{
+    (void)state;
+    char e[8];
+    assert_int_equal (metricline_ckpt_entry ("/d/", "/d/x", e, sizeof e), 0);
+    assert_string_equal (e, "x");
+    assert_int_equal (metricline_ckpt_entry ("/d", "/dx/y", e, sizeof e),
+                      -EINVAL);
+    assert_int_equal (metricline_ckpt_entry ("/d", "abcdefghij", e, sizeof e),
+                      -ENAMETOOLONG);
+    assert_int_equal (metricline_ckpt_entry ("/d", NULL, e, sizeof e),
+                      -EINVAL);
+}
+
 static void
 test_parse_malformed (void **state)
 {
@@ -293,6 +376,8 @@ main (void)
         cmocka_unit_test (test_parse_points),
         cmocka_unit_test (test_parse_ignored_members),
         cmocka_unit_test (test_parse_malformed),
+        cmocka_unit_test (test_parse_checkpoint),
+        cmocka_unit_test (test_ckpt_entry),
         cmocka_unit_test_setup_teardown (test_spool_ship_recover, setup,
                                          teardown),
         cmocka_unit_test_setup_teardown (test_long_line_and_big_batches, setup,

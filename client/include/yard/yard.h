@@ -734,6 +734,14 @@ YARD_API int yard_metric_write (const char *json_line);
  * a non-finite value is dropped (-EDOM). */
 YARD_API int yard_metrics_log (int64_t step, const char *key, double value);
 
+/* Announce a checkpoint the job finished writing: {"checkpoint":path,
+ * "step":step} (step < 0: left out).  path is inside $YARD_CHECKPOINT_DIR,
+ * absolute or relative to it, and complete (renamed from its .tmp or dot
+ * name); the worker stores it at once with that step, instead of finding
+ * it at its next look at the folder.  A path outside the folder is refused
+ * by the worker.  Returns as yard_metric_write; -EINVAL for an empty path. */
+YARD_API int yard_metrics_checkpoint (const char *path, int64_t step);
+
 /* Lines dropped so far by yard_metric_write because the pipe was full. */
 YARD_API uint64_t yard_metrics_dropped (void);
 
