@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include "store_int.h"
+#include "store_tables.h"
 
 static const char schema_sql[]
     = "CREATE TABLE IF NOT EXISTS job_outputs ("
@@ -32,14 +33,8 @@ static const char schema_sql[]
 int
 yard_store_artifacts_init (yard_store_t *st, yard_error_t *err)
 {
-    int rc = sqlite3_exec (yard__store_db (st), schema_sql, NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        int e = yard__store_fail (st, rc);
-        return yard_errorf (err, -e,
-                            "cannot create the artifact reference tables: %s",
-                            yard_store_errmsg (st));
-    }
-    return 0;
+    return yard__store_create_tables (st, schema_sql,
+                                      "artifact reference tables", err);
 }
 
 int
@@ -88,10 +83,7 @@ yard_store_outputs (yard_store_t *st, uint64_t job_id, yard_store_output_f cb,
                  (const char *)sqlite3_column_text (s, 1),
                  (const char *)sqlite3_column_text (s, 2),
                  (uint64_t)sqlite3_column_int64 (s, 3), arg);
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = yard__store_fail (st, step);
-    yard__store_release (st, s);
-    return rc;
+    return yard__store_read_end (st, s, rc, step);
 }
 
 static int
@@ -148,10 +140,7 @@ yard_store_referenced_digests (yard_store_t *st, yard_store_digest_f cb,
     rc = 0;
     while (rc == 0 && (step = sqlite3_step (s)) == SQLITE_ROW)
         rc = cb ((const char *)sqlite3_column_text (s, 0), arg);
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = yard__store_fail (st, step);
-    yard__store_release (st, s);
-    return rc;
+    return yard__store_read_end (st, s, rc, step);
 }
 
 /* ---- checkpoints ---- */
@@ -231,8 +220,5 @@ yard_store_checkpoints (yard_store_t *st, uint64_t job_id,
         r.node = (char *)sqlite3_column_text (s, 6);
         rc = cb (&r, arg);
     }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = yard__store_fail (st, step);
-    yard__store_release (st, s);
-    return rc;
+    return yard__store_read_end (st, s, rc, step);
 }

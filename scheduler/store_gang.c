@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "store_int.h"
+#include "store_tables.h"
 
 static const char gang_schema_sql[]
     = "CREATE TABLE IF NOT EXISTS gang_part ("
@@ -28,14 +29,8 @@ static const char gang_schema_sql[]
 int
 yard_store_gang_init (yard_store_t *st, yard_error_t *err)
 {
-    int rc = sqlite3_exec (yard__store_db (st), gang_schema_sql, NULL, NULL,
-                           NULL);
-    if (rc != SQLITE_OK) {
-        int e = yard__store_fail (st, rc);
-        return yard_errorf (err, -e, "cannot create the gang_part table: %s",
-                            yard_store_errmsg (st));
-    }
-    return 0;
+    return yard__store_create_tables (st, gang_schema_sql,
+                                      "gang_part table", err);
 }
 
 int

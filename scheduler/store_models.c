@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store_int.h"
+#include "store_tables.h"
 
 static const char models_schema_sql[] =
     "CREATE TABLE IF NOT EXISTS models ("
@@ -49,16 +50,10 @@ static const char models_schema_sql[] =
 int
 yard_store_models_init (yard_store_t *st, yard_error_t *err)
 {
-    int rc = sqlite3_exec (yard__store_db (st), models_schema_sql, NULL, NULL,
-                           NULL);
-    if (rc != SQLITE_OK) {
-        int e = yard__store_fail (st, rc);
-        return yard_errorf (err, -e,
-                            "cannot create the models, schedules and "
-                            "triggers tables: %s",
-                            yard_store_errmsg (st));
-    }
-    return 0;
+    return yard__store_create_tables (st, models_schema_sql,
+                                      "models, schedules and triggers "
+                                      "tables",
+                                      err);
 }
 
 static const char *

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store_int.h"
+#include "store_tables.h"
 
 static const char pipeline_schema_sql[]
     = "CREATE TABLE IF NOT EXISTS pipeline_runs ("
@@ -44,14 +45,8 @@ static const char pipeline_schema_sql[]
 int
 yard_store_pipeline_init (yard_store_t *st, yard_error_t *err)
 {
-    int rc = sqlite3_exec (yard__store_db (st), pipeline_schema_sql, NULL,
-                           NULL, NULL);
-    if (rc != SQLITE_OK) {
-        int e = yard__store_fail (st, rc);
-        return yard_errorf (err, -e, "cannot create the pipeline tables: %s",
-                            yard_store_errmsg (st));
-    }
-    return 0;
+    return yard__store_create_tables (st, pipeline_schema_sql,
+                                      "pipeline tables", err);
 }
 
 static const char *
@@ -263,10 +258,7 @@ load_steps (yard_store_t *st, yard_prun_t *run)
             break;
         }
     }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = yard__store_fail (st, step);
-    yard__store_release (st, s);
-    return rc;
+    return yard__store_read_end (st, s, rc, step);
 }
 
 int
@@ -333,10 +325,7 @@ yard_store_pruns_list (yard_store_t *st, const char *name, uint32_t limit,
         if (rc != 0)
             break;
     }
-    if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
-        rc = yard__store_fail (st, step);
-    yard__store_release (st, s);
-    return rc;
+    return yard__store_read_end (st, s, rc, step);
 }
 
 int
@@ -362,10 +351,7 @@ yard_store_pstep_hits (yard_store_t *st, const char *key,
             != 0)
             break;
     }
-    if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
-        rc = yard__store_fail (st, step);
-    yard__store_release (st, s);
-    return rc;
+    return yard__store_read_end (st, s, rc, step);
 }
 
 int
