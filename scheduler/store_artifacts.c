@@ -41,17 +41,15 @@ int
 yard_store_output_put (yard_store_t *st, uint64_t job_id, uint32_t attempt,
                        const char *name, const char *digest, uint64_t size)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc
+        = yard__store_write_prepare (st,
+                                     "INSERT OR REPLACE INTO job_outputs"
+                                     " (job_id, attempt, name, digest, size)"
+                                     " VALUES (?1, ?2, ?3, ?4, ?5)",
+                                     &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (st,
-                                   "INSERT OR REPLACE INTO job_outputs"
-                                   " (job_id, attempt, name, digest, size)"
-                                   " VALUES (?1, ?2, ?3, ?4, ?5)",
-                                   &s))
-        < 0)
-        return yard__store_write_end (st, rc);
     sqlite3_bind_int64 (s, 1, (int64_t)job_id);
     sqlite3_bind_int64 (s, 2, attempt);
     sqlite3_bind_text (s, 3, name, -1, SQLITE_STATIC);
@@ -90,12 +88,10 @@ static int
 ref_write (yard_store_t *st, const char *sql, const char *digest,
            const char *owner)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc = yard__store_write_prepare (st, sql, &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (st, sql, &s)) < 0)
-        return yard__store_write_end (st, rc);
     sqlite3_bind_text (s, 1, digest, -1, SQLITE_STATIC);
     sqlite3_bind_text (s, 2, owner, -1, SQLITE_STATIC);
     int step = sqlite3_step (s);
@@ -149,18 +145,16 @@ int
 yard_store_checkpoint_put (yard_store_t *st, const Yard__CheckpointRecord *r,
                            uint32_t keep)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc = yard__store_write_prepare (
+        st,
+        "INSERT OR REPLACE INTO checkpoints"
+        " (job_id, name, attempt, step, digest,"
+        " size, time_ms, node)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (st,
-                                   "INSERT OR REPLACE INTO checkpoints"
-                                   " (job_id, name, attempt, step, digest,"
-                                   " size, time_ms, node)"
-                                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                                   &s))
-        < 0)
-        return yard__store_write_end (st, rc);
     sqlite3_bind_int64 (s, 1, (int64_t)r->job_id);
     sqlite3_bind_text (s, 2, r->name, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (s, 3, r->attempt);

@@ -82,12 +82,10 @@ static int
 update (yard_store_t *st, const char *sql, uint64_t job_id, int64_t a,
         int64_t b, int64_t c, int64_t d)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc = yard__store_write_prepare (st, sql, &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (st, sql, &s)) < 0)
-        return yard__store_write_end (st, rc);
     /* a parameter the statement does not use is SQLITE_RANGE: harmless */
     sqlite3_bind_int64 (s, 1, (sqlite3_int64)job_id);
     sqlite3_bind_int64 (s, 2, a);

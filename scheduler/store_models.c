@@ -97,17 +97,14 @@ yard_store_model_latest (yard_store_t *st, const char *model,
 int
 yard_store_model_insert (yard_store_t *st, const Yard__ModelVersion *v)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc = yard__store_write_prepare (
+        st,
+        "INSERT INTO models (model, version, digest, size, created_ms,"
+        " job_id, run_id, step) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (
-             st,
-             "INSERT INTO models (model, version, digest, size, created_ms,"
-             " job_id, run_id, step) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-             &s))
-        < 0)
-        return yard__store_write_end (st, rc);
     sqlite3_bind_text (s, 1, v->model, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (s, 2, v->version);
     sqlite3_bind_text (s, 3, v->digest, -1, SQLITE_STATIC);
@@ -347,12 +344,10 @@ static int
 sched_add (yard_store_t *st, const char *sql, const yard_store_sched_t *r,
            bool trigger)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc = yard__store_write_prepare (st, sql, &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (st, sql, &s)) < 0)
-        return yard__store_write_end (st, rc);
     sqlite3_bind_text (s, 1, r->name, -1, SQLITE_STATIC);
     sqlite3_bind_blob (s, 2, r->pipeline, (int)r->pipeline_len,
                        SQLITE_STATIC);
@@ -401,12 +396,10 @@ static int
 exec_changes (yard_store_t *st, const char *sql, const char *name,
               int64_t a, uint64_t b, bool bind_ab)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc = yard__store_write_prepare (st, sql, &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (st, sql, &s)) < 0)
-        return yard__store_write_end (st, rc);
     sqlite3_bind_text (s, 1, name, -1, SQLITE_STATIC);
     if (bind_ab) {
         sqlite3_bind_int64 (s, 2, a);

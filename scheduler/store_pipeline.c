@@ -142,16 +142,14 @@ yard_store_prun_insert (yard_store_t *st, yard_prun_t *run)
 int
 yard_store_prun_save (yard_store_t *st, const yard_prun_t *run)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc
+        = yard__store_write_prepare (st,
+                                     "UPDATE pipeline_runs SET state = ?1,"
+                                     " end_ms = ?2, reason = ?3 WHERE id = ?4",
+                                     &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (st,
-                                   "UPDATE pipeline_runs SET state = ?1,"
-                                   " end_ms = ?2, reason = ?3 WHERE id = ?4",
-                                   &s))
-        < 0)
-        return yard__store_write_end (st, rc);
     sqlite3_bind_int (s, 1, (int)run->state);
     sqlite3_bind_int64 (s, 2, run->end_ms);
     sqlite3_bind_text (s, 3, nz (run->reason), -1, SQLITE_STATIC);
@@ -387,14 +385,13 @@ int
 yard_store_pstep_set_outputs (yard_store_t *st, uint64_t run_id,
                               const char *step_name, const char *outputs)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc = yard__store_write_prepare (st,
+                                        "UPDATE pipeline_steps SET outputs ="
+                                        " ?1 WHERE run_id = ?2 AND name = ?3",
+                                        &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (st, "UPDATE pipeline_steps SET outputs ="
-                                   " ?1 WHERE run_id = ?2 AND name = ?3", &s))
-        < 0)
-        return yard__store_write_end (st, rc);
     sqlite3_bind_text (s, 1, outputs, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (s, 2, (int64_t)run_id);
     sqlite3_bind_text (s, 3, step_name, -1, SQLITE_STATIC);

@@ -1,7 +1,8 @@
 /* store_tables.h - the steps that every topic file of the store
  * (store_models.c, store_datasets.c, store_pipeline.c, store_artifacts.c,
  * store_gang.c, store_usage.c) takes the same way: creating its tables at
- * open, and ending a read of rows.  Static inline, over store_int.h. */
+ * open, starting a write and ending a read of rows.  Static inline, over
+ * store_int.h. */
 #ifndef YARD_SCHED_STORE_TABLES_H
 #define YARD_SCHED_STORE_TABLES_H
 
@@ -22,6 +23,21 @@ yard__store_create_tables (yard_store_t *st, const char *schema_sql,
         return yard_errorf (err, -e, "cannot create the %s: %s", what,
                             yard_store_errmsg (st));
     }
+    return 0;
+}
+
+/* Open the batch's write (yard__store_write_begin) and prepare sql for
+ * it.  0 and *out, or -errno: a failed prepare is the write's failure
+ * (yard__store_write_end). */
+static inline int
+yard__store_write_prepare (yard_store_t *st, const char *sql,
+                           sqlite3_stmt **out)
+{
+    int rc = yard__store_write_begin (st);
+    if (rc < 0)
+        return rc;
+    if ((rc = yard__store_prepare (st, sql, out)) < 0)
+        return yard__store_write_end (st, rc);
     return 0;
 }
 
