@@ -158,8 +158,5 @@ yard_store_gang_get (yard_store_t *st, uint64_t job_id, yard_store_gang_f fn,
         if (ret)
             break;
     }
-    if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
-        ret = yard__store_fail (st, rc);
-    yard__store_release (st, s);
-    return ret;
+    return yard__store_read_end (st, s, ret, rc);
 }

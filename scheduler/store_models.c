@@ -199,10 +199,7 @@ version_metrics (yard_store_t *st, Yard__ModelVersion *v)
             < 0)
             break;
     }
-    if (e == 0 && rc != SQLITE_DONE)
-        e = yard__store_fail (st, rc);
-    yard__store_release (st, s);
-    return e;
+    return yard__store_read_end (st, s, e, rc);
 }
 
 int
@@ -259,9 +256,7 @@ yard_store_model_versions (yard_store_t *st, const char *model,
             break;
         }
     }
-    if (e == 0 && rc != SQLITE_DONE)
-        e = yard__store_fail (st, rc);
-    yard__store_release (st, s);
+    e = yard__store_read_end (st, s, e, rc);
     for (size_t i = 0; e == 0 && i < nv; i++)
         e = version_metrics (st, v[i]);
     if (e < 0) {
@@ -326,9 +321,7 @@ yard_store_job_latest_metrics (yard_store_t *st, uint64_t job_id,
             < 0)
             break;
     }
-    if (e == 0 && rc != SQLITE_DONE)
-        e = yard__store_fail (st, rc);
-    yard__store_release (st, s);
+    e = yard__store_read_end (st, s, e, rc);
     if (e < 0) {
         yard_store_model_metrics_free (v, nv);
         return e;
@@ -475,10 +468,7 @@ sched_walk (yard_store_t *st, const char *sql, bool trigger,
         if ((e = cb (&r, arg)) != 0)
             break;
     }
-    if (e == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-        e = yard__store_fail (st, rc);
-    yard__store_release (st, s);
-    return e;
+    return yard__store_read_end (st, s, e, rc);
 }
 
 int
