@@ -93,8 +93,8 @@ yard__sched_name_check (yard_server_t *s, const yard_peer_t *peer,
 /* Add r (its name, spec and the noun's own columns set) with add_fn: its
  * spec is checked and named, fewer than max rows (read with walk) may
  * exist, and a name may be taken once.  0 when added; otherwise the error
- * reply is sent, and a store failure fails the batch.  r->pipeline_name
- * and r->created_ms are set here. */
+ * reply is sent, and a store failure fails the batch.  r->created_ms is
+ * set here, and r->pipeline_name (the spec's name) for the add only. */
 static inline int
 yard__sched_add (yard_server_t *s, const yard_peer_t *peer, uint64_t rid,
                  const char *noun, size_t max, yard_sched_walk_f walk,
