@@ -14,23 +14,16 @@
 
 #include "cron.h"
 #include "log.h"
-#include "models.h"
+#include "sched_rows.h"
 #include "sched_spec.h"
 #include "store_models.h"
 #include "util.h"
 
 #define MAX_SCHEDULES 10000
 
-typedef struct due_row {
-    char *name;
-    uint8_t *pipeline;
-    size_t len;
-} due_row_t;
-
 typedef struct due_ctx {
     int64_t now;
-    due_row_t *rows;
-    size_t n;
+    yard_sched_dues_t due;
 } due_ctx_t;
 
 static int64_t
@@ -51,18 +44,7 @@ due_row (const yard_store_sched_t *r, void *arg)
     }
     if (!yard_cron_due (&cron, last_of (r), c->now))
         return 0;
-    due_row_t *v = realloc (c->rows, (c->n + 1) * sizeof v[0]);
-    if (!v)
-        return -ENOMEM;
-    c->rows = v;
-    due_row_t *d = &v[c->n++];
-    d->name = strdup (r->name);
-    d->pipeline = malloc (r->pipeline_len ? r->pipeline_len : 1);
-    d->len = r->pipeline_len;
-    if (!d->name || !d->pipeline)
-        return -ENOMEM;
-    memcpy (d->pipeline, r->pipeline, r->pipeline_len);
-    return 0;
+    return yard__sched_dues_push (&c->due, r);
 }
 
 void
@@ -73,7 +55,7 @@ yard__schedules_tick (yard_server_t *s)
     if (minute == s->sched_minute || s->batch_failed)
         return;
     s->sched_minute = minute;
-    due_ctx_t c = {now, NULL, 0};
+    due_ctx_t c = {now, {NULL, 0}};
     int rc = yard_store_schedules (s->store, due_row, &c);
     if (rc < 0) {
         log_err ("cannot read the schedules: %s",
@@ -81,35 +63,31 @@ yard__schedules_tick (yard_server_t *s)
                                : yard_store_errmsg (s->store));
         s->sched_minute = 0; /* try again on the next tick */
     }
-    for (size_t i = 0; rc == 0 && i < c.n && !s->batch_failed; i++) {
+    const yard_sched_due_t *d = c.due.v;
+    for (size_t i = 0; rc == 0 && i < c.due.n && !s->batch_failed; i++) {
         char origin[160];
-        snprintf (origin, sizeof origin, "schedule:%s", c.rows[i].name);
+        snprintf (origin, sizeof origin, "schedule:%s", d[i].name);
         yard_error_t err;
         yard_error_clear (&err);
         uint64_t run = 0;
-        int e = yard__sched_spec_start (s, c.rows[i].pipeline, c.rows[i].len,
-                                        origin, &run, &err);
+        int e = yard__sched_spec_start (s, d[i].pipeline, d[i].len, origin,
+                                        &run, &err);
         if (e < 0)
             log_warn ("schedule %s: cannot start the pipeline: %s",
-                      c.rows[i].name, err.text);
+                      d[i].name, err.text);
         else
-            log_info ("schedule %s started pipeline run %llu",
-                      c.rows[i].name, (unsigned long long)run);
+            log_info ("schedule %s started pipeline run %llu", d[i].name,
+                      (unsigned long long)run);
         if (s->batch_failed)
             break;
-        if ((e = yard_store_schedule_fired (s->store, c.rows[i].name, now,
-                                            run))
+        if ((e = yard_store_schedule_fired (s->store, d[i].name, now, run))
                 < 0
             && e != -ENOENT)
             yard__fail (s, e);
     }
     if (s->batch_failed)
         s->sched_minute = 0;
-    for (size_t i = 0; i < c.n; i++) {
-        free (c.rows[i].name);
-        free (c.rows[i].pipeline);
-    }
-    free (c.rows);
+    yard__sched_dues_free (&c.due);
 }
 
 int
@@ -174,14 +152,6 @@ list_row (const yard_store_sched_t *r, void *arg)
     return 0;
 }
 
-static int
-count_row (const yard_store_sched_t *r, void *arg)
-{
-    (void)r;
-    (*(size_t *)arg)++;
-    return 0;
-}
-
 static void
 reply_list (yard_server_t *s, const yard_peer_t *peer, uint64_t rid,
             const char *only, bool none)
@@ -217,13 +187,8 @@ on_add (yard_server_t *s, const yard_peer_t *peer, yard_env_t *env)
 {
     Yard__ScheduleRequest *q = env->schedule;
     uint64_t rid = env->request_id;
-    if (!yard_model_name_ok (q->name)) {
-        yard__reply_error (s, YARD__CLIENT, peer, rid, EINVAL,
-                           "'%s' is not a schedule name (1-128 of letters, "
-                           "digits, '.', '_', '-')",
-                           q->name ? q->name : "");
+    if (!yard__sched_name_check (s, peer, rid, "schedule", q->name))
         return;
-    }
     yard_error_t err;
     yard_error_clear (&err);
     yard_cron_t cron;
@@ -236,43 +201,15 @@ on_add (yard_server_t *s, const yard_peer_t *peer, yard_env_t *env)
                            err.text);
         return;
     }
-    char *pname = NULL;
-    if ((rc = yard__sched_spec_check (q->pipeline.data, q->pipeline.len,
-                                      &pname, &err))
-        < 0) {
-        yard__reply_error (s, YARD__CLIENT, peer, rid, -rc, "%s", err.text);
-        return;
-    }
-    size_t count = 0;
-    if ((rc = yard_store_schedules (s->store, count_row, &count)) == 0
-        && count >= MAX_SCHEDULES) {
-        free (pname);
-        yard__reply_error (s, YARD__CLIENT, peer, rid, ENOSPC,
-                           "at most %d schedules", MAX_SCHEDULES);
-        return;
-    }
     yard_store_sched_t r = {0};
     r.name = q->name;
     r.cron = q->cron;
     r.pipeline = q->pipeline.data;
     r.pipeline_len = q->pipeline.len;
-    r.pipeline_name = pname;
-    r.created_ms = yard_now_ms ();
-    if (rc == 0)
-        rc = yard_store_schedule_add (s->store, &r);
-    free (pname);
-    if (rc == -EEXIST) {
-        yard__reply_error (s, YARD__CLIENT, peer, rid, EEXIST,
-                           "there is already a schedule %s (yard schedule "
-                           "remove %s first)",
-                           q->name, q->name);
+    if (yard__sched_add (s, peer, rid, "schedule", MAX_SCHEDULES,
+                         yard_store_schedules, yard_store_schedule_add, &r)
+        < 0)
         return;
-    }
-    if (rc < 0) {
-        yard__fail (s, rc);
-        yard__reply_store_error (s, peer, rid, rc);
-        return;
-    }
     log_info ("schedule %s added: '%s'", q->name, q->cron);
     reply_list (s, peer, rid, q->name, false);
 }
@@ -290,23 +227,10 @@ yard__on_schedule (yard_server_t *s, const yard_peer_t *peer,
     } else if (strcmp (op, "list") == 0) {
         reply_list (s, peer, rid, NULL, false);
     } else if (strcmp (op, "remove") == 0) {
-        int rc = yard_model_name_ok (q->name)
-                     ? yard_store_schedule_remove (s->store, q->name)
-                     : -ENOENT;
-        if (rc == -ENOENT) {
-            yard__reply_error (s, YARD__CLIENT, peer, rid, ENOENT,
-                               "no schedule %s (yard schedule list shows "
-                               "them)",
-                               q->name ? q->name : "");
-            return;
-        }
-        if (rc < 0) {
-            yard__fail (s, rc);
-            yard__reply_store_error (s, peer, rid, rc);
-            return;
-        }
-        log_info ("schedule %s removed", q->name);
-        reply_list (s, peer, rid, NULL, true);
+        if (yard__sched_remove (s, peer, rid, "schedule", q->name,
+                                yard_store_schedule_remove)
+            == 0)
+            reply_list (s, peer, rid, NULL, true);
     } else {
         yard__reply_error (s, YARD__CLIENT, peer, rid, EINVAL,
                            "unknown schedule operation '%s' (add, list, "

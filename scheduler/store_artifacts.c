@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include "store_int.h"
+#include "store_tables.h"
 
 static const char schema_sql[]
     = "CREATE TABLE IF NOT EXISTS job_outputs ("
@@ -32,31 +33,23 @@ static const char schema_sql[]
 int
 yard_store_artifacts_init (yard_store_t *st, yard_error_t *err)
 {
-    int rc = sqlite3_exec (yard__store_db (st), schema_sql, NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        int e = yard__store_fail (st, rc);
-        return yard_errorf (err, -e,
-                            "cannot create the artifact reference tables: %s",
-                            yard_store_errmsg (st));
-    }
-    return 0;
+    return yard__store_create_tables (st, schema_sql,
+                                      "artifact reference tables", err);
 }
 
 int
 yard_store_output_put (yard_store_t *st, uint64_t job_id, uint32_t attempt,
                        const char *name, const char *digest, uint64_t size)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc
+        = yard__store_write_prepare (st,
+                                     "INSERT OR REPLACE INTO job_outputs"
+                                     " (job_id, attempt, name, digest, size)"
+                                     " VALUES (?1, ?2, ?3, ?4, ?5)",
+                                     &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (st,
-                                   "INSERT OR REPLACE INTO job_outputs"
-                                   " (job_id, attempt, name, digest, size)"
-                                   " VALUES (?1, ?2, ?3, ?4, ?5)",
-                                   &s))
-        < 0)
-        return yard__store_write_end (st, rc);
     sqlite3_bind_int64 (s, 1, (int64_t)job_id);
     sqlite3_bind_int64 (s, 2, attempt);
     sqlite3_bind_text (s, 3, name, -1, SQLITE_STATIC);
@@ -88,22 +81,17 @@ yard_store_outputs (yard_store_t *st, uint64_t job_id, yard_store_output_f cb,
                  (const char *)sqlite3_column_text (s, 1),
                  (const char *)sqlite3_column_text (s, 2),
                  (uint64_t)sqlite3_column_int64 (s, 3), arg);
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = yard__store_fail (st, step);
-    yard__store_release (st, s);
-    return rc;
+    return yard__store_read_end (st, s, rc, step);
 }
 
 static int
 ref_write (yard_store_t *st, const char *sql, const char *digest,
            const char *owner)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc = yard__store_write_prepare (st, sql, &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (st, sql, &s)) < 0)
-        return yard__store_write_end (st, rc);
     sqlite3_bind_text (s, 1, digest, -1, SQLITE_STATIC);
     sqlite3_bind_text (s, 2, owner, -1, SQLITE_STATIC);
     int step = sqlite3_step (s);
@@ -148,10 +136,7 @@ yard_store_referenced_digests (yard_store_t *st, yard_store_digest_f cb,
     rc = 0;
     while (rc == 0 && (step = sqlite3_step (s)) == SQLITE_ROW)
         rc = cb ((const char *)sqlite3_column_text (s, 0), arg);
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = yard__store_fail (st, step);
-    yard__store_release (st, s);
-    return rc;
+    return yard__store_read_end (st, s, rc, step);
 }
 
 /* ---- checkpoints ---- */
@@ -160,18 +145,16 @@ int
 yard_store_checkpoint_put (yard_store_t *st, const Yard__CheckpointRecord *r,
                            uint32_t keep)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc = yard__store_write_prepare (
+        st,
+        "INSERT OR REPLACE INTO checkpoints"
+        " (job_id, name, attempt, step, digest,"
+        " size, time_ms, node)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (st,
-                                   "INSERT OR REPLACE INTO checkpoints"
-                                   " (job_id, name, attempt, step, digest,"
-                                   " size, time_ms, node)"
-                                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                                   &s))
-        < 0)
-        return yard__store_write_end (st, rc);
     sqlite3_bind_int64 (s, 1, (int64_t)r->job_id);
     sqlite3_bind_text (s, 2, r->name, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (s, 3, r->attempt);
@@ -231,8 +214,5 @@ yard_store_checkpoints (yard_store_t *st, uint64_t job_id,
         r.node = (char *)sqlite3_column_text (s, 6);
         rc = cb (&r, arg);
     }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = yard__store_fail (st, step);
-    yard__store_release (st, s);
-    return rc;
+    return yard__store_read_end (st, s, rc, step);
 }

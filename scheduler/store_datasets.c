@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store_int.h"
+#include "store_tables.h"
 
 static const char datasets_schema_sql[]
     = "CREATE TABLE IF NOT EXISTS datasets ("
@@ -24,14 +25,8 @@ static const char datasets_schema_sql[]
 int
 yard_store_datasets_init (yard_store_t *st, yard_error_t *err)
 {
-    int rc = sqlite3_exec (yard__store_db (st), datasets_schema_sql, NULL,
-                           NULL, NULL);
-    if (rc != SQLITE_OK) {
-        int e = yard__store_fail (st, rc);
-        return yard_errorf (err, -e, "cannot create the datasets tables: %s",
-                            yard_store_errmsg (st));
-    }
-    return 0;
+    return yard__store_create_tables (st, datasets_schema_sql,
+                                      "datasets tables", err);
 }
 
 int
@@ -133,10 +128,7 @@ yard_store_datasets_list (yard_store_t *st, const char *name,
         if ((rc = cb (&row, arg)) != 0)
             break;
     }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = yard__store_fail (st, step);
-    yard__store_release (st, s);
-    return rc;
+    return yard__store_read_end (st, s, rc, step);
 }
 
 int
@@ -153,8 +145,5 @@ yard_store_artifact_refs (yard_store_t *st, yard_artifact_ref_f cb, void *arg)
         if ((rc = cb (d ? d : "", arg)) != 0)
             break;
     }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = yard__store_fail (st, step);
-    yard__store_release (st, s);
-    return rc;
+    return yard__store_read_end (st, s, rc, step);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "store_int.h"
+#include "store_tables.h"
 
 static const char gang_schema_sql[]
     = "CREATE TABLE IF NOT EXISTS gang_part ("
@@ -28,14 +29,8 @@ static const char gang_schema_sql[]
 int
 yard_store_gang_init (yard_store_t *st, yard_error_t *err)
 {
-    int rc = sqlite3_exec (yard__store_db (st), gang_schema_sql, NULL, NULL,
-                           NULL);
-    if (rc != SQLITE_OK) {
-        int e = yard__store_fail (st, rc);
-        return yard_errorf (err, -e, "cannot create the gang_part table: %s",
-                            yard_store_errmsg (st));
-    }
-    return 0;
+    return yard__store_create_tables (st, gang_schema_sql,
+                                      "gang_part table", err);
 }
 
 int
@@ -87,12 +82,10 @@ static int
 update (yard_store_t *st, const char *sql, uint64_t job_id, int64_t a,
         int64_t b, int64_t c, int64_t d)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc = yard__store_write_prepare (st, sql, &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (st, sql, &s)) < 0)
-        return yard__store_write_end (st, rc);
     /* a parameter the statement does not use is SQLITE_RANGE: harmless */
     sqlite3_bind_int64 (s, 1, (sqlite3_int64)job_id);
     sqlite3_bind_int64 (s, 2, a);
@@ -165,8 +158,5 @@ yard_store_gang_get (yard_store_t *st, uint64_t job_id, yard_store_gang_f fn,
         if (ret)
             break;
     }
-    if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
-        ret = yard__store_fail (st, rc);
-    yard__store_release (st, s);
-    return ret;
+    return yard__store_read_end (st, s, ret, rc);
 }

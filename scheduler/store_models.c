@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store_int.h"
+#include "store_tables.h"
 
 static const char models_schema_sql[] =
     "CREATE TABLE IF NOT EXISTS models ("
@@ -49,16 +50,10 @@ static const char models_schema_sql[] =
 int
 yard_store_models_init (yard_store_t *st, yard_error_t *err)
 {
-    int rc = sqlite3_exec (yard__store_db (st), models_schema_sql, NULL, NULL,
-                           NULL);
-    if (rc != SQLITE_OK) {
-        int e = yard__store_fail (st, rc);
-        return yard_errorf (err, -e,
-                            "cannot create the models, schedules and "
-                            "triggers tables: %s",
-                            yard_store_errmsg (st));
-    }
-    return 0;
+    return yard__store_create_tables (st, models_schema_sql,
+                                      "models, schedules and triggers "
+                                      "tables",
+                                      err);
 }
 
 static const char *
@@ -102,17 +97,14 @@ yard_store_model_latest (yard_store_t *st, const char *model,
 int
 yard_store_model_insert (yard_store_t *st, const Yard__ModelVersion *v)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc = yard__store_write_prepare (
+        st,
+        "INSERT INTO models (model, version, digest, size, created_ms,"
+        " job_id, run_id, step) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (
-             st,
-             "INSERT INTO models (model, version, digest, size, created_ms,"
-             " job_id, run_id, step) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-             &s))
-        < 0)
-        return yard__store_write_end (st, rc);
     sqlite3_bind_text (s, 1, v->model, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (s, 2, v->version);
     sqlite3_bind_text (s, 3, v->digest, -1, SQLITE_STATIC);
@@ -207,10 +199,7 @@ version_metrics (yard_store_t *st, Yard__ModelVersion *v)
             < 0)
             break;
     }
-    if (e == 0 && rc != SQLITE_DONE)
-        e = yard__store_fail (st, rc);
-    yard__store_release (st, s);
-    return e;
+    return yard__store_read_end (st, s, e, rc);
 }
 
 int
@@ -267,9 +256,7 @@ yard_store_model_versions (yard_store_t *st, const char *model,
             break;
         }
     }
-    if (e == 0 && rc != SQLITE_DONE)
-        e = yard__store_fail (st, rc);
-    yard__store_release (st, s);
+    e = yard__store_read_end (st, s, e, rc);
     for (size_t i = 0; e == 0 && i < nv; i++)
         e = version_metrics (st, v[i]);
     if (e < 0) {
@@ -334,9 +321,7 @@ yard_store_job_latest_metrics (yard_store_t *st, uint64_t job_id,
             < 0)
             break;
     }
-    if (e == 0 && rc != SQLITE_DONE)
-        e = yard__store_fail (st, rc);
-    yard__store_release (st, s);
+    e = yard__store_read_end (st, s, e, rc);
     if (e < 0) {
         yard_store_model_metrics_free (v, nv);
         return e;
@@ -352,12 +337,10 @@ static int
 sched_add (yard_store_t *st, const char *sql, const yard_store_sched_t *r,
            bool trigger)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc = yard__store_write_prepare (st, sql, &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (st, sql, &s)) < 0)
-        return yard__store_write_end (st, rc);
     sqlite3_bind_text (s, 1, r->name, -1, SQLITE_STATIC);
     sqlite3_bind_blob (s, 2, r->pipeline, (int)r->pipeline_len,
                        SQLITE_STATIC);
@@ -406,12 +389,10 @@ static int
 exec_changes (yard_store_t *st, const char *sql, const char *name,
               int64_t a, uint64_t b, bool bind_ab)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc = yard__store_write_prepare (st, sql, &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (st, sql, &s)) < 0)
-        return yard__store_write_end (st, rc);
     sqlite3_bind_text (s, 1, name, -1, SQLITE_STATIC);
     if (bind_ab) {
         sqlite3_bind_int64 (s, 2, a);
@@ -487,10 +468,7 @@ sched_walk (yard_store_t *st, const char *sql, bool trigger,
         if ((e = cb (&r, arg)) != 0)
             break;
     }
-    if (e == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-        e = yard__store_fail (st, rc);
-    yard__store_release (st, s);
-    return e;
+    return yard__store_read_end (st, s, e, rc);
 }
 
 int

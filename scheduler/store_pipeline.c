@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store_int.h"
+#include "store_tables.h"
 
 static const char pipeline_schema_sql[]
     = "CREATE TABLE IF NOT EXISTS pipeline_runs ("
@@ -44,14 +45,8 @@ static const char pipeline_schema_sql[]
 int
 yard_store_pipeline_init (yard_store_t *st, yard_error_t *err)
 {
-    int rc = sqlite3_exec (yard__store_db (st), pipeline_schema_sql, NULL,
-                           NULL, NULL);
-    if (rc != SQLITE_OK) {
-        int e = yard__store_fail (st, rc);
-        return yard_errorf (err, -e, "cannot create the pipeline tables: %s",
-                            yard_store_errmsg (st));
-    }
-    return 0;
+    return yard__store_create_tables (st, pipeline_schema_sql,
+                                      "pipeline tables", err);
 }
 
 static const char *
@@ -147,16 +142,14 @@ yard_store_prun_insert (yard_store_t *st, yard_prun_t *run)
 int
 yard_store_prun_save (yard_store_t *st, const yard_prun_t *run)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc
+        = yard__store_write_prepare (st,
+                                     "UPDATE pipeline_runs SET state = ?1,"
+                                     " end_ms = ?2, reason = ?3 WHERE id = ?4",
+                                     &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (st,
-                                   "UPDATE pipeline_runs SET state = ?1,"
-                                   " end_ms = ?2, reason = ?3 WHERE id = ?4",
-                                   &s))
-        < 0)
-        return yard__store_write_end (st, rc);
     sqlite3_bind_int (s, 1, (int)run->state);
     sqlite3_bind_int64 (s, 2, run->end_ms);
     sqlite3_bind_text (s, 3, nz (run->reason), -1, SQLITE_STATIC);
@@ -263,10 +256,7 @@ load_steps (yard_store_t *st, yard_prun_t *run)
             break;
         }
     }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = yard__store_fail (st, step);
-    yard__store_release (st, s);
-    return rc;
+    return yard__store_read_end (st, s, rc, step);
 }
 
 int
@@ -333,10 +323,7 @@ yard_store_pruns_list (yard_store_t *st, const char *name, uint32_t limit,
         if (rc != 0)
             break;
     }
-    if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
-        rc = yard__store_fail (st, step);
-    yard__store_release (st, s);
-    return rc;
+    return yard__store_read_end (st, s, rc, step);
 }
 
 int
@@ -362,10 +349,7 @@ yard_store_pstep_hits (yard_store_t *st, const char *key,
             != 0)
             break;
     }
-    if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
-        rc = yard__store_fail (st, step);
-    yard__store_release (st, s);
-    return rc;
+    return yard__store_read_end (st, s, rc, step);
 }
 
 int
@@ -401,14 +385,13 @@ int
 yard_store_pstep_set_outputs (yard_store_t *st, uint64_t run_id,
                               const char *step_name, const char *outputs)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc = yard__store_write_prepare (st,
+                                        "UPDATE pipeline_steps SET outputs ="
+                                        " ?1 WHERE run_id = ?2 AND name = ?3",
+                                        &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = yard__store_prepare (st, "UPDATE pipeline_steps SET outputs ="
-                                   " ?1 WHERE run_id = ?2 AND name = ?3", &s))
-        < 0)
-        return yard__store_write_end (st, rc);
     sqlite3_bind_text (s, 1, outputs, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (s, 2, (int64_t)run_id);
     sqlite3_bind_text (s, 3, step_name, -1, SQLITE_STATIC);

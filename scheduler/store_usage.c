@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "store_int.h"
+#include "store_tables.h"
 
 static const char usage_schema_sql[] =
     "CREATE TABLE IF NOT EXISTS attempt_usage ("
@@ -19,14 +20,8 @@ static const char usage_schema_sql[] =
 int
 yard_store_usage_init (yard_store_t *st, yard_error_t *err)
 {
-    int rc = sqlite3_exec (yard__store_db (st), usage_schema_sql, NULL, NULL,
-                           NULL);
-    if (rc != SQLITE_OK) {
-        int e = yard__store_fail (st, rc);
-        return yard_errorf (err, -e, "cannot create the attempt_usage "
-                            "table: %s", yard_store_errmsg (st));
-    }
-    return 0;
+    return yard__store_create_tables (st, usage_schema_sql,
+                                      "attempt_usage table", err);
 }
 
 int
@@ -115,8 +110,5 @@ yard_store_metrics_latest (yard_store_t *st, uint64_t job_id,
                  sqlite3_column_double (s, 2), sqlite3_column_int64 (s, 3),
                  arg);
     }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = yard__store_fail (st, step);
-    yard__store_release (st, s);
-    return rc;
+    return yard__store_read_end (st, s, rc, step);
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "models.h"
+#include "sched_rows.h"
 #include "sched_spec.h"
 #include "store_models.h"
 #include "store_pipeline.h"
@@ -18,17 +18,9 @@
 
 /* ---- firing ---- */
 
-typedef struct fire_row {
-    char *name;
-    uint8_t *pipeline;
-    size_t len;
-} fire_row_t;
-
 typedef struct fire_ctx {
     const char *kind, *on;
-    fire_row_t *rows;
-    size_t n;
-    int err;
+    yard_sched_dues_t due;
 } fire_ctx_t;
 
 static int
@@ -37,19 +29,7 @@ collect_row (const yard_store_sched_t *r, void *arg)
     fire_ctx_t *c = arg;
     if (strcmp (r->on_kind, c->kind) != 0 || strcmp (r->on_name, c->on) != 0)
         return 0;
-    fire_row_t *v = realloc (c->rows, (c->n + 1) * sizeof v[0]);
-    if (!v)
-        return -ENOMEM;
-    c->rows = v;
-    fire_row_t *f = &v[c->n];
-    f->name = strdup (r->name);
-    f->pipeline = malloc (r->pipeline_len ? r->pipeline_len : 1);
-    f->len = r->pipeline_len;
-    c->n++;
-    if (!f->name || !f->pipeline)
-        return -ENOMEM;
-    memcpy (f->pipeline, r->pipeline, r->pipeline_len);
-    return 0;
+    return yard__sched_dues_push (&c->due, r);
 }
 
 /* Start one run of every trigger on kind:on.  The rows are read first and
@@ -58,7 +38,7 @@ static void
 fire (yard_server_t *s, const char *kind, const char *on, uint32_t version,
       const char *except)
 {
-    fire_ctx_t c = {kind, on, NULL, 0, 0};
+    fire_ctx_t c = {kind, on, {NULL, 0}};
     int rc = yard_store_triggers (s->store, collect_row, &c);
     if (rc < 0) {
         log_err ("cannot read the triggers on %s:%s: %s", kind, on,
@@ -67,39 +47,36 @@ fire (yard_server_t *s, const char *kind, const char *on, uint32_t version,
         if (rc != -ENOMEM)
             yard__fail (s, rc);
     }
-    for (size_t i = 0; rc == 0 && i < c.n && !s->batch_failed; i++) {
+    const yard_sched_due_t *d = c.due.v;
+    for (size_t i = 0; rc == 0 && i < c.due.n && !s->batch_failed; i++) {
         char origin[160];
-        snprintf (origin, sizeof origin, "trigger:%s", c.rows[i].name);
+        snprintf (origin, sizeof origin, "trigger:%s", d[i].name);
         if (except && strcmp (except, origin) == 0) {
             log_info ("trigger %s: %s:%s version %u comes from a run it "
                       "started: not fired again",
-                      c.rows[i].name, kind, on, version);
+                      d[i].name, kind, on, version);
             continue;
         }
         yard_error_t err;
         yard_error_clear (&err);
         uint64_t run = 0;
-        int e = yard__sched_spec_start (s, c.rows[i].pipeline, c.rows[i].len,
-                                        origin, &run, &err);
+        int e = yard__sched_spec_start (s, d[i].pipeline, d[i].len, origin,
+                                        &run, &err);
         if (e < 0) {
             /* a spec that no longer starts (a dataset removed...) must not
              * undo the event that fired it: log and go on */
             log_warn ("trigger %s on %s:%s version %u: cannot start the "
                       "pipeline: %s",
-                      c.rows[i].name, kind, on, version, err.text);
+                      d[i].name, kind, on, version, err.text);
             continue;
         }
         log_info ("trigger %s: %s:%s version %u started pipeline run %llu",
-                  c.rows[i].name, kind, on, version, (unsigned long long)run);
-        if ((e = yard_store_trigger_fired (s->store, c.rows[i].name, run)) < 0
+                  d[i].name, kind, on, version, (unsigned long long)run);
+        if ((e = yard_store_trigger_fired (s->store, d[i].name, run)) < 0
             && e != -ENOENT)
             yard__fail (s, e);
     }
-    for (size_t i = 0; i < c.n; i++) {
-        free (c.rows[i].name);
-        free (c.rows[i].pipeline);
-    }
-    free (c.rows);
+    yard__sched_dues_free (&c.due);
 }
 
 void
@@ -175,14 +152,6 @@ list_row (const yard_store_sched_t *r, void *arg)
     return 0;
 }
 
-static int
-count_row (const yard_store_sched_t *r, void *arg)
-{
-    (void)r;
-    (*(size_t *)arg)++;
-    return 0;
-}
-
 static void
 reply_list (yard_server_t *s, const yard_peer_t *peer, uint64_t rid,
             const char *only)
@@ -217,13 +186,8 @@ on_add (yard_server_t *s, const yard_peer_t *peer, yard_env_t *env)
 {
     Yard__TriggerRequest *q = env->trigger;
     uint64_t rid = env->request_id;
-    if (!yard_model_name_ok (q->name)) {
-        yard__reply_error (s, YARD__CLIENT, peer, rid, EINVAL,
-                           "'%s' is not a trigger name (1-128 of letters, "
-                           "digits, '.', '_', '-')",
-                           q->name ? q->name : "");
+    if (!yard__sched_name_check (s, peer, rid, "trigger", q->name))
         return;
-    }
     const char *on = q->on ? q->on : "";
     const char *colon = strchr (on, ':');
     char kind[16] = "";
@@ -237,47 +201,16 @@ on_add (yard_server_t *s, const yard_peer_t *peer, yard_env_t *env)
                            on);
         return;
     }
-    yard_error_t err;
-    yard_error_clear (&err);
-    char *pname = NULL;
-    int rc = yard__sched_spec_check (q->pipeline.data, q->pipeline.len,
-                                     &pname, &err);
-    if (rc < 0) {
-        yard__reply_error (s, YARD__CLIENT, peer, rid, -rc, "%s", err.text);
-        return;
-    }
-    size_t count = 0;
-    if ((rc = yard_store_triggers (s->store, count_row, &count)) == 0
-        && count >= MAX_TRIGGERS)
-        rc = -ENOSPC;
     yard_store_sched_t r = {0};
     r.name = q->name;
     r.on_kind = kind;
     r.on_name = colon + 1;
     r.pipeline = q->pipeline.data;
     r.pipeline_len = q->pipeline.len;
-    r.pipeline_name = pname;
-    r.created_ms = yard_now_ms ();
-    if (rc == 0)
-        rc = yard_store_trigger_add (s->store, &r);
-    free (pname);
-    if (rc == -EEXIST) {
-        yard__reply_error (s, YARD__CLIENT, peer, rid, EEXIST,
-                           "there is already a trigger %s (yard trigger "
-                           "remove %s first)",
-                           q->name, q->name);
+    if (yard__sched_add (s, peer, rid, "trigger", MAX_TRIGGERS,
+                         yard_store_triggers, yard_store_trigger_add, &r)
+        < 0)
         return;
-    }
-    if (rc == -ENOSPC && count >= MAX_TRIGGERS) {
-        yard__reply_error (s, YARD__CLIENT, peer, rid, ENOSPC,
-                           "at most %d triggers", MAX_TRIGGERS);
-        return;
-    }
-    if (rc < 0) {
-        yard__fail (s, rc);
-        yard__reply_store_error (s, peer, rid, rc);
-        return;
-    }
     log_info ("trigger %s added on %s", q->name, on);
     reply_list (s, peer, rid, q->name);
 }
@@ -295,22 +228,10 @@ yard__on_trigger (yard_server_t *s, const yard_peer_t *peer,
     } else if (strcmp (op, "list") == 0) {
         reply_list (s, peer, rid, NULL);
     } else if (strcmp (op, "remove") == 0) {
-        int rc = yard_model_name_ok (q->name)
-                     ? yard_store_trigger_remove (s->store, q->name)
-                     : -ENOENT;
-        if (rc == -ENOENT) {
-            yard__reply_error (s, YARD__CLIENT, peer, rid, ENOENT,
-                               "no trigger %s (yard trigger list shows "
-                               "them)",
-                               q->name ? q->name : "");
+        if (yard__sched_remove (s, peer, rid, "trigger", q->name,
+                                yard_store_trigger_remove)
+            < 0)
             return;
-        }
-        if (rc < 0) {
-            yard__fail (s, rc);
-            yard__reply_store_error (s, peer, rid, rc);
-            return;
-        }
-        log_info ("trigger %s removed", q->name);
         Yard__TriggerReply r = YARD__TRIGGER_REPLY__INIT;
         yard_env_t out = YARD__ENVELOPE__INIT;
         out.request_id = rid;

@@ -4,9 +4,9 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cron.h"
+#include "fuzz_text.h"
 #include "models.h"
 #include "step_when.h"
 
@@ -15,11 +15,9 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    char *s = malloc (size + 1);
+    char *s = fuzz_text (data, size);
     if (!s)
         return 0;
-    memcpy (s, data, size);
-    s[size] = '\0';
     yard_error_t err;
     yard_cron_t c;
     if (yard_cron_parse (s, &c, &err) == 0) {

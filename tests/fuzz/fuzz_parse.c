@@ -2,8 +2,8 @@
  * durations, numbers and endpoints, as typed on a command line. */
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "fuzz_text.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
@@ -11,11 +11,9 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    char *s = malloc (size + 1);
+    char *s = fuzz_text (data, size);
     if (!s)
         return 0;
-    memcpy (s, data, size);
-    s[size] = '\0';
     uint64_t v;
     uint32_t u;
     int32_t i;

@@ -15,6 +15,7 @@ import unittest
 from datetime import datetime, timedelta, timezone
 
 from harness import BUILD, ClusterTest, wait_for
+from staged_cluster import StagedClusterTest
 
 DRIFT_BIN = os.path.join(BUILD, "tools", "yard-drift")
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -570,24 +571,12 @@ class RegisterContractTest(ClusterTest):
         self.assertEqual(len(c.json("pipeline", "list")), 1)
 
 
-class LoanExampleStagedTest(ClusterTest):
+class LoanExampleStagedTest(StagedClusterTest):
     """examples/loan as scripts/demo.sh runs it, against a worker that
     stages inputs and collects outputs (stage_worker.py) and runs the real
     programs: the model registered, prep reused on the second run, a
     drifted dataset version triggering the retraining, an unchanged one
     skipping it."""
-
-    def setUp(self):
-        super().setUp()
-        from stage_worker import StageWorker
-        self.worker = StageWorker(self.cluster.worker_ep)
-        self.worker.start()
-        self.cluster.wait_nodes_up(["sw"])
-
-    def tearDown(self):
-        self.worker.stop.set()
-        self.worker.join(10)
-        super().tearDown()
 
     def test_demo_flow(self):
         c = self.cluster

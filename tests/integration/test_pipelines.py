@@ -46,6 +46,12 @@ class Helpers:
             f.write(content)
         return self.cluster.json("dataset", "add", name, path)
 
+    def yard_fails(self, *args, says):
+        """`yard ARGS` exits 1 and its stderr says `says`."""
+        r = self.cluster.yard(*args, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(says, r.stderr.decode())
+
 
 
 class PipelineTest(Helpers, ClusterTest):
@@ -163,10 +169,8 @@ class PipelineTest(Helpers, ClusterTest):
         lines = self.explain(r2, "off")["lines"]
         self.assertIn("ran: reuse is off for this step", lines[0])
         self.assertIn("nothing changed", lines[-1])
-        bad = self.cluster.yard("pipeline", "explain", r2, "nope",
-                                check=False)
-        self.assertEqual(bad.returncode, 1)
-        self.assertIn("has no step 'nope'", bad.stderr.decode())
+        self.yard_fails("pipeline", "explain", r2, "nope",
+                        says="has no step 'nope'")
 
     def test_resume_failed_pipeline(self):
         ledger = os.path.join(self.root, "ledger")
@@ -297,9 +301,7 @@ class PipelineTest(Helpers, ClusterTest):
                 needs: [a]
                 run: true
             """)
-        r = self.cluster.yard("pipeline", "run", p, check=False)
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("environment variable name", r.stderr.decode())
+        self.yard_fails("pipeline", "run", p, says="environment variable name")
         p = self.write("q.yaml", """\
             name: refused
             steps:
@@ -329,18 +331,15 @@ class PipelineTest(Helpers, ClusterTest):
                 run: true
                 needs: [a]
             """)
-        r = self.cluster.yard("pipeline", "run", p, check=False)
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("cycle", r.stderr.decode())
+        self.yard_fails("pipeline", "run", p, says="cycle")
         p = self.write("unk.yaml", """\
             name: unk
             steps:
               a:
                 rn: true
             """)
-        r = self.cluster.yard("pipeline", "run", p, check=False)
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("unk.yaml:4: unknown key 'rn'", r.stderr.decode())
+        self.yard_fails("pipeline", "run", p,
+                        says="unk.yaml:4: unknown key 'rn'")
         p = self.write("nods.yaml", """\
             name: nods
             steps:
@@ -348,13 +347,9 @@ class PipelineTest(Helpers, ClusterTest):
                 run: true
                 inputs: {raw: "dataset:nothere@latest"}
             """)
-        r = self.cluster.yard("pipeline", "run", p, check=False)
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("no dataset nothere", r.stderr.decode())
+        self.yard_fails("pipeline", "run", p, says="no dataset nothere")
         self.assertEqual(self.cluster.json("pipeline", "list"), [])
-        r = self.cluster.yard("pipeline", "status", "99", check=False)
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("no pipeline run 99", r.stderr.decode())
+        self.yard_fails("pipeline", "status", "99", says="no pipeline run 99")
         self.assertEqual(self.cluster.yard("pipeline", "--help").returncode,
                          0)
         self.assertEqual(self.cluster.yard("dataset", "--help").returncode,

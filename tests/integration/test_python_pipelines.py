@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 
 import yard                                         # noqa: E402
 from harness import ClusterTest                     # noqa: E402
+from staged_cluster import StagedClusterTest        # noqa: E402
 
 CHAIN = """\
 name: chain
@@ -41,6 +42,27 @@ steps:
     register: {model: lines, output: out}
 """
 
+
+
+def run_staged(test, c):
+    """Run STAGED with client c over a three-line dataset: the run must
+    complete and register model "lines" holding the count 3.  Returns the
+    run, the model version and what fetching the model returned."""
+    rows = os.path.join(test.root, "rows.csv")
+    with open(rows, "w") as f:
+        f.write("1\n2\n3\n")
+    c.dataset_add("rows", rows)
+    path = os.path.join(test.root, "staged.yaml")
+    with open(path, "w") as f:
+        f.write(STAGED)
+    done = c.pipeline_wait(c.pipeline_run(path)["id"], timeout=60)
+    test.assertEqual(done["state"], "completed", done)
+    v = c.model_show("lines")[0]
+    out = os.path.join(test.root, "lines")
+    fetched = c.artifact_get(v["digest"], out)
+    with open(os.path.join(out, "lines")) as f:
+        test.assertEqual(f.read().strip(), "3")
+    return done, v, fetched
 
 class DigestRulesTest(unittest.TestCase):
 
@@ -191,57 +213,19 @@ class PythonPipelinesTest(ClusterTest):
     def test_python_staged_pipeline_registers(self):
         """Needs the worker's stage_in/collect (another branch)."""
         self.start_workers("w1")
-        c = self.client()
-        rows = os.path.join(self.root, "rows.csv")
-        with open(rows, "w") as f:
-            f.write("1\n2\n3\n")
-        c.dataset_add("rows", rows)
-        path = os.path.join(self.root, "staged.yaml")
-        with open(path, "w") as f:
-            f.write(STAGED)
-        done = c.pipeline_wait(c.pipeline_run(path)["id"], timeout=60)
-        self.assertEqual(done["state"], "completed", done)
-        v = c.model_show("lines")[0]
-        out = os.path.join(self.root, "lines")
-        c.artifact_get(v["digest"], out)
-        with open(os.path.join(out, "lines")) as f:
-            self.assertEqual(f.read().strip(), "3")
+        run_staged(self, self.client())
 
 
-class PythonStagedTest(ClusterTest):
+class PythonStagedTest(StagedClusterTest):
     """Python driving a staged pipeline to a registered model, against a
     worker that follows the stage_in/collect contract (stage_worker.py)."""
-
-    def setUp(self):
-        super().setUp()
-        from stage_worker import StageWorker
-        self.worker = StageWorker(self.cluster.worker_ep)
-        self.worker.start()
-        self.cluster.wait_nodes_up(["sw"])
-
-    def tearDown(self):
-        self.worker.stop.set()
-        self.worker.join(10)
-        super().tearDown()
 
     def test_staged_pipeline_registers(self):
         c = yard.Client(self.cluster.client_ep, timeout=10)
         self.addCleanup(c.close)
-        rows = os.path.join(self.root, "rows.csv")
-        with open(rows, "w") as f:
-            f.write("1\n2\n3\n")
-        c.dataset_add("rows", rows)
-        path = os.path.join(self.root, "staged.yaml")
-        with open(path, "w") as f:
-            f.write(STAGED)
-        done = c.pipeline_wait(c.pipeline_run(path)["id"], timeout=60)
-        self.assertEqual(done["state"], "completed", done)
-        v = c.model_show("lines")[0]
+        done, v, fetched = run_staged(self, c)
         self.assertEqual(v["digest"], done["steps"][0]["outputs"][0]["digest"])
-        out = os.path.join(self.root, "lines")
-        self.assertTrue(c.artifact_get(v["digest"], out))
-        with open(os.path.join(out, "lines")) as f:
-            self.assertEqual(f.read().strip(), "3")
+        self.assertTrue(fetched)
 
 
 if __name__ == "__main__":

@@ -18,42 +18,20 @@
 
 #include "store.h"
 #include "store_metrics.h"
+#include "store_fixture.h"
 
-struct fixture {
-    char dir[256];
-    char db[512];
-    yard_store_t *st;
-};
+static int
+open_store (struct store_fixture *f)
+{
+    yard_error_t err = { 0 };
+    f->st = yard_store_create (f->db, false, &err);
+    return f->st ? 0 : -1;
+}
 
 static int
 setup (void **state)
 {
-    struct fixture *f = calloc (1, sizeof *f);
-    const char *tmp = getenv ("TMPDIR");
-    snprintf (f->dir, sizeof f->dir, "%s/yard-test-mstore.XXXXXX",
-              tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp (f->dir))
-        return -1;
-    snprintf (f->db, sizeof f->db, "%s/state.db", f->dir);
-    yard_error_t err = { 0 };
-    f->st = yard_store_create (f->db, false, &err);
-    if (!f->st)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int
-teardown (void **state)
-{
-    struct fixture *f = *state;
-    yard_store_destroy (&f->st);
-    char cmd[300];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system (cmd) != 0)
-        return -1;
-    free (f);
-    return 0;
+    return store_fixture_setup (state, "mstore", open_store);
 }
 
 /* Store lines [first, next) of job 1 attempt a: one point "k" per line
@@ -125,7 +103,7 @@ get (yard_store_t *st, const char *key, bool all, uint64_t limit,
 static void
 test_continuation_only (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     uint64_t held;
     struct rows r;
     bool trunc;
@@ -161,7 +139,7 @@ test_continuation_only (void **state)
 static void
 test_supersede (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     uint64_t held, mal;
     struct rows r;
     bool trunc;
@@ -197,7 +175,7 @@ test_supersede (void **state)
 static void
 test_migration_from_v1 (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     yard_store_destroy (&f->st);
     /* make it a version-1 database: no metrics tables */
     sqlite3 *db;
@@ -231,7 +209,7 @@ test_migration_from_v1 (void **state)
 static void
 test_bad_points_skipped (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     Yard__MetricPoint p[4];
     Yard__MetricPoint *pp[5];
     const char *keys[] = { "ok", "", "bad\xff", "ok" };
@@ -268,12 +246,13 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_continuation_only, setup,
-                                         teardown),
-        cmocka_unit_test_setup_teardown (test_supersede, setup, teardown),
+                                         store_fixture_teardown),
+        cmocka_unit_test_setup_teardown (test_supersede, setup,
+                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_migration_from_v1, setup,
-                                         teardown),
+                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_bad_points_skipped, setup,
-                                         teardown),
+                                         store_fixture_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -20,6 +20,7 @@
 #include "store.h"
 #include "store_attempts.h"
 #include "waitq.h"
+#include "store_fixture.h"
 
 #define EXITED YARD__END_REASON__END_EXITED
 
@@ -179,39 +180,14 @@ test_waitq (void **state)
 
 /* ---- store ---- */
 
-struct fixture {
-    char dir[256];
-    char db[512];
-};
-
 static int
 setup (void **state)
 {
-    struct fixture *f = calloc (1, sizeof *f);
-    const char *tmp = getenv ("TMPDIR");
-    snprintf (f->dir, sizeof f->dir, "%s/yard-test-retry.XXXXXX",
-              tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp (f->dir))
-        return -1;
-    snprintf (f->db, sizeof f->db, "%s/state.db", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown (void **state)
-{
-    struct fixture *f = *state;
-    char cmd[300];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system (cmd) != 0)
-        return -1;
-    free (f);
-    return 0;
+    return store_fixture_setup (state, "retry", NULL);
 }
 
 static yard_store_t *
-open_store (struct fixture *f)
+open_store (struct store_fixture *f)
 {
     yard_error_t err = {0};
     yard_store_t *st = yard_store_create (f->db, true, &err);
@@ -286,7 +262,7 @@ collect (const yard_store_attempt_t *row, void *arg)
 static void
 test_attempts_roundtrip (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     yard_store_t *st = open_store (f);
     assert_int_equal (user_version (f->db), YARD_STORE_SCHEMA_VERSION);
     yard_job_t *job = mkjob ();
@@ -337,7 +313,7 @@ test_attempts_roundtrip (void **state)
 static void
 test_migration_from_v2 (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     yard_store_t *st = open_store (f);
     yard_job_t *job = mkjob ();
     job->attempt = 2;
@@ -378,9 +354,9 @@ main (void)
         cmocka_unit_test (test_spec_check),
         cmocka_unit_test (test_waitq),
         cmocka_unit_test_setup_teardown (test_attempts_roundtrip, setup,
-                                         teardown),
+                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_migration_from_v2, setup,
-                                         teardown),
+                                         store_fixture_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -20,6 +20,7 @@
 #include "stagespec.h"
 #include "store.h"
 #include "store_artifacts.h"
+#include "store_fixture.h"
 
 #define D1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define D2 "2222222222222222222222222222222222222222222222222222222222222222"
@@ -95,39 +96,20 @@ test_spec_check (void **state)
     assert_int_equal (yard_stage_spec_check (&spec, &e), -EINVAL);
 }
 
-struct fixture {
-    char dir[64];
-    char db[128];
-    yard_store_t *st;
-};
-
 static int
-setup (void **state)
+open_store (struct store_fixture *f)
 {
-    struct fixture *f = calloc (1, sizeof *f);
-    snprintf (f->dir, sizeof f->dir, "/tmp/yard-test-stage-XXXXXX");
-    if (!mkdtemp (f->dir))
-        return -1;
-    snprintf (f->db, sizeof f->db, "%s/state.db", f->dir);
     yard_error_t err = { 0 };
     if (!(f->st = yard_store_create (f->db, false, &err))
         || yard_store_artifacts_init (f->st, &err) < 0)
         return -1;
-    *state = f;
     return 0;
 }
 
 static int
-teardown (void **state)
+setup (void **state)
 {
-    struct fixture *f = *state;
-    yard_store_destroy (&f->st);
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system (cmd) != 0)
-        return -1;
-    free (f);
-    return 0;
+    return store_fixture_setup (state, "stage", open_store);
 }
 
 struct seen {
@@ -182,7 +164,7 @@ put_ckpt (yard_store_t *st, const char *name, int64_t step, int64_t t,
 static void
 test_tables (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     put_ckpt (f->st, "ckpt-20", 20, 1000, D1, 2);
     put_ckpt (f->st, "ckpt-40", 40, 2000, D2, 2);
     put_ckpt (f->st, "ckpt-60", 60, 3000, D3, 2);
@@ -226,7 +208,7 @@ test_tables (void **state)
 static void
 test_result_keeps_outputs (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct jobdir_result r = { 0 }, back;
     r.reason = YARD__END_REASON__END_EXITED;
     r.n_outputs = 2;
@@ -250,9 +232,10 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_stage_path_ok),
         cmocka_unit_test (test_spec_check),
-        cmocka_unit_test_setup_teardown (test_tables, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_tables, setup,
+                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_result_keeps_outputs, setup,
-                                         teardown),
+                                         store_fixture_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -20,40 +20,16 @@
 
 #include "job.h"
 #include "store.h"
-
-struct fixture {
-    char dir[256];
-    char db[512];
-};
+#include "store_fixture.h"
 
 static int
 setup (void **state)
 {
-    struct fixture *f = calloc (1, sizeof *f);
-    const char *tmp = getenv ("TMPDIR");
-    snprintf (f->dir, sizeof f->dir, "%s/yard-test-store.XXXXXX",
-              tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp (f->dir))
-        return -1;
-    snprintf (f->db, sizeof f->db, "%s/state.db", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown (void **state)
-{
-    struct fixture *f = *state;
-    char cmd[300];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system (cmd) != 0)
-        return -1;
-    free (f);
-    return 0;
+    return store_fixture_setup (state, "store", NULL);
 }
 
 static yard_store_t *
-open_store (struct fixture *f)
+open_store (struct store_fixture *f)
 {
     yard_error_t err = {0};
     yard_store_t *st = yard_store_create (f->db, true, &err);
@@ -111,7 +87,7 @@ test_destroy_null (void **state)
 static void
 test_roundtrip_and_reopen (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     yard_store_t *st = open_store (f);
     uint64_t ids[3];
     for (int i = 0; i < 3; i++) {
@@ -209,7 +185,7 @@ stop_cb (yard_job_t *job, void *arg)
 static void
 test_active_and_finished (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     yard_store_t *st = open_store (f);
     /* states: PENDING RUNNING COMPLETED ASSIGNED FAILED CANCELLED TIMEOUT */
     static const Yard__JobState states[] = {
@@ -251,7 +227,7 @@ test_active_and_finished (void **state)
 static void
 test_rollback (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     yard_store_t *st = open_store (f);
     yard_job_t *job = mkjob ("kept", 0);
     assert_int_equal (yard_store_job_insert (st, job), 0);
@@ -287,7 +263,7 @@ test_rollback (void **state)
 static void
 test_ids_not_reused (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     yard_store_t *st = open_store (f);
     uint64_t last = 0;
     for (int i = 0; i < 3; i++) {
@@ -340,7 +316,7 @@ node_cb (const yard_store_node_t *row, void *arg)
 static void
 test_nodes (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     yard_store_t *st = open_store (f);
     yard_store_node_t row = {
         .name = "gpu1",
@@ -376,7 +352,7 @@ test_nodes (void **state)
 static void
 test_open_errors (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     yard_error_t err = {0};
     /* a path under a regular file cannot be created, even by root */
     char file[512], path[640];
@@ -409,7 +385,7 @@ test_open_errors (void **state)
 static void
 test_newer_schema (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     yard_store_t *st = open_store (f);
     yard_store_destroy (&st);
     sqlite3 *db;
@@ -426,7 +402,7 @@ test_newer_schema (void **state)
 static void
 test_disk_full (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     yard_store_t *st = open_store (f);
     yard_job_t *job = mkjob ("before", 0);
     assert_int_equal (yard_store_job_insert (st, job), 0);
@@ -479,7 +455,7 @@ test_disk_full (void **state)
 static void
 test_update_missing (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     yard_store_t *st = open_store (f);
     yard_job_t *job = mkjob ("x", 0);
     job->id = 12345;
@@ -497,18 +473,23 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_destroy_null),
         cmocka_unit_test_setup_teardown (test_roundtrip_and_reopen, setup,
-                                         teardown),
+                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_active_and_finished, setup,
-                                         teardown),
-        cmocka_unit_test_setup_teardown (test_rollback, setup, teardown),
+                                         store_fixture_teardown),
+        cmocka_unit_test_setup_teardown (test_rollback, setup,
+                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_ids_not_reused, setup,
-                                         teardown),
-        cmocka_unit_test_setup_teardown (test_nodes, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_open_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_newer_schema, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_disk_full, setup, teardown),
+                                         store_fixture_teardown),
+        cmocka_unit_test_setup_teardown (test_nodes, setup,
+                                         store_fixture_teardown),
+        cmocka_unit_test_setup_teardown (test_open_errors, setup,
+                                         store_fixture_teardown),
+        cmocka_unit_test_setup_teardown (test_newer_schema, setup,
+                                         store_fixture_teardown),
+        cmocka_unit_test_setup_teardown (test_disk_full, setup,
+                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_update_missing, setup,
-                                         teardown),
+                                         store_fixture_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

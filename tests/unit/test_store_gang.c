@@ -14,6 +14,7 @@
 
 #include "store.h"
 #include "store_gang.h"
+#include "store_fixture.h"
 
 struct seen {
     int n;
@@ -41,17 +42,27 @@ collect (const yard_store_gang_row_t *row, void *arg)
     return 0;
 }
 
+static int
+open_store (struct store_fixture *f)
+{
+    yard_error_t err = { 0 };
+    if (!(f->st = yard_store_create (f->db, true, &err))
+        || yard_store_gang_init (f->st, &err) < 0)
+        return -1;
+    return 0;
+}
+
+static int
+setup (void **state)
+{
+    return store_fixture_setup (state, "gang", open_store);
+}
+
 static void
 test_parts (void **state)
 {
-    (void)state;
-    char dir[] = "/tmp/yard-test-gang.XXXXXX", db[64];
-    assert_non_null (mkdtemp (dir));
-    snprintf (db, sizeof db, "%s/state.db", dir);
-    yard_error_t err = { 0 };
-    yard_store_t *st = yard_store_create (db, true, &err);
-    assert_non_null (st);
-    assert_int_equal (yard_store_gang_init (st, &err), 0);
+    struct store_fixture *f = *state;
+    yard_store_t *st = f->st;
     Yard__Allocation a = YARD__ALLOCATION__INIT;
     a.cpus = "0-3";
     const char *nodes[] = { "a", "b" };
@@ -70,11 +81,10 @@ test_parts (void **state)
     assert_int_equal (yard_store_gang_flags (st, 7, 2, 1, true, false), 0);
     assert_int_equal (yard_store_gang_port (st, 7, 2, 29500), 0);
     assert_int_equal (yard_store_commit (st), 0);
-    yard_store_destroy (&st);
+    yard_store_destroy (&f->st);
 
-    st = yard_store_create (db, true, &err);
-    assert_non_null (st);
-    assert_int_equal (yard_store_gang_init (st, &err), 0); /* again: fine */
+    assert_int_equal (open_store (f), 0); /* the tables again: fine */
+    st = f->st;
     struct seen s = { 0 };
     assert_int_equal (yard_store_gang_get (st, 7, collect, &s), 0);
     assert_int_equal (s.n, 4); /* attempt 1 kept as history */
@@ -95,17 +105,14 @@ test_parts (void **state)
     s.n = 0;
     assert_int_equal (yard_store_gang_get (st, 8, collect, &s), 0);
     assert_int_equal (s.n, 0);
-    yard_store_destroy (&st);
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal (system (cmd), 0);
 }
 
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_parts),
+        cmocka_unit_test_setup_teardown (test_parts, setup,
+                                         store_fixture_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -16,46 +16,26 @@
 #include "store.h"
 #include "store_metrics.h"
 #include "store_models.h"
-
-struct fixture {
-    char dir[256];
-    char db[512];
-    yard_store_t *st;
-};
+#include "store_fixture.h"
 
 static int
-setup (void **state)
+open_store (struct store_fixture *f)
 {
-    struct fixture *f = calloc (1, sizeof *f);
-    const char *tmp = getenv ("TMPDIR");
-    snprintf (f->dir, sizeof f->dir, "%s/yard-test-models.XXXXXX",
-              tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp (f->dir))
-        return -1;
-    snprintf (f->db, sizeof f->db, "%s/state.db", f->dir);
     yard_error_t err = {0};
     if (!(f->st = yard_store_create (f->db, false, &err))
         || yard_store_models_init (f->st, &err) < 0)
         return -1;
-    *state = f;
     return 0;
 }
 
 static int
-teardown (void **state)
+setup (void **state)
 {
-    struct fixture *f = *state;
-    yard_store_destroy (&f->st);
-    char cmd[300];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system (cmd) != 0)
-        return -1;
-    free (f);
-    return 0;
+    return store_fixture_setup (state, "models", open_store);
 }
 
 static void
-reopen (struct fixture *f)
+reopen (struct store_fixture *f)
 {
     yard_store_destroy (&f->st);
     yard_error_t err = {0};
@@ -87,7 +67,7 @@ insert (yard_store_t *st, const char *model, uint32_t version, double acc)
 static void
 test_versions (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     uint32_t latest = 99;
     assert_int_equal (yard_store_model_latest (f->st, "clf", &latest), 0);
     assert_int_equal (latest, 0);
@@ -136,7 +116,7 @@ test_versions (void **state)
 static void
 test_job_latest_metrics (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     /* attempt 1 reports acc 0.1, 0.2; attempt 2 reports acc 0.3 and loss */
     Yard__MetricPoint p[3], *pp[3];
     const char *keys[3] = {"acc", "acc", "loss"};
@@ -204,7 +184,7 @@ collect (const yard_store_sched_t *r, void *arg)
 static void
 test_schedules_triggers (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     static const uint8_t spec[] = {0x0a, 0x01, 'x'};
     yard_store_sched_t r = {0};
     r.name = "nightly";
@@ -258,11 +238,12 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown (test_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_versions, setup,
+                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_job_latest_metrics, setup,
-                                         teardown),
+                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_schedules_triggers, setup,
-                                         teardown),
+                                         store_fixture_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

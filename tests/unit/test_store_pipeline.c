@@ -17,15 +17,10 @@
 #include "store.h"
 #include "store_datasets.h"
 #include "store_pipeline.h"
-
-struct fixture {
-    char dir[256];
-    char db[512];
-    yard_store_t *st;
-};
+#include "store_fixture.h"
 
 static int
-open_store (struct fixture *f)
+open_store (struct store_fixture *f)
 {
     yard_error_t err = {0};
     if (!(f->st = yard_store_create (f->db, false, &err))
@@ -38,30 +33,7 @@ open_store (struct fixture *f)
 static int
 setup (void **state)
 {
-    struct fixture *f = calloc (1, sizeof *f);
-    const char *tmp = getenv ("TMPDIR");
-    snprintf (f->dir, sizeof f->dir, "%s/yard-test-pipeline.XXXXXX",
-              tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp (f->dir))
-        return -1;
-    snprintf (f->db, sizeof f->db, "%s/state.db", f->dir);
-    if (open_store (f) < 0)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int
-teardown (void **state)
-{
-    struct fixture *f = *state;
-    yard_store_destroy (&f->st);
-    char cmd[300];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system (cmd) != 0)
-        return -1;
-    free (f);
-    return 0;
+    return store_fixture_setup (state, "pipeline", open_store);
 }
 
 /* A run of pipeline name with steps a (key ka, state sa) and b. */
@@ -115,7 +87,7 @@ hit (uint64_t run_id, const char *step, const char *outputs, void *arg)
 static void
 test_runs (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     uint64_t r1 = insert_run (f->st, "p", "k1",
                               YARD__STEP_STATE__STEP_COMPLETED, "[]");
     uint64_t r2 = insert_run (f->st, "p", "k1",
@@ -189,7 +161,7 @@ count_row (const yard_prun_t *run, void *arg)
 static void
 test_list (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     for (int i = 0; i < 3; i++)
         insert_run (f->st, i < 2 ? "p" : "q", "k",
                     YARD__STEP_STATE__STEP_COMPLETED, "[]");
@@ -227,7 +199,7 @@ ref_row (const char *digest, void *arg)
 static void
 test_datasets (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     uint32_t v = 0;
     char d[65];
     uint64_t size = 0;
@@ -278,9 +250,12 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown (test_runs, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_list, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_datasets, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_runs, setup,
+                                         store_fixture_teardown),
+        cmocka_unit_test_setup_teardown (test_list, setup,
+                                         store_fixture_teardown),
+        cmocka_unit_test_setup_teardown (test_datasets, setup,
+                                         store_fixture_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

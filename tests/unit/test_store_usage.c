@@ -16,42 +16,22 @@
 #include "store.h"
 #include "store_metrics.h"
 #include "store_usage.h"
-
-struct fixture {
-    char dir[256];
-    char db[512];
-    yard_store_t *st;
-};
+#include "store_fixture.h"
 
 static int
-setup (void **state)
+open_store (struct store_fixture *f)
 {
-    struct fixture *f = calloc (1, sizeof *f);
-    const char *tmp = getenv ("TMPDIR");
-    snprintf (f->dir, sizeof f->dir, "%s/yard-test-ustore.XXXXXX",
-              tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp (f->dir))
-        return -1;
-    snprintf (f->db, sizeof f->db, "%s/state.db", f->dir);
     yard_error_t err = { 0 };
     f->st = yard_store_create (f->db, false, &err);
     if (!f->st || yard_store_usage_init (f->st, &err) < 0)
         return -1;
-    *state = f;
     return 0;
 }
 
 static int
-teardown (void **state)
+setup (void **state)
 {
-    struct fixture *f = *state;
-    yard_store_destroy (&f->st);
-    char cmd[300];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system (cmd) != 0)
-        return -1;
-    free (f);
-    return 0;
+    return store_fixture_setup (state, "ustore", open_store);
 }
 
 static void
@@ -82,7 +62,7 @@ peak_of (yard_store_t *st, uint32_t attempt)
 static void
 test_live_then_final (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     assert_int_equal (peak_of (f->st, 1), 0);
     put_use (f->st, 1, 100, false);
     put_use (f->st, 2, 7, false);
@@ -149,7 +129,7 @@ collect (const char *key, int64_t step, double value, int64_t time_ms,
 static void
 test_latest_metrics (void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     static const char *const k1[] = { "loss", "total_steps", "loss", "acc",
                                       "loss" };
     static const int64_t s1[] = { 1, 1, 2, 2, 3 };
@@ -195,9 +175,9 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_live_then_final, setup,
-                                         teardown),
+                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_latest_metrics, setup,
-                                         teardown),
+                                         store_fixture_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
