@@ -503,6 +503,19 @@ class Client(ArtifactsMixin, PipelinesMixin):
         YardError EINVAL for a finished job."""
         return _job(self._call("requeue", pb.RequeueRequest(job_id=job_id)))
 
+    def metrics(self, job_id, key="", include_superseded=False, limit=0):
+        """The metrics the job reported (as `yard --json metrics`): a list
+        of dicts with attempt, step, key, value, time_ms and superseded, by
+        key, then step, then attempt.  key: only that key; points of an
+        earlier attempt past the step a later one resumed from are left out
+        unless include_superseded."""
+        r = self._call("metrics", pb.MetricsRequest(
+            job_id=job_id, key=key, include_superseded=include_superseded,
+            limit=limit))
+        return [{"attempt": p.attempt, "step": p.step, "key": p.key,
+                 "value": p.value, "time_ms": p.time_ms,
+                 "superseded": p.superseded} for p in r.points]
+
     def wait(self, job_id, timeout=None):
         """Block until the job is finished (or timeout seconds pass) and
         return its status.  Survives a scheduler restart."""

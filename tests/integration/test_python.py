@@ -72,6 +72,29 @@ class PythonClientTest(ClusterTest):
         self.assertEqual(b"".join(c.logs(follow, follow=True)).split(),
                          [b"1", b"2", b"3"])
 
+    def test_metrics_read_back(self):
+        self.start_workers("w1")
+        c = yard.Client(self.cluster.client_ep)
+        self.addCleanup(c.close)
+        job = c.submit(["sh", "-c",
+                        'echo \'{"step": 1, "loss": 0.5, "acc": 0.25}\' '
+                        '>&$YARD_METRICS_FD; '
+                        'echo \'{"step": 2, "loss": 0.125}\' '
+                        '>&$YARD_METRICS_FD'])
+        self.assertEqual(c.wait(job, timeout=60)["state"], "COMPLETED")
+        points = c.metrics(job)
+        self.assertEqual([(p["key"], p["step"], p["value"], p["attempt"])
+                          for p in points],
+                         [("acc", 1, 0.25, 1), ("loss", 1, 0.5, 1),
+                          ("loss", 2, 0.125, 1)])
+        # the same points, with the same keys, as the CLI's --json
+        self.assertEqual(points, self.cluster.json("metrics", str(job)))
+        self.assertEqual([p["value"] for p in c.metrics(job, key="loss")],
+                         [0.5, 0.125])
+        with self.assertRaises(yard.YardError) as e:
+            c.metrics(987654)
+        self.assertEqual(e.exception.code, 2)            # ENOENT
+
     def test_errors(self):
         c = yard.Client(self.cluster.client_ep)
         self.addCleanup(c.close)
