@@ -138,6 +138,45 @@ class PipelineTest(Helpers, ClusterTest):
         versions = self.cluster.json("dataset", "list", "loans")
         self.assertEqual([d["version"] for d in versions], [1, 2])
 
+    def test_failed_step_is_never_a_hit_and_content_not_name_keys(self):
+        flag = os.path.join(self.root, "fail-prep")
+        open(flag, "w").close()
+        self.dataset("loans", "a,b\n1,2\n")
+        p = self.write("p.yaml", """\
+            name: content
+            steps:
+              prep:
+                run: cat ${{inputs.raw}} > /dev/null; test ! -e {f}
+                inputs: {{raw: "dataset:loans@latest"}}
+                reuse: true
+            """.format(f=flag))
+        r1 = self.run_pipeline(p)
+        info = self.wait_run(r1)
+        self.assertEqual(info["state"], "failed")
+        key1 = self.steps(info)["prep"]["cache_key"]
+        os.unlink(flag)
+        # same key as the failed step, yet it runs: a failure is no hit
+        r2 = self.run_pipeline(p)
+        info = self.wait_run(r2)
+        self.assertEqual(info["state"], "completed", info)
+        prep = self.steps(info)["prep"]
+        self.assertEqual(prep["cache_key"], key1)
+        self.assertEqual(prep["state"], "completed")
+        self.assertGreater(prep["job_id"], 0)
+        self.assertIn("ran: no completed step had the same key",
+                      self.explain(r2, "prep")["lines"][0])
+        # the same bytes from another file, as a new version: still a hit
+        other = os.path.join(self.root, "elsewhere.csv")
+        with open(other, "w") as f:
+            f.write("a,b\n1,2\n")
+        v = self.cluster.json("dataset", "add", "loans", other)
+        self.assertEqual(v["version"], 2)
+        r3 = self.run_pipeline(p)
+        prep = self.steps(self.wait_run(r3))["prep"]
+        self.assertEqual(prep["state"], "reused")
+        self.assertEqual(prep["reused_run"], r2)
+        self.assertEqual(prep["cache_key"], key1)
+
     def test_code_and_param_changes_explained(self):
         self.write("prep.py", "print('v1')\n")
         p = self.write("p.yaml", """\
