@@ -2,6 +2,7 @@
  * PipelineRunRequest and friends over the client connection, code and data
  * uploads over a connection of their own (pipeline_yaml.c). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,6 +121,37 @@ yard_pipeline_run_free (yard_pipeline_run_t **runp)
     *runp = NULL;
 }
 
+/* Fill run (zeroed) from a PipelineRunInfo; false when out of memory (run
+ * then holds what was copied, for yard_pipeline_run_free). */
+static bool
+run_from (yard_pipeline_run_t *run, const Yard__PipelineRunInfo *in)
+{
+    run->id = in->id;
+    run->state = (enum yard_pipeline_state)in->state;
+    run->create_ms = in->create_time_ms;
+    run->end_ms = in->end_time_ms;
+    run->resumed_from = in->resumed_from;
+    bool ok = (run->name = dup0 (in->name)) && (run->origin = dup0 (in->origin))
+              && (run->reason = dup0 (in->reason));
+    if (ok && in->n_steps)
+        ok = (run->steps = calloc (in->n_steps, sizeof run->steps[0]))
+             != NULL;
+    for (size_t i = 0; ok && i < in->n_steps; i++) {
+        const Yard__StepInfo *si = in->steps[i];
+        yard_pipeline_step_t *st = &run->steps[run->n_steps++];
+        st->state = (enum yard_step_state)si->state;
+        st->job_id = si->job_id;
+        st->reused_run = si->reused_run;
+        st->start_ms = si->start_time_ms;
+        st->end_ms = si->end_time_ms;
+        ok = (st->name = dup0 (si->name))
+             && (st->reused_step = dup0 (si->reused_step))
+             && (st->reason = dup0 (si->reason))
+             && (st->cache_key = dup0 (si->cache_key));
+    }
+    return ok;
+}
+
 int
 yard_pipeline_status (yard_client_t *c, uint64_t run_id,
                       yard_pipeline_run_t **out)
@@ -137,40 +169,129 @@ yard_pipeline_status (yard_client_t *c, uint64_t run_id,
                                 &reply);
     if (rc < 0)
         return rc;
-    const Yard__PipelineRunInfo *in = reply->pipeline_info;
     yard_pipeline_run_t *run = calloc (1, sizeof *run);
-    bool ok = run != NULL;
-    if (ok) {
-        run->id = in->id;
-        run->state = (enum yard_pipeline_state)in->state;
-        run->create_ms = in->create_time_ms;
-        run->end_ms = in->end_time_ms;
-        run->resumed_from = in->resumed_from;
-        ok = (run->name = dup0 (in->name)) && (run->origin = dup0 (in->origin))
-             && (run->reason = dup0 (in->reason));
-    }
-    if (ok && in->n_steps)
-        ok = (run->steps = calloc (in->n_steps, sizeof run->steps[0]))
-             != NULL;
-    for (size_t i = 0; ok && i < in->n_steps; i++) {
-        const Yard__StepInfo *si = in->steps[i];
-        yard_pipeline_step_t *st = &run->steps[run->n_steps++];
-        st->state = (enum yard_step_state)si->state;
-        st->job_id = si->job_id;
-        st->reused_run = si->reused_run;
-        st->start_ms = si->start_time_ms;
-        st->end_ms = si->end_time_ms;
-        ok = (st->name = dup0 (si->name))
-             && (st->reused_step = dup0 (si->reused_step))
-             && (st->reason = dup0 (si->reason))
-             && (st->cache_key = dup0 (si->cache_key));
-    }
+    bool ok = run && run_from (run, reply->pipeline_info);
     yard_msg_free (&reply);
     if (!ok) {
         yard_pipeline_run_free (&run);
         return yard__client_fail (c, ENOMEM, "out of memory");
     }
     *out = run;
+    return 0;
+}
+
+void
+yard_pipeline_runs_free (yard_pipeline_run_t ***runsp, size_t n)
+{
+    if (!runsp || !*runsp)
+        return;
+    for (size_t i = 0; i < n; i++)
+        yard_pipeline_run_free (&(*runsp)[i]);
+    free (*runsp);
+    *runsp = NULL;
+}
+
+int
+yard_pipeline_list (yard_client_t *c, const char *name, uint32_t limit,
+                    yard_pipeline_run_t ***out, size_t *n)
+{
+    if (!c || !out || !n)
+        return -EINVAL;
+    *out = NULL;
+    *n = 0;
+    Yard__PipelineListRequest r = YARD__PIPELINE_LIST_REQUEST__INIT;
+    r.name = (char *)(name ? name : "");
+    r.limit = limit;
+    yard_env_t req = YARD__ENVELOPE__INIT;
+    req.body_case = YARD__ENVELOPE__BODY_PIPELINE_LIST;
+    req.pipeline_list = &r;
+    yard_env_t *reply = NULL;
+    int rc = yard__client_call (c, &req,
+                                YARD__ENVELOPE__BODY_PIPELINE_LIST_REPLY,
+                                &reply);
+    if (rc < 0)
+        return rc;
+    const Yard__PipelineListReply *l = reply->pipeline_list_reply;
+    yard_pipeline_run_t **runs = NULL;
+    size_t got = 0;
+    bool ok = true;
+    if (l->n_runs)
+        ok = (runs = calloc (l->n_runs, sizeof *runs)) != NULL;
+    for (size_t i = 0; ok && i < l->n_runs; i++) {
+        ok = (runs[got] = calloc (1, sizeof *runs[got])) != NULL;
+        if (ok) {
+            got++;
+            ok = run_from (runs[got - 1], l->runs[i]);
+        }
+    }
+    yard_msg_free (&reply);
+    if (!ok) {
+        yard_pipeline_runs_free (&runs, got);
+        return yard__client_fail (c, ENOMEM, "out of memory");
+    }
+    *out = runs;
+    *n = got;
+    return 0;
+}
+
+void
+yard_pipeline_explain_free (yard_pipeline_explain_t **xp)
+{
+    if (!xp || !*xp)
+        return;
+    yard_pipeline_explain_t *x = *xp;
+    for (size_t i = 0; i < x->n_lines; i++)
+        free (x->lines[i]);
+    free (x->lines);
+    free (x->step);
+    free (x->cache_key);
+    free (x->reused_step);
+    free (x->key_parts);
+    free (x);
+    *xp = NULL;
+}
+
+int
+yard_pipeline_explain (yard_client_t *c, uint64_t run_id, const char *step,
+                       yard_pipeline_explain_t **out)
+{
+    if (!c || !step || !out)
+        return -EINVAL;
+    *out = NULL;
+    Yard__PipelineExplainRequest r = YARD__PIPELINE_EXPLAIN_REQUEST__INIT;
+    r.run_id = run_id;
+    r.step = (char *)step;
+    yard_env_t req = YARD__ENVELOPE__INIT;
+    req.body_case = YARD__ENVELOPE__BODY_PIPELINE_EXPLAIN;
+    req.pipeline_explain = &r;
+    yard_env_t *reply = NULL;
+    int rc = yard__client_call (c, &req,
+                                YARD__ENVELOPE__BODY_PIPELINE_EXPLAIN_REPLY,
+                                &reply);
+    if (rc < 0)
+        return rc;
+    const Yard__PipelineExplainReply *in = reply->pipeline_explain_reply;
+    yard_pipeline_explain_t *x = calloc (1, sizeof *x);
+    bool ok = x != NULL;
+    if (ok) {
+        x->run_id = in->run_id;
+        x->state = (enum yard_step_state)in->state;
+        x->reused_run = in->reused_run;
+        x->compared_run = in->compared_run;
+        ok = (x->step = dup0 (in->step)) && (x->cache_key = dup0 (in->cache_key))
+             && (x->reused_step = dup0 (in->reused_step))
+             && (x->key_parts = dup0 (in->key_parts));
+    }
+    if (ok && in->n_lines)
+        ok = (x->lines = calloc (in->n_lines, sizeof *x->lines)) != NULL;
+    for (size_t i = 0; ok && i < in->n_lines; i++)
+        ok = (x->lines[x->n_lines++] = dup0 (in->lines[i])) != NULL;
+    yard_msg_free (&reply);
+    if (!ok) {
+        yard_pipeline_explain_free (&x);
+        return yard__client_fail (c, ENOMEM, "out of memory");
+    }
+    *out = x;
     return 0;
 }
 

@@ -4,6 +4,11 @@
  *   pipeline_api ENDPOINT dataset NAME PATH     prints the version
  *   pipeline_api ENDPOINT run FILE [K=V]...     runs, waits, prints the run
  *   pipeline_api ENDPOINT rerun RUN             likewise
+ *   pipeline_api ENDPOINT list [NAME [LIMIT]]   one "ID NAME STATE ORIGIN
+ *                                               STEPS" line per run
+ *   pipeline_api ENDPOINT explain RUN STEP      "STEP STATE REUSED_RUN
+ *                                               COMPARED_RUN KEY", then the
+ *                                               lines
  *
  * The run is printed as "run ID STATE" and one "STEP STATE JOB REUSED_RUN"
  * line per step.  Exit 0 when the run completed. */
@@ -26,7 +31,7 @@ fail (yard_client_t *c, const char *what)
 int
 main (int argc, char **argv)
 {
-    if (argc < 4)
+    if (argc < 3)
         return 2;
     yard_client_t *c = yard_client_create (argv[1]);
     if (!c)
@@ -44,6 +49,48 @@ main (int argc, char **argv)
         yard_client_destroy (&c);
         return rc;
     }
+    if (!strcmp (argv[2], "list") && argc <= 5) {
+        yard_pipeline_run_t **runs = NULL;
+        size_t n = 0;
+        if (yard_pipeline_list (c, argc > 3 ? argv[3] : NULL,
+                                argc > 4 ? (uint32_t)strtoul (argv[4], NULL,
+                                                              10)
+                                         : 0,
+                                &runs, &n)
+            < 0)
+            rc = fail (c, "list");
+        else {
+            for (size_t i = 0; i < n; i++)
+                printf ("%" PRIu64 " %s %s %s %zu\n", runs[i]->id,
+                        runs[i]->name,
+                        yard_pipeline_state_str (runs[i]->state),
+                        runs[i]->origin, runs[i]->n_steps);
+            yard_pipeline_runs_free (&runs, n);
+            rc = 0;
+        }
+        yard_client_destroy (&c);
+        return rc;
+    }
+    if (!strcmp (argv[2], "explain") && argc == 5) {
+        yard_pipeline_explain_t *x = NULL;
+        if (yard_pipeline_explain (c, strtoull (argv[3], NULL, 10), argv[4],
+                                   &x)
+            < 0)
+            rc = fail (c, "explain");
+        else {
+            printf ("%s %s %" PRIu64 " %" PRIu64 " %s\n", x->step,
+                    yard_step_state_str (x->state), x->reused_run,
+                    x->compared_run, x->cache_key);
+            for (size_t i = 0; i < x->n_lines; i++)
+                printf ("%s\n", x->lines[i]);
+            rc = *x->key_parts == '{' ? 0 : 1;
+            yard_pipeline_explain_free (&x);
+        }
+        yard_client_destroy (&c);
+        return rc;
+    }
+    if (argc < 4)
+        goto out;
     if (!strcmp (argv[2], "run")) {
         if (yard_pipeline_run_file (c, argv[3], (const char *const *)argv + 4,
                                     (size_t)(argc - 4), 0, &run)

@@ -735,6 +735,22 @@ class CApiTest(Helpers, ClusterTest):
         self.assertEqual(out[0], "run 2 completed")
         self.assertEqual(out[1], "a reused 0 1")
         self.assertTrue(out[2].startswith("b completed "), out)
+        # list, newest first (runs without their steps), and explain, as
+        # the CLI shows them
+        runs = self.api("list").stdout.decode().splitlines()
+        self.assertEqual(runs, ["2 capi completed cli 0", "1 capi failed cli 0"])
+        self.assertEqual(self.api("list", "capi", 1).stdout.decode(),
+                         "2 capi completed cli 0\n")
+        self.assertEqual(self.api("list", "nope").stdout, b"")
+        x = self.api("explain", 2, "a").stdout.decode().splitlines()
+        cli = self.explain(2, "a")
+        self.assertEqual(x[0], "a reused 1 %d %s" % (cli["compared_run"],
+                                                     cli["cache_key"]))
+        self.assertEqual(x[1:], cli["lines"])
+        self.assertTrue(x[1].startswith("reused from run 1 step a"), x)
+        bad = self.api("explain", 2, "nope", check=False)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("has no step 'nope'", bad.stderr.decode())
         bad = self.api("run", os.path.join(self.dir, "none.yaml"),
                        check=False)
         self.assertEqual(bad.returncode, 1)

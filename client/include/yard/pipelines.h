@@ -79,6 +79,38 @@ YARD_API int yard_pipeline_status (yard_client_t *c, uint64_t run_id,
 YARD_API int yard_pipeline_cancel (yard_client_t *c, uint64_t run_id);
 YARD_API void yard_pipeline_run_free (yard_pipeline_run_t **run);
 
+/* The newest runs, newest first: of pipeline name (NULL or "": every
+ * pipeline), at most limit (0: 100).  *out gets *n runs, without their
+ * steps (n_steps 0: yard_pipeline_status has them); free with
+ * yard_pipeline_runs_free (&runs, n). */
+YARD_API int yard_pipeline_list (yard_client_t *c, const char *name,
+                                 uint32_t limit, yard_pipeline_run_t ***out,
+                                 size_t *n);
+YARD_API void yard_pipeline_runs_free (yard_pipeline_run_t ***runs, size_t n);
+
+/* Why a step of a run was reused, or which parts of its cache key changed
+ * since the latest earlier run of the same pipeline that computed the
+ * step's key (what `yard pipeline explain RUN STEP` prints). */
+typedef struct yard_pipeline_explain {
+    uint64_t run_id;
+    char *step;
+    enum yard_step_state state;
+    char *cache_key;          /* "" until the step started */
+    uint64_t reused_run;      /* REUSED: the run and step it reused */
+    char *reused_step;
+    uint64_t compared_run;    /* 0: no earlier run of this step */
+    char **lines;             /* for people, one finding each */
+    size_t n_lines;
+    char *key_parts;          /* the canonical JSON that was hashed */
+} yard_pipeline_explain_t;
+
+/* *out: free with yard_pipeline_explain_free.  -ENOENT for an unknown run
+ * or step. */
+YARD_API int yard_pipeline_explain (yard_client_t *c, uint64_t run_id,
+                                    const char *step,
+                                    yard_pipeline_explain_t **out);
+YARD_API void yard_pipeline_explain_free (yard_pipeline_explain_t **x);
+
 /* Upload the file or folder at path and register it as the next version of
  * dataset name; *version (optional) gets its number. */
 YARD_API int yard_dataset_add (yard_client_t *c, const char *name,
