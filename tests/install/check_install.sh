@@ -1,7 +1,8 @@
 #!/bin/sh
 # check_install.sh BUILD_DIR - install into a temporary prefix, then build
 # and run a program against the installed libyard through pkg-config: the
-# public headers are self-contained and the library exports what they name.
+# public headers are self-contained and the library exports what they name,
+# and only yard_ symbols.
 set -eu
 build=$1
 prefix=$(mktemp -d)
@@ -34,6 +35,12 @@ cc -std=c11 -Wall -Werror $san $(pkg-config --cflags yard) "$prefix/use.c" \
   -o "$prefix/use" $(pkg-config --libs yard)
 out=$(LD_LIBRARY_PATH="$(pkg-config --variable=libdir yard)" "$prefix/use")
 [ "$out" = "COMPLETED" ] || { echo "unexpected output: $out"; exit 1; }
+# only yard_ symbols are exported (the internals stay hidden)
+lib="$(pkg-config --variable=libdir yard)/libyard.so"
+others=$(nm -D --defined-only "$lib" | awk '$3 !~ /^yard_/ {print $3}')
+[ -z "$others" ] || { echo "libyard exports non-yard_ symbols:" $others; exit 1; }
+nm -D --defined-only "$lib" | grep -q ' T yard_pipeline_explain$' \
+  || { echo "libyard does not export yard_pipeline_explain"; exit 1; }
 for b in yard yard-scheduler yard-worker; do
   [ -x "$prefix/bin/$b" ] || { echo "$b not installed"; exit 1; }
 done
