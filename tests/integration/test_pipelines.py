@@ -426,6 +426,42 @@ class PipelineTest(Helpers, ClusterTest):
         model = self.steps(info)["train"]["outputs"]
         self.assertEqual([o["name"] for o in model], ["model"])
 
+    def test_outputs_reach_a_step_on_another_node(self):
+        p = self.write("p.yaml", """\
+            name: nodes
+            steps:
+              prep:
+                run: echo hello-$YARD_NODE > ${outputs.data}/x
+                outputs: [data]
+                reuse: true
+              train:
+                needs: [prep]
+                run: cat ${steps.prep.outputs.data}/x > ${outputs.model}/m
+                outputs: [model]
+            """)
+        r1 = self.run_pipeline(p)
+        info = self.wait_run(r1)
+        self.assertEqual(info["state"], "completed", info)
+        prep_job = self.steps(info)["prep"]["job_id"]
+        self.assertEqual(self.cluster.status(prep_job)["node"], "w1")
+        # w1 is drained: the next run's train can only run on w2, from
+        # what w1's prep left in the scheduler's artifact store
+        self.cluster.yard("nodes", "drain", "w1")
+        self.cluster.start_worker("w2", cpus=2)
+        self.cluster.wait_nodes_up(["w2"])
+        r2 = self.run_pipeline(p)
+        info = self.wait_run(r2)
+        self.assertEqual(info["state"], "completed", info)
+        st = self.steps(info)
+        self.assertEqual(st["prep"]["state"], "reused")
+        self.assertEqual(self.cluster.status(st["train"]["job_id"])["node"],
+                         "w2")
+        dest = os.path.join(self.root, "model-from-w2")
+        self.cluster.yard("artifact", "get", st["train"]["outputs"][0]["digest"],
+                          dest)
+        with open(os.path.join(dest, "m")) as f:
+            self.assertEqual(f.read(), "hello-w1\n")
+
     def test_missing_cached_output_forces_rerun(self):
         p = self.write("p.yaml", """\
             name: gone
