@@ -41,7 +41,7 @@ others=$(nm -D --defined-only "$lib" | awk '$3 !~ /^yard_/ {print $3}')
 [ -z "$others" ] || { echo "libyard exports non-yard_ symbols:" $others; exit 1; }
 nm -D --defined-only "$lib" | grep -q ' T yard_pipeline_explain$' \
   || { echo "libyard does not export yard_pipeline_explain"; exit 1; }
-for b in yard yard-scheduler yard-worker; do
+for b in yard yard-scheduler yard-worker yard-drift; do
   [ -x "$prefix/bin/$b" ] || { echo "$b not installed"; exit 1; }
 done
 echo "installed libyard builds and links through pkg-config"
