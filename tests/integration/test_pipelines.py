@@ -426,6 +426,58 @@ class PipelineTest(Helpers, ClusterTest):
         model = self.steps(info)["train"]["outputs"]
         self.assertEqual([o["name"] for o in model], ["model"])
 
+    def test_reference_yaml_shape_runs(self):
+        """The pipeline file of docs/pipelines.md (its first example, less
+        the register block), as written there, end to end."""
+        self.dataset("loans", "a,b\n1,2\n3,4\n")
+        self.write("prep.py", textwrap.dedent("""\
+            import os, shutil, sys
+            a = sys.argv
+            shutil.copy(a[a.index("--in") + 1],
+                        os.path.join(a[a.index("--out") + 1], "data.csv"))
+            """))
+        train = self.write("train", textwrap.dedent("""\
+            #!/bin/sh
+            # ./train --data DIR --epochs N --out DIR
+            echo "$(wc -l < $2/data.csv) lines, $4 epochs" > $6/model.txt
+            """))
+        os.chmod(train, 0o755)
+        p = self.write("p.yaml", """\
+            name: loan-default
+            params: {epochs: 5}
+            steps:
+              prep:
+                run: python3 prep.py --in ${inputs.raw} --out ${outputs.data}
+                inputs: {raw: "dataset:loans@latest"}
+                code: [prep.py]
+                outputs: [data]
+                reuse: true
+              train:
+                needs: [prep]
+                run: ./train --data ${steps.prep.outputs.data} --epochs ${params.epochs} --out ${outputs.model}
+                resources: {cpus: 2, gpus: 0}
+                retries: 2
+                outputs: [model]
+            """)
+
+        def model_of(run):
+            info = self.wait_run(run)
+            self.assertEqual(info["state"], "completed", info)
+            dest = os.path.join(self.root, "model-%d" % run)
+            self.cluster.yard("artifact", "get",
+                              self.steps(info)["train"]["outputs"][0]["digest"],
+                              dest)
+            with open(os.path.join(dest, "model.txt")) as f:
+                return self.steps(info), f.read()
+
+        st, model = model_of(self.run_pipeline(p))
+        self.assertEqual(model, "3 lines, 5 epochs\n")
+        self.assertEqual(st["prep"]["state"], "completed")
+        st, model = model_of(self.run_pipeline(p, "--param", "epochs=7"))
+        self.assertEqual(model, "3 lines, 7 epochs\n")
+        self.assertEqual(st["prep"]["state"], "reused")
+        self.assertEqual(st["train"]["state"], "completed")
+
     def test_outputs_reach_a_step_on_another_node(self):
         p = self.write("p.yaml", """\
             name: nodes
