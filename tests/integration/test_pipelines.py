@@ -211,6 +211,29 @@ class PipelineTest(Helpers, ClusterTest):
         self.yard_fails("pipeline", "explain", r2, "nope",
                         says="has no step 'nope'")
 
+    def test_env_is_part_of_the_key(self):
+        text = """\
+            name: envkey
+            steps:
+              train:
+                run: test "$SEED" = {seed}
+                env: {{SEED: "{seed}"}}
+                reuse: true
+            """
+        p = self.write("p.yaml", text.format(seed=1))
+        r1 = self.run_pipeline(p)
+        self.assertEqual(self.wait_run(r1)["state"], "completed")
+        r2 = self.run_pipeline(p)
+        self.assertEqual(self.steps(self.wait_run(r2))["train"]["state"],
+                         "reused")
+        p = self.write("p.yaml", text.format(seed=2))
+        r3 = self.run_pipeline(p)
+        info = self.wait_run(r3)
+        self.assertEqual(info["state"], "completed", info)
+        self.assertEqual(self.steps(info)["train"]["state"], "completed")
+        lines = self.explain(r3, "train")["lines"]
+        self.assertIn("env SEED 1 -> 2", lines)
+
     def test_resume_failed_pipeline(self):
         ledger = os.path.join(self.root, "ledger")
         flag = os.path.join(self.root, "fail-train")
