@@ -341,3 +341,59 @@ yard_dataset_add (yard_client_t *c, const char *name, const char *path,
     yard_msg_free (&reply);
     return rc;
 }
+
+void
+yard_datasets_free (yard_dataset_t **v, size_t n)
+{
+    if (!v || !*v)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free ((*v)[i].name);
+        free ((*v)[i].digest);
+    }
+    free (*v);
+    *v = NULL;
+}
+
+int
+yard_dataset_list (yard_client_t *c, const char *name, yard_dataset_t **out,
+                   size_t *n)
+{
+    if (!c || !out || !n)
+        return -EINVAL;
+    *out = NULL;
+    *n = 0;
+    Yard__DatasetRequest r = YARD__DATASET_REQUEST__INIT;
+    r.action = YARD__DATASET_REQUEST__ACTION__LIST;
+    r.name = (char *)(name ? name : "");
+    yard_env_t req = YARD__ENVELOPE__INIT;
+    req.body_case = YARD__ENVELOPE__BODY_DATASET;
+    req.dataset = &r;
+    yard_env_t *reply = NULL;
+    int rc = yard__client_call (c, &req, YARD__ENVELOPE__BODY_DATASET_REPLY,
+                                &reply);
+    if (rc < 0)
+        return rc;
+    const Yard__DatasetReply *d = reply->dataset_reply;
+    yard_dataset_t *v = NULL;
+    size_t got = 0;
+    bool ok = true;
+    if (d->n_datasets)
+        ok = (v = calloc (d->n_datasets, sizeof *v)) != NULL;
+    for (size_t i = 0; ok && i < d->n_datasets; i++) {
+        const Yard__DatasetInfo *di = d->datasets[i];
+        yard_dataset_t *o = &v[got++];
+        o->version = di->version;
+        o->size = di->size;
+        o->create_ms = di->create_time_ms;
+        ok = (o->name = dup0 (di->name)) && (o->digest = dup0 (di->digest));
+    }
+    yard_msg_free (&reply);
+    if (!ok) {
+        yard_datasets_free (&v, got);
+        return yard__client_fail (c, ENOMEM, "out of memory");
+    }
+    *out = v;
+    *n = got;
+    return 0;
+}

@@ -4,6 +4,8 @@
  *   pipeline_api ENDPOINT dataset NAME PATH     prints the version
  *   pipeline_api ENDPOINT run FILE [K=V]...     runs, waits, prints the run
  *   pipeline_api ENDPOINT rerun RUN             likewise
+ *   pipeline_api ENDPOINT datasets [NAME]       one "NAME VERSION DIGEST
+ *                                               SIZE" line per version
  *   pipeline_api ENDPOINT list [NAME [LIMIT]]   one "ID NAME STATE ORIGIN
  *                                               STEPS" line per run
  *   pipeline_api ENDPOINT explain RUN STEP      "STEP STATE REUSED_RUN
@@ -45,6 +47,24 @@ main (int argc, char **argv)
         else {
             printf ("%u\n", version);
             rc = 0;
+        }
+        yard_client_destroy (&c);
+        return rc;
+    }
+    if (!strcmp (argv[2], "datasets") && argc <= 4) {
+        yard_dataset_t *v = NULL;
+        size_t n = 0;
+        if (yard_dataset_list (c, argc > 3 ? argv[3] : NULL, &v, &n) < 0)
+            rc = fail (c, "datasets");
+        else {
+            for (size_t i = 0; i < n; i++)
+                printf ("%s %u %s %" PRIu64 "\n", v[i].name, v[i].version,
+                        v[i].digest, v[i].size);
+            rc = 0;
+            for (size_t i = 0; i < n; i++)
+                if (v[i].create_ms <= 0)
+                    rc = 1;
+            yard_datasets_free (&v, n);
         }
         yard_client_destroy (&c);
         return rc;

@@ -821,6 +821,18 @@ class CApiTest(Helpers, ClusterTest):
         with open(data, "w") as f:
             f.write("x\n1\n")
         self.assertEqual(self.api("dataset", "d", data).stdout, b"1\n")
+        self.assertEqual(self.api("dataset", "d", data).stdout, b"2\n")
+        self.assertEqual(self.api("dataset", "e", data).stdout, b"1\n")
+        cli = self.cluster.json("dataset", "list")
+        self.assertEqual(self.api("datasets").stdout.decode().splitlines(),
+                         ["%s %d %s %d" % (d["name"], d["version"],
+                                           d["digest"], d["size"])
+                          for d in cli])
+        self.assertEqual(len(cli), 3)
+        self.assertEqual([l.split()[:2] for l in
+                          self.api("datasets", "d").stdout.decode()
+                          .splitlines()], [["d", "1"], ["d", "2"]])
+        self.assertEqual(self.api("datasets", "none").stdout, b"")
         flag = os.path.join(self.root, "fail")
         open(flag, "w").close()
         p = self.write("p.yaml", """\

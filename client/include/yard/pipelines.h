@@ -116,6 +116,21 @@ YARD_API void yard_pipeline_explain_free (yard_pipeline_explain_t **x);
 YARD_API int yard_dataset_add (yard_client_t *c, const char *name,
                                const char *path, uint32_t *version);
 
+typedef struct yard_dataset {
+    char *name;
+    uint32_t version;
+    char *digest;             /* the content digest (64 hex digits) */
+    uint64_t size;            /* bytes */
+    int64_t create_ms;
+} yard_dataset_t;
+
+/* Every version of dataset name (NULL or "": of every dataset), as `yard
+ * dataset list` shows them.  *out gets *n versions; free with
+ * yard_datasets_free (&v, n). */
+YARD_API int yard_dataset_list (yard_client_t *c, const char *name,
+                                yard_dataset_t **out, size_t *n);
+YARD_API void yard_datasets_free (yard_dataset_t **v, size_t n);
+
 #ifdef __cplusplus
 }
 #endif
