@@ -2,9 +2,13 @@
  * PipelineRunRequest and friends over the client connection, code and data
  * uploads over a connection of their own (pipeline_yaml.c). */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define YARD_PIPELINE_TEXT_MAX (4u << 20) /* as a pipeline file */
 
 #include "client_internal.h"
 #include "msg.h"
@@ -80,6 +84,37 @@ yard_pipeline_run_file (yard_client_t *c, const char *path,
     yard_error_t err;
     yard_error_clear (&err);
     int rc = yard_pipeline_load (c, path, params, nparams, &spec, &err);
+    if (rc < 0)
+        return yard__client_fail (c, err.code ? err.code : -rc, err.text);
+    rc = start (c, spec, resume_from, run_id);
+    yard__pipeline_spec__free_unpacked (spec, NULL);
+    return rc;
+}
+
+int
+yard_pipeline_run_text (yard_client_t *c, const char *text, const char *dir,
+                        const char *const *params, size_t nparams,
+                        uint64_t resume_from, uint64_t *run_id)
+{
+    if (!c || !text)
+        return -EINVAL;
+    size_t len = strlen (text);
+    if (len > YARD_PIPELINE_TEXT_MAX)
+        return yard__client_fail (c, EFBIG, "pipeline text larger than "
+                                            "4 MiB");
+    char real[PATH_MAX];
+    if (!realpath (dir ? dir : ".", real)) {
+        int e = errno;
+        char msg[PATH_MAX + 64];
+        snprintf (msg, sizeof msg, "cannot use folder %s: %s",
+                  dir ? dir : ".", strerror (e));
+        return yard__client_fail (c, e, msg);
+    }
+    Yard__PipelineSpec *spec = NULL;
+    yard_error_t err;
+    yard_error_clear (&err);
+    int rc = yard_pipeline_parse (c, text, len, real, "pipeline", params,
+                                  nparams, &spec, &err);
     if (rc < 0)
         return yard__client_fail (c, err.code ? err.code : -rc, err.text);
     rc = start (c, spec, resume_from, run_id);

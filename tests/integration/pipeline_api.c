@@ -4,6 +4,8 @@
  *   pipeline_api ENDPOINT dataset NAME PATH     prints the version
  *   pipeline_api ENDPOINT run FILE [K=V]...     runs, waits, prints the run
  *   pipeline_api ENDPOINT rerun RUN             likewise
+ *   pipeline_api ENDPOINT text DIR [K=V]...     likewise, the pipeline's
+ *                                               YAML read from stdin
  *   pipeline_api ENDPOINT datasets [NAME]       one "NAME VERSION DIGEST
  *                                               SIZE" line per version
  *   pipeline_api ENDPOINT list [NAME [LIMIT]]   one "ID NAME STATE ORIGIN
@@ -116,6 +118,17 @@ main (int argc, char **argv)
                                     (size_t)(argc - 4), 0, &run)
             < 0) {
             rc = fail (c, "run");
+            goto out;
+        }
+    } else if (!strcmp (argv[2], "text")) {
+        static char text[1 << 16];
+        size_t len = fread (text, 1, sizeof text - 1, stdin);
+        text[len] = '\0';
+        if (yard_pipeline_run_text (c, text, argv[3],
+                                    (const char *const *)argv + 4,
+                                    (size_t)(argc - 4), 0, &run)
+            < 0) {
+            rc = fail (c, "text");
             goto out;
         }
     } else if (!strcmp (argv[2], "rerun")) {

@@ -805,12 +805,12 @@ class CApiTest(Helpers, ClusterTest):
         self.dir = os.path.join(self.root, "pipe")
         os.makedirs(self.dir)
 
-    def api(self, *args, check=True):
+    def api(self, *args, check=True, input=None):
         import subprocess
         from harness import BUILD
         p = subprocess.run([os.path.join(BUILD, "tests", "pipeline_api"),
                             self.cluster.client_ep] + [str(a) for a in args],
-                           capture_output=True, timeout=60)
+                           capture_output=True, timeout=60, input=input)
         if check and p.returncode != 0:
             raise AssertionError("pipeline_api %r: %d %s" % (
                 args, p.returncode, p.stderr.decode()))
@@ -874,6 +874,33 @@ class CApiTest(Helpers, ClusterTest):
         bad = self.api("explain", 2, "nope", check=False)
         self.assertEqual(bad.returncode, 1)
         self.assertIn("has no step 'nope'", bad.stderr.decode())
+        # a pipeline written in memory: its steps run in the folder given,
+        # its code files are read from there
+        self.write("gen.sh", "echo generated > made-by-text\n")
+        text = textwrap.dedent("""\
+            name: fromtext
+            params: {who: x}
+            steps:
+              only:
+                run: sh gen.sh && echo ${params.who} >> made-by-text
+                code: [gen.sh]
+            """).encode()
+        out = self.api("text", self.dir, "who=c", input=text)
+        lines = out.stdout.decode().splitlines()
+        self.assertEqual(lines[0].split()[2], "completed", lines)
+        with open(os.path.join(self.dir, "made-by-text")) as f:
+            self.assertEqual(f.read(), "generated\nc\n")
+        self.assertEqual(self.cluster.json("pipeline", "status",
+                                           lines[0].split()[1])["name"],
+                         "fromtext")
+        bad = self.api("text", self.dir, input=b"name: t\nsteps:\n  a: {rn: x}\n",
+                       check=False)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("pipeline:3: unknown key 'rn'", bad.stderr.decode())
+        bad = self.api("text", os.path.join(self.dir, "nowhere"),
+                       input=text, check=False)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("cannot use folder", bad.stderr.decode())
         bad = self.api("run", os.path.join(self.dir, "none.yaml"),
                        check=False)
         self.assertEqual(bad.returncode, 1)

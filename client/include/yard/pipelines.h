@@ -70,6 +70,16 @@ YARD_API int yard_pipeline_run_file (yard_client_t *c, const char *path,
                                      size_t nparams, uint64_t resume_from,
                                      uint64_t *run_id);
 
+/* The same from a pipeline written in memory (the YAML of a pipeline file,
+ * at most 4 MiB): dir is the folder its steps run in and its code paths are
+ * relative to (NULL: the current directory); errors name the text
+ * "pipeline" ("pipeline:3: unknown key ..."). */
+YARD_API int yard_pipeline_run_text (yard_client_t *c, const char *text,
+                                     const char *dir,
+                                     const char *const *params,
+                                     size_t nparams, uint64_t resume_from,
+                                     uint64_t *run_id);
+
 /* Run again the pipeline of run_id, reusing its completed steps. */
 YARD_API int yard_pipeline_rerun (yard_client_t *c, uint64_t run_id,
                                   uint64_t *new_run_id);
