@@ -174,6 +174,34 @@ class BindingTest(ClusterTest):
                       opts=("--mem", "64M"))
         c.wait_state(ok, "COMPLETED", timeout=60)
 
+    def test_no_cgroup_falls_back_to_affinity(self):
+        """Where no cgroup is writable the worker says so once, and jobs
+        (with --mem too) still run bound to their PUs."""
+        c = self.cluster
+        if len(os.sched_getaffinity(0)) < 2:
+            self.skipTest("needs 2 CPUs")
+        root = os.path.join(self.root, "no-cgroups")
+        c.start_worker("real", cpus=2, env={"YARD_CGROUP_ROOT": root})
+        c.wait_nodes_up(["real"])
+        cmd = "grep Cpus_allowed_list /proc/self/status; sleep 1"
+        jobs = [c.submit("sh", "-c", cmd, opts=("--cpus", "1", "--mem", "64M"))
+                for _ in range(2)]
+        allocs = []
+        for j in jobs:
+            c.wait_state(j, "RUNNING")
+            allocs.append(cpulist(c.status(j)["alloc"]["cpus"]))
+        for j, pus in zip(jobs, allocs):
+            c.wait_state(j, "COMPLETED")
+            out = c.yard("logs", j).stdout.decode()
+            line = [ln for ln in out.splitlines()
+                    if ln.startswith("Cpus_allowed_list")]
+            self.assertEqual(len(line), 1, out)
+            self.assertEqual(cpulist(line[0].split(":", 1)[1]), pus, out)
+        log = c.tail("worker-real.log", n=100000)
+        self.assertEqual(log.count("no writable cgroup under %s" % root), 1,
+                         log)
+        self.assertEqual(log.count("cannot create cgroup"), 0, log)
+
 
 if __name__ == "__main__":
     unittest.main()
