@@ -918,7 +918,7 @@ static const struct cli_cmd commands[] = {
     {
         "nodes", cmd_nodes, "yard nodes [--json]\n"
         "       yard nodes show [--json] NODE\n"
-        "       yard nodes drain [--json] NODE --reason TEXT\n"
+        "       yard nodes drain [--json] NODE [--reason TEXT]\n"
         "       yard nodes resume [--json] NODE\n"
         "       yard nodes label [--json] NODE KEY[=VALUE]...\n"
         "       yard nodes unlabel [--json] NODE KEY...\n"
