@@ -111,7 +111,7 @@ cli_parse_nodeadmin (int argc, char **argv, struct cli_nodeadmin *a,
     if ((a->action == YARD_NODE_LABEL || a->action == YARD_NODE_UNLABEL)
         && a->n_labels == 0)
         return yard_errorf (err, EINVAL, "yard nodes %s NODE %s", a->verb,
-                            a->action == YARD_NODE_LABEL ? "KEY=VALUE..."
+                            a->action == YARD_NODE_LABEL ? "KEY[=VALUE]..."
                                                          : "KEY...");
     if (a->action == YARD_NODE_UNLABEL)
         for (size_t i = 0; i < a->n_labels; i++)

@@ -211,13 +211,30 @@ print_gpus (FILE *out, const yard_topology_t *t)
     return rc;
 }
 
+const char *
+cli_node_state_cell (const yard_node_t *nd, int64_t now_ms, char *buf,
+                     size_t len)
+{
+    char d[16];
+    const char *state = yard_node_display_state (nd);
+    if (nd->state_since_ms > 0 && now_ms >= nd->state_since_ms)
+        snprintf (buf, len, "%s (since %s ago)", state,
+                  yard_format_duration (now_ms - nd->state_since_ms, d,
+                                        sizeof d));
+    else
+        snprintf (buf, len, "%s", state);
+    return buf;
+}
+
 int
 cli_print_node_show (FILE *out, const yard_node_t *nd, int64_t now_ms)
 {
     const yard_topology_t *t = &nd->topology;
     char buf[256], used[16], total[16], model[64], d[16];
     line (out, "node:", nd->name);
-    line (out, "state:", yard_node_state_str (nd->state));
+    line (out, "state:", cli_node_state_cell (nd, now_ms, buf, sizeof buf));
+    if (nd->state_reason && *nd->state_reason)
+        line (out, "reason:", nd->state_reason);
     line (out, "host:", nd->hostname);
     line (out, "version:", nd->version);
     snprintf (buf, sizeof buf, "%" PRIu32 "/%" PRIu32 " used", nd->cpus_used,

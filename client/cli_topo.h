@@ -21,6 +21,12 @@ char *cli_gpu_model (const yard_topology_t *t, char *buf, size_t len);
  * on ENOMEM. */
 json_t *cli_topology_json (const yard_topology_t *t);
 
+/* The node's state for people ("drained (since 5m ago)"): its display
+ * state and how long it has been in it, when the scheduler said.  Returns
+ * buf. */
+const char *cli_node_state_cell (const yard_node_t *nd, int64_t now_ms,
+                                 char *buf, size_t len);
+
 /* `yard nodes show NODE`: the node's resources, then its NUMA nodes and
  * GPUs as tables.  Returns 0 or a negative errno. */
 int cli_print_node_show (FILE *out, const yard_node_t *node, int64_t now_ms);

@@ -157,6 +157,44 @@ class BindingTest(ClusterTest):
             self.assertEqual(len(line), 1, out)
             self.assertEqual(cpulist(line[0].split(":", 1)[1]), pus, out)
 
+    def test_job_sees_what_status_says(self):
+        """On this machine's own CPUs, with two fake GPUs: each job reads
+        its Cpus_allowed_list and CUDA_VISIBLE_DEVICES, and they are what
+        `yard status --json` says it was given."""
+        c = self.cluster
+        if len(os.sched_getaffinity(0)) < 2:
+            self.skipTest("needs 2 CPUs")
+        gpus = os.path.join(self.root, "two.gpus")
+        with open(gpus, "w") as f:
+            f.write("0000:3b:00.0 GPU-11111111-2222-3333-4444-555555555500 "
+                    "16384 Fake GPU A\n"
+                    "0000:5e:00.0 GPU-11111111-2222-3333-4444-555555555501 "
+                    "16384 Fake GPU A\n")
+        c.start_worker("real", cpus=2, env={"YARD_FAKE_GPUS": gpus})
+        c.wait_nodes_up(["real"])
+        cmd = ("grep Cpus_allowed_list /proc/self/status; "
+               "echo CVD=$CUDA_VISIBLE_DEVICES; sleep 2")
+        jobs = [c.submit("sh", "-c", cmd, opts=("--cpus", "1", "--gpus", "1"))
+                for _ in range(2)]
+        given = {}
+        for j in jobs:
+            c.wait_state(j, "RUNNING")
+            given[j] = c.status(j)["alloc"]
+        self.assertNotEqual(given[jobs[0]]["gpu_uuids"],
+                            given[jobs[1]]["gpu_uuids"])
+        self.assertFalse(cpulist(given[jobs[0]]["cpus"])
+                         & cpulist(given[jobs[1]]["cpus"]))
+        for j in jobs:
+            c.wait_state(j, "COMPLETED")
+            out = c.yard("logs", j).stdout.decode()
+            seen = dict(ln.replace(":", "=", 1).split("=", 1)
+                        for ln in out.splitlines()
+                        if ln.startswith(("Cpus_allowed_list", "CVD=")))
+            self.assertEqual(cpulist(seen["Cpus_allowed_list"]),
+                             cpulist(given[j]["cpus"]), out)
+            self.assertEqual(len(given[j]["gpu_uuids"]), 1)
+            self.assertEqual(seen["CVD"], given[j]["gpu_uuids"][0], out)
+
     def test_memory_limit_oom(self):
         why = memory_cgroup_writable()
         if why:
@@ -173,6 +211,34 @@ class BindingTest(ClusterTest):
         ok = c.submit("python3", "-c", "b = bytearray(8 << 20)",
                       opts=("--mem", "64M"))
         c.wait_state(ok, "COMPLETED", timeout=60)
+
+    def test_no_cgroup_falls_back_to_affinity(self):
+        """Where no cgroup is writable the worker says so once, and jobs
+        (with --mem too) still run bound to their PUs."""
+        c = self.cluster
+        if len(os.sched_getaffinity(0)) < 2:
+            self.skipTest("needs 2 CPUs")
+        root = os.path.join(self.root, "no-cgroups")
+        c.start_worker("real", cpus=2, env={"YARD_CGROUP_ROOT": root})
+        c.wait_nodes_up(["real"])
+        cmd = "grep Cpus_allowed_list /proc/self/status; sleep 1"
+        jobs = [c.submit("sh", "-c", cmd, opts=("--cpus", "1", "--mem", "64M"))
+                for _ in range(2)]
+        allocs = []
+        for j in jobs:
+            c.wait_state(j, "RUNNING")
+            allocs.append(cpulist(c.status(j)["alloc"]["cpus"]))
+        for j, pus in zip(jobs, allocs):
+            c.wait_state(j, "COMPLETED")
+            out = c.yard("logs", j).stdout.decode()
+            line = [ln for ln in out.splitlines()
+                    if ln.startswith("Cpus_allowed_list")]
+            self.assertEqual(len(line), 1, out)
+            self.assertEqual(cpulist(line[0].split(":", 1)[1]), pus, out)
+        log = c.tail("worker-real.log", n=100000)
+        self.assertEqual(log.count("no writable cgroup under %s" % root), 1,
+                         log)
+        self.assertEqual(log.count("cannot create cgroup"), 0, log)
 
 
 if __name__ == "__main__":

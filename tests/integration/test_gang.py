@@ -24,7 +24,7 @@ f=$OUT/rank.$RANK.$YARD_ATTEMPT
   echo RANK=$RANK; echo LOCAL_RANK=$LOCAL_RANK; echo WORLD_SIZE=$WORLD_SIZE
   echo LOCAL_WORLD_SIZE=$LOCAL_WORLD_SIZE; echo NODE_RANK=$NODE_RANK
   echo MASTER_ADDR=$MASTER_ADDR; echo MASTER_PORT=$MASTER_PORT
-  echo OMP=$OMP_NUM_THREADS; echo PID=$$
+  echo OMP=$OMP_NUM_THREADS; echo PID=$$; echo CVD=$CUDA_VISIBLE_DEVICES
   grep Cpus_allowed_list /proc/self/status | tr -d ' \t' | tr : =
 } > $f.tmp && mv $f.tmp $f
 if [ -n "$FAIL_RANK" ] && [ "$RANK" = "$FAIL_RANK" ]; then
@@ -198,6 +198,36 @@ class GangTest(ClusterTest):
         for j in (j3, jbig):
             self.assertEqual(c.status(j)["state"], "PENDING")
         self.assertEqual(c.status(j3)["attempt"], 0)
+
+    def test_gpus_per_task(self):
+        """--gpus-per-task on two nodes with fake GPUs: every task of a node
+        sees its node's GPUs (those `yard status --json` lists for that node
+        rank) in CUDA_VISIBLE_DEVICES, and no GPU of the other node."""
+        c = self.cluster
+        for name in ("a", "b"):
+            gpus = os.path.join(self.root, name + ".gpus")
+            with open(gpus, "w") as f:
+                for i in range(2):
+                    f.write("0000:%02x:00.0 GPU-%s000000%d-0000-0000-0000-"
+                            "000000000000 16384 Fake GPU\n"
+                            % (0x3b + i, name * 2, i))
+            c.start_worker(name, cpus=2, env={"YARD_FAKE_GPUS": gpus})
+        c.wait_nodes_up(["a", "b"])
+        job = self.submit_gang(extra=("--gpus-per-task", "1"))
+        envs = self.ranks(1, 4)
+        st = c.status(job)
+        self.assertEqual(st["gpus_per_task"], 1)
+        by_rank = {g["rank"]: g for g in st["gang"]}
+        self.assertEqual(sorted(by_rank), [0, 1])
+        for g in by_rank.values():
+            self.assertEqual(len(g["gpu_uuids"]), 2, g)
+            self.assertTrue(all(u.startswith("GPU-" + g["node"] * 2)
+                                for u in g["gpu_uuids"]), g)
+        for e in envs:
+            mine = by_rank[int(e["NODE_RANK"])]["gpu_uuids"]
+            self.assertEqual(e["CVD"].split(","), mine, e)
+        open(os.path.join(self.out, "go"), "w").close()
+        self.assertEqual(c.wait(job), 0)
 
     def test_one_task_failing_stops_the_gang(self):
         c = self.cluster

@@ -57,6 +57,13 @@ test_parse (void **state)
     assert_int_equal (PARSE (&a, &e, "nodes", "drain"), -EINVAL);
     cli_nodeadmin_clear (&a);
     assert_int_equal (PARSE (&a, &e, "nodes", "label", "w1"), -EINVAL);
+    /* a bare KEY is a label too: the message says so */
+    assert_non_null (strstr (e.text, "KEY[=VALUE]..."));
+    cli_nodeadmin_clear (&a);
+    /* --reason is optional: a drain without one says nothing more */
+    assert_int_equal (PARSE (&a, &e, "nodes", "drain", "w1"), 0);
+    assert_int_equal (a.action, YARD_NODE_DRAIN);
+    assert_null (a.reason);
     cli_nodeadmin_clear (&a);
     assert_int_equal (PARSE (&a, &e, "nodes", "unlabel", "w1", "k=v"),
                       -EINVAL);

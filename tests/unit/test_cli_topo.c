@@ -78,6 +78,59 @@ test_client_and_cli (void **state)
     yard__node_clear (&nd);
 }
 
+/* `yard nodes show` says what state the node is in, why and since when:
+ * a drained node, a down one, an idle one without a reason line. */
+static char *
+show (const Yard__NodeInfo *ni, int64_t now_ms)
+{
+    yard_node_t nd;
+    assert_int_equal (yard__node_from_proto (ni, &nd), 0);
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *fp = open_memstream (&out, &outlen);
+    assert_non_null (fp);
+    assert_int_equal (cli_print_node_show (fp, &nd, now_ms), 0);
+    fclose (fp);
+    yard__node_clear (&nd);
+    return out;
+}
+
+static void
+test_show_state_reason_since (void **state)
+{
+    (void)state;
+    Yard__NodeInfo ni = YARD__NODE_INFO__INIT;
+    ni.name = "gpu1";
+    ni.hostname = "host";
+    ni.version = "0.1.0";
+    ni.state = YARD__NODE_STATE__NODE_UP;
+    ni.cpus = 8;
+    ni.drain = true;
+    ni.state_reason = "replace DIMM";
+    ni.state_since_ms = 1000;
+    char *out = show (&ni, 1000 + 5 * 60 * 1000);
+    assert_non_null (strstr (out, "drained (since 5m"));
+    assert_non_null (strstr (out, "replace DIMM"));
+    free (out);
+
+    ni.state = YARD__NODE_STATE__NODE_DOWN;
+    ni.drain = false;
+    ni.state_reason = "not responding";
+    out = show (&ni, 1000 + 90 * 1000);
+    assert_non_null (strstr (out, "down (since 1m30s"));
+    assert_non_null (strstr (out, "not responding"));
+    free (out);
+
+    /* idle, no time known: the state alone, no reason line */
+    ni.state = YARD__NODE_STATE__NODE_UP;
+    ni.state_reason = "";
+    ni.state_since_ms = 0;
+    out = show (&ni, 5000);
+    assert_non_null (strstr (out, "idle\n"));
+    assert_null (strstr (out, "reason:"));
+    free (out);
+}
+
 static void
 test_gpu_model (void **state)
 {
@@ -134,6 +187,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_client_and_cli),
         cmocka_unit_test (test_gpu_model),
+        cmocka_unit_test (test_show_state_reason_since),
         cmocka_unit_test (test_parse_nodes_show),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

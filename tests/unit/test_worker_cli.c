@@ -104,6 +104,33 @@ test_options (void **state)
     assert_true (o.version);
 }
 
+/* --help names the environment variables the worker reads: the fixture
+ * backends, the libraries it loads, the cgroup root and the shim. */
+static void
+test_help_environment (void **state)
+{
+    (void)state;
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream (&out, &len);
+    assert_non_null (f);
+    cli_usage (f);
+    fclose (f);
+    static const char *const vars[]
+        = { "YARD_HWLOC_XMLFILE", "YARD_FAKE_GPUS", "YARD_CUDART",
+            "YARD_NVML",          "YARD_CGROUP_ROOT", "YARD_EXEC" };
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        assert_non_null (strstr (out, vars[i]));
+    /* every line fits an 80-column terminal */
+    for (const char *p = out; *p;) {
+        const char *nl = strchr (p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen (p);
+        assert_true (n <= 79);
+        p += n + (nl ? 1 : 0);
+    }
+    free (out);
+}
+
 static void
 test_insecure (void **state)
 {
@@ -200,6 +227,7 @@ main (void)
         cmocka_unit_test (test_options),
         cmocka_unit_test (test_insecure),
         cmocka_unit_test (test_usage_errors),
+        cmocka_unit_test (test_help_environment),
         cmocka_unit_test (test_name_rule),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
