@@ -925,10 +925,11 @@ static const struct cli_cmd commands[] = {
         "       yard nodes remove [--json] NODE",
         "List the worker nodes, show one node's hardware, or administer one",
         "\n"
-        "'yard nodes' lists each node with its state, used/total CPUs,\n"
+        "'yard nodes' lists each node with its state, free/total CPUs,\n"
         "free/total cores (CORES; with free/total PUs where a node has more\n"
         "PUs than cores: '2/4 (4/8 PUs)'), memory and GPUs (with the GPU\n"
-        "model, e.g. '0/8 H100'), labels, and why it is drained or down.\n"
+        "model, e.g. '8/8 H100'), all free/total, labels, and why it is\n"
+        "drained or down.\n"
         "A job's --cpus counts whole cores, so jobs never share a core,\n"
         "unless the node is labelled 'oversubscribe' or the scheduler runs\n"
         "with --oversubscribe (jobs then get PUs).\n"

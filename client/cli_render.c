@@ -603,13 +603,20 @@ cli_print_nodes (FILE *out, const yard_node_t *nodes, size_t n, int64_t now_ms)
         const yard_node_t *nd = &nodes[i];
         char cpus[32], mem[48], gpus[96], jobs[16], seen[48], model[64];
         char used[16], total[16], d[16], labels[256], cores[96];
-        snprintf (cpus, sizeof cpus, "%u/%u", nd->cpus_used, nd->cpus);
+        /* every capacity column reads free/total */
+        snprintf (cpus, sizeof cpus, "%u/%u",
+                  nd->cpus > nd->cpus_used ? nd->cpus - nd->cpus_used : 0,
+                  nd->cpus);
         snprintf (mem, sizeof mem, "%s/%s",
-                  yard_format_size (nd->memory_used, used, sizeof used),
+                  yard_format_size (nd->memory_bytes > nd->memory_used
+                                        ? nd->memory_bytes - nd->memory_used
+                                        : 0,
+                                    used, sizeof used),
                   yard_format_size (nd->memory_bytes, total, sizeof total));
         cli_gpu_model (&nd->topology, model, sizeof model);
-        snprintf (gpus, sizeof gpus, "%u/%u%s%s", nd->gpus_used, nd->gpus,
-                  *model ? " " : "", model);
+        snprintf (gpus, sizeof gpus, "%u/%u%s%s",
+                  nd->gpus > nd->gpus_used ? nd->gpus - nd->gpus_used : 0,
+                  nd->gpus, *model ? " " : "", model);
         snprintf (jobs, sizeof jobs, "%u", nd->running_jobs);
         if (nd->last_seen_ms <= 0)
             snprintf (seen, sizeof seen, "never");

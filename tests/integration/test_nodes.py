@@ -63,11 +63,11 @@ class NodesTest(ClusterTest):
                           lap["topology"]["cores"],
                           lap["topology"]["pus"]), (1, 4, 8))
 
-        # `yard nodes`: GPUs as used/total plus the model
+        # `yard nodes`: GPUs as free/total plus the model
         out = c.yard("nodes").stdout.decode()
         line = [l for l in out.splitlines() if l.startswith("server")][0]
-        self.assertIn("0/8 H100", line)
-        self.assertIn("0/64", line)
+        self.assertIn("8/8 H100", line)
+        self.assertIn("64/64", line)
 
         # `yard nodes show NODE`, human and JSON
         out = c.yard("nodes", "show", "server").stdout.decode()

@@ -420,18 +420,19 @@ test_nodes_table (void **state)
     assert_int_equal (split_lines (text, lines, 4), 3);
     assert_non_null (strstr (lines[0], "NAME"));
     assert_non_null (strstr (lines[0], "LAST-SEEN"));
-    assert_non_null (strstr (lines[1], "2/8"));
-    assert_non_null (strstr (lines[1], "1.5G/16G"));
-    assert_non_null (strstr (lines[1], "0/2"));
+    /* capacity columns read free/total */
+    assert_non_null (strstr (lines[1], "6/8"));
+    assert_non_null (strstr (lines[1], "14G/16G"));
+    assert_non_null (strstr (lines[1], "2/2"));
     assert_non_null (strstr (lines[1], "3s ago"));
-    assert_non_null (strstr (lines[2], "0/256G"));
+    assert_non_null (strstr (lines[2], "256G/256G"));
     assert_non_null (strstr (lines[2], "never"));
     int st = col_of (lines[0], "STATE");
     /* the displayed state: some CPUs used, and a DOWN node */
     assert_int_equal (col_of (lines[1], "mixed"), st);
     assert_int_equal (col_of (lines[2], "down"), st);
     /* right-aligned numbers end in the same column */
-    assert_int_equal (col_of (lines[1], "2/8") + 3, col_of (lines[2], "0/64") + 4);
+    assert_int_equal (col_of (lines[1], "6/8") + 3, col_of (lines[2], "64/64") + 5);
     free (text);
 }
 

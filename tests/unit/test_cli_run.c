@@ -167,7 +167,7 @@ test_queue_nodes (void **state)
     json_decref (j);
     result_free (&r);
 
-    expect (yard ("nodes"), 0, "1.5G/16G", NULL);
+    expect (yard ("nodes"), 0, "14G/16G", NULL);
     r = yard ("--json", "nodes");
     assert_int_equal (r.rc, 0);
     j = json_loads (r.out, 0, NULL);
