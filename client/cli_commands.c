@@ -901,7 +901,15 @@ static const struct cli_cmd commands[] = {
     {
         "status", cmd_status, "yard status [--json] JOB",
         "Show one job: state, node, command, resources, times, exit status",
-        "",
+        "\n"
+        "Ends with the job's attempt history, oldest first: for each attempt\n"
+        "the node that ran it, when it started and ended, its runtime and\n"
+        "why it ended (exited, signaled, timeout, preempted, lost, ...),\n"
+        "then what each attempt used (CPU time, peak memory, GPU).  Retries\n"
+        "used of --retries, and when a job waiting to retry is eligible.\n"
+        "\n"
+        "options:\n"
+        "  --json           print the job object, with 'attempts'\n",
     },
     {
         "queue", cmd_queue, "yard queue [--all] [--limit N] [--json]",

@@ -51,6 +51,8 @@ class RetryTest(ClusterTest):
         text = c.yard("status", job).stdout.decode()
         self.assertIn("ATTEMPT", text)
         self.assertIn("ENDED-BECAUSE", text)
+        self.assertIn("attempt history", c.yard("status", "--help").stdout
+                      .decode())
 
         self.assertEqual(c.wait(job), 0)
         st = c.status(job)
