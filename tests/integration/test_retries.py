@@ -255,3 +255,51 @@ class PreemptionTest(ClusterTest):
         self.assertEqual(st["attempt"], 1)
         c.yard("cancel", keep)
         c.yard("cancel", low)
+
+    def test_drain_requeue_moves_the_trainer_to_another_node(self):
+        c = self.cluster
+        self.start_workers("w1", "w2")
+        data = os.path.join(self.root, "data")
+        subprocess.run(["/usr/bin/python3", GEN, "--out", data, "--rows",
+                        "6000"], check=True, capture_output=True)
+        args = ["--data", data, "--epochs", "4", "--checkpoint-every", "20"]
+        refck = os.path.join(self.root, "ref-ck")
+        os.makedirs(refck)
+        ref = subprocess.run([TRAINER] + args + ["--out",
+                                                 os.path.join(self.root,
+                                                              "ref.txt")],
+                             env=dict(os.environ, YARD_CHECKPOINT_DIR=refck),
+                             check=True, capture_output=True).stdout.decode()
+        fp = re.search(r"weights fingerprint (\w+)", ref).group(1)
+
+        job = c.submit(TRAINER, *args, "--out",
+                       os.path.join(self.root, "model.txt"),
+                       "--step-delay-ms", "20", opts=("--retries", "0"))
+        c.wait_state(job, "RUNNING")
+        first = c.status(job)["node"]
+        other = "w2" if first == "w1" else "w1"
+        wait_for(lambda: any(ck["step"] >= 40
+                             for ck in c.json("checkpoints", job)), 60,
+                 "a stored checkpoint")
+        out = c.json("nodes", "drain", first, "--requeue", "--reason",
+                     "swap disk")
+        self.assertEqual(out["requeued"], [job])
+        self.assertTrue(out["drain"])
+
+        self.assertEqual(c.wait(job, timeout=120), 0)
+        st = c.status(job)
+        self.assertEqual([a["attempt"] for a in st["attempts"]], [1, 2])
+        self.assertEqual(st["attempts"][0]["node"], first)
+        self.assertEqual(st["attempts"][0]["end_reason"], "preempted")
+        self.assertEqual(st["attempts"][1]["node"], other)
+        self.assertEqual(st["retries_used"], 0)
+        log = c.yard("logs", job).stdout.decode()
+        self.assertIn("resuming from", log)
+        self.assertIn("weights fingerprint " + fp, log)
+        nodes = {n["name"]: n for n in c.json("nodes")}
+        self.assertEqual(nodes[first]["display_state"], "drained")
+
+        # nothing left to requeue: a plain line, no job
+        p = c.yard("nodes", "drain", other, "--requeue")
+        self.assertEqual(p.stdout.decode().count("PREEMPTING"), 0)
+        self.assertIn("--requeue", c.yard("nodes", "--help").stdout.decode())
