@@ -128,6 +128,49 @@ class RetryTest(ClusterTest):
         self.assertEqual(st["attempts"][0]["reason"], "timeout, requeued")
         self.assertEqual(st["retries_used"], 0)
 
+    def test_requeue_on_timeout_trainer_runs_in_slices(self):
+        # a checkpointing trainer that needs longer than its time limit
+        # runs in slices of --time, each attempt resuming from the
+        # checkpoint the previous one saved on SIGTERM, and ends with the
+        # weights of an uninterrupted run
+        c = self.cluster
+        self.start_workers("w1")
+        data = os.path.join(self.root, "data")
+        subprocess.run(["/usr/bin/python3", GEN, "--out", data, "--rows",
+                        "6000"], check=True, capture_output=True)
+        args = ["--data", data, "--epochs", "4", "--checkpoint-every", "20"]
+        refck = os.path.join(self.root, "ref-ck")
+        os.makedirs(refck)
+        ref = subprocess.run([TRAINER] + args + ["--out",
+                                                 os.path.join(self.root,
+                                                              "ref.txt")],
+                             env=dict(os.environ, YARD_CHECKPOINT_DIR=refck),
+                             check=True, capture_output=True).stdout.decode()
+        fp = re.search(r"weights fingerprint (\w+)", ref).group(1)
+
+        # 300 steps of 25 ms: about 8 s of training in slices of 3 s
+        job = c.submit(TRAINER, *args, "--out",
+                       os.path.join(self.root, "model.txt"),
+                       "--step-delay-ms", "25",
+                       opts=("--time", "3s", "--grace", "5s",
+                             "--requeue-on-timeout"))
+        self.assertEqual(c.wait(job, timeout=120), 0)
+        st = c.status(job)
+        self.assertEqual(st["state"], "COMPLETED")
+        att = st["attempts"]
+        self.assertGreaterEqual(len(att), 3)
+        for a in att[:-1]:
+            self.assertEqual(a["end_reason"], "timeout")
+            self.assertEqual(a["reason"], "timeout, requeued")
+        self.assertEqual(att[-1]["exit_code"], 0)
+        self.assertEqual(st["retries_used"], 0)
+        log = c.yard("logs", job).stdout.decode()
+        self.assertIn("resuming from", log)
+        self.assertIn("weights fingerprint " + fp, log)
+        pts = [p for p in c.json("metrics", job) if p["key"] == "loss"]
+        steps = [p["step"] for p in pts]
+        self.assertEqual(steps, sorted(set(steps)), "a step reported twice")
+
     def test_warn_signal_before_the_time_limit(self):
         c = self.cluster
         self.start_workers("w1")
