@@ -1,6 +1,7 @@
 """Unattended training: retries with backoff, the attempt history, `yard
-requeue` (a preemption that resumes from the checkpoint), the time-limit
-warning signal and --requeue-on-timeout.  Backoffs are 1 s so each test
+requeue`, preemption by a higher-priority job and `yard nodes drain
+--requeue` (each a preemption that resumes from the checkpoint), the
+time-limit warning signal and --requeue-on-timeout.  Backoffs are 1 s so each test
 takes a few seconds."""
 import os
 import re
@@ -298,6 +299,46 @@ class PreemptionTest(ClusterTest):
         self.assertEqual(st["attempt"], 1)
         c.yard("cancel", keep)
         c.yard("cancel", low)
+
+    def test_preempted_trainer_resumes_with_exact_weights(self):
+        c = self.cluster
+        self.start_workers("w1", cpus=1)
+        data = os.path.join(self.root, "data")
+        subprocess.run(["/usr/bin/python3", GEN, "--out", data, "--rows",
+                        "6000"], check=True, capture_output=True)
+        args = ["--data", data, "--epochs", "4", "--checkpoint-every", "20"]
+        refck = os.path.join(self.root, "ref-ck")
+        os.makedirs(refck)
+        ref = subprocess.run([TRAINER] + args + ["--out",
+                                                 os.path.join(self.root,
+                                                              "ref.txt")],
+                             env=dict(os.environ, YARD_CHECKPOINT_DIR=refck),
+                             check=True, capture_output=True).stdout.decode()
+        fp = re.search(r"weights fingerprint (\w+)", ref).group(1)
+
+        low = c.submit(TRAINER, *args, "--out",
+                       os.path.join(self.root, "model.txt"),
+                       "--step-delay-ms", "20",
+                       opts=("--cpus", "1", "--preemptible", "--retries", "0"))
+        wait_for(lambda: any(ck["step"] >= 40
+                             for ck in c.json("checkpoints", low)), 60,
+                 "a stored checkpoint")
+        high = c.submit("/bin/true", opts=("--cpus", "1", "--priority", "10"))
+        self.assertEqual(c.wait(high), 0)
+        self.assertEqual(c.wait(low, timeout=120), 0)
+        st = c.status(low)
+        self.assertEqual([a["attempt"] for a in st["attempts"]], [1, 2])
+        self.assertEqual(st["attempts"][0]["end_reason"], "preempted")
+        self.assertIn("preempted by job %d" % high,
+                      st["attempts"][0]["reason"])
+        self.assertEqual(st["retries_used"], 0)
+        log = c.yard("logs", low).stdout.decode()
+        self.assertIn("resuming from", log)
+        self.assertIn("weights fingerprint " + fp, log)
+        # the high-priority job started before the trainer's second attempt
+        hs = c.status(high)
+        self.assertLessEqual(hs["start_time_ms"],
+                             st["attempts"][1]["start_time_ms"])
 
     def test_drain_requeue_moves_the_trainer_to_another_node(self):
         c = self.cluster
