@@ -337,6 +337,62 @@ show_node (struct cli_ctx *ctx, const struct cli_nodes *a,
     return CLI_EXIT_ERROR;
 }
 
+/* `yard nodes drain NODE --requeue`, once the drain is committed: stop
+ * and requeue every job running on the node, as `yard requeue` does (a
+ * preemption, never counted against --retries).  The requeued job ids go
+ * into *ids (malloc'd).  Returns an exit status: CLI_EXIT_ERROR when a
+ * requeue failed for a job that is still running. */
+static int
+requeue_node_jobs (struct cli_ctx *ctx, const char *node, uint64_t **ids,
+                   size_t *n_ids)
+{
+    yard_job_t *jobs = NULL;
+    size_t n = 0;
+    int rc = yard_queue (ctx->client, false, 0, &jobs, &n);
+    if (rc < 0)
+        return call_failed (ctx, rc);
+    *ids = calloc (n ? n : 1, sizeof **ids);
+    if (!*ids) {
+        yard_jobs_free (&jobs, n);
+        fprintf (ctx->err, "yard: out of memory\n");
+        return CLI_EXIT_ERROR;
+    }
+    int status = CLI_EXIT_OK;
+    for (size_t i = 0; i < n; i++) {
+        const yard_job_t *j = &jobs[i];
+        if (j->state != YARD_JOB_ASSIGNED && j->state != YARD_JOB_RUNNING)
+            continue;
+        bool on = cli_job_on_node (j, node);
+        if (!on && j->nodes > 0) { /* a gang: its nodes from its status */
+            yard_job_t *full = NULL;
+            if (yard_job_status (ctx->client, j->id, &full) == 0)
+                on = cli_job_on_node (full, node);
+            yard_job_free (&full);
+        }
+        if (!on)
+            continue;
+        yard_job_t *after = NULL;
+        if ((rc = yard_requeue (ctx->client, j->id, &after)) == 0)
+            (*ids)[(*n_ids)++] = j->id;
+        else {
+            /* a job that ended meanwhile has nothing left to requeue */
+            yard_job_t *now = NULL;
+            bool ended = yard_job_status (ctx->client, j->id, &now) == 0
+                         && yard_job_state_finished (now->state);
+            yard_job_free (&now);
+            if (!ended) {
+                fprintf (ctx->err, "yard: job %" PRIu64 ": %s\n", j->id,
+                         yard_client_errmsg (ctx->client));
+                status = rc == -ETIMEDOUT ? CLI_EXIT_UNREACHABLE
+                                          : CLI_EXIT_ERROR;
+            }
+        }
+        yard_job_free (&after);
+    }
+    yard_jobs_free (&jobs, n);
+    return status;
+}
+
 /* `yard nodes drain|resume|label|unlabel|remove NODE ...` */
 static int
 node_admin (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
@@ -361,17 +417,36 @@ node_admin (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
         cli_nodeadmin_clear (&a);
         return rc > 0 ? rc : call_failed (ctx, rc);
     }
-    if (want_json (ctx, a.json))
-        rc = emit_json (ctx, node ? cli_node_json (node)
-                                  : json_pack ("{s:s,s:b}", "name", a.node,
-                                               "removed", 1),
-                        false);
-    else
+    uint64_t *ids = NULL;
+    size_t n_ids = 0;
+    int rq = a.requeue ? requeue_node_jobs (ctx, a.node, &ids, &n_ids)
+                       : CLI_EXIT_OK;
+    if (want_json (ctx, a.json)) {
+        json_t *o = node ? cli_node_json (node)
+                         : json_pack ("{s:s,s:b}", "name", a.node, "removed",
+                                      1);
+        if (o && a.requeue) {
+            json_t *arr = json_array ();
+            for (size_t i = 0; arr && i < n_ids; i++)
+                json_array_append_new (arr, json_integer ((json_int_t)ids[i]));
+            if (!arr || json_object_set_new (o, "requeued", arr) < 0) {
+                json_decref (o);
+                o = NULL;
+            }
+        }
+        rc = emit_json (ctx, o, false);
+    } else {
         rc = cli_print_nodeadmin (ctx->out, &a, node) < 0 ? CLI_EXIT_ERROR
                                                           : CLI_EXIT_OK;
+        for (size_t i = 0; i < n_ids; i++)
+            fprintf (ctx->out, "job %" PRIu64 ": PREEMPTING (stopping on %s;"
+                     " it will run again as a new attempt)\n", ids[i],
+                     a.node);
+    }
+    free (ids);
     yard_nodes_free (&node, 1);
     cli_nodeadmin_clear (&a);
-    return rc;
+    return rc != CLI_EXIT_OK ? rc : rq;
 }
 
 static int
@@ -901,7 +976,15 @@ static const struct cli_cmd commands[] = {
     {
         "status", cmd_status, "yard status [--json] JOB",
         "Show one job: state, node, command, resources, times, exit status",
-        "",
+        "\n"
+        "Ends with the job's attempt history, oldest first: for each attempt\n"
+        "the node that ran it, when it started and ended, its runtime and\n"
+        "why it ended (exited, signaled, timeout, preempted, lost, ...),\n"
+        "then what each attempt used (CPU time, peak memory, GPU).  Retries\n"
+        "used of --retries, and when a job waiting to retry is eligible.\n"
+        "\n"
+        "options:\n"
+        "  --json           print the job object, with 'attempts'\n",
     },
     {
         "queue", cmd_queue, "yard queue [--all] [--limit N] [--json]",
@@ -918,7 +1001,7 @@ static const struct cli_cmd commands[] = {
     {
         "nodes", cmd_nodes, "yard nodes [--json]\n"
         "       yard nodes show [--json] NODE\n"
-        "       yard nodes drain [--json] NODE [--reason TEXT]\n"
+        "       yard nodes drain [--requeue] [--json] NODE [--reason TEXT]\n"
         "       yard nodes resume [--json] NODE\n"
         "       yard nodes label [--json] NODE KEY[=VALUE]...\n"
         "       yard nodes unlabel [--json] NODE KEY...\n"
@@ -937,7 +1020,12 @@ static const struct cli_cmd commands[] = {
         "draining (drained, jobs still running), drained, leaving (its\n"
         "worker is shutting down), down.\n"
         "\n"
-        "drain: no new jobs go to the node; running jobs finish.  resume:\n"
+        "drain: no new jobs go to the node; running jobs finish.  With\n"
+        "--requeue, its running jobs are also stopped (their stop signal,\n"
+        "then SIGKILL after their grace time) and queued again as a new\n"
+        "attempt, as 'yard requeue' does: a preemption, which never counts\n"
+        "against --retries; a job that saves a checkpoint on SIGTERM resumes\n"
+        "from it on another node.  resume:\n"
         "lift the drain.  label: set labels that jobs can ask for with\n"
         "'yard submit --constraint' (KEY of [A-Za-z0-9._-], up to 63; VALUE\n"
         "printable, up to 255).  unlabel: remove labels by key.  remove:\n"
@@ -954,7 +1042,10 @@ static const struct cli_cmd commands[] = {
         "when the machine reports one.\n"
         "\n"
         "options:\n"
-        "  --json           print the node objects (with their 'topology')\n",
+        "  --reason TEXT    drain: why (shown in 'yard nodes')\n"
+        "  --requeue        drain: also stop and requeue the node's jobs\n"
+        "  --json           print the node objects (with their 'topology';\n"
+        "                   drain --requeue adds 'requeued': the job ids)\n",
     },
     {
         "cancel", cmd_cancel, "yard cancel [--array] [--json] JOB",

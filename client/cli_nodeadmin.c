@@ -81,6 +81,12 @@ cli_parse_nodeadmin (int argc, char **argv, struct cli_nodeadmin *a,
                 a->reason = argv[++i];
             else
                 return yard_errorf (err, EINVAL, "--reason needs a text");
+        } else if (opts && strcmp (arg, "--requeue") == 0) {
+            if (a->action != YARD_NODE_DRAIN)
+                return yard_errorf (err, EINVAL,
+                                    "--requeue is for "
+                                    "'yard nodes drain'");
+            a->requeue = true;
         } else if (opts && arg[0] == '-' && arg[1] != '\0') {
             return yard_errorf (err, EINVAL,
                                 "unknown option '%s' for "
@@ -190,4 +196,17 @@ cli_print_nodeadmin (FILE *out, const struct cli_nodeadmin *a,
                      cli_node_labels (node, labels, sizeof labels));
     }
     return n < 0 ? -EIO : 0;
+}
+
+bool
+cli_job_on_node (const yard_job_t *job, const char *node)
+{
+    if (!job || !node)
+        return false;
+    if (job->node && strcmp (job->node, node) == 0)
+        return true;
+    for (size_t i = 0; i < job->n_gang; i++)
+        if (job->gang[i].node && strcmp (job->gang[i].node, node) == 0)
+            return true;
+    return false;
 }

@@ -23,6 +23,7 @@ struct cli_nodeadmin {
     const char *reason;  /* --reason, borrowed; NULL: none */
     const char **labels; /* owned array of borrowed strings */
     size_t n_labels;
+    bool requeue;        /* drain --requeue: stop and requeue its jobs */
     bool json;
     bool help;
 };
@@ -46,5 +47,9 @@ const char *cli_node_labels (const yard_node_t *node, char *buf, size_t len);
 /* One line for people after an action: "node w1: drained (reason)". */
 int cli_print_nodeadmin (FILE *out, const struct cli_nodeadmin *a,
                          const yard_node_t *node);
+
+/* Does the job run on node: its current attempt's node, or one of its gang
+ * nodes (as yard_job_status gives them)? */
+bool cli_job_on_node (const yard_job_t *job, const char *node);
 
 #endif

@@ -209,21 +209,25 @@ cli_print_attempts (FILE *out, const yard_job_t *job, int64_t now_ms)
         return -EIO;
     if (job->n_attempts == 0)
         return ferror (out) ? -EIO : 0;
-    static const char *const hdr[] = { "ATTEMPT", "NODE", "STARTED",
-                                       "RUNTIME", "ENDED-BECAUSE" };
-    cli_table_t *t = cli_table_create (5, hdr);
+    static const char *const hdr[] = { "ATTEMPT", "NODE",    "STARTED",
+                                       "ENDED",   "RUNTIME", "ENDED-BECAUSE" };
+    cli_table_t *t = cli_table_create (6, hdr);
     if (!t)
         return -ENOMEM;
     (void)cli_table_align_right (t, 0);
     int rc = 0;
     for (size_t i = 0; i < job->n_attempts && rc == 0; i++) {
         const yard_attempt_t *a = &job->attempts[i];
-        char num[16], started[48], run[32];
+        char num[16], started[48], ended[48], run[32];
         snprintf (num, sizeof num, "%u", a->attempt);
         if (a->start_time_ms > 0)
             cli_time_local (a->start_time_ms, started, sizeof started);
         else
             snprintf (started, sizeof started, "-");
+        if (a->end_time_ms > 0)
+            cli_time_local (a->end_time_ms, ended, sizeof ended);
+        else
+            snprintf (ended, sizeof ended, "-");
         int64_t end = a->end_time_ms > 0 ? a->end_time_ms : now_ms;
         if (a->start_time_ms > 0 && end >= a->start_time_ms)
             yard_format_duration (end - a->start_time_ms, run, sizeof run);
@@ -237,7 +241,7 @@ cli_print_attempts (FILE *out, const yard_job_t *job, int64_t now_ms)
         char *nodes = cli_gang_attempt_nodes (a); /* a gang: all of them */
         const char *cells[] = { num,
                                 nodes ? nodes : *a->node ? a->node : "-",
-                                started, run, why };
+                                started, ended, run, why };
         rc = cli_table_add_row (t, cells);
         free (nodes);
     }

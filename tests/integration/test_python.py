@@ -132,6 +132,48 @@ class MetricsHelperTest(unittest.TestCase):
             # NaN is not JSON: the value is left out, the step kept
             self.assertEqual(f.read(), '{"step":3,"loss":0.25}\n{"step":4}\n')
 
+    def test_full_pipe_never_blocks(self):
+        # nobody reads the pipe: once it is full, lines are dropped and
+        # counted, the call returns at once, and the inherited fd keeps
+        # its blocking mode
+        r, w = os.pipe()
+        code = ("import os, sys, fcntl; sys.path.insert(0, %r);"
+                "from yard import metrics\n"
+                "ok = sum(bool(metrics.log(step=i, loss=0.5))"
+                " for i in range(100000))\n"
+                "assert 0 < ok < 100000, ok\n"
+                "assert metrics.dropped == 100000 - ok, metrics.dropped\n"
+                "fd = int(os.environ['YARD_METRICS_FD'])\n"
+                "assert not fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK\n"
+                % os.path.join(ROOT, "python"))
+        env = dict(os.environ, YARD_METRICS_FD=str(w))
+        try:
+            subprocess.run(["/usr/bin/python3", "-c", code], env=env,
+                           check=True, pass_fds=(w,), timeout=30)
+        finally:
+            os.close(r)
+            os.close(w)
+
+    def test_reader_gone_never_raises(self):
+        # the reading end is closed: no SIGPIPE death, no exception, the
+        # line is counted as dropped
+        r, w = os.pipe()
+        os.close(r)
+        code = ("import sys; sys.path.insert(0, %r); import yard_metrics as m\n"
+                "assert m.log(step=1, loss=0.5) is False\n"
+                "assert m.checkpoint('ckpt-1.pt', step=1) is False\n"
+                "assert m.dropped == 2, m.dropped\n"
+                "print('alive')\n" % os.path.join(ROOT, "python"))
+        env = dict(os.environ, YARD_METRICS_FD=str(w))
+        try:
+            p = subprocess.run(["/usr/bin/python3", "-c", code], env=env,
+                               pass_fds=(w,), timeout=30,
+                               capture_output=True)
+        finally:
+            os.close(w)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, b"alive\n")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,6 +1,7 @@
 """Unattended training: retries with backoff, the attempt history, `yard
-requeue` (a preemption that resumes from the checkpoint), the time-limit
-warning signal and --requeue-on-timeout.  Backoffs are 1 s so each test
+requeue`, preemption by a higher-priority job and `yard nodes drain
+--requeue` (each a preemption that resumes from the checkpoint), the
+time-limit warning signal and --requeue-on-timeout.  Backoffs are 1 s so each test
 takes a few seconds."""
 import os
 import re
@@ -51,6 +52,8 @@ class RetryTest(ClusterTest):
         text = c.yard("status", job).stdout.decode()
         self.assertIn("ATTEMPT", text)
         self.assertIn("ENDED-BECAUSE", text)
+        self.assertIn("attempt history", c.yard("status", "--help").stdout
+                      .decode())
 
         self.assertEqual(c.wait(job), 0)
         st = c.status(job)
@@ -125,6 +128,49 @@ class RetryTest(ClusterTest):
         self.assertEqual(st["attempts"][0]["end_reason"], "timeout")
         self.assertEqual(st["attempts"][0]["reason"], "timeout, requeued")
         self.assertEqual(st["retries_used"], 0)
+
+    def test_requeue_on_timeout_trainer_runs_in_slices(self):
+        # a checkpointing trainer that needs longer than its time limit
+        # runs in slices of --time, each attempt resuming from the
+        # checkpoint the previous one saved on SIGTERM, and ends with the
+        # weights of an uninterrupted run
+        c = self.cluster
+        self.start_workers("w1")
+        data = os.path.join(self.root, "data")
+        subprocess.run(["/usr/bin/python3", GEN, "--out", data, "--rows",
+                        "6000"], check=True, capture_output=True)
+        args = ["--data", data, "--epochs", "4", "--checkpoint-every", "20"]
+        refck = os.path.join(self.root, "ref-ck")
+        os.makedirs(refck)
+        ref = subprocess.run([TRAINER] + args + ["--out",
+                                                 os.path.join(self.root,
+                                                              "ref.txt")],
+                             env=dict(os.environ, YARD_CHECKPOINT_DIR=refck),
+                             check=True, capture_output=True).stdout.decode()
+        fp = re.search(r"weights fingerprint (\w+)", ref).group(1)
+
+        # 300 steps of 25 ms: about 8 s of training in slices of 3 s
+        job = c.submit(TRAINER, *args, "--out",
+                       os.path.join(self.root, "model.txt"),
+                       "--step-delay-ms", "25",
+                       opts=("--time", "3s", "--grace", "5s",
+                             "--requeue-on-timeout"))
+        self.assertEqual(c.wait(job, timeout=120), 0)
+        st = c.status(job)
+        self.assertEqual(st["state"], "COMPLETED")
+        att = st["attempts"]
+        self.assertGreaterEqual(len(att), 3)
+        for a in att[:-1]:
+            self.assertEqual(a["end_reason"], "timeout")
+            self.assertEqual(a["reason"], "timeout, requeued")
+        self.assertEqual(att[-1]["exit_code"], 0)
+        self.assertEqual(st["retries_used"], 0)
+        log = c.yard("logs", job).stdout.decode()
+        self.assertIn("resuming from", log)
+        self.assertIn("weights fingerprint " + fp, log)
+        pts = [p for p in c.json("metrics", job) if p["key"] == "loss"]
+        steps = [p["step"] for p in pts]
+        self.assertEqual(steps, sorted(set(steps)), "a step reported twice")
 
     def test_warn_signal_before_the_time_limit(self):
         c = self.cluster
@@ -253,3 +299,91 @@ class PreemptionTest(ClusterTest):
         self.assertEqual(st["attempt"], 1)
         c.yard("cancel", keep)
         c.yard("cancel", low)
+
+    def test_preempted_trainer_resumes_with_exact_weights(self):
+        c = self.cluster
+        self.start_workers("w1", cpus=1)
+        data = os.path.join(self.root, "data")
+        subprocess.run(["/usr/bin/python3", GEN, "--out", data, "--rows",
+                        "6000"], check=True, capture_output=True)
+        args = ["--data", data, "--epochs", "4", "--checkpoint-every", "20"]
+        refck = os.path.join(self.root, "ref-ck")
+        os.makedirs(refck)
+        ref = subprocess.run([TRAINER] + args + ["--out",
+                                                 os.path.join(self.root,
+                                                              "ref.txt")],
+                             env=dict(os.environ, YARD_CHECKPOINT_DIR=refck),
+                             check=True, capture_output=True).stdout.decode()
+        fp = re.search(r"weights fingerprint (\w+)", ref).group(1)
+
+        low = c.submit(TRAINER, *args, "--out",
+                       os.path.join(self.root, "model.txt"),
+                       "--step-delay-ms", "20",
+                       opts=("--cpus", "1", "--preemptible", "--retries", "0"))
+        wait_for(lambda: any(ck["step"] >= 40
+                             for ck in c.json("checkpoints", low)), 60,
+                 "a stored checkpoint")
+        high = c.submit("/bin/true", opts=("--cpus", "1", "--priority", "10"))
+        self.assertEqual(c.wait(high), 0)
+        self.assertEqual(c.wait(low, timeout=120), 0)
+        st = c.status(low)
+        self.assertEqual([a["attempt"] for a in st["attempts"]], [1, 2])
+        self.assertEqual(st["attempts"][0]["end_reason"], "preempted")
+        self.assertIn("preempted by job %d" % high,
+                      st["attempts"][0]["reason"])
+        self.assertEqual(st["retries_used"], 0)
+        log = c.yard("logs", low).stdout.decode()
+        self.assertIn("resuming from", log)
+        self.assertIn("weights fingerprint " + fp, log)
+        # the high-priority job started before the trainer's second attempt
+        hs = c.status(high)
+        self.assertLessEqual(hs["start_time_ms"],
+                             st["attempts"][1]["start_time_ms"])
+
+    def test_drain_requeue_moves_the_trainer_to_another_node(self):
+        c = self.cluster
+        self.start_workers("w1", "w2")
+        data = os.path.join(self.root, "data")
+        subprocess.run(["/usr/bin/python3", GEN, "--out", data, "--rows",
+                        "6000"], check=True, capture_output=True)
+        args = ["--data", data, "--epochs", "4", "--checkpoint-every", "20"]
+        refck = os.path.join(self.root, "ref-ck")
+        os.makedirs(refck)
+        ref = subprocess.run([TRAINER] + args + ["--out",
+                                                 os.path.join(self.root,
+                                                              "ref.txt")],
+                             env=dict(os.environ, YARD_CHECKPOINT_DIR=refck),
+                             check=True, capture_output=True).stdout.decode()
+        fp = re.search(r"weights fingerprint (\w+)", ref).group(1)
+
+        job = c.submit(TRAINER, *args, "--out",
+                       os.path.join(self.root, "model.txt"),
+                       "--step-delay-ms", "20", opts=("--retries", "0"))
+        c.wait_state(job, "RUNNING")
+        first = c.status(job)["node"]
+        other = "w2" if first == "w1" else "w1"
+        wait_for(lambda: any(ck["step"] >= 40
+                             for ck in c.json("checkpoints", job)), 60,
+                 "a stored checkpoint")
+        out = c.json("nodes", "drain", first, "--requeue", "--reason",
+                     "swap disk")
+        self.assertEqual(out["requeued"], [job])
+        self.assertTrue(out["drain"])
+
+        self.assertEqual(c.wait(job, timeout=120), 0)
+        st = c.status(job)
+        self.assertEqual([a["attempt"] for a in st["attempts"]], [1, 2])
+        self.assertEqual(st["attempts"][0]["node"], first)
+        self.assertEqual(st["attempts"][0]["end_reason"], "preempted")
+        self.assertEqual(st["attempts"][1]["node"], other)
+        self.assertEqual(st["retries_used"], 0)
+        log = c.yard("logs", job).stdout.decode()
+        self.assertIn("resuming from", log)
+        self.assertIn("weights fingerprint " + fp, log)
+        nodes = {n["name"]: n for n in c.json("nodes")}
+        self.assertEqual(nodes[first]["display_state"], "drained")
+
+        # nothing left to requeue: a plain line, no job
+        p = c.yard("nodes", "drain", other, "--requeue")
+        self.assertEqual(p.stdout.decode().count("PREEMPTING"), 0)
+        self.assertIn("--requeue", c.yard("nodes", "--help").stdout.decode())

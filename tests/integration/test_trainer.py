@@ -3,6 +3,7 @@ resumed run (SIGTERM or SIGKILL, any number of times) ends with exactly the
 weights of an uninterrupted one; through a cluster, a job resumes on its
 next attempt from its checkpoint."""
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -231,6 +232,70 @@ class StoreCheckpointTravelTest(ClusterTest):
             self.assertEqual(a.read(), b.read())
         self.assertIn(cks[0]["digest"], c.yard("checkpoints", job).stdout
                       .decode())
+
+
+class SchedulerCrashTrainerTest(ClusterTest):
+    """The scheduler is killed with SIGKILL while the trainer runs: the
+    trainer keeps training (and checkpointing) through the outage, and once
+    the scheduler is back the job completes in its first attempt with
+    exactly the weights of an uninterrupted run; its metrics show each step
+    once."""
+
+    def test_scheduler_kill9_mid_training(self):
+        c = self.cluster
+        self.start_workers("w1")
+        data = os.path.join(self.root, "data")
+        make_data(data)
+        args = ["--data", data, "--epochs", "4", "--checkpoint-every", "20",
+                "--log-every", "10"]
+
+        ref = os.path.join(self.root, "ref.txt")
+        refck = os.path.join(self.root, "ref-ck")
+        os.makedirs(refck)
+        env = dict(os.environ, YARD_CHECKPOINT_DIR=refck)
+        subprocess.run([TRAINER] + args + ["--out", ref], env=env, check=True,
+                       capture_output=True)
+
+        out = os.path.join(self.root, "model.txt")
+        job = c.submit(TRAINER, *args, "--out", out, "--step-delay-ms", "25")
+        c.wait_state(job, "RUNNING")
+        wait_for(lambda: any(p["step"] >= 40
+                             for p in c.json("metrics", job)), 60,
+                 "the trainer's metrics past step 40")
+        ckdir = os.path.join(self.root, "worker-w1", "checkpoints", str(job))
+
+        def newest_step():
+            try:
+                names = checkpoints(ckdir)
+            except FileNotFoundError:
+                return -1
+            return max((int(re.findall(r"\d+", n)[-1]) for n in names),
+                       default=-1)
+
+        c.kill_scheduler()
+        # training goes on while the scheduler is down: two more
+        # checkpoints appear in the job's folder
+        before = newest_step()
+        wait_for(lambda: newest_step() >= before + 40, 60,
+                 "new checkpoints during the scheduler outage")
+        c.start_scheduler()
+
+        self.assertEqual(c.wait(job, timeout=120), 0)
+        st = c.status(job)
+        self.assertEqual(st["state"], "COMPLETED")
+        self.assertEqual(st["attempt"], 1)
+        self.assertEqual([a["attempt"] for a in st["attempts"]], [1])
+        self.assertEqual(st["retries_used"], 0)
+        log = c.yard("logs", job).stdout.decode()
+        self.assertNotIn("resuming from", log)
+        with open(ref, "rb") as a, open(out, "rb") as b:
+            self.assertEqual(a.read(), b.read(), "weights differ from an "
+                             "uninterrupted run")
+        pts = [p for p in c.json("metrics", job) if p["key"] == "loss"]
+        steps = [p["step"] for p in pts]
+        self.assertEqual(steps, sorted(set(steps)), "a step reported twice")
+        self.assertEqual(steps[-1], 300)
+        self.assertEqual({p["attempt"] for p in pts}, {1})
 
 
 if __name__ == "__main__":

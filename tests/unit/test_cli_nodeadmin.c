@@ -84,6 +84,38 @@ test_parse (void **state)
 }
 
 static void
+test_drain_requeue (void **state)
+{
+    (void)state;
+    struct cli_nodeadmin a;
+    yard_error_t e = { 0 };
+    assert_int_equal (PARSE (&a, &e, "nodes", "drain", "w1", "--requeue",
+                             "--reason", "swap disk"), 0);
+    assert_true (a.requeue);
+    assert_string_equal (a.node, "w1");
+    cli_nodeadmin_clear (&a);
+    assert_int_equal (PARSE (&a, &e, "nodes", "drain", "w1"), 0);
+    assert_false (a.requeue);
+    cli_nodeadmin_clear (&a);
+    /* only a drain requeues */
+    assert_int_equal (PARSE (&a, &e, "nodes", "resume", "w1", "--requeue"),
+                      -EINVAL);
+    assert_non_null (strstr (e.text, "--requeue is for 'yard nodes drain'"));
+    cli_nodeadmin_clear (&a);
+
+    /* which jobs run on a node: the attempt's node, or any gang node */
+    yard_gang_node_t gang[2] = { { .node = "w1" }, { .node = "w3" } };
+    yard_job_t single = { .node = "w2" };
+    yard_job_t multi = { .node = "w1", .gang = gang, .n_gang = 2 };
+    assert_true (cli_job_on_node (&single, "w2"));
+    assert_false (cli_job_on_node (&single, "w1"));
+    assert_true (cli_job_on_node (&multi, "w1"));
+    assert_true (cli_job_on_node (&multi, "w3"));
+    assert_false (cli_job_on_node (&multi, "w2"));
+    assert_false (cli_job_on_node (NULL, "w2"));
+}
+
+static void
 test_display_and_json (void **state)
 {
     (void)state;
@@ -134,6 +166,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_parse),
+        cmocka_unit_test (test_drain_requeue),
         cmocka_unit_test (test_display_and_json),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

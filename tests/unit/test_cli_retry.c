@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "cli_args.h"
+#include "cli_render.h"
 #include "cli_retry.h"
 
 static void
@@ -135,6 +136,18 @@ test_render_attempts (void **state)
     fclose (f);
     assert_non_null (strstr (buf, "ATTEMPT"));
     assert_non_null (strstr (buf, "ENDED-BECAUSE"));
+    /* each attempt's start and end: the ended one's end time, '-' for the
+       running one */
+    char t1[48], t2[48], e1[48];
+    cli_time_local (a[0].start_time_ms, t1, sizeof t1);
+    cli_time_local (a[1].start_time_ms, t2, sizeof t2);
+    cli_time_local (a[0].end_time_ms, e1, sizeof e1);
+    assert_non_null (strstr (buf, " ENDED "));
+    assert_non_null (strstr (buf, t1));
+    assert_non_null (strstr (buf, e1));
+    const char *row2 = strstr (buf, t2);
+    assert_non_null (row2);
+    assert_non_null (strstr (row2, " - "));
     assert_non_null (strstr (buf, "preempted"));
     assert_non_null (strstr (buf, "(running)"));
     assert_non_null (strstr (buf, "1 of 3 used"));
