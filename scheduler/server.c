@@ -1089,29 +1089,67 @@ handle (yard_server_t *s, int sock, const yard_peer_t *peer, yard_env_t *env)
     op->fn (s, peer, node, env);
 }
 
+/* Whether a client request is waiting on the client port. */
+static bool
+client_waiting (yard_server_t *s)
+{
+    int events = 0;
+    size_t sz = sizeof events;
+    return zmq_getsockopt (s->sock[YARD__CLIENT], ZMQ_EVENTS, &events, &sz)
+               == 0
+           && (events & ZMQ_POLLIN);
+}
+
+/* Reads and handles one message of a port: false once there is none (or
+ * the port failed). */
+static bool
+read_one (yard_server_t *s, int sock)
+{
+    yard_peer_t peer;
+    yard_env_t *env = NULL;
+    yard_error_t err;
+    yard_error_clear (&err);
+    int rc = yard_msg_recv (s->sock[sock], &peer, &env, &err);
+    if (rc == -EAGAIN || rc == -EINTR)
+        return false;
+    if (rc == -EBADMSG || rc == -EMSGSIZE || rc == -EPROTO) {
+        drop (s, sock, &peer, rc, &err);
+        return true;
+    }
+    if (rc < 0) {
+        log_err ("receive on the %s port failed: %s", sock_name[sock],
+                 strerror (-rc));
+        return false;
+    }
+    handle (s, sock, &peer, env);
+    yard_msg_free (&env);
+    return true;
+}
+
+/* One batch: up to YARD__MAX_BATCH messages, one commit.  Worker messages
+ * come in streams (a busy cluster sends thousands a second), client
+ * requests one at a time, each waiting for its acknowledgement: so every
+ * YARD__YIELD_EVERY worker messages the batch looks at the client port,
+ * and when a request waits there it takes the waiting client requests
+ * into the same batch and ends it.  A request then waits for a few worker
+ * messages and one commit rather than for a full batch, another commit and
+ * its own; without clients, worker batches stay full and the commits per
+ * worker message do not change. */
 static void
 on_socket (yard_server_t *s, int sock)
 {
-    for (int i = 0; i < YARD__MAX_BATCH && !s->batch_failed && !s->stopping;
-         i++) {
-        yard_peer_t peer;
-        yard_env_t *env = NULL;
-        yard_error_t err;
-        yard_error_clear (&err);
-        int rc = yard_msg_recv (s->sock[sock], &peer, &env, &err);
-        if (rc == -EAGAIN || rc == -EINTR)
-            break;
-        if (rc == -EBADMSG || rc == -EMSGSIZE || rc == -EPROTO) {
-            drop (s, sock, &peer, rc, &err);
-            continue;
-        }
-        if (rc < 0) {
-            log_err ("receive on the %s port failed: %s", sock_name[sock],
-                     strerror (-rc));
+    int n = 0;
+    while (n < YARD__MAX_BATCH && !s->batch_failed && !s->stopping) {
+        if (sock == YARD__WORKER && n > 0 && n % YARD__YIELD_EVERY == 0
+            && client_waiting (s)) {
+            while (n < YARD__MAX_BATCH && !s->batch_failed && !s->stopping
+                   && read_one (s, YARD__CLIENT))
+                n++;
             break;
         }
-        handle (s, sock, &peer, env);
-        yard_msg_free (&env);
+        if (!read_one (s, sock))
+            break;
+        n++;
     }
     yard__batch_end (s);
 }

@@ -43,6 +43,8 @@
 enum { YARD__CLIENT = 0, YARD__WORKER = 1 };
 
 #define YARD__MAX_BATCH 512          /* messages read per watcher wake-up */
+#define YARD__YIELD_EVERY 16         /* worker messages between looks at
+                                      * the client port (see on_socket) */
 #define YARD__MAX_SKIPS 1000         /* pending jobs a dispatch pass skips */
 #define YARD__WAIT_MAX_MS 60000      /* WaitRequest.timeout_ms cap */
 #define YARD__LOGS_WAIT_MAX_MS 30000 /* LogsRequest.wait_ms cap */

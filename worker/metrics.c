@@ -234,6 +234,20 @@ flush_out (struct metrics *m, uint64_t first_seq)
 {
     if (m->olen == 0)
         return;
+    /* the spool is made with the first line: most jobs write none, and a
+     * file created per attempt costs an inode allocation */
+    if (m->spool_fd < 0
+        && (m->spool_fd = open (m->path, O_RDWR | O_APPEND | O_CREAT
+                                             | O_TRUNC | O_CLOEXEC, 0600))
+               < 0) {
+        log_err ("job %" PRIu64 ".%" PRIu32 ": cannot create %s: %s "
+                 "(%" PRIu64 " metrics lines lost)",
+                 m->job_id, m->num, m->path, strerror (errno),
+                 m->n - first_seq);
+        m->n = first_seq;
+        m->olen = 0;
+        return;
+    }
     size_t off = 0;
     for (uint64_t q = first_seq; q < m->n; q++) {
         m->offs[q] = m->end + off;
@@ -357,9 +371,7 @@ metrics_create (uv_loop_t *loop, const char *dir, uint64_t job_id,
         e = ENOMEM;
         goto error;
     }
-    m->spool_fd = open (m->path, O_RDWR | O_APPEND | O_CREAT | O_TRUNC
-                                     | O_CLOEXEC, 0600);
-    if (m->spool_fd < 0 || pipe2 (fds, O_CLOEXEC) < 0) {
+    if (pipe2 (fds, O_CLOEXEC) < 0) {
         e = errno;
         goto error;
     }

@@ -5,7 +5,7 @@
  * worker reads the other end whenever there is data, whatever the state of
  * the link to the scheduler, so a job is never held up by a full pipe for
  * longer than one loop turn: each line is parsed (metricline.h) and appended
- * to metrics.spool in the attempt dir, which lives until the attempt's
+ * to metrics.spool in the attempt dir (made with the first line), which lives until the attempt's
  * JobFinished is acknowledged, so metrics survive a scheduler outage and a
  * worker restart.  Line number seq (from 0) is the line's identity.
  *

@@ -14,7 +14,11 @@
  *
  *    Meanwhile one more client submits one job at a time (the next once
  *    the last is acknowledged) and reports the acknowledgement latency
- *    under that load: probe_submits, probe_p50_ms, probe_p99_ms.
+ *    under that load: probe_submits, probe_p50_ms, probe_p99_ms.  That
+ *    probe shares the simulated workers' polling loop, so its figure
+ *    includes one polling round of the load generator.  A second client,
+ *    on a thread of its own (as a separate client process would be), does
+ *    the same: client_submits, client_p50_ms, client_p99_ms.
  * With SCHED_PID, step 3 also reports sched_cpu_s, the scheduler's CPU time
  * (all its threads, from /proc/SCHED_PID/stat) over the measured window,
  * and sched_jobs_per_cpu_s: the rate the scheduler would reach with a core
@@ -35,6 +39,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -390,6 +396,74 @@ metrics_main (int argc, char **argv)
     return 0;
 }
 
+/* The client on a thread of its own: one submission at a time, each
+ * acknowledgement's latency recorded, until told to stop. */
+struct client_probe {
+    void *ctx;
+    const char *endpoint;
+    atomic_bool stop;
+    double *ms;
+    size_t n, cap;
+    int rc;
+};
+
+static void *
+client_probe_main (void *arg)
+{
+    struct client_probe *c = arg;
+    void *sock = zmq_socket (c->ctx, ZMQ_DEALER);
+    int linger = 0;
+    if (!sock
+        || zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger) < 0
+        || zmq_connect (sock, c->endpoint) < 0) {
+        c->rc = -errno;
+        if (sock)
+            zmq_close (sock);
+        return NULL;
+    }
+    char *cargv[] = {"true"};
+    Yard__JobSpec spec = YARD__JOB_SPEC__INIT;
+    spec.name = "client-probe";
+    spec.argv = cargv;
+    spec.n_argv = 1;
+    Yard__SubmitRequest sub = YARD__SUBMIT_REQUEST__INIT;
+    sub.spec = &spec;
+    uint64_t id = 0;
+    while (!atomic_load (&c->stop)) {
+        yard_env_t env = YARD__ENVELOPE__INIT;
+        env.request_id = ++id;
+        env.body_case = YARD__ENVELOPE__BODY_SUBMIT;
+        env.submit = &sub;
+        double t0 = now_s ();
+        if (yard_msg_send (sock, NULL, &env) < 0) {
+            c->rc = -EIO;
+            break;
+        }
+        bool got = false;
+        while (!got && !atomic_load (&c->stop)) {
+            zmq_pollitem_t item = {.socket = sock, .events = ZMQ_POLLIN};
+            if (zmq_poll (&item, 1, 100) <= 0)
+                continue; /* look at the stop flag again */
+            yard_env_t *r;
+            while (yard_msg_recv (sock, NULL, &r, NULL) == 0) {
+                bool ok = r->body_case == YARD__ENVELOPE__BODY_SUBMIT_REPLY
+                          && r->request_id == id;
+                yard_msg_free (&r);
+                if (!ok) {
+                    c->rc = -EIO;
+                    atomic_store (&c->stop, true);
+                    break;
+                }
+                got = true;
+                if (c->n < c->cap)
+                    c->ms[c->n++] = (now_s () - t0) * 1000;
+            }
+        }
+    }
+    zmq_close (sock);
+    return NULL;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -438,9 +512,15 @@ main (int argc, char **argv)
     double *probe_ms = calloc (probe_cap, sizeof *probe_ms);
     double probe_t0 = 0;
     bool probe_busy = false;
+    struct client_probe cp = {.ctx = ctx, .endpoint = argv[1],
+                              .cap = 1 << 16};
+    cp.ms = calloc (cp.cap, sizeof *cp.ms);
+    atomic_init (&cp.stop, false);
+    pthread_t cp_thread;
+    bool cp_started = false;
     pi[nworkers].socket = probe;
     pi[nworkers].events = ZMQ_POLLIN;
-    if (!ws || !pi || !probe_ms)
+    if (!ws || !pi || !probe_ms || !cp.ms)
         die ("calloc", -ENOMEM);
     uint64_t instance = (uint64_t)time (NULL) << 20;
     for (long i = 0; i < nworkers; i++) {
@@ -481,6 +561,10 @@ main (int argc, char **argv)
                     if (t_first == 0) {
                         t_first = now_s ();
                         cpu_first = pid > 0 ? cpu_s (pid) : 0;
+                        if (pthread_create (&cp_thread, NULL,
+                                            client_probe_main, &cp) != 0)
+                            die ("client probe thread", -EAGAIN);
+                        cp_started = true;
                     }
                     sim_run (&ws[i], e->dispatch);
                     done++;
@@ -513,6 +597,12 @@ main (int argc, char **argv)
     }
     double dt = now_s () - t_first;
     double cpu = pid > 0 ? cpu_s (pid) - cpu_first : 0;
+    if (cp_started) {
+        atomic_store (&cp.stop, true);
+        pthread_join (cp_thread, NULL);
+        if (cp.rc < 0)
+            die ("client probe", cp.rc);
+    }
     printf ("workers=%ld pending=%ld completed=%ld sched_s=%.3f "
             "sched_jobs_per_s=%.0f", nworkers, pending, done, dt,
             (double)done / dt);
@@ -525,9 +615,16 @@ main (int argc, char **argv)
                 nprobe, probe_ms[nprobe / 2],
                 probe_ms[(size_t)((double)(nprobe - 1) * 0.99)]);
     }
+    if (cp.n > 0) {
+        qsort (cp.ms, cp.n, sizeof cp.ms[0], cmp_double);
+        printf (" client_submits=%zu client_p50_ms=%.2f client_p99_ms=%.2f",
+                cp.n, cp.ms[cp.n / 2],
+                cp.ms[(size_t)((double)(cp.n - 1) * 0.99)]);
+    }
     printf ("\n");
     zmq_close (probe);
     free (probe_ms);
+    free (cp.ms);
     for (long i = 0; i < nworkers; i++)
         zmq_close (ws[i].sock);
     free (ws);

@@ -127,6 +127,10 @@ class WorkerShutdownTest(ClusterTest):
         job = c.submit("sh", "-c", 'echo "start $YARD_ATTEMPT $YARD_NODE" '
                        '>> %s; exec sleep 300' % ledger)
         c.wait_state(job, "RUNNING")
+        # RUNNING means spawned: the script must have written its line
+        # before its worker stops it
+        wait_for(lambda: len(self.ledger(ledger)) == 1, 30,
+                 "attempt 1 to write its start line")
         first = c.status(job)["node"]
         other = "w2" if first == "w1" else "w1"
         self.assertEqual(c.workers.pop(first).stop(), 0)

@@ -316,6 +316,47 @@ test_spool_ship_recover (void **state)
     metrics_destroy (&m);
 }
 
+/* A job that writes no metrics leaves no spool; a restart finds none and
+ * has nothing to ship. */
+static void
+test_no_lines_no_spool (void **state)
+{
+    struct fx *f = *state;
+    int wfd = -1;
+    char path[512];
+    snprintf (path, sizeof path, "%s/" METRICS_SPOOL, f->dir);
+    struct metrics *m = metrics_create (&f->loop, f->dir, 3, 1, &wfd);
+    assert_non_null (m);
+    int job = dup (wfd);
+    assert_int_equal (metrics_spawned (m, true), 0);
+    put (job, "{\"step\": 1"); /* no newline yet: nothing to spool */
+    uv_run (&f->loop, UV_RUN_NOWAIT);
+    assert_int_equal (access (path, F_OK), -1);
+    assert_int_equal (errno, ENOENT);
+    close (job);
+    metrics_drain (m); /* end of lines: the cut line is a line */
+    assert_int_equal (metrics_lines (m), 1);
+    assert_int_equal (access (path, F_OK), 0);
+    metrics_destroy (&m);
+    assert_int_equal (unlink (path), 0);
+
+    m = metrics_create (&f->loop, f->dir, 3, 2, &wfd);
+    assert_non_null (m);
+    job = dup (wfd);
+    assert_int_equal (metrics_spawned (m, true), 0);
+    close (job);
+    metrics_drain (m);
+    assert_int_equal (metrics_lines (m), 0);
+    assert_true (metrics_complete (m));
+    assert_int_equal (access (path, F_OK), -1);
+    metrics_destroy (&m);
+    m = metrics_recover (&f->loop, f->dir, 3, 2);
+    assert_non_null (m);
+    assert_int_equal (metrics_lines (m), 0);
+    assert_true (metrics_complete (m));
+    metrics_destroy (&m);
+}
+
 static void
 test_long_line_and_big_batches (void **state)
 {
@@ -381,6 +422,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_spool_ship_recover, setup,
                                          teardown),
         cmocka_unit_test_setup_teardown (test_long_line_and_big_batches, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (test_no_lines_no_spool, setup,
                                          teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
