@@ -110,6 +110,8 @@ test_server (void **state)
                                   "0000:3a:00.0", "0000:5d:00.0",
                                   "0000:9a:00.0", "0000:ab:00.0",
                                   "0000:ba:00.0", "0000:db:00.0" };
+    static const char *sw[4] = { "0000:16:00.0", "0000:38:00.0",
+                                 "0000:98:00.0", "0000:b8:00.0" };
     yard_error_t err = { 0 };
     topo_t *t = discover (FIX ("server-8gpu.xml"), FIX ("server-8gpu.gpus"),
                           &err);
@@ -136,6 +138,9 @@ test_server (void **state)
         assert_int_equal (g->memory_bytes, UINT64_C (81559) << 20);
         assert_int_equal (g->numa_node, i < 4 ? 0 : 1);
         assert_string_equal (g->local_cpus, i < 4 ? "0-31" : "32-63");
+        /* two PCIe switches per socket, two GPUs each, known by their
+         * upstream ports */
+        assert_string_equal (g->pci_switch, sw[i / 2]);
     }
     assert_string_equal (m->source, "xml:" FIX ("server-8gpu.xml")
                                     "+fake-gpus:" FIX ("server-8gpu.gpus"));
@@ -163,6 +168,8 @@ test_workstation (void **state)
         assert_int_equal (m->gpus[i]->numa_node, 0);
         assert_string_equal (m->gpus[i]->local_cpus, "0-47");
         assert_int_equal (m->gpus[i]->index, i);
+        /* each GPU behind its own root port: no switch */
+        assert_string_equal (m->gpus[i]->pci_switch, "");
     }
     topo_destroy (&t);
 }
@@ -190,7 +197,10 @@ test_order_and_unknown_bus (void **state)
     assert_string_equal (m->gpus[1]->pci_bus_id, "0000:77:00.0");
     assert_int_equal (m->gpus[1]->numa_node, -1);
     assert_string_equal (m->gpus[1]->local_cpus, "");
+    assert_string_equal (m->gpus[1]->pci_switch, "");
+    assert_string_equal (m->gpus[0]->pci_switch, "0000:16:00.0");
     assert_string_equal (m->gpus[2]->uuid, "GPU-b");
+    assert_string_equal (m->gpus[2]->pci_switch, "0000:98:00.0");
     assert_string_equal (m->gpus[2]->name, "Second GPU");
     assert_int_equal (m->gpus[2]->numa_node, 1);
     assert_string_equal (m->gpus[2]->local_cpus, "32-63");
