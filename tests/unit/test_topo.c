@@ -174,6 +174,50 @@ test_workstation (void **state)
     topo_destroy (&t);
 }
 
+/* A GPU right under the host bridge (no PCI bridge at all, as in many VMs)
+ * is under no switch; its locality is still known. */
+static void
+test_gpu_on_host_bridge (void **state)
+{
+    (void)state;
+    FILE *fp = fopen (FIX ("workstation-4gpu.xml"), "r");
+    assert_non_null (fp);
+    static char xml[1 << 20];
+    size_t n = fread (xml, 1, sizeof xml - 1, fp);
+    fclose (fp);
+    xml[n] = '\0';
+    /* drop the root port above 0000:01:00.0: its line and closing tag */
+    char *port = strstr (xml, "pci_busid=\"0000:00:00.0\"");
+    assert_non_null (port);
+    while (port > xml && port[-1] != '\n')
+        port--;
+    char *dev = strchr (port, '\n') + 1;
+    char *dev_end = strstr (dev, "/>\n");
+    assert_non_null (dev_end);
+    dev_end += 3;
+    char *close_end = strchr (dev_end, '\n') + 1;
+    static char out[1 << 20];
+    snprintf (out, sizeof out, "%.*s%.*s%s", (int)(port - xml), xml,
+              (int)(dev_end - dev), dev, close_end);
+    char xml_path[64];
+    snprintf (xml_path, sizeof xml_path, "%s", gpu_file (out));
+    const char *gpus = gpu_file ("0000:01:00.0 GPU-v 1024 Virtual\n"
+                                 "0000:21:00.0 GPU-w 1024 Rooted\n");
+    yard_error_t err = { 0 };
+    topo_t *t = discover (xml_path, gpus, &err);
+    unlink (xml_path);
+    unlink (gpus);
+    assert_non_null (t);
+    const Yard__Topology *m = topo_proto (t);
+    assert_int_equal (m->n_gpus, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal (m->gpus[i]->numa_node, 0);
+        assert_string_equal (m->gpus[i]->local_cpus, "0-47");
+        assert_string_equal (m->gpus[i]->pci_switch, "");
+    }
+    topo_destroy (&t);
+}
+
 /* Order in the list does not matter: sorted by bus id; a bus id hwloc does
  * not know leaves the GPU with unknown locality, not an error. */
 static void
@@ -377,6 +421,7 @@ main (void)
         cmocka_unit_test (test_numa4_distances),
         cmocka_unit_test (test_server),
         cmocka_unit_test (test_workstation),
+        cmocka_unit_test (test_gpu_on_host_bridge),
         cmocka_unit_test (test_order_and_unknown_bus),
         cmocka_unit_test (test_bad_gpu_lists),
         cmocka_unit_test (test_missing_files),
