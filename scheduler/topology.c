@@ -64,8 +64,8 @@ yard_topo_check (const Yard__Topology *t, char *why, size_t len)
             || !text_ok (g->pci_switch, YARD_TOPO_MAX_TEXT)
             || !text_ok (g->local_cpus, YARD_TOPO_MAX_LIST)) {
             snprintf (why, len, "topology GPU %zu: uuid, name, bus id and "
-                      "switch must be UTF-8 of at most %d bytes, local_cpus of at "
-                      "most %d", i, YARD_TOPO_MAX_TEXT, YARD_TOPO_MAX_LIST);
+                      "switch must be UTF-8 of at most %d bytes, local_cpus "
+                      "of at most %d", i, YARD_TOPO_MAX_TEXT, YARD_TOPO_MAX_LIST);
             return -EINVAL;
         }
     }

@@ -390,7 +390,8 @@ pci_switch (hwloc_obj_t pci, char *buf, size_t len)
     hwloc_obj_t port = pci ? pci->parent : NULL;
     if (!is_pci_bridge (port) || !is_pci_bridge (port->parent))
         return;
-    const struct hwloc_pcidev_attr_s *a = &port->parent->attr->bridge.upstream.pci;
+    const struct hwloc_pcidev_attr_s *a
+        = &port->parent->attr->bridge.upstream.pci;
     snprintf (buf, len, "%04x:%02x:%02x.%01x", a->domain, a->bus, a->dev,
               a->func);
 }
