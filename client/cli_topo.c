@@ -95,7 +95,8 @@ gpu_json (const yard_gpu_t *g)
         && jset (o, "cc_minor", json_integer (g->cc_minor))
         && jset (o, "numa_node", json_integer (g->numa_node))
         && jset (o, "local_cpus", jstr (g->local_cpus))
-        && jset (o, "index", json_integer (g->index)))
+        && jset (o, "index", json_integer (g->index))
+        && jset (o, "pci_switch", jstr (g->pci_switch)))
         return o;
     json_decref (o);
     return NULL;
@@ -181,8 +182,8 @@ print_gpus (FILE *out, const yard_topology_t *t)
 {
     static const char *const headers[] = { "GPU", "BUS-ID", "UUID", "MODEL",
                                            "MEMORY", "CC", "NUMA",
-                                           "LOCAL-PUS" };
-    cli_table_t *tb = cli_table_create (8, headers);
+                                           "SWITCH", "LOCAL-PUS" };
+    cli_table_t *tb = cli_table_create (9, headers);
     int rc = 0;
     if (!tb)
         return -errno;
@@ -201,8 +202,10 @@ print_gpus (FILE *out, const yard_topology_t *t)
             snprintf (numa, sizeof numa, "%" PRId32, g->numa_node);
         else
             snprintf (numa, sizeof numa, "-");
+        const char *sw = g->pci_switch && *g->pci_switch ? g->pci_switch
+                                                         : "-";
         const char *row[] = { idx,  g->pci_bus_id, g->uuid, g->name, mem, cc,
-                              numa, *g->local_cpus ? g->local_cpus : "-" };
+                              numa, sw, *g->local_cpus ? g->local_cpus : "-" };
         rc = cli_table_add_row (tb, row);
     }
     if (rc == 0)

@@ -56,7 +56,8 @@ yard__topology_from_proto (const Yard__Topology *in, yard_topology_t *out)
             if (!(o->uuid = dup_text (g->uuid))
                 || !(o->name = dup_text (g->name))
                 || !(o->pci_bus_id = dup_text (g->pci_bus_id))
-                || !(o->local_cpus = dup_text (g->local_cpus)))
+                || !(o->local_cpus = dup_text (g->local_cpus))
+                || !(o->pci_switch = dup_text (g->pci_switch)))
                 goto nomem;
         }
     }
@@ -98,6 +99,7 @@ yard__topology_clear (yard_topology_t *t)
         free (t->gpus[i].name);
         free (t->gpus[i].pci_bus_id);
         free (t->gpus[i].local_cpus);
+        free (t->gpus[i].pci_switch);
     }
     for (size_t i = 0; i < t->n_core_list; i++)
         free (t->core_list[i].pus);

@@ -28,6 +28,8 @@ struct yard_place {
     bool *pu_gpu_local; /* some GPU is local to this PU */
     size_t ngpu;
     int *gpu_numa;
+    int *gpu_switch;    /* its PCIe switch: the GPU index of the switch's
+                         * first GPU; a GPU under no known switch, its own */
     bool *gpu_local;    /* ngpu * npu: PUs local to each GPU */
     /* cores: core c has PUs core_pu[core_start[c] .. core_start[c+1]-1];
      * a PU no listed core names is a core of its own */
@@ -130,6 +132,7 @@ shape_free (yard_place_t *p)
     free (p->pu_numa);
     free (p->pu_gpu_local);
     free (p->gpu_numa);
+    free (p->gpu_switch);
     free (p->gpu_local);
     for (size_t i = 0; i < p->ngpu; i++) {
         if (p->gpu_uuid)
@@ -245,6 +248,7 @@ shape_build (yard_place_t *q, const Yard__Topology *t, uint32_t cpus)
         || !(q->pu_gpu_local = calloc (npu + 1, sizeof (bool)))
         || !(q->pu_used = calloc (npu + 1, sizeof (bool)))
         || !(q->gpu_numa = calloc (ng + 1, sizeof q->gpu_numa[0]))
+        || !(q->gpu_switch = calloc (ng + 1, sizeof q->gpu_switch[0]))
         || !(q->gpu_used = calloc (ng + 1, sizeof (bool)))
         || !(q->gpu_local = calloc (ng * npu + 1, sizeof (bool)))
         || !(q->gpu_uuid = calloc (ng + 1, sizeof (char *)))
@@ -267,6 +271,13 @@ shape_build (yard_place_t *q, const Yard__Topology *t, uint32_t cpus)
     for (size_t g = 0; g < ng; g++) {
         const Yard__GpuInfo *gi = t->gpus[g];
         q->gpu_numa[g] = gi->numa_node;
+        q->gpu_switch[g] = (int)g;
+        for (size_t h = 0; h < g && gi->pci_switch && *gi->pci_switch; h++)
+            if (t->gpus[h]->pci_switch
+                && strcmp (t->gpus[h]->pci_switch, gi->pci_switch) == 0) {
+                q->gpu_switch[g] = (int)h;
+                break;
+            }
         if (!(q->gpu_uuid[g] = dup_or_empty (gi->uuid))
             || !(q->gpu_bus[g] = dup_or_empty (gi->pci_bus_id)))
             return -ENOMEM;
@@ -518,9 +529,62 @@ yard_place_fits (const yard_place_t *p, uint32_t cpus, uint32_t gpus)
     return p->ngpu == 0 || gpus <= p->free_gpus;
 }
 
+/* Free GPUs of switch sw on NUMA node n not yet in pick. */
+static uint32_t
+switch_free (const yard_place_t *p, int n, int sw, const bool *pick)
+{
+    uint32_t f = 0;
+    for (size_t h = 0; h < p->ngpu; h++)
+        if (!p->gpu_used[h] && !pick[h] && p->gpu_numa[h] == n
+            && p->gpu_switch[h] == sw)
+            f++;
+    return f;
+}
+
+/* Add up to want free GPUs of NUMA node n to pick, packed by PCIe switch:
+ * best fit first (the switch with the fewest free GPUs that still holds
+ * the rest, so that whole switches stay free for the next jobs), else the
+ * switch with the most free GPUs, all of them, and again for the rest.
+ * Ties go to the switch of the lowest GPU.  Returns how many it added. */
+static uint32_t
+choose_on_numa (const yard_place_t *p, int n, uint32_t want, bool *pick)
+{
+    uint32_t got = 0;
+    while (got < want) {
+        uint32_t need = want - got;
+        int fit = -1, most = -1;
+        uint32_t fit_free = UINT32_MAX, most_free = 0;
+        for (size_t g = 0; g < p->ngpu; g++) {
+            if (p->gpu_used[g] || pick[g] || p->gpu_numa[g] != n)
+                continue;
+            int sw = p->gpu_switch[g];
+            uint32_t f = switch_free (p, n, sw, pick);
+            if (f >= need && f < fit_free) {
+                fit = sw;
+                fit_free = f;
+            }
+            if (f > most_free) {
+                most = sw;
+                most_free = f;
+            }
+        }
+        int sw = fit >= 0 ? fit : most;
+        if (sw < 0)
+            break;
+        for (size_t g = 0; g < p->ngpu && got < want; g++)
+            if (!p->gpu_used[g] && !pick[g] && p->gpu_numa[g] == n
+                && p->gpu_switch[g] == sw) {
+                pick[g] = true;
+                got++;
+            }
+    }
+    return got;
+}
+
 /* Choose gpus GPUs into pick: best fit on one NUMA node (the node with the
  * fewest free GPUs that still holds them all, so the next job finds a
- * whole NUMA node free), else the fewest NUMA nodes, fullest first. */
+ * whole NUMA node free), else the fewest NUMA nodes, fullest first; on
+ * each NUMA node, packed by PCIe switch (choose_on_numa). */
 static void
 choose_gpus (const yard_place_t *p, uint32_t gpus, bool *pick)
 {
@@ -540,16 +604,12 @@ choose_gpus (const yard_place_t *p, uint32_t gpus, bool *pick)
             best_free = f;
         }
     }
-    uint32_t got = 0;
     if (best != -2) {
-        for (size_t g = 0; g < ng && got < gpus; g++)
-            if (!p->gpu_used[g] && p->gpu_numa[g] == best) {
-                pick[g] = true;
-                got++;
-            }
+        (void)choose_on_numa (p, best, gpus, pick);
         return;
     }
     /* spread: take whole groups, the one with the most free GPUs first */
+    uint32_t got = 0;
     while (got < gpus) {
         int n_best = -2;
         uint32_t n_free = 0;
@@ -568,11 +628,7 @@ choose_gpus (const yard_place_t *p, uint32_t gpus, bool *pick)
         }
         if (n_best == -2)
             return;
-        for (size_t g = 0; g < ng && got < gpus; g++)
-            if (!p->gpu_used[g] && !pick[g] && p->gpu_numa[g] == n_best) {
-                pick[g] = true;
-                got++;
-            }
+        got += choose_on_numa (p, n_best, gpus - got, pick);
     }
 }
 

@@ -15,8 +15,10 @@
  * holds that still fit.  No two holds ever share a PU or a GPU.
  *
  * The policy (see place.c): GPUs packed on as few NUMA nodes as possible,
- * best fit first; the job's PUs near its GPUs; CPU-only jobs on PUs that
- * no GPU is local to while there are such PUs.
+ * best fit first, and on a NUMA node under as few PCIe switches as
+ * possible (GpuInfo.pci_switch), best fit first; the job's PUs near its
+ * GPUs; CPU-only jobs on PUs that no GPU is local to while there are such
+ * PUs.
  */
 #ifndef YARD_SCHED_PLACE_H
 #define YARD_SCHED_PLACE_H

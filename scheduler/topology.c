@@ -61,10 +61,11 @@ yard_topo_check (const Yard__Topology *t, char *why, size_t len)
         if (!g || !text_ok (g->uuid, YARD_TOPO_MAX_TEXT)
             || !text_ok (g->name, YARD_TOPO_MAX_TEXT)
             || !text_ok (g->pci_bus_id, YARD_TOPO_MAX_TEXT)
+            || !text_ok (g->pci_switch, YARD_TOPO_MAX_TEXT)
             || !text_ok (g->local_cpus, YARD_TOPO_MAX_LIST)) {
-            snprintf (why, len, "topology GPU %zu: uuid, name and bus id "
-                      "must be UTF-8 of at most %d bytes, local_cpus of at "
-                      "most %d", i, YARD_TOPO_MAX_TEXT, YARD_TOPO_MAX_LIST);
+            snprintf (why, len, "topology GPU %zu: uuid, name, bus id and "
+                      "switch must be UTF-8 of at most %d bytes, local_cpus "
+                      "of at most %d", i, YARD_TOPO_MAX_TEXT, YARD_TOPO_MAX_LIST);
             return -EINVAL;
         }
     }

@@ -17,7 +17,7 @@
 #define YARD_TOPO_MAX_GPUS 256
 #define YARD_TOPO_MAX_NUMA 1024
 #define YARD_TOPO_MAX_CORES 16384
-#define YARD_TOPO_MAX_TEXT 255   /* uuid, name, bus id */
+#define YARD_TOPO_MAX_TEXT 255   /* uuid, name, bus id, switch */
 #define YARD_TOPO_MAX_LIST 8192  /* PU lists, source */
 
 /* 0 when t is fit to keep and show: bounded counts and strings, valid

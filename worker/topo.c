@@ -114,6 +114,7 @@ gpu_free (Yard__GpuInfo *g)
     free_str (&g->name);
     free_str (&g->pci_bus_id);
     free_str (&g->local_cpus);
+    free_str (&g->pci_switch);
 }
 
 void
@@ -366,6 +367,35 @@ out:
     return rc;
 }
 
+/* A PCI-to-PCI bridge; a host bridge (the root complex) is not one. */
+static bool
+is_pci_bridge (hwloc_obj_t o)
+{
+    return o && o->type == HWLOC_OBJ_BRIDGE && o->attr
+           && o->attr->bridge.upstream_type == HWLOC_OBJ_BRIDGE_PCI;
+}
+
+/* The PCIe switch above a PCI device, into buf (16 bytes or more): the bus
+ * id of the bridge just above the device's own bridge (a switch's upstream
+ * port above its downstream port), "0000:17:00.0"; "" when the device's
+ * bridge hangs off the host bridge (a root port) or it has none. */
+static void
+pci_switch (hwloc_obj_t pci, char *buf, size_t len)
+{
+    if (len)
+        buf[0] = '\0';
+    /* GPU -> downstream port -> upstream port -> ... -> host bridge: the
+     * switch is known by the bridge right above the GPU's own port, when
+     * that one is a PCI bridge too */
+    hwloc_obj_t port = pci ? pci->parent : NULL;
+    if (!is_pci_bridge (port) || !is_pci_bridge (port->parent))
+        return;
+    const struct hwloc_pcidev_attr_s *a
+        = &port->parent->attr->bridge.upstream.pci;
+    snprintf (buf, len, "%04x:%02x:%02x.%01x", a->domain, a->bus, a->dev,
+              a->func);
+}
+
 /* The NUMA node and PUs close to the GPU, from its PCI device.  Unknown
  * (-1, "") when hwloc has no such device or it sits above several NUMA
  * nodes.  Returns 0 or -ENOMEM. */
@@ -382,8 +412,13 @@ gpu_locality (hwloc_topology_t h, Yard__GpuInfo *g)
     hwloc_obj_t anc = hwloc_get_non_io_ancestor_obj (h, pci);
     if (anc && anc->nodeset && hwloc_bitmap_weight (anc->nodeset) == 1)
         g->numa_node = hwloc_bitmap_first (anc->nodeset);
-    return set_list (&g->local_cpus, anc ? anc->cpuset : NULL);
+    if (set_list (&g->local_cpus, anc ? anc->cpuset : NULL) < 0)
+        return -ENOMEM;
+    char sw[32];
+    pci_switch (pci, sw, sizeof sw);
+    return set_str (&g->pci_switch, sw);
 }
+
 
 /* ---- GPUs: a fake list ---- */
 

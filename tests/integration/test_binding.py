@@ -78,6 +78,15 @@ class BindingTest(ClusterTest):
         other = second if side is first else first
         self.assertEqual(sorted(ab), sorted(side))
         self.assertEqual(sorted(al[d]["gpu_uuids"]), sorted(other))
+        # each 2-GPU job has the two GPUs of one PCIe switch
+        switch = {g["uuid"]: g["pci_switch"] for g in
+                  c.json("nodes", "show", "server")["topology"]["gpus"]}
+        for j in (a, b):
+            sw = {switch[u] for u in al[j]["gpu_uuids"]}
+            self.assertEqual(len(sw), 1, (j, al[j]))
+            self.assertNotIn("", sw)
+        self.assertNotEqual(switch[al[a]["gpu_uuids"][0]],
+                            switch[al[b]["gpu_uuids"][0]])
         # PUs: disjoint, the right count (--cpus counts cores: the fixture
         # has 2 PUs per core), local to the job's GPUs
         local = {tuple(first): set(range(0, 32)),

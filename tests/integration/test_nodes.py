@@ -16,6 +16,9 @@ def fixture(name):
 
 SERVER_BUS = ["0000:18:00.0", "0000:2a:00.0", "0000:3a:00.0", "0000:5d:00.0",
               "0000:9a:00.0", "0000:ab:00.0", "0000:ba:00.0", "0000:db:00.0"]
+# the fixture's PCIe switches (their upstream ports), two GPUs each
+SERVER_SWITCH = ["0000:16:00.0", "0000:38:00.0", "0000:98:00.0",
+                 "0000:b8:00.0"]
 
 
 class NodesTest(ClusterTest):
@@ -47,6 +50,7 @@ class NodesTest(ClusterTest):
             self.assertEqual(g["memory_bytes"], 81559 << 20)
             self.assertEqual(g["numa_node"], 0 if i < 4 else 1)
             self.assertEqual(g["local_cpus"], "0-31" if i < 4 else "32-63")
+            self.assertEqual(g["pci_switch"], SERVER_SWITCH[i // 2])
         self.assertIn("server-8gpu.xml", t["source"])
         self.assertIn("fake-gpus:", t["source"])
 
@@ -77,6 +81,10 @@ class NodesTest(ClusterTest):
         self.assertIn("GPU-8f3c0007-1b2a-4c5d-9e8f-0a1b2c3d4e07", out)
         gpu7 = [l for l in out.splitlines() if "0000:db:00.0" in l][0]
         self.assertIn("32-63", gpu7)
+        self.assertIn("SWITCH", out)
+        for i, bus in enumerate(SERVER_BUS):
+            row = [l for l in out.splitlines() if bus in l][0]
+            self.assertIn(SERVER_SWITCH[i // 2], row)
         self.check_server(c.json("nodes", "show", "server"))
         out = c.yard("nodes", "show", "laptop").stdout.decode()
         self.assertIn("1 socket, 1 NUMA node, 4 cores, 8 PUs", out)

@@ -25,6 +25,7 @@ test_client_and_cli (void **state)
     (void)state;
     struct fixture f;
     make (&f);
+    f.gpu[1].pci_switch = "0000:98:00.0"; /* GPU-a: under no switch */
     Yard__NodeInfo ni = YARD__NODE_INFO__INIT;
     ni.name = "gpu1";
     ni.hostname = "host";
@@ -40,6 +41,8 @@ test_client_and_cli (void **state)
     assert_int_equal (nd.topology.n_gpus, 2);
     assert_string_equal (nd.topology.gpus[1].local_cpus, "32-63");
     assert_int_equal (nd.topology.gpus[1].numa_node, 1);
+    assert_string_equal (nd.topology.gpus[1].pci_switch, "0000:98:00.0");
+    assert_string_equal (nd.topology.gpus[0].pci_switch, "");
 
     char model[64];
     assert_string_equal (cli_gpu_model (&nd.topology, model, sizeof model),
@@ -55,6 +58,9 @@ test_client_and_cli (void **state)
     assert_non_null (strstr (out, "2 sockets, 2 NUMA nodes, 32 cores, 64 PUs"));
     assert_non_null (strstr (out, "0000:9a:00.0  GPU-b"));
     assert_non_null (strstr (out, "9.0"));
+    assert_non_null (strstr (out, "SWITCH"));
+    assert_non_null (strstr (out, "1     0000:98:00.0  32-63"));
+    assert_non_null (strstr (out, "0     -             0-31"));
     free (out);
 
     json_t *j = cli_node_json (&nd);
@@ -65,6 +71,8 @@ test_client_and_cli (void **state)
                          "GPU-b");
     assert_int_equal (json_integer_value (json_object_get (g, "numa_node")),
                       1);
+    assert_string_equal (json_string_value (json_object_get (g, "pci_switch")),
+                         "0000:98:00.0");
     json_decref (j);
     yard__node_clear (&nd);
 

@@ -1,6 +1,7 @@
 /* test_place.c - scheduler/place.c on the fixture topologies: GPU
  * locality and packing, CPU-only jobs kept off GPU-local PUs, no double
  * allocation under random alloc/free, spreading when no NUMA node fits,
+ * packing by PCIe switch within a NUMA node,
  * claims after a restart, reshape; and common/cpulist.c. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -59,6 +60,15 @@ gpu_numa (const Yard__Topology *t, const char *uuid)
         if (strcmp (t->gpus[i]->uuid, uuid) == 0)
             return t->gpus[i]->numa_node;
     return -9;
+}
+
+static const char *
+gpu_switch (const Yard__Topology *t, const char *uuid)
+{
+    for (size_t i = 0; i < t->n_gpus; i++)
+        if (strcmp (t->gpus[i]->uuid, uuid) == 0)
+            return t->gpus[i]->pci_switch;
+    return "?";
 }
 
 static void
@@ -204,6 +214,152 @@ test_fragmented (void **state)
     assert_int_equal (n1, 2);
     yard_place_destroy (&p);
     topo_destroy (&tp);
+}
+
+/* On the 8-GPU server (two PCIe switches of two GPUs per socket) a 2-GPU
+ * job on an empty node gets the two GPUs of one switch. */
+static void
+test_switch_empty (void **state)
+{
+    (void)state;
+    topo_t *tp = load (FIX ("server-8gpu.xml"), FIX ("server-8gpu.gpus"));
+    const Yard__Topology *t = topo_proto (tp);
+    yard_place_t *p = yard_place_create (t, t->pus);
+    const Yard__Allocation *a;
+    assert_int_equal (yard_place_alloc (p, 1, 2, 2, 0, &a), 0);
+    assert_int_equal (a->n_gpu_uuids, 2);
+    const char *sw = gpu_switch (t, a->gpu_uuids[0]);
+    assert_string_not_equal (sw, "");
+    assert_string_equal (gpu_switch (t, a->gpu_uuids[1]), sw);
+    assert_string_equal (sw, "0000:16:00.0");
+    yard_place_destroy (&p);
+    topo_destroy (&tp);
+}
+
+/* With one GPU of a switch taken, a 2-GPU job takes a whole free switch
+ * of the same NUMA node rather than the other GPU of the first switch and
+ * one of the next; a 1-GPU job then fills the half-used switch. */
+static void
+test_switch_whole_free (void **state)
+{
+    (void)state;
+    topo_t *tp = load (FIX ("server-8gpu.xml"), FIX ("server-8gpu.gpus"));
+    const Yard__Topology *t = topo_proto (tp);
+    yard_place_t *p = yard_place_create (t, t->pus);
+    const Yard__Allocation *a;
+    char first[64];
+    assert_int_equal (yard_place_alloc (p, 1, 1, 1, 0, &a), 0);
+    snprintf (first, sizeof first, "%s", gpu_switch (t, a->gpu_uuids[0]));
+    int n = gpu_numa (t, a->gpu_uuids[0]);
+    assert_int_equal (yard_place_alloc (p, 2, 2, 2, 0, &a), 0);
+    const char *sw = gpu_switch (t, a->gpu_uuids[0]);
+    assert_string_not_equal (sw, "");
+    assert_string_equal (gpu_switch (t, a->gpu_uuids[1]), sw);
+    assert_string_not_equal (sw, first);
+    assert_int_equal (gpu_numa (t, a->gpu_uuids[0]), n);
+    assert_int_equal (yard_place_alloc (p, 3, 1, 1, 0, &a), 0);
+    assert_string_equal (gpu_switch (t, a->gpu_uuids[0]), first);
+    /* the NUMA node is full: the next 2-GPU job gets a switch of the
+     * other one, whole */
+    assert_int_equal (yard_place_alloc (p, 4, 2, 2, 0, &a), 0);
+    assert_int_not_equal (gpu_numa (t, a->gpu_uuids[0]), n);
+    assert_string_equal (gpu_switch (t, a->gpu_uuids[0]),
+                         gpu_switch (t, a->gpu_uuids[1]));
+    yard_place_destroy (&p);
+    topo_destroy (&tp);
+}
+
+/* Fragmentation: after jobs come and go, a 1-GPU job fills the hole in a
+ * half-used switch instead of breaking a whole free one, so that the next
+ * 2-GPU job still finds a whole switch. */
+static void
+test_switch_fragmentation (void **state)
+{
+    (void)state;
+    topo_t *tp = load (FIX ("server-8gpu.xml"), FIX ("server-8gpu.gpus"));
+    const Yard__Topology *t = topo_proto (tp);
+    yard_place_t *p = yard_place_create (t, t->pus);
+    const Yard__Allocation *a;
+    /* four 1-GPU jobs fill socket 0, switch by switch */
+    for (uint64_t j = 1; j <= 4; j++) {
+        assert_int_equal (yard_place_alloc (p, j, 1, 1, 0, &a), 0);
+        assert_string_equal (a->gpu_bus_ids[0], t->gpus[j - 1]->pci_bus_id);
+    }
+    /* switch 0000:16:00.0 whole free, 0000:38:00.0 half */
+    assert_int_equal (yard_place_release (p, 1), 0);
+    assert_int_equal (yard_place_release (p, 2), 0);
+    assert_int_equal (yard_place_release (p, 4), 0);
+    assert_int_equal (yard_place_alloc (p, 5, 1, 1, 0, &a), 0);
+    assert_string_equal (a->gpu_bus_ids[0], "0000:5d:00.0");
+    assert_int_equal (yard_place_alloc (p, 6, 2, 2, 0, &a), 0);
+    assert_string_equal (gpu_switch (t, a->gpu_uuids[0]), "0000:16:00.0");
+    assert_string_equal (gpu_switch (t, a->gpu_uuids[1]), "0000:16:00.0");
+    /* a 3-GPU job on socket 1: one whole switch and one GPU of the other */
+    assert_int_equal (yard_place_alloc (p, 7, 2, 3, 0, &a), 0);
+    int per[4] = { 0 };
+    for (size_t i = 0; i < a->n_gpu_uuids; i++) {
+        assert_int_equal (gpu_numa (t, a->gpu_uuids[i]), 1);
+        per[strcmp (gpu_switch (t, a->gpu_uuids[i]), "0000:98:00.0") ? 1
+                                                                      : 0]++;
+    }
+    assert_int_equal (per[0], 2);
+    assert_int_equal (per[1], 1);
+    yard_place_destroy (&p);
+    topo_destroy (&tp);
+}
+
+/* Switches are matched by id, not by GPU order; GPUs with no switch
+ * (a root port each) are taken in order as before. */
+static void
+test_switch_handbuilt (void **state)
+{
+    (void)state;
+    Yard__Topology t;
+    Yard__NumaInfo numa, *nump = &numa;
+    Yard__GpuInfo gpu[4], *gpup[4];
+    static const char *const bus[4] = { "0000:18:00.0", "0000:2a:00.0",
+                                        "0000:3a:00.0", "0000:5d:00.0" };
+    static const char *const uuid[4] = { "GPU-0", "GPU-1", "GPU-2", "GPU-3" };
+    /* GPUs 0 and 2 under switch X, 1 and 3 under Y */
+    static const char *const sw[4] = { "0000:16:00.0", "0000:28:00.0",
+                                       "0000:16:00.0", "0000:28:00.0" };
+    yard__topology__init (&t);
+    t.packages = t.numa_nodes = 1;
+    t.cores = t.pus = 16;
+    yard__numa_info__init (&numa);
+    numa.cpus = "0-15";
+    for (int i = 0; i < 4; i++) {
+        yard__gpu_info__init (&gpu[i]);
+        gpu[i].uuid = (char *)uuid[i];
+        gpu[i].pci_bus_id = (char *)bus[i];
+        gpu[i].pci_switch = (char *)sw[i];
+        gpu[i].numa_node = 0;
+        gpu[i].local_cpus = "0-15";
+        gpup[i] = &gpu[i];
+    }
+    t.n_numa = 1;
+    t.numa = &nump;
+    t.n_gpus = 4;
+    t.gpus = gpup;
+    yard_place_t *p = yard_place_create (&t, 16);
+    const Yard__Allocation *a;
+    assert_int_equal (yard_place_alloc (p, 1, 1, 2, 0, &a), 0);
+    assert_string_equal (a->gpu_uuids[0], "GPU-0");
+    assert_string_equal (a->gpu_uuids[1], "GPU-2");
+    assert_int_equal (yard_place_alloc (p, 2, 1, 2, 0, &a), 0);
+    assert_string_equal (a->gpu_uuids[0], "GPU-1");
+    assert_string_equal (a->gpu_uuids[1], "GPU-3");
+    yard_place_destroy (&p);
+    /* no switch known: in bus order */
+    for (int i = 0; i < 4; i++)
+        gpu[i].pci_switch = "";
+    p = yard_place_create (&t, 16);
+    assert_int_equal (yard_place_alloc (p, 1, 1, 1, 0, &a), 0);
+    assert_string_equal (a->gpu_uuids[0], "GPU-0");
+    assert_int_equal (yard_place_alloc (p, 2, 1, 2, 0, &a), 0);
+    assert_string_equal (a->gpu_uuids[0], "GPU-1");
+    assert_string_equal (a->gpu_uuids[1], "GPU-2");
+    yard_place_destroy (&p);
 }
 
 /* CPU-only jobs take PUs no GPU is local to while there are any. */
@@ -684,6 +840,10 @@ main (void)
         cmocka_unit_test (test_gpu_locality),
         cmocka_unit_test (test_packing),
         cmocka_unit_test (test_fragmented),
+        cmocka_unit_test (test_switch_empty),
+        cmocka_unit_test (test_switch_whole_free),
+        cmocka_unit_test (test_switch_fragmentation),
+        cmocka_unit_test (test_switch_handbuilt),
         cmocka_unit_test (test_cpu_only_avoids_gpu_pus),
         cmocka_unit_test (test_cpu_only_handbuilt),
         cmocka_unit_test (test_random_no_overlap),

@@ -45,6 +45,20 @@ test_check_and_copy (void **state)
     f.gpu[1].name = "bad \xff utf8";
     assert_int_equal (yard_topo_check (&f.t, why, sizeof why), -EINVAL);
     assert_non_null (strstr (why, "GPU 1"));
+    /* the PCIe switch id: kept by the copy, bounded like the bus id */
+    make (&f);
+    f.gpu[0].pci_switch = "0000:16:00.0";
+    assert_int_equal (yard_topo_check (&f.t, why, sizeof why), 0);
+    assert_int_equal (yard_topo_copy (&f.t, &c), 0);
+    assert_string_equal (c->gpus[0]->pci_switch, "0000:16:00.0");
+    assert_string_equal (c->gpus[1]->pci_switch, "");
+    yard_topo_free (&c);
+    char longsw[YARD_TOPO_MAX_TEXT + 2];
+    memset (longsw, 'a', sizeof longsw - 1);
+    longsw[sizeof longsw - 1] = '\0';
+    f.gpu[0].pci_switch = longsw;
+    assert_int_equal (yard_topo_check (&f.t, why, sizeof why), -EINVAL);
+    assert_non_null (strstr (why, "switch"));
     make (&f);
     f.t.n_gpus = YARD_TOPO_MAX_GPUS + 1; /* checked before the array */
     assert_int_equal (yard_topo_check (&f.t, why, sizeof why), -EINVAL);

@@ -110,6 +110,8 @@ test_server (void **state)
                                   "0000:3a:00.0", "0000:5d:00.0",
                                   "0000:9a:00.0", "0000:ab:00.0",
                                   "0000:ba:00.0", "0000:db:00.0" };
+    static const char *sw[4] = { "0000:16:00.0", "0000:38:00.0",
+                                 "0000:98:00.0", "0000:b8:00.0" };
     yard_error_t err = { 0 };
     topo_t *t = discover (FIX ("server-8gpu.xml"), FIX ("server-8gpu.gpus"),
                           &err);
@@ -136,6 +138,9 @@ test_server (void **state)
         assert_int_equal (g->memory_bytes, UINT64_C (81559) << 20);
         assert_int_equal (g->numa_node, i < 4 ? 0 : 1);
         assert_string_equal (g->local_cpus, i < 4 ? "0-31" : "32-63");
+        /* two PCIe switches per socket, two GPUs each, known by their
+         * upstream ports */
+        assert_string_equal (g->pci_switch, sw[i / 2]);
     }
     assert_string_equal (m->source, "xml:" FIX ("server-8gpu.xml")
                                     "+fake-gpus:" FIX ("server-8gpu.gpus"));
@@ -163,6 +168,52 @@ test_workstation (void **state)
         assert_int_equal (m->gpus[i]->numa_node, 0);
         assert_string_equal (m->gpus[i]->local_cpus, "0-47");
         assert_int_equal (m->gpus[i]->index, i);
+        /* each GPU behind its own root port: no switch */
+        assert_string_equal (m->gpus[i]->pci_switch, "");
+    }
+    topo_destroy (&t);
+}
+
+/* A GPU right under the host bridge (no PCI bridge at all, as in many VMs)
+ * is under no switch; its locality is still known. */
+static void
+test_gpu_on_host_bridge (void **state)
+{
+    (void)state;
+    FILE *fp = fopen (FIX ("workstation-4gpu.xml"), "r");
+    assert_non_null (fp);
+    static char xml[1 << 20];
+    size_t n = fread (xml, 1, sizeof xml - 1, fp);
+    fclose (fp);
+    xml[n] = '\0';
+    /* drop the root port above 0000:01:00.0: its line and closing tag */
+    char *port = strstr (xml, "pci_busid=\"0000:00:00.0\"");
+    assert_non_null (port);
+    while (port > xml && port[-1] != '\n')
+        port--;
+    char *dev = strchr (port, '\n') + 1;
+    char *dev_end = strstr (dev, "/>\n");
+    assert_non_null (dev_end);
+    dev_end += 3;
+    char *close_end = strchr (dev_end, '\n') + 1;
+    static char out[1 << 20];
+    snprintf (out, sizeof out, "%.*s%.*s%s", (int)(port - xml), xml,
+              (int)(dev_end - dev), dev, close_end);
+    char xml_path[64];
+    snprintf (xml_path, sizeof xml_path, "%s", gpu_file (out));
+    const char *gpus = gpu_file ("0000:01:00.0 GPU-v 1024 Virtual\n"
+                                 "0000:21:00.0 GPU-w 1024 Rooted\n");
+    yard_error_t err = { 0 };
+    topo_t *t = discover (xml_path, gpus, &err);
+    unlink (xml_path);
+    unlink (gpus);
+    assert_non_null (t);
+    const Yard__Topology *m = topo_proto (t);
+    assert_int_equal (m->n_gpus, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal (m->gpus[i]->numa_node, 0);
+        assert_string_equal (m->gpus[i]->local_cpus, "0-47");
+        assert_string_equal (m->gpus[i]->pci_switch, "");
     }
     topo_destroy (&t);
 }
@@ -190,7 +241,10 @@ test_order_and_unknown_bus (void **state)
     assert_string_equal (m->gpus[1]->pci_bus_id, "0000:77:00.0");
     assert_int_equal (m->gpus[1]->numa_node, -1);
     assert_string_equal (m->gpus[1]->local_cpus, "");
+    assert_string_equal (m->gpus[1]->pci_switch, "");
+    assert_string_equal (m->gpus[0]->pci_switch, "0000:16:00.0");
     assert_string_equal (m->gpus[2]->uuid, "GPU-b");
+    assert_string_equal (m->gpus[2]->pci_switch, "0000:98:00.0");
     assert_string_equal (m->gpus[2]->name, "Second GPU");
     assert_int_equal (m->gpus[2]->numa_node, 1);
     assert_string_equal (m->gpus[2]->local_cpus, "32-63");
@@ -367,6 +421,7 @@ main (void)
         cmocka_unit_test (test_numa4_distances),
         cmocka_unit_test (test_server),
         cmocka_unit_test (test_workstation),
+        cmocka_unit_test (test_gpu_on_host_bridge),
         cmocka_unit_test (test_order_and_unknown_bus),
         cmocka_unit_test (test_bad_gpu_lists),
         cmocka_unit_test (test_missing_files),

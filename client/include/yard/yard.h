@@ -440,6 +440,9 @@ typedef struct yard_gpu {
     int32_t numa_node;         /* OS index of its NUMA node; -1 unknown */
     char *local_cpus;          /* PUs close to it: "0-15,32-47"; "" unknown */
     uint32_t index;
+    char *pci_switch;          /* its PCIe switch (the switch's upstream
+                                * port's bus id): "0000:17:00.0"; "" none
+                                * or unknown */
 } yard_gpu_t;
 
 typedef struct yard_numa {
