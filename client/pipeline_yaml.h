@@ -40,4 +40,9 @@ int yard_pipeline_parse (yard_client_t *c, const char *text, size_t len,
 int yard_artifact_upload (yard_client_t *c, const char *path, char *digest,
                           uint64_t *size, yard_error_t *err);
 
+/* Send a PipelineRunRequest for spec (NULL: rerun resume_from) and get the
+ * new run's id (pipeline.c). */
+int yard__pipeline_start (yard_client_t *c, Yard__PipelineSpec *spec,
+                          uint64_t resume_from, uint64_t *run_id);
+
 #endif
