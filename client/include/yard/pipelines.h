@@ -142,6 +142,17 @@ YARD_API int yard_dataset_list (yard_client_t *c, const char *name,
                                 yard_dataset_t **out, size_t *n);
 YARD_API void yard_datasets_free (yard_dataset_t **v, size_t n);
 
+/* Subscribe to pipeline events (yard_events_next gives them, kind
+ * YARD_EVENT_PIPELINE, with run_id, step, run_state and step_state): of
+ * run run_id only (no job or node events), or with run_id 0 of every run,
+ * along with every job's events and, with nodes, the nodes'.  Free with
+ * yard_events_destroy.  -EPROTO (yard_client_errmsg says so) from a
+ * scheduler that does not send pipeline events: poll
+ * yard_pipeline_status instead. */
+YARD_API int yard_events_subscribe_pipelines (yard_client_t *c,
+                                              uint64_t run_id, bool nodes,
+                                              yard_events_t **out);
+
 /* Building a pipeline in memory, as the pipeline file would write it
  * (docs/pipelines.md, "Building a pipeline in C").  The builder produces
  * the same spec as the file, so a step built here and the same step read
