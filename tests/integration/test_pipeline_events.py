@@ -7,7 +7,10 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import unittest
+
+import zmq
 
 import harness
 from harness import ClusterTest, wait_for
@@ -15,6 +18,7 @@ from harness import ClusterTest, wait_for
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
                                 "python"))
 from yard import client as yc  # noqa: E402
+from yard import yard_pb2 as pb  # noqa: E402
 
 CHAIN = """\
     name: chain
@@ -142,6 +146,86 @@ class PipelineEventsTest(ClusterTest):
         self.assertIn("pipeline %d completed" % run, lines)
         self.assertLess(lines.index("pipeline %d step c completed" % run),
                         lines.index("pipeline %d completed" % run))
+
+
+class OldScheduler(threading.Thread):
+    """A scheduler from before pipeline events: it answers EventsSubscribe
+    without EventsSubscribed.pipelines, and PipelineStatusRequest with run
+    7 running for its first `running` answers, then completed."""
+
+    def __init__(self, running=3):
+        super().__init__(daemon=True)
+        self.ctx = zmq.Context()
+        self.sock = self.ctx.socket(zmq.ROUTER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        port = self.sock.bind_to_random_port("tcp://127.0.0.1")
+        self.endpoint = "tcp://127.0.0.1:%d" % port
+        self.running = running
+        self.status_calls = 0
+        self.subscribes = 0
+        self.halt = threading.Event()
+
+    def run(self):
+        while not self.halt.is_set():
+            if not self.sock.poll(50):
+                continue
+            frames = self.sock.recv_multipart()
+            req = pb.Envelope()
+            req.ParseFromString(frames[-1])
+            out = pb.Envelope(version=yc.PROTOCOL_VERSION,
+                              request_id=req.request_id)
+            body = req.WhichOneof("body")
+            if body == "events_subscribe":
+                self.subscribes += 1
+                out.events_subscribed.ttl_ms = \
+                    0 if req.events_subscribe.cancel else 30000
+            elif body == "pipeline_status":
+                self.status_calls += 1
+                info = out.pipeline_info
+                info.id = req.pipeline_status.run_id
+                info.name = "old"
+                info.state = (pb.PIPELINE_RUNNING
+                              if self.status_calls <= self.running
+                              else pb.PIPELINE_COMPLETED)
+            else:
+                out.error.code = 95
+                out.error.message = "unknown request"
+            self.sock.send_multipart(frames[:-1] + [out.SerializeToString()])
+
+    def stop(self):
+        self.halt.set()
+        self.join(5)
+        self.sock.close(0)
+        self.ctx.term()
+
+
+class OldSchedulerTest(unittest.TestCase):
+    """From a scheduler without pipeline events, `yard pipeline wait` and
+    pipeline_wait poll the run's status."""
+
+    def setUp(self):
+        self.old = OldScheduler()
+        self.old.start()
+
+    def tearDown(self):
+        self.old.stop()
+
+    def test_cli_wait_polls(self):
+        env = dict(os.environ, YARD_SCHEDULER=self.old.endpoint)
+        p = subprocess.run([harness.YARD_BIN, "pipeline", "wait", "--json",
+                            "7"], env=env, capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p)
+        self.assertEqual(json.loads(p.stdout)["state"], "completed")
+        self.assertGreaterEqual(self.old.subscribes, 1)
+        self.assertGreaterEqual(self.old.status_calls, 4)
+
+    def test_python_wait_polls(self):
+        cl = yc.Client(self.old.endpoint, timeout=10)
+        r = cl.pipeline_wait(7, timeout=60, interval=0.05)
+        self.assertEqual(r["state"], "completed")
+        self.assertGreaterEqual(self.old.subscribes, 1)
+        self.assertGreaterEqual(self.old.status_calls, 4)
+        cl.close()
 
 
 if __name__ == "__main__":
