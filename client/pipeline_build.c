@@ -441,7 +441,8 @@ check_step (Yard__PipelineStep *st, yard_error_t *err)
             found = found || strcmp (st->outputs[i], r->output) == 0;
         if (!found)
             return yard_errorf (err, EINVAL, "register: step '%s' has no "
-                                "output '%s'", st->name, r->output);
+                                "output '%s' (declare it with "
+                                "yard_step_output)", st->name, r->output);
     }
     if (st->when && *st->when) {
         yard_step_when_t w;
@@ -456,13 +457,14 @@ check_step (Yard__PipelineStep *st, yard_error_t *err)
     return 0;
 }
 
-/* Read and upload every code file of spec (paths relative to dir). */
+/* Read and upload every code file of spec (paths relative to dir); c
+ * NULL: only their digests. */
 static int
 upload_code (yard_client_t *c, Yard__PipelineSpec *spec, const char *dir,
              yard_error_t *err)
 {
     void *zctx = NULL, *sock = NULL;
-    yard_xfer_t xf = {.timeout_ms = yard_client_timeout (c)};
+    yard_xfer_t xf = {.timeout_ms = c ? yard_client_timeout (c) : 0};
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < spec->n_steps; i++) {
         Yard__PipelineStep *st = spec->steps[i];
@@ -486,7 +488,17 @@ upload_code (yard_client_t *c, Yard__PipelineSpec *spec, const char *dir,
                                   "is not a regular file", st->name, path);
                 break;
             }
-            if (!sock) {
+            char hex[YARD_DIGEST_HEX + 1];
+            uint64_t size = 0;
+            yard_error_t e;
+            yard_error_clear (&e);
+            if (!c) {
+                if ((rc = yard_digest_file (path, hex, &size, &e)) < 0) {
+                    rc = yard_errorf (err, -rc, "step '%s': code file '%s': "
+                                      "%s", st->name, cf->path, e.text);
+                    break;
+                }
+            } else if (!sock) {
                 int linger = 0;
                 if (!(zctx = zmq_ctx_new ())
                     || !(sock = zmq_socket (zctx, ZMQ_DEALER))) {
@@ -504,11 +516,8 @@ upload_code (yard_client_t *c, Yard__PipelineSpec *spec, const char *dir,
                 }
                 xf.sock = sock;
             }
-            char hex[YARD_DIGEST_HEX + 1];
-            uint64_t size = 0;
-            yard_error_t e;
-            yard_error_clear (&e);
-            if ((rc = yard_xfer_put_file (&xf, path, hex, &size, &e)) < 0) {
+            if (c && (rc = yard_xfer_put_file (&xf, path, hex, &size, &e))
+                         < 0) {
                 rc = yard_errorf (err, -rc, "step '%s': code file '%s': %s",
                                   st->name, cf->path, e.text);
                 break;
@@ -559,30 +568,25 @@ ids (Yard__PipelineSpec *spec, const char *dir)
 }
 
 int
-yard_pipeline_submit (yard_client_t *c, const yard_pipeline_t *p,
-                      const char *const *params, size_t nparams,
-                      uint64_t *run_id)
+yard__pipeline_build_spec (yard_client_t *c, const yard_pipeline_t *p,
+                           const char *const *params, size_t nparams,
+                           Yard__PipelineSpec **out, yard_error_t *err)
 {
-    if (!c || !p)
-        return -EINVAL;
-    if (p->err.code)
-        return yard__client_fail (c, p->err.code, p->err.text);
-    char dir[PATH_MAX];
-    if (!realpath (p->dir ? p->dir : ".", dir)) {
-        int e = errno;
-        char msg[PATH_MAX + 64];
-        snprintf (msg, sizeof msg, "cannot use folder %s: %s",
-                  p->dir ? p->dir : ".", strerror (e));
-        return yard__client_fail (c, e, msg);
+    *out = NULL;
+    if (p->err.code) {
+        *err = p->err;
+        return -p->err.code;
     }
+    char dir[PATH_MAX];
+    if (!realpath (p->dir ? p->dir : ".", dir))
+        return yard_errorf (err, errno, "cannot use folder %s: %s",
+                            p->dir ? p->dir : ".", strerror (errno));
     Yard__PipelineSpec *spec = copy_spec (p->spec);
     if (!spec)
-        return yard__client_fail (c, ENOMEM, "out of memory");
-    yard_error_t err;
-    yard_error_clear (&err);
+        return yard_errorf (err, ENOMEM, "out of memory");
     int rc = 0;
     if (spec->n_steps == 0)
-        rc = yard_errorf (&err, EINVAL, "pipeline '%s' has no steps",
+        rc = yard_errorf (err, EINVAL, "pipeline '%s' has no steps",
                           spec->name);
     yard_pipeline_t tmp = {.spec = spec};
     for (size_t i = 0; rc == 0 && i < nparams; i++) {
@@ -590,7 +594,7 @@ yard_pipeline_submit (yard_client_t *c, const yard_pipeline_t *p,
         char key[YARD_PIPELINE_NAME_MAX + 1];
         size_t kl = eq ? (size_t)(eq - params[i]) : 0;
         if (!eq || kl == 0 || kl >= sizeof key) {
-            rc = yard_errorf (&err, EINVAL, "--param '%s': give KEY=VALUE",
+            rc = yard_errorf (err, EINVAL, "--param '%s': give KEY=VALUE",
                               params[i]);
             break;
         }
@@ -598,20 +602,37 @@ yard_pipeline_submit (yard_client_t *c, const yard_pipeline_t *p,
         key[kl] = '\0';
         if ((rc = kv_set (&tmp, &spec->params, &spec->n_params, key, eq + 1))
             < 0)
-            err = tmp.err;
+            *err = tmp.err;
     }
     for (size_t i = 0; rc == 0 && i < spec->n_steps; i++)
-        rc = check_step (spec->steps[i], &err);
+        rc = check_step (spec->steps[i], err);
     /* the check wants the code files' digests, as the loader's */
     if (rc == 0)
-        rc = upload_code (c, spec, dir, &err);
-    if (rc == 0 && yard_pipeline_check (spec, NULL, NULL, &err) < 0)
+        rc = upload_code (c, spec, dir, err);
+    if (rc == 0 && yard_pipeline_check (spec, NULL, NULL, err) < 0)
         rc = -EINVAL;
     if (rc < 0) {
         yard__pipeline_spec__free_unpacked (spec, NULL);
-        return yard__client_fail (c, err.code ? err.code : -rc, err.text);
+        return rc;
     }
     ids (spec, dir);
+    *out = spec;
+    return 0;
+}
+
+int
+yard_pipeline_submit (yard_client_t *c, const yard_pipeline_t *p,
+                      const char *const *params, size_t nparams,
+                      uint64_t *run_id)
+{
+    if (!c || !p)
+        return -EINVAL;
+    Yard__PipelineSpec *spec = NULL;
+    yard_error_t err;
+    yard_error_clear (&err);
+    int rc = yard__pipeline_build_spec (c, p, params, nparams, &spec, &err);
+    if (rc < 0)
+        return yard__client_fail (c, err.code ? err.code : -rc, err.text);
     rc = yard__pipeline_start (c, spec, 0, run_id);
     yard__pipeline_spec__free_unpacked (spec, NULL);
     return rc;

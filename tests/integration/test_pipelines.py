@@ -1008,7 +1008,8 @@ class CApiTest(Helpers, ClusterTest):
         self.assertEqual(bad("dup"), "call: step 'a' is declared twice")
         self.assertIn("not a pipeline name", bad("name"))
         self.assertEqual(bad("register"),
-                         "submit: register: step 'a' has no output 'other'")
+                         "submit: register: step 'a' has no output 'other' "
+                         "(declare it with yard_step_output)")
         self.assertEqual(bad("when"), "submit: when: step 'a' must be one "
                          "that step 'b' needs")
         self.assertIn("without '..'", bad("code"))
