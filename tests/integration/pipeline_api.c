@@ -53,7 +53,8 @@ fail (yard_client_t *c, const char *what)
  *       reuse: true
  *     train:
  *       needs: [prep]
- *       run: (cat ${steps.prep.outputs.data}/rows; echo ${params.epochs}) > ${outputs.model}/model.txt
+ *       run: (cat ${steps.prep.outputs.data}/rows; echo ${params.epochs})
+ *            > ${outputs.model}/model.txt     (one line)
  *       resources: {cpus: 1, gpus: 0}
  *       retries: 2
  *       env: {MODE: fast}
