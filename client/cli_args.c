@@ -980,11 +980,13 @@ cli_parse_watch (int argc, char **argv, struct cli_watch *w,
 
 /* ---- events ------------------------------------------------------------ */
 
-enum { EV_JOB = FIRST_CMD_OPT, EV_NODES, EV_COUNT };
+enum { EV_JOB = FIRST_CMD_OPT, EV_NODES, EV_COUNT, EV_PIPELINES, EV_RUN };
 
 static const struct opt events_opts[] = {
     { "--job", 'j', true, EV_JOB },
     { "--nodes", 0, false, EV_NODES },
+    { "--pipelines", 0, false, EV_PIPELINES },
+    { "--run", 0, true, EV_RUN },
     { "--count", 'c', true, EV_COUNT },
     { "--json", 0, false, OPT_JSON },
     { "--help", 'h', false, OPT_HELP },
@@ -1007,8 +1009,9 @@ cli_parse_events (int argc, char **argv, struct cli_events *ev,
             return rc;
         if (rc == NEXT_OPERAND)
             return yard_errorf (err, EINVAL, "unexpected argument '%s': "
-                                "yard events [--job J] [--nodes] [--count N]"
-                                " [--json]", val);
+                                "yard events [--job J] [--nodes] "
+                                "[--pipelines] [--run R] [--count N] "
+                                "[--json]", val);
         switch (id) {
         case EV_JOB:
             if ((rc = take_job ("events --job", val, &ev->job_id, &have,
@@ -1016,6 +1019,13 @@ cli_parse_events (int argc, char **argv, struct cli_events *ev,
                 return rc;
             break;
         case EV_NODES: ev->nodes = true; break;
+        case EV_PIPELINES: ev->pipelines = true; break;
+        case EV_RUN:
+            if (yard_parse_u64 (val, &ev->run_id) < 0 || ev->run_id == 0)
+                return yard_errorf (err, EINVAL, "invalid --run '%s': a "
+                                    "pipeline run id", val);
+            ev->pipelines = true;
+            break;
         case EV_COUNT:
             if (yard_parse_u64 (val, &ev->count) < 0 || ev->count == 0)
                 return yard_errorf (err, EINVAL, "invalid --count '%s': a "
@@ -1025,5 +1035,11 @@ cli_parse_events (int argc, char **argv, struct cli_events *ev,
         case OPT_HELP: ev->help = true; break;
         }
     }
+    if (ev->pipelines && ev->job_id)
+        return yard_errorf (err, EINVAL, "--job and --pipelines (or --run) "
+                            "go apart: yard events --pipelines [--run R]");
+    if (ev->run_id && ev->nodes)
+        return yard_errorf (err, EINVAL, "--run shows only the run's "
+                            "changes: leave out --nodes");
     return 0;
 }

@@ -136,6 +136,8 @@ int cli_parse_watch (int argc, char **argv, struct cli_watch *w,
 struct cli_events {
     uint64_t job_id;       /* 0: every job */
     bool nodes;            /* node state changes too */
+    bool pipelines;        /* pipeline run and step state changes too */
+    uint64_t run_id;       /* only this pipeline run's changes (0: none) */
     uint64_t count;        /* stop after this many events (0: never) */
     bool json;
     bool help;

@@ -1143,6 +1143,7 @@ static const struct cli_cmd commands[] = {
         "cache key changed since the previous run of the same step.\n"
         "wait RUN: wait until the run is over; exit 0 when it completed, 1\n"
         "when it failed or was cancelled, 4 when --timeout passed first.\n"
+        "It follows the run's pushed events (polls an older scheduler).\n"
         "\n"
         "options:\n"
         "  --json           machine-readable output\n",
@@ -1186,8 +1187,9 @@ static const struct cli_cmd commands[] = {
     },
     {
         "events", cmd_events,
-        "yard events [--job J] [--nodes] [--count N] [--json]",
-        "Print job (and node) state changes live, as they happen",
+        "yard events [--job J] [--nodes] [--pipelines] [--run R]\n"
+        "            [--count N] [--json]",
+        "Print job (node, pipeline) state changes live, as they happen",
         "\n"
         "The scheduler pushes an event for each state change once it is\n"
         "committed (no polling).  Each line: the time, the job, its old and\n"
@@ -1196,10 +1198,17 @@ static const struct cli_cmd commands[] = {
         "options:\n"
         "  -j, --job J      only job J; stop once it ended\n"
         "  --nodes          node state changes too (UP, DOWN, LEAVING)\n"
+        "  --pipelines      pipeline run and step state changes too:\n"
+        "                   \"pipeline 3 step train completed\",\n"
+        "                   \"pipeline 3 completed\"\n"
+        "  --run R          only the changes of pipeline run R; stop once\n"
+        "                   it ended\n"
         "  -c, --count N    stop after N events\n"
         "  --json           one JSON object per event: seq, time_ms, kind,\n"
         "                   job_id, state, old_state, attempt, node, reason\n"
-        "                   (exit_code, end_reason once a job ended)\n",
+        "                   (exit_code, end_reason once a job ended);\n"
+        "                   kind pipeline: run_id, step (\"\" for the run),\n"
+        "                   state, reason\n",
     },
     {
         "artifact", cmd_artifact,

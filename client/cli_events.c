@@ -9,10 +9,25 @@
 #include "cli_commands.h"
 #include "cli_render.h"
 #include "util.h"
+#include "yard/pipelines.h"
 
 const char *
 cli_event_line (const yard_event_t *ev, char *buf, size_t len)
 {
+    if (ev->kind == YARD_EVENT_PIPELINE) {
+        if (ev->step[0])
+            snprintf (buf, len, "pipeline %" PRIu64 " step %s %s", ev->run_id,
+                      ev->step,
+                      yard_step_state_str ((enum yard_step_state)
+                                               ev->step_state));
+        else
+            snprintf (buf, len, "pipeline %" PRIu64 " %s%s%s%s", ev->run_id,
+                      yard_pipeline_state_str ((enum yard_pipeline_state)
+                                                   ev->run_state),
+                      ev->reason[0] ? " (" : "", ev->reason,
+                      ev->reason[0] ? ")" : "");
+        return buf;
+    }
     if (ev->kind == YARD_EVENT_NODE) {
         snprintf (buf, len, "node %s %s", ev->node,
                   yard_node_state_str (ev->node_state));
@@ -45,10 +60,28 @@ cli_event_json (const yard_event_t *ev)
     json_t *o = json_object ();
     bool job = ev->kind == YARD_EVENT_JOB;
     bool ok = o && set (o, "seq", json_integer ((json_int_t)ev->seq))
-              && set (o, "time_ms", json_integer (ev->time_ms))
-              && set (o, "kind", json_string (job ? "job" : "node"))
-              && set (o, "node", cli_json_string (ev->node,
-                                                  strlen (ev->node)));
+              && set (o, "time_ms", json_integer (ev->time_ms));
+    if (ok && ev->kind == YARD_EVENT_PIPELINE) {
+        ok = set (o, "kind", json_string ("pipeline"))
+             && set (o, "run_id", json_integer ((json_int_t)ev->run_id))
+             && set (o, "step", cli_json_string (ev->step, strlen (ev->step)))
+             && set (o, "state",
+                     json_string (
+                         ev->step[0]
+                             ? yard_step_state_str ((enum yard_step_state)
+                                                        ev->step_state)
+                             : yard_pipeline_state_str (
+                                   (enum yard_pipeline_state)ev->run_state)))
+             && set (o, "reason", cli_json_string (ev->reason,
+                                                   strlen (ev->reason)));
+        if (!ok) {
+            json_decref (o);
+            return NULL;
+        }
+        return o;
+    }
+    ok = ok && set (o, "kind", json_string (job ? "job" : "node"))
+         && set (o, "node", cli_json_string (ev->node, strlen (ev->node)));
     if (ok && job)
         ok = set (o, "job_id", json_integer ((json_int_t)ev->job_id))
              && set (o, "state", json_string (yard_job_state_str (ev->state)))
@@ -78,7 +111,10 @@ cli_events_run (yard_client_t *c, const struct cli_events *a, bool json,
                 FILE *out, FILE *err)
 {
     yard_events_t *ev = NULL;
-    int rc = yard_events_subscribe (c, a->job_id, a->nodes, &ev);
+    int rc = a->pipelines ? yard_events_subscribe_pipelines (c, a->run_id,
+                                                             a->nodes, &ev)
+                          : yard_events_subscribe (c, a->job_id, a->nodes,
+                                                   &ev);
     if (rc < 0) {
         fprintf (err, "yard: %s\n", yard_client_errmsg (c));
         return rc == -ETIMEDOUT || rc == -EHOSTUNREACH ? CLI_EXIT_UNREACHABLE
@@ -97,6 +133,24 @@ cli_events_run (yard_client_t *c, const struct cli_events *a, bool json,
             fprintf (err, "yard: job %" PRIu64 " already ended (%s)\n",
                      job->id, yard_job_state_str (job->state));
         yard_job_free (&job);
+        if (done) {
+            yard_events_destroy (&ev);
+            return CLI_EXIT_OK;
+        }
+    }
+    /* likewise a pipeline run */
+    if (a->run_id) {
+        yard_pipeline_run_t *run = NULL;
+        if ((rc = yard_pipeline_status (c, a->run_id, &run)) < 0) {
+            fprintf (err, "yard: %s\n", yard_client_errmsg (c));
+            yard_events_destroy (&ev);
+            return CLI_EXIT_ERROR;
+        }
+        bool done = run->state != YARD_PIPELINE_RUNNING;
+        if (done)
+            fprintf (err, "yard: pipeline run %" PRIu64 " already ended "
+                     "(%s)\n", run->id, yard_pipeline_state_str (run->state));
+        yard_pipeline_run_free (&run);
         if (done) {
             yard_events_destroy (&ev);
             return CLI_EXIT_OK;
@@ -136,6 +190,10 @@ cli_events_run (yard_client_t *c, const struct cli_events *a, bool json,
         bool ended = a->job_id && e.kind == YARD_EVENT_JOB
                      && e.job_id == a->job_id
                      && yard_job_state_finished (e.state);
+        ended = ended
+                || (a->run_id && e.kind == YARD_EVENT_PIPELINE
+                    && e.run_id == a->run_id && !e.step[0]
+                    && e.run_state != YARD_PIPELINE_RUNNING);
         if (ended || (a->count && seen >= a->count))
             break;
     }

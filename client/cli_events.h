@@ -8,7 +8,8 @@
 #include "cli_args.h"
 #include "yard/yard.h"
 
-/* "job 42 PENDING -> RUNNING attempt 1 on w1" / "node w1 DOWN".  Returns
+/* "job 42 PENDING -> RUNNING attempt 1 on w1" / "node w1 DOWN" /
+ * "pipeline 3 step train completed" / "pipeline 3 completed".  Returns
  * buf. */
 const char *cli_event_line (const yard_event_t *ev, char *buf, size_t len);
 

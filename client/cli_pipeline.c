@@ -19,7 +19,9 @@
 #include "yard/pipelines.h"
 
 #define MAX_PARAMS 256
-#define WAIT_POLL_MS 200
+#define WAIT_POLL_MS 200   /* a scheduler without pipeline events */
+#define WAIT_CHECK_MS 5000 /* with events: the status again, in case some
+                            * were lost */
 
 static int
 usage (FILE *err, const char *fmt, const char *arg)
@@ -386,14 +388,22 @@ cmd_wait (yard_client_t *c, int argc, char **argv, bool json, FILE *out,
     if (parse_id (run, &id, err) < 0)
         return CLI_EXIT_USAGE;
     int64_t deadline = timeout_ms ? yard_mono_ms () + timeout_ms : 0;
+    /* the run's events tell when to look again; from a scheduler without
+     * them (or when they cannot be had), poll */
+    yard_events_t *ev = NULL;
+    if (yard_events_subscribe_pipelines (c, id, false, &ev) < 0)
+        ev = NULL;
     for (;;) {
         yard_pipeline_run_t *r = NULL;
         int rc = yard_pipeline_status (c, id, &r);
-        if (rc < 0 && rc != -ETIMEDOUT)
+        if (rc < 0 && rc != -ETIMEDOUT) {
+            yard_events_destroy (&ev);
             return failed (c, err, rc);
+        }
         enum yard_pipeline_state st = r ? r->state : YARD_PIPELINE_RUNNING;
         yard_pipeline_run_free (&r);
         if (st != YARD_PIPELINE_RUNNING) {
+            yard_events_destroy (&ev);
             rc = status_req (c, id, json, out, err);
             if (rc != CLI_EXIT_OK)
                 return rc;
@@ -401,11 +411,37 @@ cmd_wait (yard_client_t *c, int argc, char **argv, bool json, FILE *out,
                                                  : CLI_EXIT_ERROR;
         }
         if (deadline && yard_mono_ms () >= deadline) {
+            yard_events_destroy (&ev);
             fprintf (err, "yard: run %" PRIu64 " is still running\n", id);
             return CLI_EXIT_WAIT_TIMEOUT;
         }
-        struct timespec ts = {0, WAIT_POLL_MS * 1000000L};
-        nanosleep (&ts, NULL);
+        if (!ev) {
+            struct timespec ts = {0, WAIT_POLL_MS * 1000000L};
+            nanosleep (&ts, NULL);
+            continue;
+        }
+        /* until the run's own state changes, time runs out, events were
+         * lost, or WAIT_CHECK_MS passed */
+        int64_t until = yard_mono_ms () + WAIT_CHECK_MS;
+        if (deadline && deadline < until)
+            until = deadline;
+        uint64_t missed = yard_events_missed (ev);
+        for (;;) {
+            int64_t left = until - yard_mono_ms ();
+            yard_event_t e;
+            int r2 = left > 0 ? yard_events_next (ev, (int)left, &e)
+                              : -ETIMEDOUT;
+            if (r2 == -ETIMEDOUT)
+                break;
+            if (r2 < 0) {
+                yard_events_destroy (&ev); /* broken: poll from now on */
+                break;
+            }
+            if (yard_events_missed (ev) != missed
+                || (e.kind == YARD_EVENT_PIPELINE && e.run_id == id
+                    && !e.step[0] && e.run_state != YARD_PIPELINE_RUNNING))
+                break;
+        }
     }
 }
 

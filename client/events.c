@@ -10,6 +10,7 @@
  * subscription (events of the gap are lost: seq starts over).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "client_internal.h"
 #include "msg.h"
 #include "util.h"
+#include "yard/pipelines.h"
 
 #define EVENTS_TTL_MS 30000
 
@@ -27,6 +29,8 @@ struct yard_events {
     void *sock;
     uint64_t job_id;
     bool nodes;
+    bool pipelines;        /* fills the pipeline fields of yard_event_t */
+    uint64_t prun;
     uint64_t request_id;
     uint32_t ttl_ms;       /* as granted */
     int64_t renew_mono;    /* next renewal */
@@ -41,6 +45,8 @@ send_subscribe (yard_events_t *e, bool cancel)
     m.job_id = e->job_id;
     m.ttl_ms = EVENTS_TTL_MS;
     m.nodes = e->nodes;
+    m.pipelines = e->pipelines;
+    m.pipeline_run = e->prun;
     m.cancel = cancel;
     yard_env_t env = YARD__ENVELOPE__INIT;
     env.request_id = e->request_id;
@@ -80,11 +86,18 @@ take (yard_events_t *e, yard_client_t *c, yard_event_t *ev)
         break;
     case YARD__ENVELOPE__BODY_EVENT: {
         const Yard__Event *m = env->event;
-        memset (ev, 0, sizeof *ev);
+        if (m->kind == YARD__EVENT__KIND__PIPELINE && !e->pipelines) {
+            e->last_seq = m->seq; /* not asked for: the smaller struct */
+            break;
+        }
+        memset (ev, 0, e->pipelines ? sizeof *ev
+                                    : offsetof (yard_event_t, run_id));
         ev->seq = m->seq;
         ev->time_ms = m->time_ms;
         ev->kind = m->kind == YARD__EVENT__KIND__NODE ? YARD_EVENT_NODE
-                                                      : YARD_EVENT_JOB;
+                   : m->kind == YARD__EVENT__KIND__PIPELINE
+                       ? YARD_EVENT_PIPELINE
+                       : YARD_EVENT_JOB;
         ev->job_id = m->job_id;
         ev->state = (enum yard_job_state)m->state;
         ev->old_state = (enum yard_job_state)m->old_state;
@@ -94,6 +107,12 @@ take (yard_events_t *e, yard_client_t *c, yard_event_t *ev)
         ev->exit_code = m->exit_code;
         ev->end_reason = (enum yard_end_reason)m->end_reason;
         copy (ev->reason, sizeof ev->reason, m->reason);
+        if (e->pipelines) {
+            ev->run_id = m->pipeline_run;
+            copy (ev->step, sizeof ev->step, m->step);
+            ev->run_state = (int)m->pipeline_state;
+            ev->step_state = (int)m->step_state;
+        }
         if (e->last_seq && m->seq > e->last_seq + 1)
             e->missed += m->seq - e->last_seq - 1;
         e->last_seq = m->seq;
@@ -131,9 +150,9 @@ wait_in (yard_events_t *e, int64_t deadline)
     return n > 0;
 }
 
-int
-yard_events_subscribe (yard_client_t *c, uint64_t job_id, bool nodes,
-                       yard_events_t **out)
+static int
+subscribe (yard_client_t *c, uint64_t job_id, bool nodes, bool pipelines,
+           uint64_t prun, yard_events_t **out)
 {
     if (!c)
         return -EINVAL;
@@ -147,6 +166,8 @@ yard_events_subscribe (yard_client_t *c, uint64_t job_id, bool nodes,
     int linger = 0, rc;
     e->job_id = job_id;
     e->nodes = nodes;
+    e->pipelines = pipelines;
+    e->prun = prun;
     e->ttl_ms = EVENTS_TTL_MS;
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
@@ -200,7 +221,13 @@ yard_events_subscribe (yard_client_t *c, uint64_t job_id, bool nodes,
             if (env->events_subscribed->ttl_ms >= 1000)
                 e->ttl_ms = env->events_subscribed->ttl_ms;
             e->last_seq = env->events_subscribed->seq;
+            bool has = env->events_subscribed->pipelines;
             yard_msg_free (&env);
+            if (pipelines && !has) {
+                yard_events_destroy (&e);
+                return yard__client_fail (c, EPROTO, "the scheduler does "
+                                          "not send pipeline events");
+            }
             break;
         }
         yard_msg_free (&env);
@@ -208,6 +235,20 @@ yard_events_subscribe (yard_client_t *c, uint64_t job_id, bool nodes,
     e->renew_mono = yard_mono_ms () + e->ttl_ms / 3;
     *out = e;
     return 0;
+}
+
+int
+yard_events_subscribe (yard_client_t *c, uint64_t job_id, bool nodes,
+                       yard_events_t **out)
+{
+    return subscribe (c, job_id, nodes, false, 0, out);
+}
+
+int
+yard_events_subscribe_pipelines (yard_client_t *c, uint64_t run_id,
+                                 bool nodes, yard_events_t **out)
+{
+    return subscribe (c, 0, nodes, true, run_id, out);
 }
 
 int

@@ -54,9 +54,9 @@ yard_step_state_str (enum yard_step_state s)
     return "unknown";
 }
 
-static int
-start (yard_client_t *c, Yard__PipelineSpec *spec, uint64_t resume_from,
-       uint64_t *run_id)
+int
+yard__pipeline_start (yard_client_t *c, Yard__PipelineSpec *spec,
+                      uint64_t resume_from, uint64_t *run_id)
 {
     Yard__PipelineRunRequest r = YARD__PIPELINE_RUN_REQUEST__INIT;
     r.spec = spec;
@@ -86,7 +86,7 @@ yard_pipeline_run_file (yard_client_t *c, const char *path,
     int rc = yard_pipeline_load (c, path, params, nparams, &spec, &err);
     if (rc < 0)
         return yard__client_fail (c, err.code ? err.code : -rc, err.text);
-    rc = start (c, spec, resume_from, run_id);
+    rc = yard__pipeline_start (c, spec, resume_from, run_id);
     yard__pipeline_spec__free_unpacked (spec, NULL);
     return rc;
 }
@@ -117,7 +117,7 @@ yard_pipeline_run_text (yard_client_t *c, const char *text, const char *dir,
                                   nparams, &spec, &err);
     if (rc < 0)
         return yard__client_fail (c, err.code ? err.code : -rc, err.text);
-    rc = start (c, spec, resume_from, run_id);
+    rc = yard__pipeline_start (c, spec, resume_from, run_id);
     yard__pipeline_spec__free_unpacked (spec, NULL);
     return rc;
 }
@@ -127,7 +127,7 @@ yard_pipeline_rerun (yard_client_t *c, uint64_t run_id, uint64_t *new_run_id)
 {
     if (!c || !run_id)
         return -EINVAL;
-    return start (c, NULL, run_id, new_run_id);
+    return yard__pipeline_start (c, NULL, run_id, new_run_id);
 }
 
 static char *

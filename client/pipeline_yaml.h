@@ -40,4 +40,20 @@ int yard_pipeline_parse (yard_client_t *c, const char *text, size_t len,
 int yard_artifact_upload (yard_client_t *c, const char *path, char *digest,
                           uint64_t *size, yard_error_t *err);
 
+/* The spec of a pipeline built with yard_pipeline_new and yard_step_*
+ * (pipeline_build.c), checked as yard_pipeline_parse checks a file, params
+ * applied, code files read (and uploaded when c is not NULL).  *out: free
+ * with yard__pipeline_spec__free_unpacked (*out, NULL).  0 or -errno with
+ * err filled. */
+struct yard_pipeline;
+int yard__pipeline_build_spec (yard_client_t *c,
+                               const struct yard_pipeline *p,
+                               const char *const *params, size_t nparams,
+                               Yard__PipelineSpec **out, yard_error_t *err);
+
+/* Send a PipelineRunRequest for spec (NULL: rerun resume_from) and get the
+ * new run's id (pipeline.c). */
+int yard__pipeline_start (yard_client_t *c, Yard__PipelineSpec *spec,
+                          uint64_t resume_from, uint64_t *run_id);
+
 #endif

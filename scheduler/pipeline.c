@@ -40,6 +40,22 @@ yard__pipeline_init (yard_server_t *s, yard_error_t *err)
 
 /* ---- helpers ---- */
 
+/* Save run, noting its state changes for event subscribers (their old
+ * states are read back first, only while someone listens). */
+static int
+save_run (yard_server_t *s, const yard_prun_t *run)
+{
+    yard_prun_t *old = NULL;
+    if (yard__events_want_pipelines (s)
+        && yard_store_prun_get (s->store, run->id, &old) < 0)
+        old = NULL;
+    int rc = yard_store_prun_save (s->store, run);
+    if (rc == 0)
+        yard__events_pipeline (s, run, old);
+    yard_prun_free (&old);
+    return rc;
+}
+
 static int
 set_str (char **dst, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
@@ -615,7 +631,7 @@ advance (yard_server_t *s, yard_prun_t *run)
                   *run->reason ? ": " : "", run->reason);
     } else if (!active && !run->end_ms)
         run->end_ms = yard_now_ms ();
-    if ((rc = yard_store_prun_save (s->store, run)) < 0)
+    if ((rc = save_run (s, run)) < 0)
         return yard__fail (s, rc);
     return 0;
 }
@@ -752,6 +768,7 @@ yard__pipeline_start_ex (yard_server_t *s, const Yard__PipelineSpec *spec,
                      yard_store_errmsg (s->store));
         goto out;
     }
+    yard__events_pipeline (s, run, NULL);
     /* the dataset versions the run resolved stay in the artifact store */
     char owner[64];
     snprintf (owner, sizeof owner, "run:%" PRIu64, run->id);
@@ -980,7 +997,7 @@ yard__pipeline_cancel (yard_server_t *s, uint64_t run_id, const char *why)
     }
     log_info ("pipeline run %" PRIu64 " (%s) cancelled: %s", run->id,
               run->name, why);
-    rc = yard_store_prun_save (s->store, run);
+    rc = save_run (s, run);
     yard_prun_free (&run);
     if (rc < 0) {
         free (jobs);

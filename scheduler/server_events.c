@@ -1,6 +1,6 @@
 /* server_events.c - events pushed to subscribed clients: one Event per job
- * state change (and node state change), sent as an Envelope carrying the
- * subscription's request id.
+ * state change (and node state change, and pipeline run or step state
+ * change), sent as an Envelope carrying the subscription's request id.
  *
  * Design.  A change is noted when the job is saved (yard__mark_dirty sees
  * every save; job->ev_state is the state last noted), held in a pending
@@ -19,7 +19,9 @@
 #include <string.h>
 
 #include "log.h"
+#include "pipeline_dag.h"
 #include "server_int.h"
+#include "store_pipeline.h"
 #include "util.h"
 
 #define EVENTS_TTL_DEFAULT_MS 30000
@@ -33,6 +35,8 @@ struct sub {
     uint64_t request_id;
     uint64_t job_id; /* 0: every job */
     bool nodes;
+    bool pipelines;
+    uint64_t prun;   /* only this run's pipeline events; 0: no such filter */
     int64_t expires_mono;
 };
 
@@ -47,6 +51,10 @@ struct pending {
     Yard__EndReason end_reason;
     char reason[256];
     int64_t time_ms;
+    uint64_t prun;                 /* kind PIPELINE */
+    char step[YARD_PIPELINE_NAME_MAX + 1]; /* "" for the run */
+    Yard__PipelineState prun_state;
+    Yard__StepState step_state;
 };
 
 struct node_seen {
@@ -150,6 +158,52 @@ yard__events_job (yard_server_t *s, yard_job_t *job)
               job->reason ? job->reason : "");
 }
 
+bool
+yard__events_want_pipelines (yard_server_t *s)
+{
+    struct yard__events *e = s->events;
+    for (size_t i = 0; e && i < e->nsubs; i++)
+        if (e->subs[i].pipelines)
+            return true;
+    return false;
+}
+
+static void
+pend_pipeline (struct yard__events *e, const yard_prun_t *run,
+               const yard_pstep_t *step)
+{
+    struct pending *p = pend_new (e);
+    if (!p)
+        return;
+    p->kind = YARD__EVENT__KIND__PIPELINE;
+    p->prun = run->id;
+    p->prun_state = run->state;
+    snprintf (p->step, sizeof p->step, "%s", step ? step->name : "");
+    p->step_state = step ? step->state
+                         : YARD__STEP_STATE__STEP_STATE_UNSPECIFIED;
+    const char *why = step ? step->reason : run->reason;
+    snprintf (p->reason, sizeof p->reason, "%s", why ? why : "");
+}
+
+void
+yard__events_pipeline (yard_server_t *s, const yard_prun_t *run,
+                       const yard_prun_t *old)
+{
+    struct yard__events *e = s->events;
+    if (!e || !yard__events_want_pipelines (s))
+        return;
+    for (size_t i = 0; old && i < run->nsteps; i++) {
+        const yard_pstep_t *was = NULL;
+        for (size_t k = 0; k < old->nsteps && !was; k++)
+            if (strcmp (old->steps[k].name, run->steps[i].name) == 0)
+                was = &old->steps[k];
+        if (!was || was->state != run->steps[i].state)
+            pend_pipeline (e, run, &run->steps[i]);
+    }
+    if (!old || old->state != run->state)
+        pend_pipeline (e, run, NULL);
+}
+
 /* Node changes of the batch: the touched nodes whose state differs from
  * what was last seen of them. */
 static void
@@ -189,6 +243,10 @@ note_nodes (yard_server_t *s, struct yard__events *e)
 static bool
 wants (const struct sub *sub, const struct pending *p)
 {
+    if (p->kind == YARD__EVENT__KIND__PIPELINE)
+        return sub->pipelines && (!sub->prun || sub->prun == p->prun);
+    if (sub->prun)
+        return false;
     if (p->kind == YARD__EVENT__KIND__NODE)
         return sub->nodes;
     return sub->job_id == 0 || sub->job_id == p->job_id;
@@ -222,6 +280,10 @@ yard__events_commit (yard_server_t *s, bool committed)
         ev.exit_code = p->exit_code;
         ev.end_reason = p->end_reason;
         ev.reason = (char *)p->reason;
+        ev.pipeline_run = p->prun;
+        ev.step = (char *)p->step;
+        ev.pipeline_state = p->prun_state;
+        ev.step_state = p->step_state;
         for (size_t k = 0; k < e->nsubs; k++) {
             if (!wants (&e->subs[k], p))
                 continue;
@@ -299,19 +361,25 @@ yard__on_events_subscribe (yard_server_t *s, const yard_peer_t *peer,
         sub->peer = *peer;
         sub->request_id = env->request_id;
         char p[2 * YARD_MAX_ROUTING_ID + 1];
-        log_debug ("events: %s subscribed (job %" PRIu64 "%s, ttl %u ms)",
+        log_debug ("events: %s subscribed (job %" PRIu64 "%s%s, run %"
+                   PRIu64 ", ttl %u ms)",
                    yard_peer_str (peer, p, sizeof p), m->job_id,
-                   m->nodes ? ", nodes" : "", ttl);
+                   m->nodes ? ", nodes" : "",
+                   m->pipelines || m->pipeline_run ? ", pipelines" : "",
+                   m->pipeline_run, ttl);
     }
     if (sub) {
         sub->job_id = m->job_id;
         sub->nodes = m->nodes;
+        sub->pipelines = m->pipelines || m->pipeline_run;
+        sub->prun = m->pipeline_run;
         sub->expires_mono = now + ttl;
     }
     yard_env_t out = YARD__ENVELOPE__INIT;
     Yard__EventsSubscribed body = YARD__EVENTS_SUBSCRIBED__INIT;
     body.ttl_ms = ttl;
     body.seq = e->seq;
+    body.pipelines = true;
     out.request_id = env->request_id;
     out.body_case = YARD__ENVELOPE__BODY_EVENTS_SUBSCRIBED;
     out.events_subscribed = &body;

@@ -351,6 +351,16 @@ void yard__attempts_free (Yard__JobInfo *info);
 /* Note a change of job's state (called on every save); it is sent to the
  * subscribers once the batch is committed. */
 void yard__events_job (yard_server_t *s, yard_job_t *job);
+/* Whether a subscriber asked for pipeline events (pipeline.c then reads a
+ * run's stored states before it saves the run, for yard__events_pipeline). */
+bool yard__events_want_pipelines (yard_server_t *s);
+/* Note the changes of a pipeline run being saved: each step whose state
+ * differs from old's (in the run's step order), then the run's own state.
+ * old NULL: the run is new (its state only).  Sent once the batch is
+ * committed, as job changes are. */
+struct yard_prun;
+void yard__events_pipeline (yard_server_t *s, const struct yard_prun *run,
+                            const struct yard_prun *old);
 /* End of batch: send what it changed (committed) or forget it. */
 void yard__events_commit (yard_server_t *s, bool committed);
 /* Cron: drop lapsed subscriptions. */

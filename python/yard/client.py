@@ -12,7 +12,7 @@ import zmq
 
 from . import yard_pb2 as pb
 from .artifacts import ArtifactsMixin
-from .pipelines import PipelinesMixin
+from .pipelines import PipelinesMixin, _PIPELINE_STATES, _STEP_STATES
 
 PROTOCOL_VERSION = 1
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:7700"
@@ -237,6 +237,13 @@ def _usage(u):
 
 def _event(e):
     """Event -> a dict with the keys of `yard events --json`."""
+    if e.kind == pb.Event.PIPELINE:
+        return {"seq": e.seq, "time_ms": e.time_ms, "kind": "pipeline",
+                "run_id": e.pipeline_run, "step": e.step,
+                "state": (_STEP_STATES.get(e.step_state, "unknown")
+                          if e.step else
+                          _PIPELINE_STATES.get(e.pipeline_state, "unknown")),
+                "reason": e.reason}
     if e.kind == pb.Event.NODE:
         return {"seq": e.seq, "time_ms": e.time_ms, "kind": "node",
                 "node": e.node,
@@ -250,6 +257,33 @@ def _event(e):
         d["exit_code"] = e.exit_code
         d["end_reason"] = _END_REASONS.get(e.end_reason, "none")
     return d
+
+
+class _Subscription:
+    """The generator of events(); close() ends the subscription even when
+    no event was taken yet."""
+
+    def __init__(self, gen, finish):
+        self._gen = gen
+        self._finish = finish
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._gen)
+
+    def close(self):
+        try:
+            self._gen.close()
+        finally:
+            self._finish()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
 
 
 def _signo(v):
@@ -538,9 +572,14 @@ class Client(ArtifactsMixin, PipelinesMixin):
             if deadline is not None and time.monotonic() >= deadline:
                 return job
 
-    def events(self, job_id=0, nodes=False, timeout=None):
+    def events(self, job_id=0, nodes=False, timeout=None, pipelines=False,
+               run_id=0):
         """Subscribe to state changes pushed by the scheduler: of job_id
-        (0: every job) and, with nodes, of the nodes.  The subscription
+        (0: every job) and, with nodes, of the nodes; with pipelines, of
+        pipeline runs and steps too (kind "pipeline": run_id, step ("" for
+        the run), state, reason); with run_id, of that pipeline run only.
+        A scheduler without pipeline events raises YardError (EPROTO)
+        for pipelines or run_id.  The subscription
         stands when this returns; the result is a generator of event dicts
         (the keys of `yard events --json`), in the order the scheduler
         committed the changes.  With timeout (seconds) it ends when no
@@ -551,7 +590,10 @@ class Client(ArtifactsMixin, PipelinesMixin):
         sock.setsockopt(zmq.LINGER, 0)
         sock.connect(self.endpoint)
         rid = next(self._ids) | (1 << 40)
-        sub = pb.EventsSubscribe(job_id=job_id, nodes=nodes, ttl_ms=30000)
+        want_pipelines = bool(pipelines or run_id)
+        sub = pb.EventsSubscribe(job_id=job_id, nodes=nodes, ttl_ms=30000,
+                                 pipelines=want_pipelines,
+                                 pipeline_run=run_id)
 
         def send(cancel=False):
             env = pb.Envelope(version=PROTOCOL_VERSION, request_id=rid)
@@ -586,6 +628,11 @@ class Client(ArtifactsMixin, PipelinesMixin):
                     "events subscription" % (self.endpoint, self.timeout))
             if env != "skip" and env.WhichOneof("body") == "events_subscribed":
                 ttl = max(1.0, env.events_subscribed.ttl_ms / 1000.0)
+                if want_pipelines and not env.events_subscribed.pipelines:
+                    send(cancel=True)
+                    sock.close(linger=0)
+                    raise YardError(errno.EPROTO, "the scheduler does not "
+                                    "send pipeline events")
                 break
 
         def gen():
@@ -610,11 +657,16 @@ class Client(ArtifactsMixin, PipelinesMixin):
                             end = time.monotonic() + timeout
                         yield _event(env.event)
             finally:
-                try:
-                    send(cancel=True)
-                finally:
-                    sock.close(linger=0)
-        return gen()
+                finish()
+
+        def finish():
+            if sock.closed:
+                return
+            try:
+                send(cancel=True)
+            finally:
+                sock.close(linger=0)
+        return _Subscription(gen(), finish)
 
     def logs(self, job_id, attempt=0, follow=False):
         """The job's output.  Without follow: the bytes written so far.

@@ -323,9 +323,31 @@ class PipelinesMixin:
                 "key_parts": r.key_parts}
 
     def pipeline_wait(self, run_id, timeout=None, interval=0.2):
-        """Poll the run until it ends (or timeout seconds pass); return its
-        status."""
+        """Wait until the run ends (or timeout seconds pass); return its
+        status.  Follows the run's pushed events; polls every interval
+        seconds a scheduler without pipeline events."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            # subscribed before the status is read, so that no change
+            # falls between; until the run's own change, or 5 s without
+            # events (then the status again, in case some were lost)
+            left = None if deadline is None else deadline - time.monotonic()
+            wait = 5.0 if left is None else max(0.0, min(5.0, left))
+            try:
+                events = self.events(run_id=run_id, timeout=wait)
+            except Exception:   # an older scheduler: poll
+                break
+            try:
+                r = self.pipeline_status(run_id)
+                if r["state"] in PIPELINE_FINISHED:
+                    return r
+                if deadline is not None and time.monotonic() >= deadline:
+                    return r
+                for e in events:
+                    if not e["step"] and e["state"] in PIPELINE_FINISHED:
+                        break
+            finally:
+                events.close()
         while True:
             r = self.pipeline_status(run_id)
             if r["state"] in PIPELINE_FINISHED:

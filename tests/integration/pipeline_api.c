@@ -13,6 +13,14 @@
  *   pipeline_api ENDPOINT explain RUN STEP      "STEP STATE REUSED_RUN
  *                                               COMPARED_RUN KEY", then the
  *                                               lines
+ *   pipeline_api ENDPOINT build DIR [K=V]...    builds the loan pipeline of
+ *                                               docs/pipelines.md with the
+ *                                               builder (yard_pipeline_new
+ *                                               ...), runs it in DIR, waits,
+ *                                               prints the run
+ *   pipeline_api ENDPOINT build-bad CASE        builds a wrong pipeline,
+ *                                               prints the error of the call
+ *                                               or submit that refused it
  *
  * The run is printed as "run ID STATE" and one "STEP STATE JOB REUSED_RUN"
  * line per step.  Exit 0 when the run completed. */
@@ -30,6 +38,102 @@ fail (yard_client_t *c, const char *what)
 {
     fprintf (stderr, "pipeline_api: %s: %s\n", what, yard_client_errmsg (c));
     return 1;
+}
+
+/* The loan-default pipeline of docs/pipelines.md, with shell commands:
+ *
+ *   name: capi-loan
+ *   params: {epochs: 5}
+ *   steps:
+ *     prep:
+ *       run: sh "$YARD_INPUTS/code/prep.sh" ${inputs.raw} ${outputs.data}
+ *       inputs: {raw: "dataset:loans@latest"}
+ *       code: [prep.sh]
+ *       outputs: [data]
+ *       reuse: true
+ *     train:
+ *       needs: [prep]
+ *       run: (cat ${steps.prep.outputs.data}/rows; echo ${params.epochs})
+ *            > ${outputs.model}/model.txt     (one line)
+ *       resources: {cpus: 1, gpus: 0}
+ *       retries: 2
+ *       env: {MODE: fast}
+ *       outputs: [model]
+ *       register: {model: capi-loan, output: model}
+ */
+static yard_pipeline_t *
+loan (void)
+{
+    yard_pipeline_t *p = yard_pipeline_new ("capi-loan");
+    if (!p)
+        return NULL;
+    yard_pipeline_set_param (p, "epochs", "5");
+    yard_step_t *prep = yard_pipeline_step (
+        p, "prep", "sh \"$YARD_INPUTS/code/prep.sh\" ${inputs.raw} "
+                   "${outputs.data}");
+    yard_step_input (prep, "raw", "dataset:loans@latest");
+    yard_step_code (prep, "prep.sh");
+    yard_step_output (prep, "data");
+    yard_step_reuse (prep, true);
+    yard_step_t *train = yard_pipeline_step (
+        p, "train", "(cat ${steps.prep.outputs.data}/rows; echo "
+                    "${params.epochs}) > ${outputs.model}/model.txt");
+    yard_step_needs (train, "prep");
+    yard_step_resources (train, 1, 0, 0);
+    yard_step_retries (train, 2);
+    yard_step_env (train, "MODE", "fast");
+    yard_step_output (train, "model");
+    yard_step_register (train, "capi-loan", "model", NULL);
+    return p;
+}
+
+/* Wrong pipelines, each refused by a call or by yard_pipeline_submit:
+ * prints "call: ERROR" or "submit: ERROR". */
+static int
+build_bad (yard_client_t *c, const char *which)
+{
+    yard_pipeline_t *p = yard_pipeline_new (!strcmp (which, "name") ? "a b"
+                                                                   : "bad");
+    if (!p)
+        return 2;
+    yard_step_t *a = yard_pipeline_step (p, "a", "echo a");
+    yard_step_t *b = NULL;
+    int rc = 0;
+    if (!strcmp (which, "need")) {
+        b = yard_pipeline_step (p, "b", "echo b");
+        rc = yard_step_needs (b, "nope");
+    } else if (!strcmp (which, "cycle")) {
+        b = yard_pipeline_step (p, "b", "echo b");
+        yard_step_needs (a, "b");
+        rc = yard_step_needs (b, "a");
+    } else if (!strcmp (which, "ref")) {
+        rc = yard_step_input (a, "x", "dataset:");
+    } else if (!strcmp (which, "notneeded")) {
+        b = yard_pipeline_step (p, "b", "cat ${steps.a.outputs.o}");
+        yard_step_output (a, "o");
+    } else if (!strcmp (which, "param")) {
+        yard_pipeline_step (p, "b", "echo ${params.missing}");
+    } else if (!strcmp (which, "dup")) {
+        b = yard_pipeline_step (p, "a", "echo again");
+        rc = b ? 0 : -1;
+    } else if (!strcmp (which, "register")) {
+        yard_step_output (a, "o");
+        yard_step_register (a, "m", "other", NULL);
+    } else if (!strcmp (which, "when")) {
+        b = yard_pipeline_step (p, "b", "echo b");
+        rc = yard_step_when (b, "steps.a.metrics.acc > 0.5");
+    } else if (!strcmp (which, "code")) {
+        rc = yard_step_code (a, "../up.sh");
+    }
+    uint64_t run = 0;
+    if (rc < 0)
+        printf ("call: %s\n", yard_pipeline_error (p));
+    else if (yard_pipeline_submit (c, p, NULL, 0, &run) < 0)
+        printf ("submit: %s\n", yard_client_errmsg (c));
+    else
+        printf ("submitted %" PRIu64 "\n", run);
+    yard_pipeline_free (&p);
+    return run ? 1 : 0;
 }
 
 int
@@ -113,7 +217,26 @@ main (int argc, char **argv)
     }
     if (argc < 4)
         goto out;
-    if (!strcmp (argv[2], "run")) {
+    if (!strcmp (argv[2], "build-bad")) {
+        rc = build_bad (c, argv[3]);
+        goto out;
+    }
+    if (!strcmp (argv[2], "build")) {
+        yard_pipeline_t *p = loan ();
+        if (!p || yard_pipeline_dir (p, argv[3]) < 0) {
+            rc = 2;
+            yard_pipeline_free (&p);
+            goto out;
+        }
+        rc = yard_pipeline_submit (c, p, (const char *const *)argv + 4,
+                                   (size_t)(argc - 4), &run);
+        yard_pipeline_free (&p);
+        if (rc < 0) {
+            rc = fail (c, "build");
+            goto out;
+        }
+        rc = 1;
+    } else if (!strcmp (argv[2], "run")) {
         if (yard_pipeline_run_file (c, argv[3], (const char *const *)argv + 4,
                                     (size_t)(argc - 4), 0, &run)
             < 0) {

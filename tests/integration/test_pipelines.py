@@ -905,3 +905,114 @@ class CApiTest(Helpers, ClusterTest):
                        check=False)
         self.assertEqual(bad.returncode, 1)
         self.assertIn("cannot open", bad.stderr.decode())
+
+    def test_c_builder(self):
+        """A pipeline built with yard_pipeline_new / yard_step_* is the same
+        spec as its YAML: a YAML run reuses the built run's reusable step,
+        and wrong pipelines are refused with the loader's messages."""
+        data = os.path.join(self.root, "loans.csv")
+        with open(data, "w") as f:
+            f.write("id,default\n1,0\n2,1\n")
+        self.assertEqual(self.api("dataset", "loans", data).stdout, b"1\n")
+        self.write("prep.sh", 'wc -l < "$1" > "$2/rows"\n')
+        out = self.api("build", self.dir).stdout.decode().splitlines()
+        self.assertEqual(out[0].split()[2], "completed", out)
+        built = int(out[0].split()[1])
+        self.assertEqual([l.split()[:2] for l in out[1:]],
+                         [["prep", "completed"], ["train", "completed"]])
+        info = self.status(built)
+        self.assertEqual(info["name"], "capi-loan")
+        # the same pipeline as a file
+        path = self.write("loan.yaml", """\
+            name: capi-loan
+            params: {epochs: 5}
+            steps:
+              prep:
+                run: 'sh "$YARD_INPUTS/code/prep.sh" ${inputs.raw} ${outputs.data}'
+                inputs: {raw: "dataset:loans@latest"}
+                code: [prep.sh]
+                outputs: [data]
+                reuse: true
+              train:
+                needs: [prep]
+                run: (cat ${steps.prep.outputs.data}/rows; echo ${params.epochs}) > ${outputs.model}/model.txt
+                resources: {cpus: 1, gpus: 0}
+                retries: 2
+                env: {MODE: fast}
+                outputs: [model]
+                register: {model: capi-loan, output: model}
+            """)
+        out = self.api("run", path, "epochs=6").stdout.decode().splitlines()
+        self.assertEqual(out[0].split()[2], "completed", out)
+        yaml_run = int(out[0].split()[1])
+        self.assertEqual(out[1], "prep reused 0 %d" % built)
+        self.assertTrue(out[2].startswith("train completed "), out)
+        x = self.explain(yaml_run, "prep")
+        self.assertEqual(x["cache_key"],
+                         self.steps(info)["prep"]["cache_key"])
+        # and the other way: the builder reuses the file's step
+        out = self.api("build", self.dir, "epochs=7").stdout.decode()
+        self.assertIn("\nprep reused 0 %d\n" % built, out)
+        # a changed code file: prep runs again
+        self.write("prep.sh", 'wc -c < "$1" > "$2/rows"\n')
+        out = self.api("build", self.dir).stdout.decode().splitlines()
+        self.assertTrue(out[1].startswith("prep completed "), out)
+
+        def bad(case):
+            p = self.api("build-bad", case, check=False)
+            self.assertEqual(p.returncode, 0, p)
+            return p.stdout.decode().strip()
+
+        def yaml_err(text):
+            p = self.api("text", self.dir, input=textwrap.dedent(text)
+                         .encode(), check=False)
+            self.assertEqual(p.returncode, 1)
+            return p.stderr.decode().strip()
+
+        # the loader's messages, without the file and line
+        cases = {
+            "need": """\
+                name: bad
+                steps:
+                  a: {run: echo a}
+                  b: {run: echo b, needs: [nope]}
+                """,
+            "cycle": """\
+                name: bad
+                steps:
+                  a: {run: echo a, needs: [b]}
+                  b: {run: echo b, needs: [a]}
+                """,
+            "notneeded": """\
+                name: bad
+                steps:
+                  a: {run: echo a, outputs: [o]}
+                  b: {run: 'cat ${steps.a.outputs.o}'}
+                """,
+            "param": """\
+                name: bad
+                steps:
+                  a: {run: echo a}
+                  b: {run: 'echo ${params.missing}'}
+                """,
+        }
+        for case, text in cases.items():
+            got = bad(case)
+            self.assertTrue(got.startswith("submit: "), (case, got))
+            msg = got[len("submit: "):]
+            ye = yaml_err(text)
+            tail = msg[msg.index("step '"):] if case != "cycle" else msg
+            self.assertTrue(ye.endswith(tail), (case, msg, ye))
+        self.assertIn("dataset:", bad("ref"))
+        self.assertTrue(bad("ref").startswith("call: step 'a': "))
+        self.assertEqual(bad("dup"), "call: step 'a' is declared twice")
+        self.assertIn("not a pipeline name", bad("name"))
+        self.assertEqual(bad("register"),
+                         "submit: register: step 'a' has no output 'other' "
+                         "(declare it with yard_step_output)")
+        self.assertEqual(bad("when"), "submit: when: step 'a' must be one "
+                         "that step 'b' needs")
+        self.assertIn("without '..'", bad("code"))
+        # nothing was submitted by the wrong ones
+        runs = self.api("list", "bad").stdout
+        self.assertEqual(runs, b"")

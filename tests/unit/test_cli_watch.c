@@ -16,6 +16,7 @@
 #include "cli_events.h"
 #include "cli_usage.h"
 #include "cli_watch.h"
+#include "yard/pipelines.h"
 
 static struct yard_metric pts[3];
 
@@ -220,6 +221,57 @@ test_event_render (void **state)
     assert_int_equal (cli_parse_events (3, a3, &a, &e), -EINVAL);
 }
 
+static void
+test_pipeline_event_render (void **state)
+{
+    (void)state;
+    yard_event_t ev;
+    char buf[512];
+    memset (&ev, 0, sizeof ev);
+    ev.kind = YARD_EVENT_PIPELINE;
+    ev.run_id = 3;
+    snprintf (ev.step, sizeof ev.step, "train");
+    ev.run_state = YARD_PIPELINE_RUNNING;
+    ev.step_state = YARD_STEP_COMPLETED;
+    assert_string_equal (cli_event_line (&ev, buf, sizeof buf),
+                         "pipeline 3 step train completed");
+    json_t *o = cli_event_json (&ev);
+    assert_string_equal (json_string_value (json_object_get (o, "kind")),
+                         "pipeline");
+    assert_int_equal (json_integer_value (json_object_get (o, "run_id")), 3);
+    assert_string_equal (json_string_value (json_object_get (o, "step")),
+                         "train");
+    assert_string_equal (json_string_value (json_object_get (o, "state")),
+                         "completed");
+    assert_null (json_object_get (o, "job_id"));
+    json_decref (o);
+    ev.step[0] = '\0';
+    ev.run_state = YARD_PIPELINE_FAILED;
+    snprintf (ev.reason, sizeof ev.reason, "step train failed: exit 1");
+    assert_string_equal (cli_event_line (&ev, buf, sizeof buf),
+                         "pipeline 3 failed (step train failed: exit 1)");
+    o = cli_event_json (&ev);
+    assert_string_equal (json_string_value (json_object_get (o, "state")),
+                         "failed");
+    json_decref (o);
+    struct cli_events a;
+    yard_error_t e = { 0 };
+    char *a1[] = { "events", "--pipelines", "--nodes", NULL };
+    assert_int_equal (cli_parse_events (3, a1, &a, &e), 0);
+    assert_true (a.pipelines && a.nodes);
+    assert_int_equal (a.run_id, 0);
+    char *a2[] = { "events", "--run", "7", NULL };
+    assert_int_equal (cli_parse_events (3, a2, &a, &e), 0);
+    assert_true (a.pipelines);
+    assert_int_equal (a.run_id, 7);
+    char *a3[] = { "events", "--run", "0", NULL };
+    assert_int_equal (cli_parse_events (3, a3, &a, &e), -EINVAL);
+    char *a4[] = { "events", "--pipelines", "--job", "2", NULL };
+    assert_int_equal (cli_parse_events (4, a4, &a, &e), -EINVAL);
+    char *a5[] = { "events", "--run", "2", "--nodes", NULL };
+    assert_int_equal (cli_parse_events (4, a5, &a, &e), -EINVAL);
+}
+
 int
 main (void)
 {
@@ -229,6 +281,7 @@ main (void)
         cmocka_unit_test (test_line_and_json),
         cmocka_unit_test (test_usage_render),
         cmocka_unit_test (test_event_render),
+        cmocka_unit_test (test_pipeline_event_render),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

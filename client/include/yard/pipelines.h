@@ -8,6 +8,7 @@
 #ifndef YARD_PIPELINES_H
 #define YARD_PIPELINES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -140,6 +141,86 @@ typedef struct yard_dataset {
 YARD_API int yard_dataset_list (yard_client_t *c, const char *name,
                                 yard_dataset_t **out, size_t *n);
 YARD_API void yard_datasets_free (yard_dataset_t **v, size_t n);
+
+/* Subscribe to pipeline events (yard_events_next gives them, kind
+ * YARD_EVENT_PIPELINE, with run_id, step, run_state and step_state): of
+ * run run_id only (no job or node events), or with run_id 0 of every run,
+ * along with every job's events and, with nodes, the nodes'.  Free with
+ * yard_events_destroy.  -EPROTO (yard_client_errmsg says so) from a
+ * scheduler that does not send pipeline events: poll
+ * yard_pipeline_status instead. */
+YARD_API int yard_events_subscribe_pipelines (yard_client_t *c,
+                                              uint64_t run_id, bool nodes,
+                                              yard_events_t **out);
+
+/* Building a pipeline in memory, as the pipeline file would write it
+ * (docs/pipelines.md, "Building a pipeline in C").  The builder produces
+ * the same spec as the file, so a step built here and the same step read
+ * from YAML have the same cache key and reuse each other.
+ *
+ * Every call checks what it can at once (names, references, `when`) and
+ * returns 0 or a negative errno; the first error is also kept in the
+ * pipeline, and yard_pipeline_submit refuses a pipeline that has one,
+ * with its text.  yard_pipeline_submit then checks the whole (unknown
+ * needs, cycles, references to steps not needed) as the file loader does.
+ * Strings are copied. */
+typedef struct yard_pipeline yard_pipeline_t;
+typedef struct yard_step yard_step_t;   /* owned by its pipeline */
+
+/* A pipeline called name; NULL with errno set when out of memory (a bad
+ * name is kept as the pipeline's error). */
+YARD_API yard_pipeline_t *yard_pipeline_new (const char *name);
+YARD_API void yard_pipeline_free (yard_pipeline_t **p);
+
+/* Add or replace parameter key (params: in the file). */
+YARD_API int yard_pipeline_set_param (yard_pipeline_t *p, const char *key,
+                                      const char *value);
+
+/* The folder the steps run in and code paths are relative to (default:
+ * the current directory at submit time). */
+YARD_API int yard_pipeline_dir (yard_pipeline_t *p, const char *dir);
+
+/* The first error, or NULL. */
+YARD_API const char *yard_pipeline_error (const yard_pipeline_t *p);
+
+/* A new step running command run (sh -c); NULL on an error (a bad or
+ * duplicate name, no command), which is kept in p. */
+YARD_API yard_step_t *yard_pipeline_step (yard_pipeline_t *p,
+                                          const char *name, const char *run);
+
+YARD_API int yard_step_needs (yard_step_t *s, const char *step);
+/* Input name staged from ref: "dataset:NAME@latest", "dataset:NAME@N",
+ * "steps.STEP.outputs.NAME", "artifact:DIGEST". */
+YARD_API int yard_step_input (yard_step_t *s, const char *name,
+                              const char *ref);
+/* A code file, relative to the pipeline's folder; read and uploaded by
+ * yard_pipeline_submit. */
+YARD_API int yard_step_code (yard_step_t *s, const char *path);
+YARD_API int yard_step_output (yard_step_t *s, const char *name);
+YARD_API int yard_step_reuse (yard_step_t *s, bool reuse);
+/* memory_bytes and time_limit_s: 0 for none. */
+YARD_API int yard_step_resources (yard_step_t *s, uint32_t cpus,
+                                  uint32_t gpus, uint64_t memory_bytes);
+YARD_API int yard_step_time_limit (yard_step_t *s, uint64_t seconds);
+YARD_API int yard_step_retries (yard_step_t *s, uint32_t retries);
+YARD_API int yard_step_env (yard_step_t *s, const char *key,
+                            const char *value);
+YARD_API int yard_step_param (yard_step_t *s, const char *key,
+                              const char *value);
+/* Register output (NULL: the step's only output, declared before) as a
+ * version of model when `when` holds (NULL or "": always). */
+YARD_API int yard_step_register (yard_step_t *s, const char *model,
+                                 const char *output, const char *when);
+/* "steps.STEP.metrics.KEY OP NUMBER", STEP one the step needs (declared
+ * before). */
+YARD_API int yard_step_when (yard_step_t *s, const char *expr);
+
+/* Check p, upload its code files, apply params ("KEY=VALUE", as
+ * --param), and start a run; *run_id gets it.  p is unchanged and may be
+ * submitted again. */
+YARD_API int yard_pipeline_submit (yard_client_t *c, const yard_pipeline_t *p,
+                                   const char *const *params, size_t nparams,
+                                   uint64_t *run_id);
 
 #ifdef __cplusplus
 }

@@ -613,6 +613,8 @@ typedef struct yard_events yard_events_t;
 enum yard_event_kind {
     YARD_EVENT_JOB = 0,   /* a job changed state */
     YARD_EVENT_NODE = 1,  /* a node changed state */
+    YARD_EVENT_PIPELINE = 2, /* a pipeline run or step changed state (only
+                                to yard_events_subscribe_pipelines) */
 };
 
 /* One event.  Plain arrays: nothing to free. */
@@ -629,7 +631,14 @@ typedef struct yard_event {
     enum yard_node_state node_state; /* YARD_EVENT_NODE */
     int32_t exit_code;            /* a job that ended */
     enum yard_end_reason end_reason;
-    char reason[512];
+    char reason[512];             /* also the run's or step's */
+    /* Filled by subscriptions of yard_events_subscribe_pipelines
+     * (<yard/pipelines.h>) only, so that programs built before these
+     * fields existed keep their smaller struct. */
+    uint64_t run_id;              /* YARD_EVENT_PIPELINE: the run */
+    char step[136];               /* the step that changed, "" the run */
+    int run_state;                /* enum yard_pipeline_state */
+    int step_state;               /* enum yard_step_state (step not "") */
 } yard_event_t;
 
 /* Subscribe to the state changes of job_id (0: every job) and, with nodes,
