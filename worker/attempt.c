@@ -652,6 +652,9 @@ attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
     } else if (a->bind
         && jobenv_which (argv[0], jobenv_get (env, "PATH"), found,
                          sizeof found) == 0
+        && (bind_set_exec_path (a->bind, found[0] == '/'
+                                    && !strchr (argv[0], '/') ? found : ""),
+            true)
         && bind_argv (a->bind, argv, spec->n_argv, &shim_argv) == 0) {
         free (argv);
         argv = shim_argv;

@@ -3,8 +3,8 @@
  * yard-exec shim that applies both before the job's exec.
  *
  * uv_spawn runs no code of ours between fork and exec, so the attempt
- * spawns `yard-exec [--cpus LIST] [--cgroup DIR]... [--rusage FILE] --
- * ARGV...` (installed
+ * spawns `yard-exec [--cpus LIST] [--cgroup DIR]... [--rusage FILE]
+ * [--exec PATH] -- ARGV...` (installed
  * next to yard-worker) which joins the cgroups, sets its CPU affinity and
  * execvp's the job: the job's pid is the shim's.
  *
@@ -65,6 +65,11 @@ int bind_argv (const struct bind *b, char *const *argv, size_t argc,
  * once it ends: the job runs as the shim's child, the shim staying the
  * group's leader.  Call before bind_argv. */
 void bind_set_usage_file (struct bind *b, const char *path);
+
+/* The file the job's argv[0] names, found on the job's PATH by the
+ * worker: the shim execs it as is (`--exec PATH`) rather than searching
+ * PATH again.  "" or NULL: the shim searches.  Call before bind_argv. */
+void bind_set_exec_path (struct bind *b, const char *path);
 
 /* The GPUs' UUIDs joined by ',' ("" none); borrowed from b. */
 const char *bind_gpus (const struct bind *b);
