@@ -684,6 +684,61 @@ bind_forget (struct bind **bp)
     *bp = NULL;
 }
 
+size_t
+bind_cgroup_dirs (const struct bind *b, const char *dirs[3])
+{
+    size_t n = 0;
+    if (b && b->mem_dir[0])
+        dirs[n++] = b->mem_dir;
+    if (b && b->cpuset_dir[0])
+        dirs[n++] = b->cpuset_dir;
+    if (b && b->acct_dir[0])
+        dirs[n++] = b->acct_dir;
+    for (size_t i = n; i < 3; i++)
+        dirs[i] = NULL;
+    return n;
+}
+
+int
+bind_cpu_mask (const struct bind *b, cpu_set_t **set, size_t *size)
+{
+    *set = NULL;
+    *size = 0;
+    if (!b || !b->cpus[0])
+        return 0;
+    if (!pus_here (b->cpus))
+        return -EXDEV;
+    int n = yard_cpulist_extent (b->cpus);
+    if (n <= 0)
+        return -EINVAL;
+    cpu_set_t *s = CPU_ALLOC ((size_t)n);
+    bool *want = calloc ((size_t)n, sizeof *want);
+    int rc = 0;
+    if (!s || !want)
+        rc = -ENOMEM;
+    else if (yard_cpulist_parse (b->cpus, want, (size_t)n) < 0)
+        rc = -EINVAL;
+    if (rc == 0) {
+        size_t sz = CPU_ALLOC_SIZE ((size_t)n);
+        CPU_ZERO_S (sz, s);
+        for (int i = 0; i < n; i++)
+            if (want[i])
+                CPU_SET_S ((size_t)i, sz, s);
+        *set = s;
+        *size = sz;
+    } else if (s) {
+        CPU_FREE (s);
+    }
+    free (want);
+    return rc;
+}
+
+const char *
+bind_cpus (const struct bind *b)
+{
+    return b ? b->cpus : "";
+}
+
 /* ---- yard-exec ---- */
 
 static void

@@ -20,6 +20,7 @@
 #ifndef WORKER_BIND_H
 #define WORKER_BIND_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -73,6 +74,19 @@ void bind_set_exec_path (struct bind *b, const char *path);
 
 /* The GPUs' UUIDs joined by ',' ("" none); borrowed from b. */
 const char *bind_gpus (const struct bind *b);
+
+/* What a job started without the shim (spawn.h) joins: the attempt's
+ * cgroup dirs, NULL after the last; returns how many (0 to 3). */
+size_t bind_cgroup_dirs (const struct bind *b, const char *dirs[3]);
+
+/* The attempt's PUs as an affinity mask in *set (free with CPU_FREE) of
+ * *size bytes; NULL when it has none.  0, -EXDEV when they are not all on
+ * this machine (a fixture topology: the job runs unbound), -ENOMEM,
+ * -EINVAL. */
+int bind_cpu_mask (const struct bind *b, cpu_set_t **set, size_t *size);
+
+/* The attempt's PUs as a list ("" none); borrowed from b. */
+const char *bind_cpus (const struct bind *b);
 
 struct usage;
 /* Read the attempt's cgroup accounting into u.  0, or -ENOENT when it has
