@@ -2,8 +2,11 @@
  * (its Allocation): the environment it sees, a cgroup per attempt, and the
  * yard-exec shim that applies both before the job's exec.
  *
- * uv_spawn runs no code of ours between fork and exec, so the attempt
- * spawns `yard-exec [--cpus LIST] [--cgroup DIR]... [--rusage FILE]
+ * An attempt's job is started by spawn_start (spawn.h), whose child joins
+ * the cgroups (bind_cgroup_dirs) and sets the affinity (bind_cpu_mask)
+ * itself.  Where that cannot be used (a gang's tasks, a kernel without
+ * pidfds) uv_spawn runs no code of ours between fork and exec, so the
+ * attempt spawns `yard-exec [--cpus LIST] [--cgroup DIR]... [--rusage FILE]
  * [--exec PATH] -- ARGV...` (installed
  * next to yard-worker) which joins the cgroups, sets its CPU affinity and
  * execvp's the job: the job's pid is the shim's.

@@ -113,6 +113,24 @@ dup_high (int fd)
     return fd < 0 ? -1 : fcntl (fd, F_DUPFD_CLOEXEC, 10);
 }
 
+struct child_arg {
+    const struct spawn_opts *o;
+    int out, err, fd3, errpipe;
+};
+
+static int
+child_main (void *p)
+{
+    struct child_arg *c = p;
+    child_run (c->o, c->out, c->err, c->fd3, c->errpipe);
+    return 127; /* not reached */
+}
+
+/* The child's stack: it runs on it until its exec, the worker waiting
+ * (CLONE_VFORK), so one is enough. */
+#define CHILD_STACK (64 * 1024)
+static _Alignas (16) unsigned char child_stack[CHILD_STACK];
+
 int
 spawn_start (const struct spawn_opts *o, pid_t *pid, int *pidfd)
 {
@@ -131,11 +149,14 @@ spawn_start (const struct spawn_opts *o, pid_t *pid, int *pidfd)
     sigset_t all, old;
     sigfillset (&all);
     pthread_sigmask (SIG_SETMASK, &all, &old);
-    pid_t c = fork ();
-    if (c == 0) {
-        close (p[0]);
-        child_run (o, out, err, fd3, p[1]);
-    }
+    /* CLONE_VM | CLONE_VFORK, as posix_spawn: the child shares the
+     * worker's memory until its exec (no page tables copied, no
+     * copy-on-write faults afterwards) and the worker's thread waits
+     * meanwhile.  The child writes nothing of the worker's but its own
+     * stack and the pipe. */
+    struct child_arg ca = { o, out, err, fd3, p[1] };
+    pid_t c = clone (child_main, child_stack + CHILD_STACK,
+                     CLONE_VM | CLONE_VFORK | SIGCHLD, &ca);
     int fork_err = errno;
     pthread_sigmask (SIG_SETMASK, &old, NULL);
     close (p[1]);
