@@ -249,7 +249,7 @@ final_usage (struct attempt *a)
     memset (&f, 0, sizeof f);
     memset (&r, 0, sizeof r);
     (void)bind_usage (a->bind, &f);
-    if (a->has_dir
+    if (!a->has_rusage && a->has_dir
         && snprintf (path, sizeof path, "%s/" JOBDIR_USAGE, a->dir)
                < (int)sizeof path
         && usage_read_rusage (path, &r) == 0)

@@ -3,7 +3,8 @@
  * uv_spawn runs no code of ours between fork and exec, which is why jobs
  * used to go through the yard-exec shim (bind.h) for their cgroups and CPU
  * affinity, and why the shim forked once more to collect the job's rusage.
- * spawn_start forks itself and, in the child, does what the shim did:
+ * spawn_start clones a child itself (sharing the worker's memory until its
+ * exec, as posix_spawn does) and, in it, does what the shim did:
  * leads a new session, takes its stdio, joins the attempt's cgroups (so
  * that a memory limit holds from the first instruction), sets its CPU
  * affinity and execs the job.  The worker waits for it through a pidfd
@@ -11,8 +12,10 @@
  * libuv's own SIGCHLD handling only reaps the pids it spawned, so these
  * children are ours alone.
  *
- * Between fork and exec the child calls only async-signal-safe functions:
- * everything it needs is prepared before the fork.
+ * Between clone and exec the child calls only async-signal-safe functions
+ * and writes nothing but its own stack: everything it needs is prepared
+ * before.  Its stack is static, so spawn_start is for one thread (the
+ * worker's loop).
  */
 #ifndef WORKER_SPAWN_H
 #define WORKER_SPAWN_H
