@@ -21,12 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bind.h"
 #include "jobenv.h"
 #include "log.h"
 #include "nvml.h"
+#include "spawn.h"
 #include "util.h"
 
 extern char **environ;
@@ -67,6 +69,7 @@ attempt_create (const struct attempt_host *host, uint64_t job_id, uint32_t num)
     a->num = num;
     a->state = ATTEMPT_NEW;
     a->log_wfd = a->log_rfd = -1;
+    a->pidfd = -1;
     a->grace_s = ATTEMPT_GRACE_DEFAULT_S;
     logship_init (&a->ship);
     if (jobdir_path (a->dir, sizeof a->dir, host->jobs_root, job_id, num)
@@ -236,8 +239,8 @@ attempt_usage_end (struct attempt *a, struct usage *s,
     a->usage = *s;
 }
 
-/* What the ended attempt used: its cgroup (still there), the shim's
- * rusage, and what the last sample saw (GPU, peaks). */
+/* What the ended attempt used: its cgroup (still there), the rusage
+ * (the shim's, or ours from wait4), and what the last sample saw (GPU, peaks). */
 static void
 final_usage (struct attempt *a)
 {
@@ -246,11 +249,16 @@ final_usage (struct attempt *a)
     memset (&f, 0, sizeof f);
     memset (&r, 0, sizeof r);
     (void)bind_usage (a->bind, &f);
-    if (a->has_dir
+    if (!a->has_rusage && a->has_dir
         && snprintf (path, sizeof path, "%s/" JOBDIR_USAGE, a->dir)
                < (int)sizeof path
         && usage_read_rusage (path, &r) == 0)
         usage_merge (&f, &r);
+    if (a->has_rusage) {
+        memset (&r, 0, sizeof r);
+        usage_from_rusage (&a->rusage, &r);
+        usage_merge (&f, &r);
+    }
     usage_merge (&f, &a->usage);
     f.rss_bytes = 0;
     f.gpu_memory_bytes = 0;
@@ -261,9 +269,8 @@ final_usage (struct attempt *a)
 }
 
 static void
-exit_cb (uv_process_t *proc, int64_t status, int term_signal)
+ended (struct attempt *a, int64_t status, int term_signal)
 {
-    struct attempt *a = proc->data;
     /* what is left of the group: children that outlived the leader */
     if (kill (-a->pid, SIGKILL) == 0)
         log_debug ("job %" PRIu64 ".%" PRIu32 ": killed stragglers of "
@@ -313,6 +320,48 @@ exit_cb (uv_process_t *proc, int64_t status, int term_signal)
               a->num, a->pid, what);
     if (a->host->exit_cb)
         a->host->exit_cb (a, a->host->arg);
+}
+
+static void
+exit_cb (uv_process_t *proc, int64_t status, int term_signal)
+{
+    ended (proc->data, status, term_signal);
+}
+
+/* The pidfd of a job from spawn_start is readable: it ended. */
+static void
+pid_poll_cb (uv_poll_t *p, int status, int events)
+{
+    struct attempt *a = p->data;
+    (void)status;
+    (void)events;
+    int ws = 0;
+    int rc = spawn_reap (a->pid, &ws, &a->rusage);
+    if (rc == 0)
+        return; /* not yet (or a poll error on a live one: wait on) */
+    uv_poll_stop (p);
+    if (rc < 0) {
+        /* cannot happen: nobody else reaps it */
+        log_err ("job %" PRIu64 ".%" PRIu32 ": cannot reap pid %d: %s",
+                 a->job_id, a->num, a->pid, strerror (-rc));
+        ended (a, 0, SIGKILL);
+        return;
+    }
+    a->has_rusage = rc == 1;
+    if (WIFSIGNALED (ws))
+        ended (a, 0, WTERMSIG (ws));
+    else
+        ended (a, WIFEXITED (ws) ? WEXITSTATUS (ws) : 0, 0);
+}
+
+static void
+pid_poll_closed (uv_handle_t *h)
+{
+    struct attempt *a = h->data;
+    if (a->pidfd >= 0)
+        close (a->pidfd);
+    a->pidfd = -1;
+    handle_closed (h);
 }
 
 static void
@@ -386,6 +435,59 @@ limit_timer_cb (uv_timer_t *t)
         return;
     }
     attempt_kill (a, YARD__END_REASON__END_TIMEOUT, a->grace_s);
+}
+
+/* Start the job with spawn_start (spawn.h): its cgroups and affinity
+ * from a->bind, its end seen on a pidfd.  0 (a->pid set) or a negative
+ * errno, as uv_spawn would say it. */
+static int
+spawn_direct (struct attempt *a, const char *file, char **argv, char **env,
+              const char *cwd, int metrics_fd)
+{
+    struct spawn_opts o = {
+        .file = file,
+        .argv = argv,
+        .env = env,
+        .cwd = cwd,
+        .out_fd = a->log_wfd,
+        .err_fd = a->log_wfd,
+        .fd3 = a->metrics ? metrics_fd : -1,
+    };
+    (void)bind_cgroup_dirs (a->bind, o.cgroups);
+    cpu_set_t *set = NULL;
+    int rc = bind_cpu_mask (a->bind, &set, &o.cpus_size);
+    if (rc == -EXDEV)
+        note (a, "warning: PUs %s are not all on this machine (a fixture "
+              "topology?): running unbound", bind_cpus (a->bind));
+    else if (rc < 0)
+        note (a, "warning: cannot bind to PUs %s: %s: running unbound",
+              bind_cpus (a->bind), strerror (-rc));
+    o.cpus = set;
+    pid_t pid;
+    int fd;
+    rc = spawn_start (&o, &pid, &fd);
+    if (set)
+        CPU_FREE (set);
+    if (rc < 0)
+        return rc;
+    a->pid = pid;
+    a->pidfd = fd;
+    if ((rc = uv_poll_init (a->host->loop, &a->pid_poll, fd)) < 0) {
+        /* cannot watch it: it must not run unsupervised */
+        kill (-pid, SIGKILL);
+        int ws;
+        while (waitpid (pid, &ws, 0) < 0 && errno == EINTR)
+            ;
+        close (fd);
+        a->pidfd = -1;
+        a->pid = 0;
+        return rc;
+    }
+    a->pid_poll.data = a;
+    a->poll_used = true;
+    a->open_handles++;
+    uv_poll_start (&a->pid_poll, UV_READABLE, pid_poll_cb);
+    return 0;
 }
 
 /* Why uv_spawn failed, in words, and the shell's exit code for it. */
@@ -633,6 +735,7 @@ attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
     /* through the shim only when the command is there: a missing one
      * stays a spawn failure with its usual explanation */
     char **shim_argv = NULL, found[PATH_MAX];
+    const char *direct = NULL;
     if (a->gang.on) {
         /* a gang's tasks: yard-exec starts them, their lines behind
          * their ranks (gang.h) */
@@ -649,12 +752,23 @@ attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
         }
         free (argv);
         argv = shim_argv;
-    } else if (a->bind
-        && jobenv_which (argv[0], jobenv_get (env, "PATH"), found,
-                         sizeof found) == 0
-        && bind_argv (a->bind, argv, spec->n_argv, &shim_argv) == 0) {
-        free (argv);
-        argv = shim_argv;
+    } else if (jobenv_which (argv[0], jobenv_get (env, "PATH"), found,
+                             sizeof found) == 0) {
+        /* the file to exec: argv[0] itself when it names a path (relative
+         * to the job's cwd), else where the job's PATH has it */
+        bool slash = strchr (argv[0], '/') != NULL;
+        const char *file = slash ? argv[0] : found[0] == '/' ? found : NULL;
+        if (file && spawn_available ()) {
+            /* one fork and exec: the child joins the cgroups and sets
+             * the affinity itself (spawn.h), no shim */
+            direct = file;
+        } else if (a->bind) {
+            bind_set_exec_path (a->bind, slash ? "" : file);
+            if (bind_argv (a->bind, argv, spec->n_argv, &shim_argv) == 0) {
+                free (argv);
+                argv = shim_argv;
+            }
+        }
     }
 
     /* fd 3: the metrics pipe (see metrics.h); a job without one still
@@ -689,11 +803,19 @@ attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
         .stdio_count = a->metrics ? 4 : 3,
         .stdio = stdio,
     };
-    a->proc.data = a;
-    rc = uv_spawn (a->host->loop, &a->proc, &opt);
-    /* uv_spawn initialised the handle even when it failed: close it later */
-    a->proc_used = true;
-    a->open_handles++;
+    if (direct)
+        rc = spawn_direct (a, direct, argv, jobenv_vector (env), cwd,
+                           metrics_fd);
+    else {
+        a->proc.data = a;
+        rc = uv_spawn (a->host->loop, &a->proc, &opt);
+        /* uv_spawn initialised the handle even when it failed: close it
+         * later */
+        a->proc_used = true;
+        a->open_handles++;
+        if (rc == 0)
+            a->pid = a->proc.pid;
+    }
     if (a->metrics)
         (void)metrics_spawned (a->metrics, rc == 0);
     if (rc < 0) {
@@ -712,7 +834,6 @@ attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
     free (argv);
     jobenv_destroy (&env);
 
-    a->pid = a->proc.pid;
     a->start_time_ms = yard_now_ms ();
     a->state = ATTEMPT_RUNNING;
     struct jobdir_started s
@@ -854,4 +975,6 @@ attempt_destroy (struct attempt **ap)
     uv_close ((uv_handle_t *)&a->kill_timer, handle_closed);
     if (a->proc_used)
         uv_close ((uv_handle_t *)&a->proc, handle_closed);
+    if (a->poll_used)
+        uv_close ((uv_handle_t *)&a->pid_poll, pid_poll_closed);
 }

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <uv.h>
 
@@ -115,6 +116,11 @@ struct attempt {
     uv_timer_t limit_timer;
     uv_timer_t kill_timer;
     bool proc_used; /* uv_spawn was called: proc needs a close */
+    uv_poll_t pid_poll; /* a job from spawn_start: its pidfd's readiness */
+    int pidfd;          /* -1 when the job came from uv_spawn (or none) */
+    bool poll_used;     /* pid_poll needs a close */
+    bool has_rusage;    /* rusage: the job reaped by us (wait4) */
+    struct rusage rusage;
     struct bind *bind; /* its PUs/GPUs/cgroups (bind.h); NULL: none */
     int open_handles;
 };

@@ -58,6 +58,7 @@ struct bind {
     char acct_dir[PATH_MAX];   /* v1 cpuacct only; "" when none */
     char npus_text[16];
     char usage_file[PATH_MAX]; /* the shim's rusage goes there; "" none */
+    char exec_path[PATH_MAX];  /* argv[0] found on the job's PATH; "" */
 };
 
 /* ---- cgroupfs ---- */
@@ -495,7 +496,7 @@ bind_argv (const struct bind *b, char *const *argv, size_t argc, char ***out)
         || (!b->cpus[0] && !b->mem_dir[0] && !b->cpuset_dir[0]
             && !b->acct_dir[0] && !b->usage_file[0]))
         return -ENOENT;
-    char **v = calloc (argc + 14, sizeof *v); /* 13 ours + NULL */
+    char **v = calloc (argc + 16, sizeof *v); /* 15 ours + NULL */
     if (!v)
         return -ENOMEM;
     size_t n = 0;
@@ -520,12 +521,23 @@ bind_argv (const struct bind *b, char *const *argv, size_t argc, char ***out)
         v[n++] = "--rusage";
         v[n++] = (char *)b->usage_file;
     }
+    if (b->exec_path[0]) {
+        v[n++] = "--exec";
+        v[n++] = (char *)b->exec_path;
+    }
     v[n++] = "--";
     for (size_t i = 0; i < argc; i++)
         v[n++] = argv[i];
     v[n] = NULL;
     *out = v;
     return 0;
+}
+
+void
+bind_set_exec_path (struct bind *b, const char *path)
+{
+    snprintf (b->exec_path, sizeof b->exec_path, "%s",
+              path && strlen (path) < sizeof b->exec_path ? path : "");
 }
 
 void
@@ -672,6 +684,61 @@ bind_forget (struct bind **bp)
     *bp = NULL;
 }
 
+size_t
+bind_cgroup_dirs (const struct bind *b, const char *dirs[3])
+{
+    size_t n = 0;
+    if (b && b->mem_dir[0])
+        dirs[n++] = b->mem_dir;
+    if (b && b->cpuset_dir[0])
+        dirs[n++] = b->cpuset_dir;
+    if (b && b->acct_dir[0])
+        dirs[n++] = b->acct_dir;
+    for (size_t i = n; i < 3; i++)
+        dirs[i] = NULL;
+    return n;
+}
+
+int
+bind_cpu_mask (const struct bind *b, cpu_set_t **set, size_t *size)
+{
+    *set = NULL;
+    *size = 0;
+    if (!b || !b->cpus[0])
+        return 0;
+    if (!pus_here (b->cpus))
+        return -EXDEV;
+    int n = yard_cpulist_extent (b->cpus);
+    if (n <= 0)
+        return -EINVAL;
+    cpu_set_t *s = CPU_ALLOC ((size_t)n);
+    bool *want = calloc ((size_t)n, sizeof *want);
+    int rc = 0;
+    if (!s || !want)
+        rc = -ENOMEM;
+    else if (yard_cpulist_parse (b->cpus, want, (size_t)n) < 0)
+        rc = -EINVAL;
+    if (rc == 0) {
+        size_t sz = CPU_ALLOC_SIZE ((size_t)n);
+        CPU_ZERO_S (sz, s);
+        for (int i = 0; i < n; i++)
+            if (want[i])
+                CPU_SET_S ((size_t)i, sz, s);
+        *set = s;
+        *size = sz;
+    } else if (s) {
+        CPU_FREE (s);
+    }
+    free (want);
+    return rc;
+}
+
+const char *
+bind_cpus (const struct bind *b)
+{
+    return b ? b->cpus : "";
+}
+
 /* ---- yard-exec ---- */
 
 static void
@@ -703,6 +770,18 @@ shim_affinity (const char *list)
     free (want);
 }
 
+/* Exec argv: the file path when the worker found it already (no second
+ * PATH search, which tries every entry before the right one), else
+ * argv[0] on PATH. */
+static void
+shim_exec (char **argv, const char *path)
+{
+    if (path && *path)
+        execv (path, argv);
+    else
+        execvp (argv[0], argv);
+}
+
 static void
 shim_ignore (int sig)
 {
@@ -716,7 +795,7 @@ shim_ignore (int sig)
  * only has to survive those signals (a no-op handler, reset by the exec in
  * the child) and let the job take them. */
 static int
-shim_fork_exec (char **argv, const char *path)
+shim_fork_exec (char **argv, const char *exec_path, const char *path)
 {
     static const int sigs[] = { SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
                                 SIGUSR2, SIGALRM, SIGPIPE, SIGXCPU, SIGVTALRM,
@@ -736,7 +815,7 @@ shim_fork_exec (char **argv, const char *path)
     }
     if (pid <= 0) {
         /* the job (or, without a fork, the shim becoming it) */
-        execvp (argv[0], argv);
+        shim_exec (argv, exec_path);
         int e = errno;
         fprintf (stderr, "yard-exec: cannot run %s: %s\n", argv[0],
                  strerror (e));
@@ -772,7 +851,7 @@ shim_fork_exec (char **argv, const char *path)
 int
 bind_shim_main (int argc, char **argv)
 {
-    const char *cpus = NULL, *usage_path = NULL;
+    const char *cpus = NULL, *usage_path = NULL, *exec_path = NULL;
     uint32_t tasks = 0, rank_base = 0;
     bool task_omp = false;
     int i = 1;
@@ -806,10 +885,12 @@ bind_shim_main (int argc, char **argv)
                          "%s: %s\n", argv[i], strerror (-rc));
         } else if (strcmp (argv[i], "--rusage") == 0 && i + 1 < argc) {
             usage_path = argv[++i];
+        } else if (strcmp (argv[i], "--exec") == 0 && i + 1 < argc) {
+            exec_path = argv[++i];
         } else {
             fprintf (stderr, "usage: yard-exec [--tasks N [--rank-base B] "
                      "[--task-omp]] [--cpus LIST] [--cgroup DIR]... "
-                     "[--rusage FILE] -- COMMAND [ARG]...\n");
+                     "[--rusage FILE] [--exec PATH] -- COMMAND [ARG]...\n");
             return 2;
         }
     }
@@ -822,8 +903,8 @@ bind_shim_main (int argc, char **argv)
     if (tasks > 0) /* a gang job's part: one process per task (gang.h) */
         return gang_run_tasks (tasks, rank_base, cpus, task_omp, argv + i);
     if (usage_path && *usage_path)
-        return shim_fork_exec (argv + i, usage_path);
-    execvp (argv[i], argv + i);
+        return shim_fork_exec (argv + i, exec_path, usage_path);
+    shim_exec (argv + i, exec_path);
     int e = errno;
     fprintf (stderr, "yard-exec: cannot run %s: %s\n", argv[i], strerror (e));
     return e == ENOENT ? 127 : 126;

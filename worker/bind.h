@@ -2,9 +2,12 @@
  * (its Allocation): the environment it sees, a cgroup per attempt, and the
  * yard-exec shim that applies both before the job's exec.
  *
- * uv_spawn runs no code of ours between fork and exec, so the attempt
- * spawns `yard-exec [--cpus LIST] [--cgroup DIR]... [--rusage FILE] --
- * ARGV...` (installed
+ * An attempt's job is started by spawn_start (spawn.h), whose child joins
+ * the cgroups (bind_cgroup_dirs) and sets the affinity (bind_cpu_mask)
+ * itself.  Where that cannot be used (a gang's tasks, a kernel without
+ * pidfds) uv_spawn runs no code of ours between fork and exec, so the
+ * attempt spawns `yard-exec [--cpus LIST] [--cgroup DIR]... [--rusage FILE]
+ * [--exec PATH] -- ARGV...` (installed
  * next to yard-worker) which joins the cgroups, sets its CPU affinity and
  * execvp's the job: the job's pid is the shim's.
  *
@@ -20,6 +23,7 @@
 #ifndef WORKER_BIND_H
 #define WORKER_BIND_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,8 +70,26 @@ int bind_argv (const struct bind *b, char *const *argv, size_t argc,
  * group's leader.  Call before bind_argv. */
 void bind_set_usage_file (struct bind *b, const char *path);
 
+/* The file the job's argv[0] names, found on the job's PATH by the
+ * worker: the shim execs it as is (`--exec PATH`) rather than searching
+ * PATH again.  "" or NULL: the shim searches.  Call before bind_argv. */
+void bind_set_exec_path (struct bind *b, const char *path);
+
 /* The GPUs' UUIDs joined by ',' ("" none); borrowed from b. */
 const char *bind_gpus (const struct bind *b);
+
+/* What a job started without the shim (spawn.h) joins: the attempt's
+ * cgroup dirs, NULL after the last; returns how many (0 to 3). */
+size_t bind_cgroup_dirs (const struct bind *b, const char *dirs[3]);
+
+/* The attempt's PUs as an affinity mask in *set (free with CPU_FREE) of
+ * *size bytes; NULL when it has none.  0, -EXDEV when they are not all on
+ * this machine (a fixture topology: the job runs unbound), -ENOMEM,
+ * -EINVAL. */
+int bind_cpu_mask (const struct bind *b, cpu_set_t **set, size_t *size);
+
+/* The attempt's PUs as a list ("" none); borrowed from b. */
+const char *bind_cpus (const struct bind *b);
 
 struct usage;
 /* Read the attempt's cgroup accounting into u.  0, or -ENOENT when it has

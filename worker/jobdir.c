@@ -268,16 +268,22 @@ jobdir_started_write (const char *dir, const struct jobdir_started *s)
     n = snprintf (line, sizeof line, "%d %" PRId64 " %" PRIu64 " %s\n", s->pid,
                   s->start_time_ms, s->proc_start,
                   s->boot_id[0] ? s->boot_id : "-");
-    /* Not fsync'd: these name a live process, which only a restarted
-     * worker (same boot, page cache intact) looks for; after a power cut
-     * the boot id differs and the attempt is lost whatever they say.  Two
-     * fsyncs per job were most of the worker's time per short job. */
-    if ((rc = yard_write_file_replace (path, line, (size_t)n)) < 0)
-        return rc;
-    if ((rc = file_path (path, sizeof path, dir, JOBDIR_PID)) < 0)
-        return rc;
-    n = snprintf (line, sizeof line, "%d\n", s->pid);
-    return yard_write_file_replace (path, line, (size_t)n);
+    /* One file, written in place in the fresh attempt dir: no temp file
+     * and rename, no fsync.  It names a live process, which only a
+     * restarted worker (same boot, page cache intact) looks for; after a
+     * power cut the boot id differs and the attempt is lost whatever it
+     * says.  A short write (a crash in the middle of write(2) cannot
+     * leave one in the page cache) reads back as no pid.  Older workers
+     * also wrote the pid alone to JOBDIR_PID, which jobdir_started_read
+     * still accepts. */
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    ssize_t w = write (fd, line, (size_t)n);
+    int e = w < 0 ? errno : w != n ? EIO : 0;
+    if (close (fd) < 0 && !e)
+        e = errno;
+    return -e;
 }
 
 int

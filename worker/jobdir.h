@@ -2,9 +2,10 @@
  * and what survives a worker crash in it.
  *
  *   output.log  stdout and stderr of the job (what is shipped)
- *   pid         the pid of the job's process (its process group and session)
- *   started     "pid start_time_ms proc_start boot_id": enough to tell after
+ *   started     "pid start_time_ms proc_start boot_id": the job's process
+ *               (its process group and session), and enough to tell after
  *               a restart whether that pid is still our job, not a reuse
+ *   pid         the pid alone: written by older workers, still read
  *   usage       the rusage the yard-exec shim collected (usage.h)
  *   result      how the attempt ended: a packed Yard__JobFinished, written
  *               atomically before it is first reported
@@ -93,8 +94,8 @@ int jobdir_result_read (const char *dir, uint64_t job_id, uint32_t attempt,
  * unreadable). */
 void jobdir_started_identify (struct jobdir_started *s);
 
-/* Write the pid and started files / read the started file (falling back to
- * the pid file alone).  Returns 0 or a negative errno. */
+/* Write the started file / read it (falling back to an older worker's pid
+ * file alone).  Returns 0 or a negative errno. */
 int jobdir_started_write (const char *dir, const struct jobdir_started *s);
 int jobdir_started_read (const char *dir, struct jobdir_started *s);
 

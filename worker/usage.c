@@ -175,6 +175,19 @@ usage_write_rusage (const char *path, const struct rusage *ru)
     return yard_write_file_atomic (path, buf, (size_t)n);
 }
 
+void
+usage_from_rusage (const struct rusage *ru, struct usage *u)
+{
+    u->has_cpu = true;
+    u->cpu_user_us = (uint64_t)ru->ru_utime.tv_sec * 1000000
+                     + (uint64_t)ru->ru_utime.tv_usec;
+    u->cpu_system_us = (uint64_t)ru->ru_stime.tv_sec * 1000000
+                       + (uint64_t)ru->ru_stime.tv_usec;
+    u->has_rss = true;
+    u->peak_rss_bytes = (uint64_t)ru->ru_maxrss * 1024;
+    snprintf (u->source, sizeof u->source, "rusage");
+}
+
 int
 usage_read_rusage (const char *path, struct usage *u)
 {

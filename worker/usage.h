@@ -58,6 +58,8 @@ int usage_read_cgroup_v1 (const char *cpuacct_dir, const char *mem_dir,
  * peak RSS with source "rusage" and returns 0, -ENOENT or -EINVAL. */
 int usage_write_rusage (const char *path, const struct rusage *ru);
 int usage_read_rusage (const char *path, struct usage *u);
+/* The rusage of a reaped job (wait4), as usage_read_rusage gives it. */
+void usage_from_rusage (const struct rusage *ru, struct usage *u);
 
 /* Sample the processes of process group pgid under proc_root ("/proc"):
  * CPU time of the live members plus what the leader reaped, resident

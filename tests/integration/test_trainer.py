@@ -139,7 +139,7 @@ class CheckpointTravelTest(ClusterTest):
                  "a checkpoint in the shared root")
         # the node dies: its worker and the job's processes
         with open(os.path.join(self.root, "worker-" + first, "jobs",
-                               "%d.1" % job, "pid")) as f:
+                               "%d.1" % job, "started")) as f:
             pid = int(f.read().split()[0])
         c.kill_worker(first)
         os.killpg(pid, signal.SIGKILL)
@@ -192,7 +192,7 @@ class StoreCheckpointTravelTest(ClusterTest):
                              for ck in c.json("checkpoints", job)), 60,
                  "a checkpoint in the artifact store")
         with open(os.path.join(self.root, "worker-" + first, "jobs",
-                               "%d.1" % job, "pid")) as f:
+                               "%d.1" % job, "started")) as f:
             pid = int(f.read().split()[0])
         c.kill_worker(first)
         os.killpg(pid, signal.SIGKILL)

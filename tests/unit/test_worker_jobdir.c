@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -63,6 +64,20 @@ read_file (const char *dir, const char *name)
     close (fd);
     buf[n > 0 ? n : 0] = '\0';
     return buf;
+}
+
+static int
+count_entries (const char *dir)
+{
+    DIR *d = opendir (dir);
+    assert_non_null (d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir (d)))
+        if (strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0)
+            n++;
+    closedir (d);
+    return n;
 }
 
 static bool
@@ -178,9 +193,11 @@ test_started_files (void **state)
     assert_true (s.proc_start > 0);
     assert_true (strlen (s.boot_id) > 0);
     assert_int_equal (jobdir_started_write (tmp, &s), 0);
-    char want[32];
-    snprintf (want, sizeof want, "%d\n", (int)getpid ());
-    assert_string_equal (read_file (tmp, JOBDIR_PID), want);
+    /* one file: no pid file any more, no temp file left behind */
+    char p[PATH_MAX];
+    snprintf (p, sizeof p, "%s/" JOBDIR_PID, tmp);
+    assert_int_equal (access (p, F_OK), -1);
+    assert_int_equal (count_entries (tmp), 1);
     struct jobdir_started got;
     assert_int_equal (jobdir_started_read (tmp, &got), 0);
     assert_int_equal (got.pid, s.pid);
@@ -189,7 +206,9 @@ test_started_files (void **state)
     assert_string_equal (got.boot_id, s.boot_id);
 
     /* only a pid file (older worker, or a lost started file) */
-    char p[PATH_MAX];
+    char want[32];
+    snprintf (want, sizeof want, "%d\n", (int)getpid ());
+    write_file (tmp, JOBDIR_PID, want);
     snprintf (p, sizeof p, "%s/" JOBDIR_STARTED, tmp);
     unlink (p);
     assert_int_equal (jobdir_started_read (tmp, &got), 0);
