@@ -423,3 +423,21 @@ yard_write_file_replace (const char *path, const void *data, size_t len)
 {
     return write_file_renamed (path, data, len, false);
 }
+
+int
+yard_read_text_at (const char *dir, const char *name, char *buf, size_t len)
+{
+    char path[PATH_MAX];
+    if (snprintf (path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return -ENAMETOOLONG;
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t r = read (fd, buf, len - 1);
+    int e = errno;
+    close (fd);
+    if (r < 0)
+        return -e;
+    buf[r] = '\0';
+    return 0;
+}

@@ -66,6 +66,11 @@ int yard_mkdir_p (const char *path);
  * negative errno. */
 int yard_write_file_atomic (const char *path, const void *data, size_t len);
 
+/* Read the small text file DIR/NAME (a cgroup or /proc file) into buf, NUL
+ * terminated, at most len - 1 bytes.  Returns 0 or a negative errno. */
+int yard_read_text_at (const char *dir, const char *name, char *buf,
+                       size_t len);
+
 /* The same without the fsync: readers see the old or the new content,
  * never a part, but a power cut may lose it.  For files that describe
  * processes, which a power cut ends anyway.  Returns 0 or a negative

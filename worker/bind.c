@@ -97,23 +97,6 @@ write_file (const char *dir, const char *name, const char *text)
     return rc;
 }
 
-static int
-read_file (const char *dir, const char *name, char *buf, size_t len)
-{
-    char path[PATH_MAX];
-    if (snprintf (path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
-        return -ENAMETOOLONG;
-    int fd = open (path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t r = read (fd, buf, len - 1);
-    int e = errno;
-    close (fd);
-    if (r < 0)
-        return -e;
-    buf[r] = '\0';
-    return 0;
-}
 
 /* v1 cpuset groups start with empty cpus/mems: a task cannot join until
  * they are set, so a new group inherits its parent's (when still empty). */
@@ -123,12 +106,12 @@ cpuset_inherit (const char *parent, const char *child)
     static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
     for (size_t i = 0; i < 2; i++) {
         char mine[4096], theirs[4096];
-        int rc = read_file (child, files[i], mine, sizeof mine);
+        int rc = yard_read_text_at (child, files[i], mine, sizeof mine);
         if (rc < 0)
             return rc;
         if (mine[0] && mine[0] != '\n')
             continue;
-        if ((rc = read_file (parent, files[i], theirs, sizeof theirs)) < 0
+        if ((rc = yard_read_text_at (parent, files[i], theirs, sizeof theirs)) < 0
             || (rc = write_file (child, files[i], theirs)) < 0)
             return rc;
     }
@@ -146,7 +129,7 @@ static int
 group_remove (const char *dir)
 {
     char procs[8192];
-    if (read_file (dir, "cgroup.procs", procs, sizeof procs) == 0) {
+    if (yard_read_text_at (dir, "cgroup.procs", procs, sizeof procs) == 0) {
         char *save = NULL;
         for (char *t = strtok_r (procs, "\n", &save); t;
              t = strtok_r (NULL, "\n", &save)) {
@@ -218,7 +201,7 @@ init_v2 (const char *root)
         return;
     (void)write_file (g.mem_root, "cgroup.subtree_control", CG_CONTROLLERS);
     char ctl[256] = "";
-    (void)read_file (g.mem_root, "cgroup.subtree_control", ctl, sizeof ctl);
+    (void)yard_read_text_at (g.mem_root, "cgroup.subtree_control", ctl, sizeof ctl);
     g.mem_ok = strstr (ctl, "memory") != NULL;
     g.cpuset_ok = strstr (ctl, "cpuset") != NULL;
     pathf (g.cpuset_root, sizeof g.cpuset_root, "%s", g.mem_root);
@@ -611,7 +594,7 @@ static long long
 keyed (const char *dir, const char *file, const char *key)
 {
     char buf[4096];
-    if (read_file (dir, file, buf, sizeof buf) < 0)
+    if (yard_read_text_at (dir, file, buf, sizeof buf) < 0)
         return -1;
     size_t k = strlen (key);
     for (char *line = buf; line && *line;) {
@@ -638,7 +621,7 @@ bind_oom (const struct bind *b, char *msg, size_t len)
             /* kernels before 4.13 have no counter: hitting the limit is
              * the best evidence left */
             char buf[64];
-            if (read_file (b->mem_dir, "memory.failcnt", buf, sizeof buf)
+            if (yard_read_text_at (b->mem_dir, "memory.failcnt", buf, sizeof buf)
                 == 0)
                 kills = strtoll (buf, NULL, 10);
         }

@@ -15,23 +15,6 @@
 
 #include "util.h"
 
-static int
-read_text (const char *dir, const char *name, char *buf, size_t len)
-{
-    char path[PATH_MAX];
-    if (snprintf (path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
-        return -ENAMETOOLONG;
-    int fd = open (path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t r = read (fd, buf, len - 1);
-    int e = errno;
-    close (fd);
-    if (r < 0)
-        return -e;
-    buf[r] = '\0';
-    return 0;
-}
 
 int
 usage_parse_u64 (const char *text, uint64_t *v)
@@ -92,7 +75,7 @@ static int
 read_u64 (const char *dir, const char *name, uint64_t *v)
 {
     char buf[64];
-    int rc = read_text (dir, name, buf, sizeof buf);
+    int rc = yard_read_text_at (dir, name, buf, sizeof buf);
     return rc < 0 ? rc : usage_parse_u64 (buf, v);
 }
 
@@ -104,7 +87,7 @@ usage_read_cgroup_v2 (const char *dir, struct usage *u)
     bool any = false;
     if (!dir || !*dir)
         return -ENOENT;
-    if (read_text (dir, "cpu.stat", buf, sizeof buf) == 0
+    if (yard_read_text_at (dir, "cpu.stat", buf, sizeof buf) == 0
         && usage_parse_cpu_stat (buf, &a, &b) == 0) {
         u->has_cpu = true;
         u->cpu_user_us = a;
@@ -281,7 +264,7 @@ usage_proc_scan (const char *proc_root, const int *pgids,
         char dir[PATH_MAX], buf[1024];
         if (snprintf (dir, sizeof dir, "%s/%s", proc_root, e->d_name)
                 >= (int)sizeof dir
-            || read_text (dir, "stat", buf, sizeof buf) < 0)
+            || yard_read_text_at (dir, "stat", buf, sizeof buf) < 0)
             continue;
         long pgrp;
         uint64_t self, reaped, rss;
