@@ -481,103 +481,33 @@ cmd_nodes (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
     return rc;
 }
 
-/* ---- metrics (cli_metrics.c) ------------------------------------------- */
+/* ---- metrics, watch, events, artifact, checkpoints --------------------- */
 
-static int
-cmd_metrics (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
-             char **argv)
-{
-    struct cli_metrics a;
-    yard_error_t e = { 0 };
-    int rc;
+/* Commands whose options parse into `struct cli_NAME` (with help and json
+ * members) and whose work is one cli_NAME_run against the client: parse,
+ * answer --help, connect, run. */
+#define CLI_CLIENT_CMD(name)                                                  \
+    static int cmd_##name (struct cli_ctx *ctx, const struct cli_cmd *cmd,    \
+                           int argc, char **argv)                             \
+    {                                                                         \
+        struct cli_##name a;                                                  \
+        yard_error_t e = { 0 };                                               \
+        int rc;                                                               \
+        if (cli_parse_##name (argc, argv, &a, &e) < 0)                        \
+            return usage_error (ctx, cmd, &e);                                \
+        if (a.help)                                                           \
+            return print_cmd_help (ctx->out, cmd);                            \
+        if ((rc = connect_client (ctx)) != 0)                                 \
+            return rc;                                                        \
+        return cli_##name##_run (ctx->client, &a, want_json (ctx, a.json),    \
+                                 ctx->out, ctx->err);                         \
+    }
 
-    if (cli_parse_metrics (argc, argv, &a, &e) < 0)
-        return usage_error (ctx, cmd, &e);
-    if (a.help)
-        return print_cmd_help (ctx->out, cmd);
-    if ((rc = connect_client (ctx)) != 0)
-        return rc;
-    return cli_metrics_run (ctx->client, &a, want_json (ctx, a.json),
-                            ctx->out, ctx->err);
-}
-
-/* ---- watch (cli_watch.c) ----------------------------------------------- */
-
-static int
-cmd_watch (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
-           char **argv)
-{
-    struct cli_watch w;
-    yard_error_t e = { 0 };
-    int rc;
-
-    if (cli_parse_watch (argc, argv, &w, &e) < 0)
-        return usage_error (ctx, cmd, &e);
-    if (w.help)
-        return print_cmd_help (ctx->out, cmd);
-    if ((rc = connect_client (ctx)) != 0)
-        return rc;
-    return cli_watch_run (ctx->client, &w, want_json (ctx, w.json), ctx->out,
-                          ctx->err);
-}
-
-/* ---- events (cli_events.c) --------------------------------------------- */
-
-static int
-cmd_events (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
-            char **argv)
-{
-    struct cli_events a;
-    yard_error_t e = { 0 };
-    int rc;
-
-    if (cli_parse_events (argc, argv, &a, &e) < 0)
-        return usage_error (ctx, cmd, &e);
-    if (a.help)
-        return print_cmd_help (ctx->out, cmd);
-    if ((rc = connect_client (ctx)) != 0)
-        return rc;
-    return cli_events_run (ctx->client, &a, want_json (ctx, a.json),
-                           ctx->out, ctx->err);
-}
-
-/* ---- artifacts (cli_artifact.c) ---------------------------------------- */
-
-static int
-cmd_artifact (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
-              char **argv)
-{
-    struct cli_artifact a;
-    yard_error_t e = { 0 };
-    int rc;
-
-    if (cli_parse_artifact (argc, argv, &a, &e) < 0)
-        return usage_error (ctx, cmd, &e);
-    if (a.help)
-        return print_cmd_help (ctx->out, cmd);
-    if ((rc = connect_client (ctx)) != 0)
-        return rc;
-    return cli_artifact_run (ctx->client, &a, want_json (ctx, a.json),
-                             ctx->out, ctx->err);
-}
-
-static int
-cmd_checkpoints (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
-                 char **argv)
-{
-    struct cli_checkpoints a;
-    yard_error_t e = { 0 };
-    int rc;
-
-    if (cli_parse_checkpoints (argc, argv, &a, &e) < 0)
-        return usage_error (ctx, cmd, &e);
-    if (a.help)
-        return print_cmd_help (ctx->out, cmd);
-    if ((rc = connect_client (ctx)) != 0)
-        return rc;
-    return cli_checkpoints_run (ctx->client, &a, want_json (ctx, a.json),
-                                ctx->out, ctx->err);
-}
+CLI_CLIENT_CMD (metrics)     /* cli_metrics.c */
+CLI_CLIENT_CMD (watch)       /* cli_watch.c */
+CLI_CLIENT_CMD (events)      /* cli_events.c */
+CLI_CLIENT_CMD (artifact)    /* cli_artifact.c */
+CLI_CLIENT_CMD (checkpoints) /* cli_artifact.c */
 
 /* ---- pipelines and datasets (cli_pipeline.c) --------------------------- */
 
