@@ -554,6 +554,25 @@ cudart_open (const char *first)
         if (lib)
             return lib;
     }
+    /* The toolkit's own folder, which is often not in the loader's path
+     * (the CUDA installer does not add it; $CUDA_HOME where it is set). */
+    const char *home = getenv ("CUDA_HOME");
+    const char *const dirs[] = { home && *home ? home : NULL,
+                                 "/usr/local/cuda" };
+    for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
+        if (!dirs[d])
+            continue;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            char path[4096];
+            int n = snprintf (path, sizeof path, "%s/lib64/%s", dirs[d],
+                              names[i]);
+            if (n < 0 || (size_t)n >= sizeof path)
+                continue;
+            void *lib = dlopen (path, RTLD_NOW | RTLD_LOCAL);
+            if (lib)
+                return lib;
+        }
+    }
     return NULL;
 }
 
