@@ -51,10 +51,10 @@ cli_usage_line (const yard_usage_t *u, char *buf, size_t len)
     }
     if (u->has_gpu && n < len) {
         if (u->final)
-            n += (size_t)snprintf (buf + n, len - n, "%sgpu peak mem %s",
-                                   n ? "  " : "",
-                                   yard_format_size (u->gpu_peak_memory_bytes,
-                                                     a, sizeof a));
+            n += (size_t)snprintf (
+                buf + n, len - n, "%sgpu %" PRIu32 "%% mean, peak mem %s",
+                n ? "  " : "", u->gpu_util_pct,
+                yard_format_size (u->gpu_peak_memory_bytes, a, sizeof a));
         else
             n += (size_t)snprintf (
                 buf + n, len - n, "%sgpu %" PRIu32 "%% mem %s (peak %s)",
@@ -149,7 +149,7 @@ cli_print_usage (FILE *out, const yard_job_t *job)
             yard_format_size (u->peak_rss_bytes, rss, sizeof rss);
         else
             snprintf (rss, sizeof rss, "-");
-        if (u->has_gpu && !u->final)
+        if (u->has_gpu)
             snprintf (gpu, sizeof gpu, "%" PRIu32 "%%", u->gpu_util_pct);
         else
             snprintf (gpu, sizeof gpu, "-");

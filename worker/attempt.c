@@ -234,7 +234,10 @@ attempt_usage_end (struct attempt *a, struct usage *s,
         return;
     if (proc)
         usage_merge (s, proc);
-    (void)nvml_sample (bind_gpus (a->bind), s);
+    if (nvml_sample (bind_gpus (a->bind), s) == 0) {
+        a->gpu_util_sum += s->gpu_util_pct;
+        a->gpu_util_samples++;
+    }
     s->time_ms = yard_now_ms ();
     a->usage = *s;
 }
@@ -262,7 +265,10 @@ final_usage (struct attempt *a)
     usage_merge (&f, &a->usage);
     f.rss_bytes = 0;
     f.gpu_memory_bytes = 0;
-    f.gpu_util_pct = 0;
+    /* the final record's utilisation is the mean over the attempt */
+    f.gpu_util_pct = a->gpu_util_samples
+                         ? (uint32_t)(a->gpu_util_sum / a->gpu_util_samples)
+                         : 0;
     f.final = true;
     f.time_ms = yard_now_ms ();
     a->result.usage = f;

@@ -71,6 +71,8 @@ struct attempt {
     struct jobdir_result result; /* set when ATTEMPT_ENDED */
     struct metrics *metrics;     /* its YARD_METRICS_FD lines; NULL: none */
     struct usage usage;          /* latest sample while running (peaks kept) */
+    uint64_t gpu_util_sum;       /* GPU utilisation samples, for the mean */
+    uint32_t gpu_util_samples;
     /* staged inputs and collected outputs (stage.h); "" when the spec has
      * none: set before attempt_start, become YARD_INPUTS/YARD_OUTPUTS */
     char inputs_dir[PATH_MAX];

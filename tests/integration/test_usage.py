@@ -119,6 +119,7 @@ class UsageTest(ClusterTest):
         fin = c.status(job)["attempts"][-1]["usage"]
         self.assertTrue(fin["final"])
         self.assertEqual(fin["gpu_peak_memory_bytes"], 2 << 30)
+        self.assertEqual(fin["gpu_util_pct"], 50)   # the attempt's mean
         out = c.yard("status", job).stdout.decode()
         self.assertRegex(out, r"\n +1 .* 2G +[a-z]")  # GPU-PEAK-MEM
 

@@ -167,7 +167,7 @@ test_usage_render (void **state)
     assert_non_null (strstr (buf, "gpu 87%"));
     u.final = true;
     cli_usage_line (&u, buf, sizeof buf);
-    assert_non_null (strstr (buf, "gpu peak mem"));
+    assert_non_null (strstr (buf, "gpu 87% mean, peak mem 2"));
 }
 
 static void
