@@ -77,7 +77,12 @@ child_run (const struct spawn_opts *o, int out, int err, int fd3,
         child_fail (errpipe, errno);
     if (null > 3)
         close (null);
-    /* join first: a v1 cpuset group resets the affinity */
+    /* join first: a v1 cpuset group resets the affinity.  Through v1's
+     * "tasks" where there is one: this child is a process of one thread,
+     * so moving the thread moves the process, and the kernel then skips
+     * the lock that a write to cgroup.procs takes over every thread
+     * group (a percpu rwsem whose writer waits for an RCU grace period:
+     * 5 to 20 ms here, with the worker waiting on this vfork child) */
     for (size_t i = 0; i < SPAWN_CGROUPS_MAX && o->cgroups[i]; i++) {
         char path[4096];
         size_t n = strlen (o->cgroups[i]);
@@ -86,8 +91,12 @@ child_run (const struct spawn_opts *o, int out, int err, int fd3,
             continue;
         }
         memcpy (path, o->cgroups[i], n);
-        memcpy (path + n, "/cgroup.procs", sizeof "/cgroup.procs");
+        memcpy (path + n, "/tasks", sizeof "/tasks");
         int fd = open (path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT) { /* v2 */
+            memcpy (path + n, "/cgroup.procs", sizeof "/cgroup.procs");
+            fd = open (path, O_WRONLY | O_CLOEXEC);
+        }
         if (fd < 0 || write (fd, "0\n", 2) != 2)
             child_say ("cannot join cgroup ", o->cgroups[i], ": not bound");
         if (fd >= 0)
