@@ -100,6 +100,38 @@ read_small (const char *path, size_t max, uint8_t **out, size_t *outlen)
     return 0;
 }
 
+/* Write data over the file at path (made when missing) from its start and
+ * cut it there: an existing file keeps its inode and, when data fits, its
+ * block (no inode or block freed and allocated again, which is what costs
+ * on this file system).  fsync'd when sync.  0 or a negative errno. */
+static int
+overwrite (const char *path, const void *data, size_t len, bool sync)
+{
+    int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    const char *p = data;
+    size_t done = 0;
+    int e = 0;
+    while (done < len) {
+        ssize_t w = pwrite (fd, p + done, len - done, (off_t)done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            e = w < 0 ? errno : EIO;
+            break;
+        }
+        done += (size_t)w;
+    }
+    if (!e && ftruncate (fd, (off_t)len) < 0)
+        e = errno;
+    if (!e && sync && fsync (fd) < 0)
+        e = errno;
+    if (close (fd) < 0 && !e)
+        e = errno;
+    return -e;
+}
+
 int
 jobdir_result_write (const char *dir, uint64_t job_id, uint32_t attempt,
                      const struct jobdir_result *res)
@@ -129,7 +161,13 @@ jobdir_result_write (const char *dir, uint64_t job_id, uint32_t attempt,
     if (!buf)
         return -ENOMEM;
     yard__job_finished__pack (&m, buf);
-    rc = yard_write_file_atomic (path, buf, n);
+    /* atomic and durable: written and fsync'd under JOBDIR_RESULT_TMP,
+     * then renamed.  The temp file is the previous attempt's result when
+     * the dir came from the pool (jobdir_recycle): no new inode. */
+    char tmp[PATH_MAX];
+    if ((rc = file_path (tmp, sizeof tmp, dir, JOBDIR_RESULT_TMP)) == 0
+        && (rc = overwrite (tmp, buf, n, true)) == 0 && rename (tmp, path) < 0)
+        rc = -errno;
     free (buf);
     return rc;
 }
@@ -268,22 +306,16 @@ jobdir_started_write (const char *dir, const struct jobdir_started *s)
     n = snprintf (line, sizeof line, "%d %" PRId64 " %" PRIu64 " %s\n", s->pid,
                   s->start_time_ms, s->proc_start,
                   s->boot_id[0] ? s->boot_id : "-");
-    /* One file, written in place in the fresh attempt dir: no temp file
-     * and rename, no fsync.  It names a live process, which only a
-     * restarted worker (same boot, page cache intact) looks for; after a
-     * power cut the boot id differs and the attempt is lost whatever it
-     * says.  A short write (a crash in the middle of write(2) cannot
-     * leave one in the page cache) reads back as no pid.  Older workers
-     * also wrote the pid alone to JOBDIR_PID, which jobdir_started_read
-     * still accepts. */
-    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
-    ssize_t w = write (fd, line, (size_t)n);
-    int e = w < 0 ? errno : w != n ? EIO : 0;
-    if (close (fd) < 0 && !e)
-        e = errno;
-    return -e;
+    /* One file, written in place: no temp file and rename, no fsync.  It
+     * names a live process, which only a restarted worker (same boot,
+     * page cache intact) looks for; after a power cut the boot id differs
+     * and the attempt is lost whatever it says.  A dir from the pool
+     * holds a record with no pid here (jobdir_recycle), overwritten
+     * rather than replaced (the same inode and block).  A short write (a
+     * crash in the middle of write(2) cannot leave one in the page cache)
+     * reads back as no pid.  Older workers also wrote the pid alone to
+     * JOBDIR_PID, which jobdir_started_read still accepts. */
+    return overwrite (path, line, (size_t)n, false);
 }
 
 int
@@ -570,4 +602,84 @@ int
 jobdir_remove_tree (const char *path)
 {
     return remove_at (AT_FDCWD, path, 0);
+}
+
+/* True when name in dfd is a directory with nothing in it. */
+static bool
+dir_is_empty (int dfd, const char *name)
+{
+    int fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW
+                                    | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    DIR *d = fdopendir (fd);
+    if (!d) {
+        close (fd);
+        return false;
+    }
+    bool empty = true;
+    struct dirent *de;
+    while (empty && (de = readdir (d)))
+        if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+            empty = false;
+    closedir (d);
+    return empty;
+}
+
+bool
+jobdir_is_empty (const char *path)
+{
+    return dir_is_empty (AT_FDCWD, path);
+}
+
+int
+jobdir_recycle (const char *path)
+{
+    int dfd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    DIR *d = fdopendir (dfd);
+    if (!d) {
+        int e = errno;
+        close (dfd);
+        return -e;
+    }
+    int first = 0, rc;
+    struct dirent *de;
+    while ((de = readdir (d))) {
+        const char *n = de->d_name;
+        if (strcmp (n, ".") == 0 || strcmp (n, "..") == 0)
+            continue;
+        rc = 0;
+        if (strcmp (n, JOBDIR_LOG) == 0) {
+            int fd = openat (dfd, n, O_WRONLY | O_TRUNC | O_NOFOLLOW
+                                         | O_CLOEXEC);
+            rc = fd < 0 ? -errno : close (fd) < 0 ? -errno : 0;
+        } else if (strcmp (n, JOBDIR_STARTED) == 0) {
+            /* no pid: the next attempt overwrites it; a crash before
+             * that reads back as an attempt that never started */
+            int fd = openat (dfd, n, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0 || pwrite (fd, "0\n", 2, 0) != 2
+                || ftruncate (fd, 2) < 0)
+                rc = -errno;
+            if (fd >= 0)
+                close (fd);
+        } else if (strcmp (n, JOBDIR_RESULT) == 0) {
+            /* the next attempt's temp file (see jobdir_result_write) */
+            if (renameat (dfd, n, dfd, JOBDIR_RESULT_TMP) < 0)
+                rc = -errno;
+        } else if (strcmp (n, JOBDIR_RESULT_TMP) == 0) {
+            ; /* kept */
+        } else if (strcmp (n, JOBDIR_SPARE_CKPT) == 0) {
+            /* kept for the next job's checkpoint dir when empty */
+            if (!dir_is_empty (dfd, n))
+                rc = remove_at (dfd, n, 0);
+        } else {
+            rc = remove_at (dfd, n, 0);
+        }
+        if (rc < 0 && first == 0)
+            first = rc;
+    }
+    closedir (d);
+    return first;
 }

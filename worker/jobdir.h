@@ -8,13 +8,15 @@
  *   pid         the pid alone: written by older workers, still read
  *   usage       the rusage the yard-exec shim collected (usage.h)
  *   result      how the attempt ended: a packed Yard__JobFinished, written
- *               atomically before it is first reported
+ *               atomically (result.tmp, fsync, rename) before it is first
+ *               reported
  *
  * An attempt dir with a `result` ended and waits for its JobFinishedAck; one
  * without was running when the worker died (an orphan).  On start the worker
  * scans jobs/ and recovers both kinds (jobdir_recover).  A finished attempt's
- * dir is renamed to a hidden ".trash-" name (atomic) before it is removed,
- * so a crash in the middle of the removal never resurrects it.
+ * dir is renamed to a hidden ".trash-" name (atomic) before it is removed
+ * or recycled for a later attempt (dirpool.h), so a crash in the middle
+ * never resurrects it.
  */
 #ifndef WORKER_JOBDIR_H
 #define WORKER_JOBDIR_H
@@ -31,7 +33,10 @@
 #define JOBDIR_STARTED "started"
 #define JOBDIR_RESULT "result"
 #define JOBDIR_USAGE "usage"
+#define JOBDIR_RESULT_TMP "result.tmp"
 #define JOBDIR_TRASH_PREFIX ".trash-"
+/* In a spare dir (dirpool.h): an empty dir kept for a checkpoint dir */
+#define JOBDIR_SPARE_CKPT ".spare-checkpoint"
 
 /* Collected outputs an attempt reports (JobSpec.collect is refused above
  * this many). */
@@ -138,5 +143,15 @@ int jobdir_trash (const char *dir, char *buf, size_t len);
 /* Remove path and everything under it (no symlinks followed).  Blocking:
  * call it from a thread pool for big trees.  Returns 0 or the first error. */
 int jobdir_remove_tree (const char *path);
+
+/* Make the attempt dir at path a spare one (dirpool.h), keeping its
+ * inodes: output.log emptied, started holding no pid, result renamed to
+ * result.tmp (the next result's temp file), an empty JOBDIR_SPARE_CKPT
+ * kept; everything else removed.  0 or the first negative errno (what it
+ * could not do is left; the caller removes the dir then). */
+int jobdir_recycle (const char *path);
+
+/* True when path is a directory with nothing in it. */
+bool jobdir_is_empty (const char *path);
 
 #endif
