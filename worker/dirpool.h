@@ -9,8 +9,8 @@
  * at once (JOBS/.trash-spare-N: a hidden name, so the next start removes
  * it like any trash) and readied on the loop's thread pool
  * (jobdir_recycle): its output.log emptied, its started record cleared,
- * its result turned into the next result's temp file, an empty checkpoint
- * dir kept.  The next attempt renames a ready one to its own name.  At
+ * its result marked as none (the next is written over it, jobdir.h), an
+ * empty checkpoint dir kept.  The next attempt renames a ready one to its own name.  At
  * most max dirs are kept; beyond that a dir is removed as before.
  */
 #ifndef WORKER_DIRPOOL_H

@@ -15,10 +15,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "log.h"
 #include "util.h"
 
 #define RESULT_MAX (64 * 1024) /* a result is a few hundred bytes */
+/* The result record: magic, the message's length (host order: the file
+ * never leaves the node), its sha256 in hex, the message, zeros up to
+ * RESULT_PAD.  RESULT_NONE in place of the magic: a spare dir's. */
+#define RESULT_MAGIC "\xffYR1"
+#define RESULT_NONE "\xffYR0"
+#define RESULT_HEAD (8 + YARD_DIGEST_HEX)
+#define RESULT_PAD 4096
 #define ORPHAN_WAIT_MS 2000    /* how long a SIGKILLed orphan may take */
 #define TREE_DEPTH_MAX 256     /* each level holds a descriptor */
 
@@ -103,7 +111,8 @@ read_small (const char *path, size_t max, uint8_t **out, size_t *outlen)
 /* Write data over the file at path (made when missing) from its start and
  * cut it there: an existing file keeps its inode and, when data fits, its
  * block (no inode or block freed and allocated again, which is what costs
- * on this file system).  fsync'd when sync.  0 or a negative errno. */
+ * on this file system).  fdatasync'd when sync (the size is data: a
+ * changed one is written too).  0 or a negative errno. */
 static int
 overwrite (const char *path, const void *data, size_t len, bool sync)
 {
@@ -125,7 +134,7 @@ overwrite (const char *path, const void *data, size_t len, bool sync)
     }
     if (!e && ftruncate (fd, (off_t)len) < 0)
         e = errno;
-    if (!e && sync && fsync (fd) < 0)
+    if (!e && sync && fdatasync (fd) < 0)
         e = errno;
     if (close (fd) < 0 && !e)
         e = errno;
@@ -157,17 +166,24 @@ jobdir_result_write (const char *dir, uint64_t job_id, uint32_t attempt,
     m.n_outputs = jobdir_result_outputs (res, outs, outp);
     m.outputs = outp;
     size_t n = yard__job_finished__get_packed_size (&m);
-    uint8_t *buf = malloc (n ? n : 1);
+    uint8_t *buf = calloc (1, RESULT_HEAD + n + RESULT_PAD);
     if (!buf)
         return -ENOMEM;
-    yard__job_finished__pack (&m, buf);
-    /* atomic and durable: written and fsync'd under JOBDIR_RESULT_TMP,
-     * then renamed.  The temp file is the previous attempt's result when
-     * the dir came from the pool (jobdir_recycle): no new inode. */
-    char tmp[PATH_MAX];
-    if ((rc = file_path (tmp, sizeof tmp, dir, JOBDIR_RESULT_TMP)) == 0
-        && (rc = overwrite (tmp, buf, n, true)) == 0 && rename (tmp, path) < 0)
-        rc = -errno;
+    yard__job_finished__pack (&m, buf + RESULT_HEAD);
+    /* See the design note in jobdir.h: a head that checks the record,
+     * padding to a fixed size, written over the file in place.  Once the
+     * file has its blocks and size, fdatasync writes the one data block:
+     * no inode, no temp file, no rename. */
+    memcpy (buf, RESULT_MAGIC, 4);
+    uint32_t len = (uint32_t)n;
+    memcpy (buf + 4, &len, 4);
+    char hex[YARD_DIGEST_HEX + 1];
+    yard_digest_buf (buf + RESULT_HEAD, n, hex);
+    memcpy (buf + 8, hex, YARD_DIGEST_HEX);
+    size_t total = RESULT_HEAD + n;
+    if (total < RESULT_PAD)
+        total = RESULT_PAD;
+    rc = overwrite (path, buf, total, true);
     free (buf);
     return rc;
 }
@@ -184,7 +200,30 @@ jobdir_result_read (const char *dir, uint64_t job_id, uint32_t attempt,
         return rc;
     if ((rc = read_small (path, RESULT_MAX, &buf, &n)) < 0)
         return rc == -EFBIG ? -EBADMSG : rc;
-    Yard__JobFinished *m = yard__job_finished__unpack (NULL, n, buf);
+    const uint8_t *body = buf;
+    size_t blen = n;
+    if (n >= 4 && memcmp (buf, RESULT_NONE, 4) == 0) {
+        free (buf); /* a spare dir's: no result yet */
+        return -ENOENT;
+    }
+    if (n >= 4 && memcmp (buf, RESULT_MAGIC, 4) == 0) {
+        uint32_t len;
+        char hex[YARD_DIGEST_HEX + 1];
+        memcpy (&len, buf + 4, 4);
+        if (n < RESULT_HEAD || len > n - RESULT_HEAD) {
+            free (buf);
+            return -EBADMSG;
+        }
+        yard_digest_buf (buf + RESULT_HEAD, len, hex);
+        if (memcmp (hex, buf + 8, YARD_DIGEST_HEX) != 0) {
+            free (buf); /* torn by a crash: as good as none */
+            return -EBADMSG;
+        }
+        body = buf + RESULT_HEAD;
+        blen = len;
+    }
+    /* else an older worker's: the bare message */
+    Yard__JobFinished *m = yard__job_finished__unpack (NULL, blen, body);
     free (buf);
     if (!m)
         return -EBADMSG;
@@ -665,11 +704,13 @@ jobdir_recycle (const char *path)
             if (fd >= 0)
                 close (fd);
         } else if (strcmp (n, JOBDIR_RESULT) == 0) {
-            /* the next attempt's temp file (see jobdir_result_write) */
-            if (renameat (dfd, n, dfd, JOBDIR_RESULT_TMP) < 0)
+            /* kept for the next result, marked as none yet (the next
+             * attempt writes over it: jobdir_result_write) */
+            int fd = openat (dfd, n, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0 || pwrite (fd, RESULT_NONE, 4, 0) != 4)
                 rc = -errno;
-        } else if (strcmp (n, JOBDIR_RESULT_TMP) == 0) {
-            ; /* kept */
+            if (fd >= 0)
+                close (fd);
         } else if (strcmp (n, JOBDIR_SPARE_CKPT) == 0) {
             /* kept for the next job's checkpoint dir when empty */
             if (!dir_is_empty (dfd, n))
