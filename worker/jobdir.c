@@ -132,7 +132,11 @@ overwrite (const char *path, const void *data, size_t len, bool sync)
         }
         done += (size_t)w;
     }
-    if (!e && ftruncate (fd, (off_t)len) < 0)
+    /* cut only when the size differs: a truncate marks the inode for
+     * fdatasync even when it changes nothing */
+    struct stat st;
+    if (!e && (fstat (fd, &st) < 0 || st.st_size != (off_t)len)
+        && ftruncate (fd, (off_t)len) < 0)
         e = errno;
     if (!e && sync && fdatasync (fd) < 0)
         e = errno;
@@ -313,17 +317,22 @@ proc_stat (int pid, char *state, long *pgrp, uint64_t *starttime)
 static void
 read_boot_id (char *buf, size_t len)
 {
+    /* the same until the next boot: read once */
+    static char id[64];
     uint8_t *b;
     size_t n;
-    buf[0] = '\0';
-    if (read_small ("/proc/sys/kernel/random/boot_id", 128, &b, &n) < 0)
-        return;
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 1 < len; i++)
-        if (isxdigit (b[i]) || b[i] == '-')
-            buf[o++] = (char)b[i];
-    buf[o] = '\0';
-    free (b);
+    if (!id[0] && read_small ("/proc/sys/kernel/random/boot_id", 128, &b, &n)
+                      == 0) {
+        size_t o = 0;
+        for (size_t i = 0; i < n && o + 1 < sizeof id; i++)
+            if (isxdigit (b[i]) || b[i] == '-')
+                id[o++] = (char)b[i];
+        id[o] = '\0';
+        free (b);
+    }
+    size_t k = strnlen (id, len - 1);
+    memcpy (buf, id, k);
+    buf[k] = '\0';
 }
 
 void
