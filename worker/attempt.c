@@ -586,7 +586,8 @@ make_dir (struct attempt *a)
 
 /* The job's checkpoint dir ckpt, which outlives its attempts: the empty
  * one a spare attempt dir brought (renamed; replacing an empty one is
- * harmless), else made.  0 or a negative errno. */
+ * harmless), else made.  1 when it is the spare (so empty: no checkpoint
+ * to look for), 0 otherwise, or a negative errno. */
 static int
 make_ckpt_dir (struct attempt *a, const char *ckpt)
 {
@@ -594,7 +595,7 @@ make_ckpt_dir (struct attempt *a, const char *ckpt)
     if (snprintf (spare, sizeof spare, "%s/" JOBDIR_SPARE_CKPT, a->dir)
         < (int)sizeof spare) {
         if (rename (spare, ckpt) == 0)
-            return 0;
+            return 1;
         if (errno != ENOENT)
             (void)rmdir (spare); /* the job's dir is there already */
     }
@@ -714,7 +715,8 @@ attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
                        "cannot create the checkpoint dir %s on "
                        "node %s: %s",
                        ckpt, node, strerror (-rc));
-    rc = jobenv_latest_checkpoint (ckpt, latest, sizeof latest);
+    rc = rc == 1 ? -ENOENT
+                 : jobenv_latest_checkpoint (ckpt, latest, sizeof latest);
     if (rc < 0 && rc != -ENOENT)
         log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot read %s: %s "
                   "(starting without a checkpoint)",
