@@ -116,9 +116,26 @@ read_small (const char *path, size_t max, uint8_t **out, size_t *outlen)
 static int
 overwrite (const char *path, const void *data, size_t len, bool sync)
 {
-    int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
+    /* The dir is the job's too: what is there may be a link or a FIFO a
+     * job left.  Only a plain file of ours with one name is written
+     * over; anything else is replaced by a new file. */
+    struct stat st;
+    int fd = open (path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK
+                             | O_CLOEXEC, 0600);
+    if (fd >= 0 && (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode)
+                    || st.st_nlink != 1 || st.st_uid != geteuid ())) {
+        close (fd);
+        fd = -1;
+        errno = EPERM;
+    }
+    if (fd < 0) {
+        if (unlink (path) < 0 && errno != ENOENT)
+            return -errno;
+        fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+                             | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return -errno;
+    }
     const char *p = data;
     size_t done = 0;
     int e = 0;
@@ -134,7 +151,6 @@ overwrite (const char *path, const void *data, size_t len, bool sync)
     }
     /* cut only when the size differs: a truncate marks the inode for
      * fdatasync even when it changes nothing */
-    struct stat st;
     if (!e && (fstat (fd, &st) < 0 || st.st_size != (off_t)len)
         && ftruncate (fd, (off_t)len) < 0)
         e = errno;
@@ -652,6 +668,25 @@ jobdir_remove_tree (const char *path)
     return remove_at (AT_FDCWD, path, 0);
 }
 
+/* Open name in dfd for writing when it is a plain file of ours with one
+ * name, as overwrite() checks.  The fd, or a negative errno (-EPERM:
+ * something else is there). */
+static int
+open_own (int dfd, const char *name)
+{
+    struct stat st;
+    int fd = openat (dfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK
+                                    | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_nlink != 1
+        || st.st_uid != geteuid ()) {
+        close (fd);
+        return -EPERM;
+    }
+    return fd;
+}
+
 /* True when name in dfd is a directory with nothing in it. */
 static bool
 dir_is_empty (int dfd, const char *name)
@@ -700,23 +735,30 @@ jobdir_recycle (const char *path)
             continue;
         rc = 0;
         if (strcmp (n, JOBDIR_LOG) == 0) {
-            int fd = openat (dfd, n, O_WRONLY | O_TRUNC | O_NOFOLLOW
-                                         | O_CLOEXEC);
-            rc = fd < 0 ? -errno : close (fd) < 0 ? -errno : 0;
+            int fd = open_own (dfd, n);
+            if (fd < 0)
+                rc = fd;
+            else if (ftruncate (fd, 0) < 0)
+                rc = -errno;
+            if (fd >= 0)
+                close (fd);
         } else if (strcmp (n, JOBDIR_STARTED) == 0) {
             /* no pid: the next attempt overwrites it; a crash before
              * that reads back as an attempt that never started */
-            int fd = openat (dfd, n, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-            if (fd < 0 || pwrite (fd, "0\n", 2, 0) != 2
-                || ftruncate (fd, 2) < 0)
+            int fd = open_own (dfd, n);
+            if (fd < 0)
+                rc = fd;
+            else if (pwrite (fd, "0\n", 2, 0) != 2 || ftruncate (fd, 2) < 0)
                 rc = -errno;
             if (fd >= 0)
                 close (fd);
         } else if (strcmp (n, JOBDIR_RESULT) == 0) {
             /* kept for the next result, marked as none yet (the next
              * attempt writes over it: jobdir_result_write) */
-            int fd = openat (dfd, n, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-            if (fd < 0 || pwrite (fd, RESULT_NONE, 4, 0) != 4)
+            int fd = open_own (dfd, n);
+            if (fd < 0)
+                rc = fd;
+            else if (pwrite (fd, RESULT_NONE, 4, 0) != 4)
                 rc = -errno;
             if (fd >= 0)
                 close (fd);

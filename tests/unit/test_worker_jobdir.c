@@ -291,6 +291,27 @@ test_recycle (void **state)
     assert_int_equal (jobdir_result_write (d, 10, 1, &r), 0);
     assert_int_equal (jobdir_result_read (d, 10, 1, &got), 0);
 
+    /* what a job left in place of our files is never written through */
+    char outside[PATH_MAX];
+    snprintf (outside, sizeof outside, "%s/outside", tmp);
+    write_file (tmp, "outside", "precious");
+    snprintf (p, sizeof p, "%s/" JOBDIR_RESULT, d);
+    assert_int_equal (unlink (p), 0);
+    assert_int_equal (symlink (outside, p), 0);
+    assert_int_equal (jobdir_result_write (d, 10, 1, &r), 0);
+    assert_string_equal (read_file (tmp, "outside"), "precious");
+    assert_int_equal (jobdir_result_read (d, 10, 1, &got), 0);
+    snprintf (p, sizeof p, "%s/" JOBDIR_STARTED, d);
+    assert_int_equal (unlink (p), 0);
+    assert_int_equal (link (outside, p), 0);
+    assert_int_equal (jobdir_started_write (d, &s), 0);
+    assert_string_equal (read_file (tmp, "outside"), "precious");
+    assert_int_equal (unlink (p), 0);
+    assert_int_equal (symlink (outside, p), 0);
+    assert_true (jobdir_recycle (d) < 0); /* the caller removes it then */
+    assert_string_equal (read_file (tmp, "outside"), "precious");
+    assert_int_equal (unlink (p), 0);
+
     /* a checkpoint dir that is not empty is not kept */
     snprintf (p, sizeof p, "%s/" JOBDIR_SPARE_CKPT, d);
     write_file (p, "ckpt-1", "state");
