@@ -15,7 +15,9 @@
 #
 # BUILD_DIRs are trees built already (e.g. a Release tree of the baseline
 # and one of the change); the daemons come from each, yard-bench from the
-# last one (the measuring side stays the same).  scripts/bench.sh runs the full set once.
+# last one (the measuring side stays the same).  A tree with only
+# yard-worker built (`--target yard-worker`) runs its worker with the last
+# tree's scheduler.  scripts/bench.sh runs the full set once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=1000 pairs=3 samples=100
@@ -47,8 +49,10 @@ cpu() {
 }
 
 start_cluster() {  # $1: bin dir, $2: state dir name
-  local bin=$1 sd=$dir/$2
-  "$bin/scheduler/yard-scheduler" --state-dir "$sd" --log-level warning \
+  local bin=$1 sd=$dir/$2 sbin=$1
+  # a tree with the worker alone built runs with the last tree's scheduler
+  [ -x "$bin/scheduler/yard-scheduler" ] || sbin=${builds[-1]}
+  "$sbin/scheduler/yard-scheduler" --state-dir "$sd" --log-level warning \
     --client-endpoint tcp://127.0.0.1:0 --worker-endpoint tcp://127.0.0.1:0 \
     >>"$dir/scheduler.log" 2>&1 &
   pids=($!)
@@ -61,7 +65,7 @@ start_cluster() {  # $1: bin dir, $2: state dir name
     pids+=($!)
   done
   for _ in $(seq 200); do
-    [ "$("$bin/client/yard" --json nodes | grep -o '"UP"' | wc -l)" -ge 2 ] && break
+    [ "$("$sbin/client/yard" --json nodes | grep -o '"UP"' | wc -l)" -ge 2 ] && break
     sleep 0.05
   done
 }
