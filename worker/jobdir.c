@@ -755,11 +755,12 @@ jobdir_recycle (const char *path)
         } else if (strcmp (n, JOBDIR_RESULT) == 0) {
             /* kept for the next result, marked as none yet (the next
              * attempt writes over it: jobdir_result_write) */
+            static const char none[RESULT_PAD] = RESULT_NONE;
             int fd = open_own (dfd, n);
             if (fd < 0)
                 rc = fd;
-            else if (pwrite (fd, RESULT_NONE, 4, 0) != 4)
-                rc = -errno;
+            else if (pwrite (fd, none, sizeof none, 0) != sizeof none)
+                rc = -errno; /* the last job's record does not linger */
             if (fd >= 0)
                 close (fd);
         } else if (strcmp (n, JOBDIR_SPARE_CKPT) == 0) {

@@ -281,6 +281,15 @@ test_recycle (void **state)
     assert_true (jobdir_started_read (d, &s2) < 0);
     struct jobdir_result got;
     assert_int_equal (jobdir_result_read (d, 9, 1, &got), -ENOENT);
+    /* nothing of the last record is left in it */
+    snprintf (p, sizeof p, "%s/" JOBDIR_RESULT, d);
+    int fd = open (p, O_RDONLY);
+    assert_true (fd >= 0);
+    char rec[4096];
+    assert_int_equal (read (fd, rec, sizeof rec), (ssize_t)sizeof rec);
+    close (fd);
+    for (size_t i = 4; i < sizeof rec; i++)
+        assert_int_equal (rec[i], 0);
     snprintf (p, sizeof p, "%s/" JOBDIR_SPARE_CKPT, d);
     assert_true (jobdir_is_empty (p));
 
