@@ -4,7 +4,8 @@
 #   - raw fork/exec rate of `true` on this machine (the physical limit)
 #   - 1,000 `true` jobs end to end on 2 workers (median of RUNS runs)
 #   - 10,000 `true` jobs end to end on 2 workers, as one array (one run)
-#   - submit-to-process-start latency on an idle worker, p50/p99
+#   - submit-to-process-start latency on an idle worker, p50/p99, next to
+#     the raw spawn-to-start latency of the same command
 #   - the scheduler core: 1,000 simulated workers (yard-loadgen) at queue
 #     depths of 1K, 100K and 1M pending jobs: pipelined submissions/s,
 #     scheduling jobs/s, the same per second of scheduler CPU time (the
@@ -77,7 +78,7 @@ stop_cluster() {
 field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p"; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-fe=(); tp=(); ta=(); p50=(); p99=()
+fe=(); tp=(); ta=(); p50=(); p99=(); r50=(); r99=()
 fe_big=$("$bin/tests/yard-bench" forkexec "$big" 4 | field per_s)
 start_cluster big
 out=$("$bin/tests/yard-bench" array "$big")
@@ -93,6 +94,8 @@ for r in $(seq "$runs"); do
   ta+=("$("$bin/tests/yard-bench" array "$jobs" | field wall_s)")
   out=$("$bin/tests/yard-bench" latency "$samples")
   p50+=("$(echo "$out" | field p50_ms)"); p99+=("$(echo "$out" | field p99_ms)")
+  out=$("$bin/tests/yard-bench" startlat "$samples")
+  r50+=("$(echo "$out" | field p50_ms)"); r99+=("$(echo "$out" | field p99_ms)")
   stop_cluster
   echo "run $r: forkexec ${fe[-1]}/s, $jobs jobs in ${tp[-1]} s (array ${ta[-1]} s), latency p50 ${p50[-1]} ms p99 ${p99[-1]} ms" >&2
 done
@@ -199,6 +202,7 @@ Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -
 | the array submission of those $big jobs, acknowledged (committed) | ${sub_big} s ($bsub jobs/s) |
 | submit → process start, idle worker, p50 | $(printf '%s\n' "${p50[@]}" | median) ms |
 | submit → process start, idle worker, p99 | $(printf '%s\n' "${p99[@]}" | median) ms |
+| raw spawn → process start of the same command, p50 / p99 | $(printf '%s\n' "${r50[@]}" | median) / $(printf '%s\n' "${r99[@]}" | median) ms |
 
 Scheduler core, $core_workers simulated workers (1 cpu each, jobs end at once), $core_measure jobs measured per run:
 

@@ -566,15 +566,52 @@ open_log (struct attempt *a)
     return 0;
 }
 
+/* The attempt dir: a spare one renamed (dirpool.h), else made (its
+ * parent exists but for the first attempt after the work dir went).
+ * 0 or a negative errno. */
+static int
+make_dir (struct attempt *a)
+{
+    if (a->has_dir)
+        return 0;
+    if (dirpool_take (a->host->pool, a->dir) < 0
+        && mkdir (a->dir, 0700) < 0 && errno != EEXIST) {
+        int rc = yard_mkdir_p (a->dir);
+        if (rc < 0)
+            return rc;
+    }
+    a->has_dir = true;
+    return 0;
+}
+
+/* The job's checkpoint dir ckpt, which outlives its attempts: the empty
+ * one a spare attempt dir brought (renamed; replacing an empty one is
+ * harmless), else made.  1 when it is the spare (so empty: no checkpoint
+ * to look for), 0 otherwise, or a negative errno. */
+static int
+make_ckpt_dir (struct attempt *a, const char *ckpt)
+{
+    char spare[PATH_MAX];
+    if (snprintf (spare, sizeof spare, "%s/" JOBDIR_SPARE_CKPT, a->dir)
+        < (int)sizeof spare) {
+        if (rename (spare, ckpt) == 0)
+            return 1;
+        if (errno != ENOENT)
+            (void)rmdir (spare); /* the job's dir is there already */
+    }
+    if (mkdir (ckpt, 0700) == 0 || errno == EEXIST)
+        return 0;
+    return yard_mkdir_p (ckpt);
+}
+
 int
 attempt_prepare (struct attempt *a)
 {
     int rc;
     if (a->has_dir && a->log_wfd >= 0)
         return 0;
-    if ((rc = yard_mkdir_p (a->dir)) < 0)
+    if ((rc = make_dir (a)) < 0)
         return rc;
-    a->has_dir = true;
     return a->log_wfd >= 0 ? 0 : open_log (a);
 }
 
@@ -628,12 +665,11 @@ attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
 
     if (a->state != ATTEMPT_NEW)
         return -EINVAL;
-    if ((rc = yard_mkdir_p (a->dir)) < 0)
+    if ((rc = make_dir (a)) < 0)
         return refuse (a, rc, 1,
                        "cannot create the job dir %s on node %s: "
                        "%s",
                        a->dir, node, strerror (-rc));
-    a->has_dir = true;
     if (a->log_wfd < 0 && (rc = open_log (a)) < 0)
         return refuse (a, rc, 1,
                        "cannot create the log file in %s on node "
@@ -674,12 +710,13 @@ attempt_start_alloc (struct attempt *a, const Yard__JobSpec *spec,
                   a->job_id)
         >= (int)sizeof ckpt)
         return refuse (a, ENAMETOOLONG, 1, "checkpoint dir name too long");
-    if ((rc = yard_mkdir_p (ckpt)) < 0)
+    if ((rc = make_ckpt_dir (a, ckpt)) < 0)
         return refuse (a, rc, 1,
                        "cannot create the checkpoint dir %s on "
                        "node %s: %s",
                        ckpt, node, strerror (-rc));
-    rc = jobenv_latest_checkpoint (ckpt, latest, sizeof latest);
+    rc = rc == 1 ? -ENOENT
+                 : jobenv_latest_checkpoint (ckpt, latest, sizeof latest);
     if (rc < 0 && rc != -ENOENT)
         log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot read %s: %s "
                   "(starting without a checkpoint)",
@@ -934,6 +971,10 @@ attempt_remove_dir (struct attempt *a)
 {
     if (!a->has_dir)
         return 0;
+    if (dirpool_give (a->host->pool, a->dir) == 0) {
+        a->has_dir = false;
+        return 0;
+    }
     struct rm_work *w = calloc (1, sizeof *w);
     if (!w)
         return -ENOMEM;

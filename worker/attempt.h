@@ -17,6 +17,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "dirpool.h"
 #include "gang.h"
 #include "jobdir.h"
 #include "logship.h"
@@ -44,6 +45,7 @@ struct attempt_host {
     const char *node;      /* the worker's name */
     const char *jobs_root; /* WORKDIR/jobs */
     const char *ckpt_root; /* WORKDIR/checkpoints */
+    struct dirpool *pool;  /* spare attempt dirs (dirpool.h); NULL: none */
     attempt_exit_f exit_cb;
     attempt_ckpt_f ckpt_cb; /* NULL: announcements are only checked */
     void *arg;
@@ -193,8 +195,9 @@ uint64_t attempt_log_size (const struct attempt *a);
 ssize_t attempt_log_read (const struct attempt *a, uint64_t off, void *buf,
                           size_t len);
 
-/* Remove the attempt dir: renamed away at once (atomic), the tree removed
- * on the loop's thread pool.  Returns 0 or a negative errno. */
+/* Remove the attempt dir: renamed away at once (atomic), then kept as a
+ * spare for a later attempt (dirpool.h) or its tree removed, on the
+ * loop's thread pool.  Returns 0 or a negative errno. */
 int attempt_remove_dir (struct attempt *a);
 
 /* Close the attempt's handles and files; memory is freed from the close

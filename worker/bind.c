@@ -2,7 +2,11 @@
  * (see bind.h).
  *
  * Everything here is small synchronous writes to cgroupfs (a few per
- * attempt, at start and end), cheap enough for the loop's thread.
+ * attempt, at start and end), cheap enough for the loop's thread.  The
+ * groups themselves outlive their attempts: an attempt takes an idle one
+ * (emptied, its counters noted, its limits written where they differ)
+ * and gives it back once its job is gone, so that no cgroup is made or
+ * removed per attempt in the steady state.
  */
 #include "bind.h"
 #include "gang.h"
@@ -33,6 +37,28 @@
 
 enum cg_mode { CG_NONE, CG_V1, CG_V2 };
 
+/* The hierarchies an attempt may have a group in (v2: H_MEM only, which
+ * then holds every controller). */
+enum cg_hier { H_MEM, H_CPUSET, H_ACCT, H_COUNT };
+
+/* An idle group kept for the next attempt: WORKER/slot-ID, empty, with
+ * the settings its last attempt left (written again only when they
+ * differ). */
+struct slot {
+    unsigned id;    /* 0: none */
+    uint64_t limit; /* memory limit written, 0: none */
+    char cpus[256]; /* cpuset.cpus written ("" none, or too long) */
+};
+
+/* Idle groups per hierarchy, reused last in, first out: making and
+ * removing a cgroup per attempt (mkdir/rmdir in cgroupfs, the v1 cpuset's
+ * inherited cpus and mems) cost more than the rest of the start. */
+struct pool {
+    struct slot *idle;
+    size_t n, cap;
+    unsigned next_id;
+};
+
 /* What bind_init found; the worker has one of each. */
 static struct {
     bool inited;
@@ -44,6 +70,7 @@ static struct {
     char acct_root[PATH_MAX];  /* v1 only */
     char cpuset_root[PATH_MAX];
     char shim[PATH_MAX];       /* "" when there is none */
+    struct pool pools[H_COUNT];
 } g;
 
 struct bind {
@@ -59,6 +86,13 @@ struct bind {
     char npus_text[16];
     char usage_file[PATH_MAX]; /* the shim's rusage goes there; "" none */
     char exec_path[PATH_MAX];  /* argv[0] found on the job's PATH; "" */
+    struct slot held[H_COUNT]; /* the groups above, by hierarchy */
+    /* counters as the groups held them when the attempt took them: its
+     * use is the difference */
+    uint64_t base_user_us, base_system_us;
+    long long base_oom;
+    int peak_fd;       /* v2 memory.peak, reset for this attempt; -1 */
+    bool peak_stale;   /* v2 memory.peak counts earlier attempts too */
 };
 
 /* ---- cgroupfs ---- */
@@ -124,24 +158,37 @@ mkdir_ok (const char *path)
     return mkdir (path, 0755) == 0 || errno == EEXIST ? 0 : -errno;
 }
 
-/* SIGKILL whatever is still in dir, then remove it. */
+/* SIGKILL whatever is still in dir; how many processes it held (0 when
+ * it is empty, or has no cgroup.procs: a fixture tree). */
 static int
-group_remove (const char *dir)
+group_kill (const char *dir)
 {
     char procs[8192];
+    int n = 0;
     if (yard_read_text_at (dir, "cgroup.procs", procs, sizeof procs) == 0) {
         char *save = NULL;
         for (char *t = strtok_r (procs, "\n", &save); t;
              t = strtok_r (NULL, "\n", &save)) {
             long pid = strtol (t, NULL, 10);
-            if (pid > 1)
+            if (pid > 1) {
                 (void)kill ((pid_t)pid, SIGKILL);
+                n++;
+            }
         }
     }
+    return n;
+}
+
+/* SIGKILL whatever is still in dir, then remove it. */
+static int
+group_remove (const char *dir)
+{
+    (void)group_kill (dir);
     return rmdir (dir) == 0 || errno == ENOENT ? 0 : -errno;
 }
 
-/* Remove the job groups of workers that are gone (yard/w-PID, PID dead):
+/* Remove the job groups of workers that are gone (yard/w-PID, PID dead;
+ * job-ID.ATTEMPT from older workers, slot-N now):
  * a worker killed with -9 leaves them behind. */
 static void
 sweep (const char *yard)
@@ -166,7 +213,8 @@ sweep (const char *yard)
         struct dirent *je;
         while (jd && (je = readdir (jd))) {
             char jdir[PATH_MAX * 2];
-            if (strncmp (je->d_name, "job-", 4) != 0)
+            if (strncmp (je->d_name, "job-", 4) != 0
+                && strncmp (je->d_name, "slot-", 5) != 0)
                 continue;
             snprintf (jdir, sizeof jdir, "%s/%s", wdir, je->d_name);
             (void)group_remove (jdir);
@@ -306,9 +354,14 @@ bind_init (void)
                                   : "");
 }
 
+static void pool_drain (enum cg_hier h, const char *root);
+
 void
 bind_fini (void)
 {
+    pool_drain (H_MEM, g.mem_root);
+    pool_drain (H_CPUSET, g.cpuset_root);
+    pool_drain (H_ACCT, g.acct_root);
     if (g.mem_root[0])
         (void)rmdir (g.mem_root);
     if (g.cpuset_root[0] && strcmp (g.cpuset_root, g.mem_root) != 0)
@@ -350,29 +403,196 @@ pus_here (const char *list)
     return ok;
 }
 
-static void
-make_group (struct bind *b, const char *root, char *dir, size_t len)
+/* ---- the pool of idle groups ---- */
+
+static const char *const hier_name[H_COUNT] = { "memory", "cpuset",
+                                                "cpuacct" };
+
+/* Take a group for b in hierarchy h under root: the idle one used last,
+ * else a new slot-N.  dir is "" when none can be had (logged).  Returns
+ * true when the group is new (nothing to reset). */
+static bool
+take_group (struct bind *b, enum cg_hier h, const char *root, char *dir,
+            size_t len)
 {
-    if (snprintf (dir, len, "%s/job-%" PRIu64 ".%" PRIu32, root, b->job_id,
-                  b->attempt) >= (int)len
-        || mkdir_ok (dir) < 0) {
-        log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot create cgroup %s: "
-                  "%s", b->job_id, b->attempt, dir, strerror (errno));
+    struct pool *p = &g.pools[h];
+    struct slot s = { 0 };
+    bool fresh = p->n == 0;
+    if (fresh)
+        s.id = ++p->next_id;
+    else
+        s = p->idle[--p->n];
+    int rc = pathf (dir, len, "%s/slot-%u", root, s.id);
+    if (rc == 0 && fresh)
+        rc = mkdir_ok (dir);
+    if (rc < 0) {
+        log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot create %s cgroup %s: "
+                  "%s", b->job_id, b->attempt, hier_name[h], dir,
+                  strerror (-rc));
         dir[0] = '\0';
+        return fresh;
     }
+    b->held[h] = s;
+    return fresh;
+}
+
+/* Give back b's group in h: idle for the next attempt when it is empty,
+ * else (something outlived the job: killed now, it may take a moment to
+ * leave) removed, or left for the next start's sweep. */
+static void
+give_group (struct bind *b, enum cg_hier h, char *dir)
+{
+    if (!dir[0])
+        return;
+    struct pool *p = &g.pools[h];
+    if (group_kill (dir) == 0 && b->held[h].id) {
+        if (p->n == p->cap) {
+            size_t cap = p->cap ? p->cap * 2 : 8;
+            struct slot *v = realloc (p->idle, cap * sizeof *v);
+            if (v) {
+                p->idle = v;
+                p->cap = cap;
+            }
+        }
+        if (p->n < p->cap) {
+            /* v1 charges the page cache its jobs touched to the group:
+             * let the next attempt start from nothing */
+            if (g.mode == CG_V1 && h == H_MEM)
+                (void)write_file (dir, "memory.force_empty", "0");
+            p->idle[p->n++] = b->held[h];
+            b->held[h].id = 0;
+            dir[0] = '\0';
+            return;
+        }
+    }
+    int rc = rmdir (dir) == 0 || errno == ENOENT ? 0 : -errno;
+    if (rc < 0)
+        log_debug ("job %" PRIu64 ".%" PRIu32 ": cgroup %s not removed "
+                   "yet: %s (the next worker start sweeps it)",
+                   b->job_id, b->attempt, dir, strerror (-rc));
+    b->held[h].id = 0;
+    dir[0] = '\0';
+}
+
+/* Remove the idle groups of h (at exit). */
+static void
+pool_drain (enum cg_hier h, const char *root)
+{
+    struct pool *p = &g.pools[h];
+    char dir[PATH_MAX];
+    for (size_t i = 0; i < p->n; i++)
+        if (pathf (dir, sizeof dir, "%s/slot-%u", root, p->idle[i].id) == 0)
+            (void)rmdir (dir);
+    free (p->idle);
+    memset (p, 0, sizeof *p);
+}
+
+/* The raw count of OOM kills in a memory group (v1 before 4.13: times
+ * the limit was hit), -1 when it has none. */
+static long long keyed (const char *dir, const char *file, const char *key);
+
+static long long
+oom_count (const char *dir)
+{
+    if (g.mode == CG_V2)
+        return keyed (dir, "memory.events", "oom_kill");
+    long long kills = keyed (dir, "memory.oom_control", "oom_kill");
+    if (kills < 0) {
+        char buf[64];
+        if (yard_read_text_at (dir, "memory.failcnt", buf, sizeof buf) == 0)
+            kills = strtoll (buf, NULL, 10);
+    }
+    return kills;
+}
+
+/* A reused group counts what earlier attempts used: note where its
+ * counters stand (their use is the difference) and reset its peak. */
+static void
+group_baseline (struct bind *b, enum cg_hier h, const char *dir)
+{
+    char buf[1024];
+    uint64_t u, s;
+    if (h == H_ACCT) {
+        if (yard_read_text_at (dir, "cpuacct.usage_user", buf, sizeof buf) == 0
+            && usage_parse_u64 (buf, &u) == 0
+            && yard_read_text_at (dir, "cpuacct.usage_sys", buf, sizeof buf)
+                   == 0
+            && usage_parse_u64 (buf, &s) == 0) {
+            b->base_user_us = u / 1000;
+            b->base_system_us = s / 1000;
+        }
+        return;
+    }
+    /* H_MEM */
+    b->base_oom = oom_count (dir);
+    if (g.mode == CG_V1) {
+        (void)write_file (dir, "memory.max_usage_in_bytes", "0");
+        return;
+    }
+    if (yard_read_text_at (dir, "cpu.stat", buf, sizeof buf) == 0
+        && usage_parse_cpu_stat (buf, &u, &s) == 0) {
+        b->base_user_us = u;
+        b->base_system_us = s;
+    }
+    /* memory.peak is reset through an fd, for readers of that fd only
+     * (kernels from 6.12); elsewhere the peak comes from samples and the
+     * job's rusage */
+    char path[PATH_MAX];
+    b->peak_stale = true;
+    if (pathf (path, sizeof path, "%s/memory.peak", dir) == 0
+        && (b->peak_fd = open (path, O_RDWR | O_CLOEXEC)) >= 0) {
+        if (write (b->peak_fd, "reset\n", 6) == 6)
+            b->peak_stale = false;
+        else {
+            close (b->peak_fd);
+            b->peak_fd = -1;
+        }
+    }
+}
+
+/* Write cpuset.cpus in dir when it differs from what was written last (*last,
+ * updated).  0 or a negative errno. */
+static int
+set_cpus (const char *dir, char *last, size_t len, const char *cpus)
+{
+    if (strcmp (last, cpus) == 0)
+        return 0;
+    int rc = write_file (dir, "cpuset.cpus", cpus[0] ? cpus : "\n");
+    if (rc == 0 && strlen (cpus) < len)
+        snprintf (last, len, "%s", cpus);
+    else
+        last[0] = '\0';
+    return rc;
 }
 
 static void
 setup_groups (struct bind *b)
 {
     bool cpus_here = b->cpus[0] && pus_here (b->cpus);
-    if (g.mode == CG_V1 && g.acct_ok)
-        make_group (b, g.acct_root, b->acct_dir, sizeof b->acct_dir);
-    if (g.mem_ok && (b->memory_bytes > 0 || g.mode == CG_V2))
-        make_group (b, g.mem_root, b->mem_dir, sizeof b->mem_dir);
-    if (b->mem_dir[0] && b->memory_bytes > 0) {
+    if (g.mode == CG_V1 && g.acct_ok
+        && !take_group (b, H_ACCT, g.acct_root, b->acct_dir,
+                        sizeof b->acct_dir)
+        && b->acct_dir[0])
+        group_baseline (b, H_ACCT, b->acct_dir);
+    if (g.mem_ok && (b->memory_bytes > 0 || g.mode == CG_V2)) {
+        bool fresh = take_group (b, H_MEM, g.mem_root, b->mem_dir,
+                                 sizeof b->mem_dir);
+        if (b->mem_dir[0] && fresh) {
+            if (g.mode == CG_V2)
+                (void)write_file (b->mem_dir, "memory.swap.max", "0");
+            else
+                (void)write_file (b->mem_dir, "memory.swappiness", "0");
+        } else if (b->mem_dir[0]) {
+            group_baseline (b, H_MEM, b->mem_dir);
+        }
+    }
+    struct slot *ms = &b->held[H_MEM];
+    if (b->mem_dir[0] && ms->limit != b->memory_bytes) {
         char v[32];
-        snprintf (v, sizeof v, "%" PRIu64, b->memory_bytes);
+        if (b->memory_bytes > 0)
+            snprintf (v, sizeof v, "%" PRIu64, b->memory_bytes);
+        else
+            snprintf (v, sizeof v, "%s", g.mode == CG_V2 ? "max" : "-1");
         int rc = write_file (b->mem_dir, g.mode == CG_V2
                                              ? "memory.max"
                                              : "memory.limit_in_bytes", v);
@@ -380,28 +600,30 @@ setup_groups (struct bind *b)
             log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot set its memory "
                       "limit in %s: %s", b->job_id, b->attempt, b->mem_dir,
                       strerror (-rc));
-        if (g.mode == CG_V2)
-            (void)write_file (b->mem_dir, "memory.swap.max", "0");
-        else
-            (void)write_file (b->mem_dir, "memory.swappiness", "0");
+        ms->limit = rc == 0 ? b->memory_bytes : UINT64_MAX;
     }
-    if (!g.cpuset_ok || !cpus_here)
-        return;
+    const char *want = g.cpuset_ok && cpus_here ? b->cpus : "";
     if (g.mode == CG_V2) {
-        if (b->mem_dir[0]
-            && write_file (b->mem_dir, "cpuset.cpus", b->cpus) < 0)
+        if (b->mem_dir[0] && g.cpuset_ok
+            && set_cpus (b->mem_dir, ms->cpus, sizeof ms->cpus, want) < 0)
             log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot set cpuset %s",
                       b->job_id, b->attempt, b->cpus);
         return;
     }
-    make_group (b, g.cpuset_root, b->cpuset_dir, sizeof b->cpuset_dir);
+    if (!want[0])
+        return;
+    bool fresh = take_group (b, H_CPUSET, g.cpuset_root, b->cpuset_dir,
+                             sizeof b->cpuset_dir);
+    struct slot *cs = &b->held[H_CPUSET];
     if (b->cpuset_dir[0]
-        && (cpuset_inherit (g.cpuset_root, b->cpuset_dir) < 0
-            || write_file (b->cpuset_dir, "cpuset.cpus", b->cpus) < 0)) {
+        && ((fresh && cpuset_inherit (g.cpuset_root, b->cpuset_dir) < 0)
+            || set_cpus (b->cpuset_dir, cs->cpus, sizeof cs->cpus, want)
+                   < 0)) {
         log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot set cpuset %s: "
                   "affinity only", b->job_id, b->attempt, b->cpus);
         (void)group_remove (b->cpuset_dir);
         b->cpuset_dir[0] = '\0';
+        cs->id = 0;
     }
 }
 
@@ -415,6 +637,8 @@ bind_create (uint64_t job_id, uint32_t attempt, const Yard__Allocation *alloc,
     b->job_id = job_id;
     b->attempt = attempt;
     b->memory_bytes = memory_bytes;
+    b->base_oom = -1;
+    b->peak_fd = -1;
     const char *cpus = alloc && alloc->cpus ? alloc->cpus : "";
     if (yard_cpulist_extent (cpus) < 0)
         cpus = ""; /* malformed: run unbound rather than not at all */
@@ -536,14 +760,42 @@ bind_gpus (const struct bind *b)
     return b ? b->gpus : "";
 }
 
+static uint64_t
+minus (uint64_t a, uint64_t b)
+{
+    return a > b ? a - b : 0;
+}
+
 int
 bind_usage (const struct bind *b, struct usage *u)
 {
     if (!b || (!b->mem_dir[0] && !b->acct_dir[0]))
         return -ENOENT;
-    if (g.mode == CG_V2)
-        return usage_read_cgroup_v2 (b->mem_dir, u);
-    return usage_read_cgroup_v1 (b->acct_dir, b->mem_dir, u);
+    uint64_t peak = u->peak_rss_bytes;
+    int rc = g.mode == CG_V2
+                 ? usage_read_cgroup_v2 (b->mem_dir, u)
+                 : usage_read_cgroup_v1 (b->acct_dir, b->mem_dir, u);
+    if (rc < 0)
+        return rc;
+    if (u->has_cpu) {
+        u->cpu_user_us = minus (u->cpu_user_us, b->base_user_us);
+        u->cpu_system_us = minus (u->cpu_system_us, b->base_system_us);
+    }
+    if (g.mode == CG_V2 && u->has_rss && (b->peak_fd >= 0 || b->peak_stale)) {
+        /* memory.peak as read counts earlier attempts: the peak since
+         * our reset, or the highest sample */
+        char buf[64];
+        uint64_t v = u->rss_bytes;
+        ssize_t n = b->peak_fd >= 0 ? pread (b->peak_fd, buf, sizeof buf - 1, 0)
+                                    : -1;
+        if (n > 0) {
+            buf[n] = '\0';
+            if (usage_parse_u64 (buf, &v) < 0)
+                v = u->rss_bytes;
+        }
+        u->peak_rss_bytes = v > peak ? v : peak;
+    }
+    return 0;
 }
 
 int
@@ -612,20 +864,9 @@ bind_oom (const struct bind *b, char *msg, size_t len)
 {
     if (!b || !b->mem_dir[0] || b->memory_bytes == 0)
         return false;
-    long long kills;
-    if (g.mode == CG_V2) {
-        kills = keyed (b->mem_dir, "memory.events", "oom_kill");
-    } else {
-        kills = keyed (b->mem_dir, "memory.oom_control", "oom_kill");
-        if (kills < 0) {
-            /* kernels before 4.13 have no counter: hitting the limit is
-             * the best evidence left */
-            char buf[64];
-            if (yard_read_text_at (b->mem_dir, "memory.failcnt", buf, sizeof buf)
-                == 0)
-                kills = strtoll (buf, NULL, 10);
-        }
-    }
+    long long kills = oom_count (b->mem_dir);
+    if (kills > 0 && b->base_oom > 0)
+        kills -= b->base_oom; /* a reused group: earlier attempts' too */
     if (kills <= 0)
         return false;
     char size[32];
@@ -640,20 +881,10 @@ bind_destroy (struct bind **bp)
     if (!bp || !*bp)
         return;
     struct bind *b = *bp;
-    const char *dirs[] = { b->mem_dir, b->cpuset_dir, b->acct_dir };
-    for (size_t i = 0; i < 3; i++) {
-        if (!dirs[i][0])
-            continue;
-        int rc = group_remove (dirs[i]);
-        if (rc < 0)
-            log_debug ("job %" PRIu64 ".%" PRIu32 ": cgroup %s not removed "
-                       "yet: %s (the next worker start sweeps it)",
-                       b->job_id, b->attempt, dirs[i], strerror (-rc));
-    }
-    free (b->cpus);
-    free (b->gpus);
-    free (b);
-    *bp = NULL;
+    give_group (b, H_MEM, b->mem_dir);
+    give_group (b, H_CPUSET, b->cpuset_dir);
+    give_group (b, H_ACCT, b->acct_dir);
+    bind_forget (bp);
 }
 
 void
@@ -661,6 +892,8 @@ bind_forget (struct bind **bp)
 {
     if (!bp || !*bp)
         return;
+    if ((*bp)->peak_fd >= 0)
+        close ((*bp)->peak_fd);
     free ((*bp)->cpus);
     free ((*bp)->gpus);
     free (*bp);

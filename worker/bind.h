@@ -13,9 +13,13 @@
  *
  * cgroups are found at run time (bind_init): v2 when
  * /sys/fs/cgroup/cgroup.controllers exists, else v1's cpuset and memory
- * hierarchies (and cpuacct, to account each attempt's CPU time).  Each attempt gets WORKER/job-ID.ATTEMPT under a "yard"
- * group (WORKER = w-PID of the worker, so several workers on one machine
- * never collide).  When no cgroup is writable the jobs get CPU affinity
+ * hierarchies (and cpuacct, to account each attempt's CPU time).  Each
+ * attempt gets a group WORKER/slot-N under a "yard" group (WORKER = w-PID
+ * of the worker, so several workers on one machine never collide), taken
+ * from the worker's idle ones and given back, emptied, when its job is
+ * over: the next attempt reuses it, its figures (CPU time, peak memory,
+ * OOM kills) being the change from where the counters stood when it took
+ * it.  A group something outlived is not reused but removed.  When no cgroup is writable the jobs get CPU affinity
  * only, and bind_init logs one warning.  YARD_CGROUP_ROOT overrides where
  * to look (a dir holding v1 "cpuset"/"memory" or a v2 tree; "none": no
  * cgroups).
@@ -107,8 +111,9 @@ int bind_argv_tasks (const struct bind *b, unsigned tasks, unsigned rank_base,
  * want of memory; msg then says "out of memory (limit 64 MiB)". */
 bool bind_oom (const struct bind *b, char *msg, size_t len);
 
-/* Remove the attempt's cgroups (what is left in them is SIGKILLed first)
- * and free b.  Accepts NULL; NULLs the pointer. */
+/* Give back the attempt's cgroups (what is left in them is SIGKILLed
+ * first; an empty group is kept for the next attempt, one that is not is
+ * removed) and free b.  Accepts NULL; NULLs the pointer. */
 void bind_destroy (struct bind **b);
 
 /* Free b but leave its cgroups (its job still runs: the worker is going

@@ -15,10 +15,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "log.h"
 #include "util.h"
 
 #define RESULT_MAX (64 * 1024) /* a result is a few hundred bytes */
+/* The result record: magic, the message's length (host order: the file
+ * never leaves the node), its sha256 in hex, the message, zeros up to
+ * RESULT_PAD.  RESULT_NONE in place of the magic: a spare dir's. */
+#define RESULT_MAGIC "\xffYR1"
+#define RESULT_NONE "\xffYR0"
+#define RESULT_HEAD (8 + YARD_DIGEST_HEX)
+#define RESULT_PAD 4096
 #define ORPHAN_WAIT_MS 2000    /* how long a SIGKILLed orphan may take */
 #define TREE_DEPTH_MAX 256     /* each level holds a descriptor */
 
@@ -100,6 +108,59 @@ read_small (const char *path, size_t max, uint8_t **out, size_t *outlen)
     return 0;
 }
 
+/* Write data over the file at path (made when missing) from its start and
+ * cut it there: an existing file keeps its inode and, when data fits, its
+ * block (no inode or block freed and allocated again, which is what costs
+ * on this file system).  fdatasync'd when sync (the size is data: a
+ * changed one is written too).  0 or a negative errno. */
+static int
+overwrite (const char *path, const void *data, size_t len, bool sync)
+{
+    /* The dir is the job's too: what is there may be a link or a FIFO a
+     * job left.  Only a plain file of ours with one name is written
+     * over; anything else is replaced by a new file. */
+    struct stat st;
+    int fd = open (path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK
+                             | O_CLOEXEC, 0600);
+    if (fd >= 0 && (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode)
+                    || st.st_nlink != 1 || st.st_uid != geteuid ())) {
+        close (fd);
+        fd = -1;
+        errno = EPERM;
+    }
+    if (fd < 0) {
+        if (unlink (path) < 0 && errno != ENOENT)
+            return -errno;
+        fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+                             | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return -errno;
+    }
+    const char *p = data;
+    size_t done = 0;
+    int e = 0;
+    while (done < len) {
+        ssize_t w = pwrite (fd, p + done, len - done, (off_t)done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            e = w < 0 ? errno : EIO;
+            break;
+        }
+        done += (size_t)w;
+    }
+    /* cut only when the size differs: a truncate marks the inode for
+     * fdatasync even when it changes nothing */
+    if (!e && (fstat (fd, &st) < 0 || st.st_size != (off_t)len)
+        && ftruncate (fd, (off_t)len) < 0)
+        e = errno;
+    if (!e && sync && fdatasync (fd) < 0)
+        e = errno;
+    if (close (fd) < 0 && !e)
+        e = errno;
+    return -e;
+}
+
 int
 jobdir_result_write (const char *dir, uint64_t job_id, uint32_t attempt,
                      const struct jobdir_result *res)
@@ -125,11 +186,24 @@ jobdir_result_write (const char *dir, uint64_t job_id, uint32_t attempt,
     m.n_outputs = jobdir_result_outputs (res, outs, outp);
     m.outputs = outp;
     size_t n = yard__job_finished__get_packed_size (&m);
-    uint8_t *buf = malloc (n ? n : 1);
+    uint8_t *buf = calloc (1, RESULT_HEAD + n + RESULT_PAD);
     if (!buf)
         return -ENOMEM;
-    yard__job_finished__pack (&m, buf);
-    rc = yard_write_file_atomic (path, buf, n);
+    yard__job_finished__pack (&m, buf + RESULT_HEAD);
+    /* See the design note in jobdir.h: a head that checks the record,
+     * padding to a fixed size, written over the file in place.  Once the
+     * file has its blocks and size, fdatasync writes the one data block:
+     * no inode, no temp file, no rename. */
+    memcpy (buf, RESULT_MAGIC, 4);
+    uint32_t len = (uint32_t)n;
+    memcpy (buf + 4, &len, 4);
+    char hex[YARD_DIGEST_HEX + 1];
+    yard_digest_buf (buf + RESULT_HEAD, n, hex);
+    memcpy (buf + 8, hex, YARD_DIGEST_HEX);
+    size_t total = RESULT_HEAD + n;
+    if (total < RESULT_PAD)
+        total = RESULT_PAD;
+    rc = overwrite (path, buf, total, true);
     free (buf);
     return rc;
 }
@@ -146,7 +220,30 @@ jobdir_result_read (const char *dir, uint64_t job_id, uint32_t attempt,
         return rc;
     if ((rc = read_small (path, RESULT_MAX, &buf, &n)) < 0)
         return rc == -EFBIG ? -EBADMSG : rc;
-    Yard__JobFinished *m = yard__job_finished__unpack (NULL, n, buf);
+    const uint8_t *body = buf;
+    size_t blen = n;
+    if (n >= 4 && memcmp (buf, RESULT_NONE, 4) == 0) {
+        free (buf); /* a spare dir's: no result yet */
+        return -ENOENT;
+    }
+    if (n >= 4 && memcmp (buf, RESULT_MAGIC, 4) == 0) {
+        uint32_t len;
+        char hex[YARD_DIGEST_HEX + 1];
+        memcpy (&len, buf + 4, 4);
+        if (n < RESULT_HEAD || len > n - RESULT_HEAD) {
+            free (buf);
+            return -EBADMSG;
+        }
+        yard_digest_buf (buf + RESULT_HEAD, len, hex);
+        if (memcmp (hex, buf + 8, YARD_DIGEST_HEX) != 0) {
+            free (buf); /* torn by a crash: as good as none */
+            return -EBADMSG;
+        }
+        body = buf + RESULT_HEAD;
+        blen = len;
+    }
+    /* else an older worker's: the bare message */
+    Yard__JobFinished *m = yard__job_finished__unpack (NULL, blen, body);
     free (buf);
     if (!m)
         return -EBADMSG;
@@ -236,17 +333,22 @@ proc_stat (int pid, char *state, long *pgrp, uint64_t *starttime)
 static void
 read_boot_id (char *buf, size_t len)
 {
+    /* the same until the next boot: read once */
+    static char id[64];
     uint8_t *b;
     size_t n;
-    buf[0] = '\0';
-    if (read_small ("/proc/sys/kernel/random/boot_id", 128, &b, &n) < 0)
-        return;
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 1 < len; i++)
-        if (isxdigit (b[i]) || b[i] == '-')
-            buf[o++] = (char)b[i];
-    buf[o] = '\0';
-    free (b);
+    if (!id[0] && read_small ("/proc/sys/kernel/random/boot_id", 128, &b, &n)
+                      == 0) {
+        size_t o = 0;
+        for (size_t i = 0; i < n && o + 1 < sizeof id; i++)
+            if (isxdigit (b[i]) || b[i] == '-')
+                id[o++] = (char)b[i];
+        id[o] = '\0';
+        free (b);
+    }
+    size_t k = strnlen (id, len - 1);
+    memcpy (buf, id, k);
+    buf[k] = '\0';
 }
 
 void
@@ -268,22 +370,16 @@ jobdir_started_write (const char *dir, const struct jobdir_started *s)
     n = snprintf (line, sizeof line, "%d %" PRId64 " %" PRIu64 " %s\n", s->pid,
                   s->start_time_ms, s->proc_start,
                   s->boot_id[0] ? s->boot_id : "-");
-    /* One file, written in place in the fresh attempt dir: no temp file
-     * and rename, no fsync.  It names a live process, which only a
-     * restarted worker (same boot, page cache intact) looks for; after a
-     * power cut the boot id differs and the attempt is lost whatever it
-     * says.  A short write (a crash in the middle of write(2) cannot
-     * leave one in the page cache) reads back as no pid.  Older workers
-     * also wrote the pid alone to JOBDIR_PID, which jobdir_started_read
-     * still accepts. */
-    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
-    ssize_t w = write (fd, line, (size_t)n);
-    int e = w < 0 ? errno : w != n ? EIO : 0;
-    if (close (fd) < 0 && !e)
-        e = errno;
-    return -e;
+    /* One file, written in place: no temp file and rename, no fsync.  It
+     * names a live process, which only a restarted worker (same boot,
+     * page cache intact) looks for; after a power cut the boot id differs
+     * and the attempt is lost whatever it says.  A dir from the pool
+     * holds a record with no pid here (jobdir_recycle), overwritten
+     * rather than replaced (the same inode and block).  A short write (a
+     * crash in the middle of write(2) cannot leave one in the page cache)
+     * reads back as no pid.  Older workers also wrote the pid alone to
+     * JOBDIR_PID, which jobdir_started_read still accepts. */
+    return overwrite (path, line, (size_t)n, false);
 }
 
 int
@@ -570,4 +666,113 @@ int
 jobdir_remove_tree (const char *path)
 {
     return remove_at (AT_FDCWD, path, 0);
+}
+
+/* Open name in dfd for writing when it is a plain file of ours with one
+ * name, as overwrite() checks.  The fd, or a negative errno (-EPERM:
+ * something else is there). */
+static int
+open_own (int dfd, const char *name)
+{
+    struct stat st;
+    int fd = openat (dfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK
+                                    | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_nlink != 1
+        || st.st_uid != geteuid ()) {
+        close (fd);
+        return -EPERM;
+    }
+    return fd;
+}
+
+/* True when name in dfd is a directory with nothing in it. */
+static bool
+dir_is_empty (int dfd, const char *name)
+{
+    int fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW
+                                    | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    DIR *d = fdopendir (fd);
+    if (!d) {
+        close (fd);
+        return false;
+    }
+    bool empty = true;
+    struct dirent *de;
+    while (empty && (de = readdir (d)))
+        if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+            empty = false;
+    closedir (d);
+    return empty;
+}
+
+bool
+jobdir_is_empty (const char *path)
+{
+    return dir_is_empty (AT_FDCWD, path);
+}
+
+int
+jobdir_recycle (const char *path)
+{
+    int dfd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    DIR *d = fdopendir (dfd);
+    if (!d) {
+        int e = errno;
+        close (dfd);
+        return -e;
+    }
+    int first = 0, rc;
+    struct dirent *de;
+    while ((de = readdir (d))) {
+        const char *n = de->d_name;
+        if (strcmp (n, ".") == 0 || strcmp (n, "..") == 0)
+            continue;
+        rc = 0;
+        if (strcmp (n, JOBDIR_LOG) == 0) {
+            int fd = open_own (dfd, n);
+            if (fd < 0)
+                rc = fd;
+            else if (ftruncate (fd, 0) < 0)
+                rc = -errno;
+            if (fd >= 0)
+                close (fd);
+        } else if (strcmp (n, JOBDIR_STARTED) == 0) {
+            /* no pid: the next attempt overwrites it; a crash before
+             * that reads back as an attempt that never started */
+            int fd = open_own (dfd, n);
+            if (fd < 0)
+                rc = fd;
+            else if (pwrite (fd, "0\n", 2, 0) != 2 || ftruncate (fd, 2) < 0)
+                rc = -errno;
+            if (fd >= 0)
+                close (fd);
+        } else if (strcmp (n, JOBDIR_RESULT) == 0) {
+            /* kept for the next result, marked as none yet (the next
+             * attempt writes over it: jobdir_result_write) */
+            static const char none[RESULT_PAD] = RESULT_NONE;
+            int fd = open_own (dfd, n);
+            if (fd < 0)
+                rc = fd;
+            else if (pwrite (fd, none, sizeof none, 0) != sizeof none)
+                rc = -errno; /* the last job's record does not linger */
+            if (fd >= 0)
+                close (fd);
+        } else if (strcmp (n, JOBDIR_SPARE_CKPT) == 0) {
+            /* kept for the next job's checkpoint dir when empty */
+            if (!dir_is_empty (dfd, n))
+                rc = remove_at (dfd, n, 0);
+        } else {
+            rc = remove_at (dfd, n, 0);
+        }
+        if (rc < 0 && first == 0)
+            first = rc;
+    }
+    closedir (d);
+    return first;
 }

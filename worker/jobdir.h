@@ -7,14 +7,27 @@
  *               a restart whether that pid is still our job, not a reuse
  *   pid         the pid alone: written by older workers, still read
  *   usage       the rusage the yard-exec shim collected (usage.h)
- *   result      how the attempt ended: a packed Yard__JobFinished, written
- *               atomically before it is first reported
+ *   result      how the attempt ended: a packed Yard__JobFinished behind
+ *               a head with its length and sha256, made durable before it
+ *               is first reported (see below)
  *
  * An attempt dir with a `result` ended and waits for its JobFinishedAck; one
  * without was running when the worker died (an orphan).  On start the worker
  * scans jobs/ and recovers both kinds (jobdir_recover).  A finished attempt's
- * dir is renamed to a hidden ".trash-" name (atomic) before it is removed,
- * so a crash in the middle of the removal never resurrects it.
+ * dir is renamed to a hidden ".trash-" name (atomic) before it is removed
+ * or recycled for a later attempt (dirpool.h), so a crash in the middle
+ * never resurrects it.
+ *
+ * Design note: the result is written in place, not through a temp file
+ * and a rename.  The record is padded to a fixed size (4 KiB: a result
+ * is a few hundred bytes) and written over the file from its start, then
+ * fdatasync'd: in a dir from the pool the file already has that size and
+ * its block, so the sync writes that one block and no inode, where the
+ * rename wrote a new inode, the old one's release and the dir.  A crash
+ * in the middle leaves a record whose sha256 does not match: read as
+ * unreadable, which ends the attempt as lost, as a crash just before the
+ * write would.  A spare dir's result holds a "none" marker; a result
+ * without the head is an older worker's bare message, still read.
  */
 #ifndef WORKER_JOBDIR_H
 #define WORKER_JOBDIR_H
@@ -32,6 +45,8 @@
 #define JOBDIR_RESULT "result"
 #define JOBDIR_USAGE "usage"
 #define JOBDIR_TRASH_PREFIX ".trash-"
+/* In a spare dir (dirpool.h): an empty dir kept for a checkpoint dir */
+#define JOBDIR_SPARE_CKPT ".spare-checkpoint"
 
 /* Collected outputs an attempt reports (JobSpec.collect is refused above
  * this many). */
@@ -138,5 +153,14 @@ int jobdir_trash (const char *dir, char *buf, size_t len);
 /* Remove path and everything under it (no symlinks followed).  Blocking:
  * call it from a thread pool for big trees.  Returns 0 or the first error. */
 int jobdir_remove_tree (const char *path);
+
+/* Make the attempt dir at path a spare one (dirpool.h), keeping its
+ * inodes: output.log emptied, started holding no pid, result marked as
+ * none, an empty JOBDIR_SPARE_CKPT kept; everything else removed.  0 or the first negative errno (what it
+ * could not do is left; the caller removes the dir then). */
+int jobdir_recycle (const char *path);
+
+/* True when path is a directory with nothing in it. */
+bool jobdir_is_empty (const char *path);
 
 #endif

@@ -60,7 +60,7 @@ child_dup (int src, int target)
 
 static void
 child_run (const struct spawn_opts *o, int out, int err, int fd3,
-           int errpipe)
+           int devnull, int errpipe)
 {
     /* the worker's handlers and mask are not the job's */
     struct sigaction sa;
@@ -71,13 +71,18 @@ child_run (const struct spawn_opts *o, int out, int err, int fd3,
             (void)sigaction (s, &sa, NULL);
     if (setsid () < 0)
         child_fail (errpipe, errno);
-    int null = open ("/dev/null", O_RDWR);
+    int null = devnull >= 0 ? devnull : open ("/dev/null", O_RDWR);
     if (null < 0 || child_dup (null, 0) < 0 || child_dup (out, 1) < 0
         || child_dup (err, 2) < 0 || (fd3 >= 0 && child_dup (fd3, 3) < 0))
         child_fail (errpipe, errno);
-    if (null > 3)
+    if (null > 3 && null != devnull)
         close (null);
-    /* join first: a v1 cpuset group resets the affinity */
+    /* join first: a v1 cpuset group resets the affinity.  Through v1's
+     * "tasks" where there is one: this child is a process of one thread,
+     * so moving the thread moves the process, and the kernel then skips
+     * the lock that a write to cgroup.procs takes over every thread
+     * group (a percpu rwsem whose writer waits for an RCU grace period:
+     * 5 to 20 ms here, with the worker waiting on this vfork child) */
     for (size_t i = 0; i < SPAWN_CGROUPS_MAX && o->cgroups[i]; i++) {
         char path[4096];
         size_t n = strlen (o->cgroups[i]);
@@ -86,8 +91,12 @@ child_run (const struct spawn_opts *o, int out, int err, int fd3,
             continue;
         }
         memcpy (path, o->cgroups[i], n);
-        memcpy (path + n, "/cgroup.procs", sizeof "/cgroup.procs");
+        memcpy (path + n, "/tasks", sizeof "/tasks");
         int fd = open (path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT) { /* v2 */
+            memcpy (path + n, "/cgroup.procs", sizeof "/cgroup.procs");
+            fd = open (path, O_WRONLY | O_CLOEXEC);
+        }
         if (fd < 0 || write (fd, "0\n", 2) != 2)
             child_say ("cannot join cgroup ", o->cgroups[i], ": not bound");
         if (fd >= 0)
@@ -113,16 +122,32 @@ dup_high (int fd)
     return fd < 0 ? -1 : fcntl (fd, F_DUPFD_CLOEXEC, 10);
 }
 
+/* /dev/null for the children's stdin, opened once (close-on-exec: each
+ * child dup2s it to 0). */
+static int
+dev_null (void)
+{
+    static int fd = -1;
+    if (fd < 0)
+        fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd >= 0 && fd < 10) { /* clear of the fds the child dup2s onto */
+        int high = fcntl (fd, F_DUPFD_CLOEXEC, 10);
+        close (fd);
+        fd = high;
+    }
+    return fd;
+}
+
 struct child_arg {
     const struct spawn_opts *o;
-    int out, err, fd3, errpipe;
+    int out, err, fd3, devnull, errpipe;
 };
 
 static int
 child_main (void *p)
 {
     struct child_arg *c = p;
-    child_run (c->o, c->out, c->err, c->fd3, c->errpipe);
+    child_run (c->o, c->out, c->err, c->fd3, c->devnull, c->errpipe);
     return 127; /* not reached */
 }
 
@@ -154,7 +179,7 @@ spawn_start (const struct spawn_opts *o, pid_t *pid, int *pidfd)
      * copy-on-write faults afterwards) and the worker's thread waits
      * meanwhile.  The child writes nothing of the worker's but its own
      * stack and the pipe. */
-    struct child_arg ca = { o, out, err, fd3, p[1] };
+    struct child_arg ca = { o, out, err, fd3, dev_null (), p[1] };
     pid_t c = clone (child_main, child_stack + CHILD_STACK,
                      CLONE_VM | CLONE_VFORK | SIGCHLD, &ca);
     int fork_err = errno;

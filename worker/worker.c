@@ -48,6 +48,7 @@
 
 #define RECV_BATCH 64  /* messages per wake-up, for fairness */
 #define DONE_RING 1024 /* recently retired attempts, to drop duplicates */
+#define WORKER_SPARE_DIRS 64 /* attempt dirs kept for reuse (dirpool.h) */
 #define HB_MIN_MS 100
 #define HB_MAX_MS 600000
 #define LINK_TIMEOUT_MIN_MS 6000
@@ -72,6 +73,7 @@ struct worker {
     char jobs_root[PATH_MAX];
     char ckpt_root[PATH_MAX];
     bool ckpt_shared; /* --checkpoint-root given: no store uploads */
+    struct dirpool *pool; /* spare attempt dirs (dirpool.h) */
     uint32_t cpus;
     uint64_t memory_bytes;
     const Yard__Topology *topology; /* borrowed from the config; may be NULL */
@@ -529,18 +531,16 @@ retire (struct worker *w, struct attempt *a)
     w->done[w->done_next].job_id = a->job_id;
     w->done[w->done_next].num = a->num;
     w->done_next = (w->done_next + 1) % DONE_RING;
-    int rc = attempt_remove_dir (a);
-    if (rc < 0)
-        log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot remove %s: %s",
-                  a->job_id, a->num, a->dir, strerror (-rc));
-    /* An empty checkpoint dir is clutter (a later attempt makes it again);
-     * one holding checkpoints is kept for the job's next attempt, and so is
-     * any dir another attempt of the job here may be using. */
+    /* An empty checkpoint dir is clutter (a later attempt makes it again):
+     * it goes with the attempt dir, to serve as the checkpoint dir of the
+     * job that takes that one next (dirpool.h).  One holding checkpoints
+     * is kept for the job's next attempt, and so is any dir another
+     * attempt of the job here may be using. */
     bool in_use = false;
     for (struct attempt *o = w->attempts; o; o = o->next)
         if (o->job_id == a->job_id)
             in_use = true;
-    char ckpt[PATH_MAX];
+    char ckpt[PATH_MAX], spare[PATH_MAX + 32];
     if (!in_use
         && snprintf (ckpt, sizeof ckpt, "%s/%" PRIu64, w->ckpt_root, a->job_id)
                < (int)sizeof ckpt) {
@@ -549,7 +549,12 @@ retire (struct worker *w, struct attempt *a)
         bool done = !w->ckpt_shared && !a->gang.on
                     && a->result.reason == YARD__END_REASON__END_EXITED
                     && a->result.exit_code == 0;
-        if (rmdir (ckpt) < 0 && errno != ENOENT && done) {
+        bool kept = !w->ckpt_shared && w->pool
+                    && snprintf (spare, sizeof spare,
+                                 "%s/" JOBDIR_SPARE_CKPT, a->dir)
+                           < (int)sizeof spare
+                    && jobdir_is_empty (ckpt) && rename (ckpt, spare) == 0;
+        if (!kept && rmdir (ckpt) < 0 && errno != ENOENT && done) {
             char msg[PATH_MAX + 100];
             (void)snprintf (msg, sizeof msg, "job %" PRIu64 " completed: "
                             "removed its local checkpoints %s",
@@ -557,6 +562,10 @@ retire (struct worker *w, struct attempt *a)
             ckpt_remove (w, ckpt, msg);
         }
     }
+    int rc = attempt_remove_dir (a);
+    if (rc < 0)
+        log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot remove %s: %s",
+                  a->job_id, a->num, a->dir, strerror (-rc));
     attempt_destroy (&a);
 }
 
@@ -1960,6 +1969,10 @@ worker_create (uv_loop_t *loop, const struct worker_config *cfg)
         err = -rc;
         goto error;
     }
+    /* after the scan, which removes the spares of an earlier run */
+    if (!(w->pool = dirpool_create (loop, w->jobs_root, WORKER_SPARE_DIRS)))
+        goto error_errno;
+    w->host.pool = w->pool;
 
     if (!(w->zctx = zmq_ctx_new ()))
         goto error_errno;
@@ -2042,6 +2055,7 @@ worker_destroy (worker_t **wp)
     /* the handles are part of *w: wait for their close callbacks; the
      * zwatcher must be closed before its socket */
     uv_run (w->loop, UV_RUN_DEFAULT);
+    dirpool_destroy (&w->pool);
     if (w->old_sock)
         zmq_close (w->old_sock);
     if (w->sock)

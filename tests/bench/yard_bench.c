@@ -8,6 +8,10 @@
  *                               read it back; prints submit-to-start p50/p99
  *   yard-bench forkexec N [P]   the machine's raw fork/exec/wait rate for
  *                               `true` with P children at once (default 2)
+ *   yard-bench startlat N       the raw counterpart of latency: N times,
+ *                               spawn `date +%s.%N` with its stdout on a
+ *                               pipe and read it back; prints the
+ *                               spawn-to-start p50/p99
  *
  * The scheduler comes from $YARD_SCHEDULER.  Output is one line of
  * key=value pairs, for the bench script to collect.
@@ -176,11 +180,57 @@ forkexec (long n, long par)
     return 0;
 }
 
+static int
+startlat (long n)
+{
+    double *lat = calloc ((size_t)n, sizeof *lat);
+    char *argv[] = {"date", "+%s.%N", NULL};
+    for (long i = 0; i < n; i++) {
+        int fds[2];
+        posix_spawn_file_actions_t fa;
+        if (!lat || pipe (fds) < 0) {
+            perror ("pipe");
+            return 1;
+        }
+        posix_spawn_file_actions_init (&fa);
+        posix_spawn_file_actions_adddup2 (&fa, fds[1], 1);
+        posix_spawn_file_actions_addclose (&fa, fds[0]);
+        pid_t pid;
+        double t0 = now_s ();
+        int rc = posix_spawnp (&pid, "date", &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy (&fa);
+        close (fds[1]);
+        if (rc != 0) {
+            fprintf (stderr, "posix_spawnp: %s\n", strerror (rc));
+            return 1;
+        }
+        char buf[64];
+        size_t got = 0;
+        ssize_t r;
+        while (got < sizeof buf - 1
+               && (r = read (fds[0], buf + got, sizeof buf - 1 - got)) > 0)
+            got += (size_t)r;
+        buf[got] = '\0';
+        close (fds[0]);
+        int st;
+        while (waitpid (pid, &st, 0) < 0 && errno == EINTR)
+            ;
+        lat[i] = (strtod (buf, NULL) - t0) * 1000.0;
+    }
+    qsort (lat, (size_t)n, sizeof *lat, cmp_double);
+    printf ("jobs=%ld p50_ms=%.2f p99_ms=%.2f min_ms=%.2f max_ms=%.2f\n", n,
+            percentile (lat, (size_t)n, 0.50), percentile (lat, (size_t)n, 0.99),
+            lat[0], lat[n - 1]);
+    free (lat);
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf (stderr, "usage: yard-bench throughput|latency|forkexec N "
+        fprintf (stderr, "usage: yard-bench "
+                         "throughput|array|latency|startlat|forkexec N "
                          "[PARALLEL]\n");
         return 2;
     }
@@ -195,6 +245,8 @@ main (int argc, char **argv)
         return throughput (n, true);
     if (strcmp (argv[1], "latency") == 0)
         return latency (n);
+    if (strcmp (argv[1], "startlat") == 0)
+        return startlat (n);
     if (strcmp (argv[1], "forkexec") == 0)
         return forkexec (n, argc > 3 ? strtol (argv[3], NULL, 10) : 2);
     fprintf (stderr, "yard-bench: unknown mode '%s'\n", argv[1]);

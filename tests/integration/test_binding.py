@@ -220,6 +220,15 @@ class BindingTest(ClusterTest):
         ok = c.submit("python3", "-c", "b = bytearray(8 << 20)",
                       opts=("--mem", "64M"))
         c.wait_state(ok, "COMPLETED", timeout=60)
+        # memory groups are reused across attempts: a new kill is told
+        # from the earlier one's count
+        again = c.submit("python3", "-c", "b = bytearray(512 << 20)",
+                         opts=("--mem", "32M"))
+        c.wait_state(again, "FAILED", timeout=60)
+        self.assertIn("out of memory (limit 32M)", c.status(again)["reason"])
+        fine = c.submit("python3", "-c", "b = bytearray(8 << 20)",
+                        opts=("--mem", "64M"))
+        c.wait_state(fine, "COMPLETED", timeout=60)
 
     def test_no_cgroup_falls_back_to_affinity(self):
         """Where no cgroup is writable the worker says so once, and jobs

@@ -1,5 +1,5 @@
 /* test_worker_jobdir.c - the attempt dir on disk: names, the result file
- * round trip, the pid/started files, telling our orphaned process group
+ * round trip and its checked record, the pid/started files, spare dirs, telling our orphaned process group
  * from a reused pid, the restart scan and recovery (orphans killed and
  * reported lost), and removal. */
 #include <setjmp.h>
@@ -175,13 +175,158 @@ test_result_round_trip (void **state)
     /* it is a packed JobFinished naming its attempt */
     assert_int_equal (jobdir_result_read (tmp, 7, 3, &got), -EBADMSG);
     assert_int_equal (jobdir_result_read (tmp, 8, 2, &got), -EBADMSG);
-    /* no temp file is left behind */
-    char p[PATH_MAX];
-    snprintf (p, sizeof p, "%s/result.tmp.%d", tmp, (int)getpid ());
-    assert_false (exists (p));
+    /* one file, written in place: no temp file */
+    assert_int_equal (count_entries (tmp), 1);
     /* garbage is refused, not trusted */
     write_file (tmp, JOBDIR_RESULT, "\xff\xff\xff\xff garbage");
     assert_int_equal (jobdir_result_read (tmp, 7, 2, &got), -EBADMSG);
+}
+
+/* The record is checked: a torn one (a crash in the middle of its write)
+ * is unreadable, a spare dir's marker reads as no result, and an older
+ * worker's bare message is still read. */
+static void
+test_result_record (void **state)
+{
+    (void)state;
+    struct jobdir_result r = { .reason = YARD__END_REASON__END_EXITED,
+                               .exit_code = 3 };
+    snprintf (r.message, sizeof r.message, "a message long enough to tear");
+    struct jobdir_result got;
+    char p[PATH_MAX];
+    struct stat st;
+    snprintf (p, sizeof p, "%s/" JOBDIR_RESULT, tmp);
+    assert_int_equal (jobdir_result_write (tmp, 7, 2, &r), 0);
+    assert_int_equal (stat (p, &st), 0);
+    assert_int_equal (st.st_size, 4096); /* fixed: a rewrite keeps it */
+    ino_t ino = st.st_ino;
+    r.exit_code = 4;
+    assert_int_equal (jobdir_result_write (tmp, 7, 2, &r), 0);
+    assert_int_equal (stat (p, &st), 0);
+    assert_int_equal (st.st_ino, ino);
+    assert_int_equal (jobdir_result_read (tmp, 7, 2, &got), 0);
+    assert_int_equal (got.exit_code, 4);
+
+    /* torn: a byte of the message differs from what the head says */
+    int fd = open (p, O_RDWR);
+    assert_true (fd >= 0);
+    char c;
+    assert_int_equal (pread (fd, &c, 1, 80), 1);
+    c ^= 0x55;
+    assert_int_equal (pwrite (fd, &c, 1, 80), 1);
+    close (fd);
+    assert_int_equal (jobdir_result_read (tmp, 7, 2, &got), -EBADMSG);
+
+    /* a spare dir's: none yet */
+    write_file (tmp, JOBDIR_RESULT, "\xffYR0 and what was there before");
+    assert_int_equal (jobdir_result_read (tmp, 7, 2, &got), -ENOENT);
+
+    /* an older worker's bare JobFinished */
+    Yard__JobFinished m = YARD__JOB_FINISHED__INIT;
+    m.job_id = 7;
+    m.attempt = 2;
+    m.reason = YARD__END_REASON__END_EXITED;
+    m.exit_code = 5;
+    uint8_t buf[256];
+    size_t n = yard__job_finished__pack (&m, buf);
+    fd = open (p, O_WRONLY | O_TRUNC);
+    assert_true (fd >= 0);
+    assert_int_equal (write (fd, buf, n), (ssize_t)n);
+    close (fd);
+    assert_int_equal (jobdir_result_read (tmp, 7, 2, &got), 0);
+    assert_int_equal (got.exit_code, 5);
+}
+
+/* A finished attempt's dir made a spare one: the same inodes, emptied;
+ * an empty checkpoint dir kept, everything else gone. */
+static void
+test_recycle (void **state)
+{
+    (void)state;
+    char d[PATH_MAX], p[PATH_MAX + 64];
+    struct stat st;
+    snprintf (d, sizeof d, "%s/9.1", tmp);
+    assert_int_equal (mkdir (d, 0700), 0);
+    write_file (d, JOBDIR_LOG, "hello\n");
+    struct jobdir_started s = { .pid = getpid (), .start_time_ms = 1 };
+    jobdir_started_identify (&s);
+    assert_int_equal (jobdir_started_write (d, &s), 0);
+    struct jobdir_result r = { .reason = YARD__END_REASON__END_EXITED };
+    assert_int_equal (jobdir_result_write (d, 9, 1, &r), 0);
+    write_file (d, "metrics", "x");
+    snprintf (p, sizeof p, "%s/outputs", d);
+    assert_int_equal (mkdir (p, 0700), 0);
+    write_file (p, "model.bin", "weights");
+    snprintf (p, sizeof p, "%s/" JOBDIR_SPARE_CKPT, d);
+    assert_int_equal (mkdir (p, 0700), 0);
+    ino_t inos[3];
+    const char *kept[3] = { JOBDIR_LOG, JOBDIR_STARTED, JOBDIR_RESULT };
+    for (int i = 0; i < 3; i++) {
+        snprintf (p, sizeof p, "%s/%s", d, kept[i]);
+        assert_int_equal (stat (p, &st), 0);
+        inos[i] = st.st_ino;
+    }
+
+    assert_int_equal (jobdir_recycle (d), 0);
+    assert_int_equal (count_entries (d), 4);
+    for (int i = 0; i < 3; i++) {
+        snprintf (p, sizeof p, "%s/%s", d, kept[i]);
+        assert_int_equal (stat (p, &st), 0);
+        assert_int_equal (st.st_ino, inos[i]);
+    }
+    snprintf (p, sizeof p, "%s/" JOBDIR_LOG, d);
+    assert_int_equal (stat (p, &st), 0);
+    assert_int_equal (st.st_size, 0);
+    struct jobdir_started s2;
+    assert_true (jobdir_started_read (d, &s2) < 0);
+    struct jobdir_result got;
+    assert_int_equal (jobdir_result_read (d, 9, 1, &got), -ENOENT);
+    /* nothing of the last record is left in it */
+    snprintf (p, sizeof p, "%s/" JOBDIR_RESULT, d);
+    int fd = open (p, O_RDONLY);
+    assert_true (fd >= 0);
+    char rec[4096];
+    assert_int_equal (read (fd, rec, sizeof rec), (ssize_t)sizeof rec);
+    close (fd);
+    for (size_t i = 4; i < sizeof rec; i++)
+        assert_int_equal (rec[i], 0);
+    snprintf (p, sizeof p, "%s/" JOBDIR_SPARE_CKPT, d);
+    assert_true (jobdir_is_empty (p));
+
+    /* the next attempt writes over them */
+    assert_int_equal (jobdir_started_write (d, &s), 0);
+    assert_int_equal (jobdir_started_read (d, &s2), 0);
+    assert_int_equal (s2.pid, s.pid);
+    assert_int_equal (jobdir_result_write (d, 10, 1, &r), 0);
+    assert_int_equal (jobdir_result_read (d, 10, 1, &got), 0);
+
+    /* what a job left in place of our files is never written through */
+    char outside[PATH_MAX];
+    snprintf (outside, sizeof outside, "%s/outside", tmp);
+    write_file (tmp, "outside", "precious");
+    snprintf (p, sizeof p, "%s/" JOBDIR_RESULT, d);
+    assert_int_equal (unlink (p), 0);
+    assert_int_equal (symlink (outside, p), 0);
+    assert_int_equal (jobdir_result_write (d, 10, 1, &r), 0);
+    assert_string_equal (read_file (tmp, "outside"), "precious");
+    assert_int_equal (jobdir_result_read (d, 10, 1, &got), 0);
+    snprintf (p, sizeof p, "%s/" JOBDIR_STARTED, d);
+    assert_int_equal (unlink (p), 0);
+    assert_int_equal (link (outside, p), 0);
+    assert_int_equal (jobdir_started_write (d, &s), 0);
+    assert_string_equal (read_file (tmp, "outside"), "precious");
+    assert_int_equal (unlink (p), 0);
+    assert_int_equal (symlink (outside, p), 0);
+    assert_true (jobdir_recycle (d) < 0); /* the caller removes it then */
+    assert_string_equal (read_file (tmp, "outside"), "precious");
+    assert_int_equal (unlink (p), 0);
+
+    /* a checkpoint dir that is not empty is not kept */
+    snprintf (p, sizeof p, "%s/" JOBDIR_SPARE_CKPT, d);
+    write_file (p, "ckpt-1", "state");
+    assert_false (jobdir_is_empty (p));
+    assert_int_equal (jobdir_recycle (d), 0);
+    assert_false (exists (p));
 }
 
 static void
@@ -434,6 +579,9 @@ main (void)
         cmocka_unit_test_setup_teardown (test_result_round_trip, setup,
                                          teardown),
         cmocka_unit_test_setup_teardown (test_started_files, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_result_record, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (test_recycle, setup, teardown),
         cmocka_unit_test (test_group_alive),
         cmocka_unit_test_setup_teardown (test_recover_with_result, setup,
                                          teardown),

@@ -1,6 +1,6 @@
 # Unit tests of yard-worker (worker/), linked against yard_workerlib.
 set(_w ${CMAKE_CURRENT_SOURCE_DIR}/unit)
-foreach(t cli logship jobenv jobdir attempt proto usage bind spawn)
+foreach(t cli logship jobenv jobdir attempt proto usage bind spawn dirpool)
   if(EXISTS ${_w}/test_worker_${t}.c)
     yard_unit_test(test_worker_${t}
       SOURCES ${_w}/test_worker_${t}.c
