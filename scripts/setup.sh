@@ -8,7 +8,7 @@ packages=(
   libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libuv1-dev libhwloc-dev
   libsqlite3-dev libjansson-dev libsodium-dev libyaml-dev libcmocka-dev
   python3 python3-zmq python3-protobuf python3-yaml protobuf-compiler procps
-  python3-torch
+  python3-torch iproute2
 )
 
 missing=()

@@ -10,6 +10,7 @@ attempt on B.
 Needs root and `ip netns` (iproute2); skipped with the reason otherwise.
 """
 import os
+import shutil
 import subprocess
 import tempfile
 import unittest
@@ -46,6 +47,8 @@ class PartitionTest(ClusterTest):
     def setUp(self):
         if os.geteuid() != 0:
             self.skipTest("needs root for ip netns")
+        if not shutil.which("ip"):
+            self.skipTest("no 'ip' command (iproute2)")
         n = os.getpid() % 200 + 20
         self.ns = "yardpart%d" % os.getpid()
         self.vh, self.vn = "yvh%d" % os.getpid(), "yvn%d" % os.getpid()
