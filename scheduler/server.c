@@ -728,8 +728,11 @@ job_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node)
     d.spec = job->spec;
     d.alloc = (Yard__Allocation *)alloc; /* packed, not changed */
     /* server_checkpoints.c: where to resume from, for workers that do not
-     * share a checkpoint root */
-    d.resume_from = yard__checkpoint_newest (s, job->id);
+     * share a checkpoint root.  Checkpoints are recorded only for a job's
+     * current attempt (yard__on_checkpoint_commit), and ids are never
+     * reused, so a first attempt has none: no lookup. */
+    d.resume_from = job->attempt > 1 ? yard__checkpoint_newest (s, job->id)
+                                     : NULL;
     env.body_case = YARD__ENVELOPE__BODY_DISPATCH;
     env.dispatch = &d;
     rc = yard__send_node (s, node, &env);
@@ -931,7 +934,15 @@ gang_candidates (yard_server_t *s)
  * costs O((placed + skips) * (log n + log workers)) for ordinary jobs
  * whatever the queue's length and the number of workers.  Skipped jobs go
  * back into the heap (its array never shrinks, so pushing them back
- * cannot fail). */
+ * cannot fail).
+ *
+ * Every YARD__YIELD_EVERY placements the pass looks at the client port
+ * and, when a request waits there, stops: its batch commits, the request
+ * is handled in a batch of its own, and the pass goes on after it
+ * (need_dispatch).  A request then waits for a few placements, not for a
+ * pass over hundreds of free slots. */
+static bool client_waiting (yard_server_t *s);
+
 static void
 dispatch_pass (yard_server_t *s)
 {
@@ -941,10 +952,16 @@ dispatch_pass (yard_server_t *s)
     uint32_t max_cpus, max_gpus;
     uint64_t max_mem;
     yard_nodes_max_free (s->nodes, &max_cpus, &max_gpus, &max_mem);
-    size_t nstash = 0, skips = 0;
+    size_t nstash = 0, skips = 0, placed = 0;
     yard_job_t *job;
-    while (skips < YARD__MAX_SKIPS && max_cpus > 0 && !s->batch_failed
-           && (job = yard_queue_pop (s->queue))) {
+    while (skips < YARD__MAX_SKIPS && max_cpus > 0 && !s->batch_failed) {
+        if (placed > 0 && placed % YARD__YIELD_EVERY == 0
+            && client_waiting (s)) {
+            s->need_dispatch = true; /* the rest after the request */
+            break;
+        }
+        if (!(job = yard_queue_pop (s->queue)))
+            break;
         if (yard__array_throttle (s, job))
             continue; /* set aside until a member of its array ends */
         if (yard_job_is_gang (job)) {
@@ -966,6 +983,7 @@ dispatch_pass (yard_server_t *s)
                 }
                 skips++;
             } else {
+                placed++;
                 yard_nodes_max_free (s->nodes, &max_cpus, &max_gpus,
                                      &max_mem);
             }
@@ -986,6 +1004,7 @@ dispatch_pass (yard_server_t *s)
         }
         if (job_assign (s, job, best) < 0)
             break; /* the rollback rebuilds the heap */
+        placed++;
         yard_nodes_max_free (s->nodes, &max_cpus, &max_gpus, &max_mem);
     }
     for (size_t i = 0; i < nstash; i++)
@@ -994,10 +1013,18 @@ dispatch_pass (yard_server_t *s)
 
 /* ---- the batch ---- */
 
+/* The end of a batch: the dispatch pass, one commit,
+ * then the outbox.  A batch that answers client requests commits and
+ * sends its replies first and runs the dispatch pass as a batch of its
+ * own right after: an acknowledgement waits for its commit, not for a
+ * pass that may place hundreds of jobs (and a second commit costs one
+ * fsync per client batch, not per worker message). */
 void
 yard__batch_end (yard_server_t *s)
 {
-    if (!s->batch_failed && s->need_dispatch && !s->stopping)
+    bool split = s->batch_clients > 0 && s->need_dispatch;
+    s->batch_clients = 0;
+    if (!s->batch_failed && s->need_dispatch && !s->stopping && !split)
         dispatch_pass (s);
     int rc = s->batch_failed;
     if (rc == 0)
@@ -1022,6 +1049,8 @@ yard__batch_end (yard_server_t *s)
     s->batch_failed = 0;
     s->batch_gen++;
     out_flush (s);
+    if (split && s->need_dispatch && !s->stopping)
+        yard__batch_end (s); /* the dispatch pass, committed on its own */
 }
 
 /* ---- sockets ---- */
@@ -1085,6 +1114,8 @@ handle (yard_server_t *s, int sock, const yard_peer_t *peer, yard_env_t *env)
                yard_msg_type_name (env), node ? "worker" : sock_name[sock],
                node ? node->name : yard_peer_str (peer, p, sizeof p),
                env->request_id);
+    if (sock == YARD__CLIENT)
+        s->batch_clients++;
     s->cur_sock = sock;
     op->fn (s, peer, node, env);
 }

@@ -111,6 +111,7 @@ struct yard_server {
     bool dirty_overflow;      /* a change could not be tracked: on
                                  rollback, reload every job */
     bool need_dispatch;
+    uint32_t batch_clients;   /* client requests handled in this batch */
     yard__out_t *out;
     size_t nout, out_cap;
     struct yard__events *events; /* subscriptions (server_events.c); NULL
