@@ -93,6 +93,10 @@ struct yard_server {
     yard_zwatcher_t *watcher[2];
     uv_timer_t cron;
     bool cron_open;
+    uv_idle_t more;           /* the rest of a dispatch pass that yielded
+                                 (yard__batch_end) */
+    bool more_open;
+    bool dispatch_yielded;    /* the last pass stopped with jobs to place */
     bool stopping;
 
     yard_store_t *store;
