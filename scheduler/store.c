@@ -108,8 +108,9 @@ static const char *stmt_sql[S_COUNT] = {
     /* The spec (?3, ?4) never changes after the insert: not rewritten.
      * OR REPLACE: the statement can no longer abort half-way (every value
      * bound is NOT NULL, the id is not changed), so SQLite opens no
-     * statement journal for it: about a fifth of an update's cost, and
-     * a job's row is updated three times per run. */
+     * statement journal for it; 60,000 updates of this row in batches of
+     * 1,000 took about 15% less time per update on the development
+     * machine, and a job's row is updated three times per run. */
     [S_JOB_UPDATE] =
         "UPDATE OR REPLACE jobs SET state = ?1, priority = ?2,"
         " submit_ms = ?5, start_ms = ?6, end_ms = ?7, attempt = ?8, node = ?9,"
