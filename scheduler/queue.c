@@ -4,7 +4,10 @@
  * keeps probe sequences short even for sequential ids, and the hash mixes
  * the id (splitmix64's finaliser) so consecutive ids do not cluster.
  * Deletion shifts the following entries of the cluster back (Knuth's
- * algorithm R), so the table never fills up with tombstones.
+ * algorithm R), so the table never fills up with tombstones.  A slot
+ * holds the id beside the job, so a probe compares ids in the table
+ * itself instead of loading each job it passes (a cache miss per step
+ * in a map of a million jobs).
  */
 #include "queue.h"
 
@@ -15,8 +18,13 @@
 
 #define MAP_MIN_SLOTS 64
 
+struct slot {
+    uint64_t id;         /* 0: empty (ids start at 1) */
+    yard_job_t *job;
+};
+
 struct yard_queue {
-    yard_job_t **slots;  /* map: NULL = empty */
+    struct slot *slots;  /* map */
     size_t nslots;       /* power of two */
     size_t count;
     yard_job_t **heap;
@@ -71,7 +79,7 @@ map_probe (const yard_queue_t *q, uint64_t id)
 {
     size_t mask = q->nslots - 1;
     size_t i = (size_t)hash_id (id) & mask;
-    while (q->slots[i] && q->slots[i]->id != id)
+    while (q->slots[i].id && q->slots[i].id != id)
         i = (i + 1) & mask;
     return i;
 }
@@ -80,16 +88,16 @@ static int
 map_grow (yard_queue_t *q)
 {
     size_t n = q->nslots * 2;
-    yard_job_t **slots = calloc (n, sizeof slots[0]);
+    struct slot *slots = calloc (n, sizeof slots[0]);
     if (!slots)
         return -ENOMEM;
-    yard_job_t **old = q->slots;
+    struct slot *old = q->slots;
     size_t oldn = q->nslots;
     q->slots = slots;
     q->nslots = n;
     for (size_t i = 0; i < oldn; i++)
-        if (old[i])
-            q->slots[map_probe (q, old[i]->id)] = old[i];
+        if (old[i].id)
+            q->slots[map_probe (q, old[i].id)] = old[i];
     free (old);
     return 0;
 }
@@ -105,9 +113,9 @@ yard_queue_add (yard_queue_t *q, yard_job_t *job)
             return rc;
     }
     size_t i = map_probe (q, job->id);
-    if (q->slots[i])
+    if (q->slots[i].id)
         return -EEXIST;
-    q->slots[i] = job;
+    q->slots[i] = (struct slot){job->id, job};
     q->count++;
     return 0;
 }
@@ -117,7 +125,7 @@ yard_queue_find (const yard_queue_t *q, uint64_t id)
 {
     if (id == 0)
         return NULL;
-    return q->slots[map_probe (q, id)];
+    return q->slots[map_probe (q, id)].job;
 }
 
 int
@@ -125,23 +133,23 @@ yard_queue_del (yard_queue_t *q, yard_job_t *job)
 {
     size_t mask = q->nslots - 1;
     size_t i = map_probe (q, job->id);
-    if (q->slots[i] != job)
+    if (q->slots[i].job != job)
         return -ENOENT;
     if (job->heap_idx != YARD_JOB_NO_HEAP)
         (void)yard_queue_unqueue (q, job);
-    q->slots[i] = NULL;
+    q->slots[i] = (struct slot){0, NULL};
     q->count--;
     /* Backward shift: move up every later entry of the cluster whose home
      * slot is not between the hole and its current slot. */
     size_t hole = i;
-    for (size_t j = (i + 1) & mask; q->slots[j]; j = (j + 1) & mask) {
-        size_t home = (size_t)hash_id (q->slots[j]->id) & mask;
+    for (size_t j = (i + 1) & mask; q->slots[j].id; j = (j + 1) & mask) {
+        size_t home = (size_t)hash_id (q->slots[j].id) & mask;
         bool stays = (hole <= j) ? (hole < home && home <= j)
                                  : (hole < home || home <= j);
         if (stays)
             continue;
         q->slots[hole] = q->slots[j];
-        q->slots[j] = NULL;
+        q->slots[j] = (struct slot){0, NULL};
         hole = j;
     }
     return 0;
@@ -157,8 +165,8 @@ int
 yard_queue_foreach (const yard_queue_t *q, yard_queue_job_f cb, void *arg)
 {
     for (size_t i = 0; i < q->nslots; i++) {
-        if (q->slots[i]) {
-            int rc = cb (q->slots[i], arg);
+        if (q->slots[i].id) {
+            int rc = cb (q->slots[i].job, arg);
             if (rc != 0)
                 return rc;
         }

@@ -227,12 +227,16 @@ yard__send_kill (yard_server_t *s, yard_node_t *node, uint64_t job_id,
     return yard__send_node (s, node, &env);
 }
 
+/* Sends the outbox: client replies first (a client waits for each; a
+ * worker batch's outbox may hold hundreds of dispatches and
+ * acknowledgements before them), then the worker port's messages, each
+ * port's in the order they were queued. */
 static void
 out_flush (yard_server_t *s)
 {
-    for (size_t i = 0; i < s->nout; i++) {
-        yard__out_t *o = &s->out[i];
-        if (!o->buf)
+    for (size_t i = 0; i < 2 * s->nout; i++) {
+        yard__out_t *o = &s->out[i % s->nout];
+        if (!o->buf || (i < s->nout) != (o->sock == YARD__CLIENT))
             continue;
         int rc = yard_msg_send_buf (s->sock[o->sock], &o->peer, o->buf,
                                     o->len);
@@ -728,8 +732,11 @@ job_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node)
     d.spec = job->spec;
     d.alloc = (Yard__Allocation *)alloc; /* packed, not changed */
     /* server_checkpoints.c: where to resume from, for workers that do not
-     * share a checkpoint root */
-    d.resume_from = yard__checkpoint_newest (s, job->id);
+     * share a checkpoint root.  Checkpoints are recorded only for a job's
+     * current attempt (yard__on_checkpoint_commit), and ids are never
+     * reused, so a first attempt has none: no lookup. */
+    d.resume_from = job->attempt > 1 ? yard__checkpoint_newest (s, job->id)
+                                     : NULL;
     env.body_case = YARD__ENVELOPE__BODY_DISPATCH;
     env.dispatch = &d;
     rc = yard__send_node (s, node, &env);
@@ -931,9 +938,20 @@ gang_candidates (yard_server_t *s)
  * costs O((placed + skips) * (log n + log workers)) for ordinary jobs
  * whatever the queue's length and the number of workers.  Skipped jobs go
  * back into the heap (its array never shrinks, so pushing them back
- * cannot fail). */
+ * cannot fail).
+ *
+ * Every YARD__YIELD_EVERY placements the pass looks at the client port
+ * and, when a request waits there, stops: its batch commits, the request
+ * is handled in a batch of its own, and the pass goes on after it (the
+ * `more` idle handle, yard__batch_end).  A pass in a batch that answers
+ * client requests (bounded) places at most YARD__YIELD_EVERY jobs before
+ * its commit and leaves the rest to a batch of its own, so that an
+ * acknowledgement never waits behind a pass over hundreds of free
+ * slots. */
+static bool client_waiting (yard_server_t *s);
+
 static void
-dispatch_pass (yard_server_t *s)
+dispatch_pass (yard_server_t *s, bool bounded)
 {
     s->need_dispatch = false;
     if (yard_queue_pending (s->queue) == 0)
@@ -941,10 +959,17 @@ dispatch_pass (yard_server_t *s)
     uint32_t max_cpus, max_gpus;
     uint64_t max_mem;
     yard_nodes_max_free (s->nodes, &max_cpus, &max_gpus, &max_mem);
-    size_t nstash = 0, skips = 0;
+    size_t nstash = 0, skips = 0, placed = 0;
     yard_job_t *job;
-    while (skips < YARD__MAX_SKIPS && max_cpus > 0 && !s->batch_failed
-           && (job = yard_queue_pop (s->queue))) {
+    while (skips < YARD__MAX_SKIPS && max_cpus > 0 && !s->batch_failed) {
+        if (placed > 0 && placed % YARD__YIELD_EVERY == 0
+            && (bounded || client_waiting (s))) {
+            s->need_dispatch = true; /* the rest in a batch of its own */
+            s->dispatch_yielded = true;
+            break;
+        }
+        if (!(job = yard_queue_pop (s->queue)))
+            break;
         if (yard__array_throttle (s, job))
             continue; /* set aside until a member of its array ends */
         if (yard_job_is_gang (job)) {
@@ -966,6 +991,7 @@ dispatch_pass (yard_server_t *s)
                 }
                 skips++;
             } else {
+                placed++;
                 yard_nodes_max_free (s->nodes, &max_cpus, &max_gpus,
                                      &max_mem);
             }
@@ -986,6 +1012,7 @@ dispatch_pass (yard_server_t *s)
         }
         if (job_assign (s, job, best) < 0)
             break; /* the rollback rebuilds the heap */
+        placed++;
         yard_nodes_max_free (s->nodes, &max_cpus, &max_gpus, &max_mem);
     }
     for (size_t i = 0; i < nstash; i++)
@@ -994,11 +1021,29 @@ dispatch_pass (yard_server_t *s)
 
 /* ---- the batch ---- */
 
+/* The end of a batch: the dispatch pass, one commit, then the outbox.  In
+ * a batch that answers client requests the pass is bounded
+ * (dispatch_pass): an acknowledgement waits for its batch, a few
+ * placements and the commit.  A pass that stopped early goes on in a
+ * batch of its own from the `more` idle handle, which runs once the loop
+ * has looked at the sockets again. */
+static void
+more_cb (uv_idle_t *h)
+{
+    yard_server_t *s = h->data;
+    uv_idle_stop (h);
+    if (s->need_dispatch && !s->stopping)
+        yard__batch_end (s);
+}
+
 void
 yard__batch_end (yard_server_t *s)
 {
+    bool bounded = s->batch_clients > 0;
+    s->batch_clients = 0;
+    s->dispatch_yielded = false;
     if (!s->batch_failed && s->need_dispatch && !s->stopping)
-        dispatch_pass (s);
+        dispatch_pass (s, bounded);
     int rc = s->batch_failed;
     if (rc == 0)
         rc = yard_store_commit (s->store);
@@ -1022,6 +1067,9 @@ yard__batch_end (yard_server_t *s)
     s->batch_failed = 0;
     s->batch_gen++;
     out_flush (s);
+    if (s->dispatch_yielded && s->need_dispatch && s->more_open
+        && !s->stopping)
+        uv_idle_start (&s->more, more_cb);
 }
 
 /* ---- sockets ---- */
@@ -1085,6 +1133,8 @@ handle (yard_server_t *s, int sock, const yard_peer_t *peer, yard_env_t *env)
                yard_msg_type_name (env), node ? "worker" : sock_name[sock],
                node ? node->name : yard_peer_str (peer, p, sizeof p),
                env->request_id);
+    if (sock == YARD__CLIENT)
+        s->batch_clients++;
     s->cur_sock = sock;
     op->fn (s, peer, node, env);
 }
@@ -1419,6 +1469,14 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
     }
     s->cron.data = s;
     s->cron_open = true;
+    if ((rc = uv_idle_init (loop, &s->more)) < 0) {
+        e = -rc;
+        yard_errorf (err, e, "cannot create the dispatch handle: %s",
+                     uv_strerror (rc));
+        goto error;
+    }
+    s->more.data = s;
+    s->more_open = true;
     uint64_t tick = s->heartbeat_ms / 2;
     if (tick > 1000)
         tick = 1000;
@@ -1440,7 +1498,7 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
               s->heartbeat_ms);
     return s;
 error:
-    if (s->watcher[0] || s->watcher[1] || s->cron_open) {
+    if (s->watcher[0] || s->watcher[1] || s->cron_open || s->more_open) {
         /* the handles free their memory in close callbacks */
         yard_server_shutdown (s);
         uv_run (loop, UV_RUN_NOWAIT);
@@ -1474,6 +1532,11 @@ yard_server_shutdown (yard_server_t *s)
         uv_timer_stop (&s->cron);
         uv_close ((uv_handle_t *)&s->cron, NULL);
         s->cron_open = false;
+    }
+    if (s->more_open) {
+        uv_idle_stop (&s->more);
+        uv_close ((uv_handle_t *)&s->more, NULL);
+        s->more_open = false;
     }
     yard__parks_close_all (s);
 }

@@ -218,6 +218,55 @@ add_job (yard_server_t *s, Yard__JobSpec *spec, int64_t now, yard_job_t **out)
     return 0;
 }
 
+/* An array's count members, made from the packed base spec and inserted
+ * with consecutive ids, 32 rows per statement (yard_store_jobs_insert):
+ * the ids are known before the insert, so every member's spec names the
+ * array (its first id) from the start.  On success jobs[] holds them,
+ * live in the map; on error none is left anywhere. */
+static int
+add_members (yard_server_t *s, const uint8_t *packed, size_t len,
+             const char *base_name, uint32_t first, uint32_t step,
+             uint32_t count, int64_t now, yard_job_t **jobs)
+{
+    uint64_t id0;
+    int rc = yard_store_job_next_id (s->store, &id0);
+    if (rc < 0) {
+        log_err ("cannot store a new job: %s", yard_store_errmsg (s->store));
+        return rc;
+    }
+    for (uint32_t k = 0; rc == 0 && k < count; k++) {
+        Yard__JobSpec *sp = member_spec (packed, len, base_name, id0,
+                                         first + k * step);
+        if (!sp || !(jobs[k] = yard_job_create ())) {
+            if (sp)
+                yard__job_spec__free_unpacked (sp, NULL);
+            rc = -ENOMEM;
+            break;
+        }
+        jobs[k]->spec = sp;
+        jobs[k]->priority = sp->priority;
+        jobs[k]->submit_ms = now;
+    }
+    if (rc == 0 && (rc = yard_store_jobs_insert (s->store, jobs, count, id0))
+                       < 0)
+        log_err ("cannot store %u new jobs: %s", count,
+                 yard_store_errmsg (s->store));
+    uint32_t k = 0;
+    for (; rc == 0 && k < count; k++) {
+        yard__mark_dirty (s, jobs[k]);
+        rc = yard_queue_add (s->queue, jobs[k]);
+    }
+    if (rc < 0) {
+        /* the batch fails and rolls back; none of them stays */
+        for (uint32_t j = 0; j < count; j++) {
+            if (j + 1 < k)
+                (void)yard_queue_del (s->queue, jobs[j]);
+            yard_job_destroy (&jobs[j]);
+        }
+    }
+    return rc;
+}
+
 void
 yard__deps_submit (yard_server_t *s, const yard_peer_t *peer,
                    yard_env_t *env)
@@ -240,17 +289,22 @@ yard__deps_submit (yard_server_t *s, const yard_peer_t *peer,
     uint32_t first = array ? a->first : 0, step = array && a->step ? a->step
                                                                   : 1;
     uint64_t *ids = calloc (count, sizeof ids[0]);
+    /* the members themselves: nothing removes a job until they are all
+     * inserted, so the pointers stay good and need no lookup */
+    yard_job_t **jobs = calloc (count, sizeof jobs[0]);
     uint8_t *packed = NULL;
     size_t len = 0;
     char *base_name = NULL;
     int64_t now = yard_now_ms ();
-    int rc = ids ? 0 : -ENOMEM;
+    int rc = ids && jobs ? 0 : -ENOMEM;
     yard_job_t *job = NULL;
     if (rc == 0 && !array) {
         rc = add_job (s, base, now, &job);
         base = NULL;
-        if (rc == 0)
+        if (rc == 0) {
             ids[0] = job->id;
+            jobs[0] = job;
+        }
     } else if (rc == 0) {
         if (!(base_name = strdup (base->name)))
             rc = -ENOMEM;
@@ -258,34 +312,18 @@ yard__deps_submit (yard_server_t *s, const yard_peer_t *peer,
             rc = env_append (base, "YARD_ARRAY_ID", "0");
         if (rc == 0)
             rc = env_append (base, "YARD_ARRAY_INDEX", "0");
-        /* member 0 learns the array id (its own) once inserted */
-        Yard__JobSpec *sp = NULL;
-        if (rc == 0 && (rc = pack (base, &packed, &len)) == 0
-            && !(sp = member_spec (packed, len, base_name, 0, first)))
-            rc = -ENOMEM;
-        if (rc == 0 && (rc = add_job (s, sp, now, &job)) == 0) {
-            ids[0] = job->id;
-            if (set_text (&job->spec->env[job->spec->n_env - 2]->value,
-                          "%" PRIu64, job->id) < 0)
-                rc = -ENOMEM;
-            else
-                rc = yard_store_job_set_spec (s->store, job);
-        }
-        for (uint32_t k = 1; rc == 0 && k < count; k++) {
-            if (!(sp = member_spec (packed, len, base_name, ids[0],
-                                    first + k * step)))
-                rc = -ENOMEM;
-            else if ((rc = add_job (s, sp, now, &job)) == 0)
-                ids[k] = job->id;
-        }
+        if (rc == 0)
+            rc = pack (base, &packed, &len);
+        rc = rc < 0 ? rc : add_members (s, packed, len, base_name, first,
+                                        step, count, now, jobs);
+        for (uint32_t k = 0; rc == 0 && k < count; k++)
+            ids[k] = jobs[k]->id;
     }
     /* placed only once all exist: a member's dependencies may be doomed,
      * and a cancellation must not run half-way through the inserts */
-    for (uint32_t k = 0; rc == 0 && k < count; k++) {
-        yard_job_t *j = yard_queue_find (s->queue, ids[k]);
-        if (j && (rc = yard__job_enqueue (s, j)) < 0)
+    for (uint32_t k = 0; rc == 0 && k < count; k++)
+        if (jobs[k] && (rc = yard__job_enqueue (s, jobs[k])) < 0)
             break;
-    }
     if (rc < 0) {
         reply_fail (s, peer, env->request_id, rc);
         goto done;
@@ -317,6 +355,7 @@ done:
     free (packed);
     free (base_name);
     free (ids);
+    free (jobs);
 }
 
 /* ---- dependencies ---- */

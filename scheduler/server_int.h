@@ -93,6 +93,10 @@ struct yard_server {
     yard_zwatcher_t *watcher[2];
     uv_timer_t cron;
     bool cron_open;
+    uv_idle_t more;           /* the rest of a dispatch pass that yielded
+                                 (yard__batch_end) */
+    bool more_open;
+    bool dispatch_yielded;    /* the last pass stopped with jobs to place */
     bool stopping;
 
     yard_store_t *store;
@@ -111,6 +115,7 @@ struct yard_server {
     bool dirty_overflow;      /* a change could not be tracked: on
                                  rollback, reload every job */
     bool need_dispatch;
+    uint32_t batch_clients;   /* client requests handled in this batch */
     yard__out_t *out;
     size_t nout, out_cap;
     struct yard__events *events; /* subscriptions (server_events.c); NULL

@@ -55,19 +55,10 @@ yard__place_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node,
     if (!p)
         return -ENOMEM;
     (void)yard_place_release (p, job->id); /* never held: a no-op */
-    int rc = yard_place_alloc (p, job->id, yard_job_cpus (job),
-                               yard_job_gpus (job), yard_job_memory (job),
-                               out);
-    if (rc < 0)
-        return rc;
-    if ((rc = yard_store_alloc_put (s->store, job->id, job->attempt, *out))
-        < 0) {
-        log_err ("cannot write the allocation of job %" PRIu64 ": %s",
-                 job->id, yard_store_errmsg (s->store));
-        (void)yard_place_release (p, job->id);
-        return yard__fail (s, rc);
-    }
-    return 0;
+    /* recorded with the attempt's row (yard__attempt_begin), written by
+     * the job's save that follows in the same batch */
+    return yard_place_alloc (p, job->id, yard_job_cpus (job),
+                             yard_job_gpus (job), yard_job_memory (job), out);
 }
 
 void

@@ -25,9 +25,9 @@
 bool yard__place_fits (yard_server_t *s, yard_node_t *node, uint32_t cpus,
                        uint32_t gpus);
 
-/* Choose job's PUs and GPUs on node, hold them and record them in the
- * batch.  *out borrows until the job is released.  0, -ENOSPC, -ENOMEM
- * or a store error (the batch then fails). */
+/* Choose job's PUs and GPUs on node and hold them; the job's save that
+ * follows records them with its attempt (yard__attempt_begin).  *out
+ * borrows until the job is released.  0, -ENOSPC or -ENOMEM. */
 int yard__place_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node,
                         const Yard__Allocation **out);
 

@@ -22,19 +22,35 @@
 
 #include "log.h"
 #include "retry.h"
+#include "server_place.h"
 #include "store_attempts.h"
 #include "utf8.h"
 #include "util.h"
 
 /* ---- attempt history ---- */
 
+/* The row is written when the attempt is dispatched, with its PUs and
+ * GPUs (yard_store_attempt_dispatch: no job_alloc row of its own).  Its
+ * start is not written when the job starts: the job's row holds it (the
+ * one write a JobStarted costs), the end writes it into the attempt's
+ * row, and yard__attempts_fill shows a running attempt's from the job.
+ * A gang job's rank 0 reads its attempt's row while it starts
+ * (server_gang.c), so a gang's rows are written at every change. */
 int
 yard__attempt_begin (yard_server_t *s, yard_job_t *job)
 {
     if (job->attempt == 0)
         return 0;
-    int rc = yard_store_attempt_begin (s->store, job->id, job->attempt,
+    bool gang = yard_job_is_gang (job);
+    int rc;
+    if (job->state == YARD__JOB_STATE__JOB_ASSIGNED && !gang)
+        rc = yard_store_attempt_dispatch (s->store, job->id, job->attempt,
+                                          job->node, yard__place_of (job));
+    else if (gang)
+        rc = yard_store_attempt_begin (s->store, job->id, job->attempt,
                                        job->node, job->start_ms);
+    else
+        return 0; /* the row exists since the dispatch */
     if (rc < 0) {
         log_err ("cannot write attempt %u of job %" PRIu64 ": %s",
                  job->attempt, job->id, yard_store_errmsg (s->store));
@@ -126,6 +142,11 @@ yard__attempts_fill (yard_server_t *s, Yard__JobInfo *info)
     }
     info->attempts = f.v;
     info->n_attempts = f.n;
+    /* a running attempt's start is in the job's row (yard__attempt_begin) */
+    Yard__AttemptInfo *last = f.n ? f.v[f.n - 1] : NULL;
+    if (last && last->attempt == info->attempt && last->start_time_ms == 0
+        && last->end_time_ms == 0)
+        last->start_time_ms = info->start_time_ms;
     if ((rc = yard__usage_fill (s, info)) < 0) {
         yard__attempts_free (info);
         return rc;

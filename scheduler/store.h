@@ -66,6 +66,19 @@ void yard_store_destroy (yard_store_t **st);
  * are never reused, even after a delete. */
 int yard_store_job_insert (yard_store_t *st, yard_job_t *job);
 
+/* The id the next inserted job would get (past every id ever used), into
+ * *id.  0 or -errno. */
+int yard_store_job_next_id (yard_store_t *st, uint64_t *id);
+
+/* Insert n jobs with the ids first_id, first_id + 1, ... (each job->id set
+ * on success), 32 rows per statement: an array's members in a fraction of
+ * the statements one insert each would take.  first_id comes from
+ * yard_store_job_next_id in the same transaction, so the ids are the ones
+ * AUTOINCREMENT would have chosen; a clash fails the batch (a constraint
+ * error), it never reuses an id.  0 or -errno (nothing set). */
+int yard_store_jobs_insert (yard_store_t *st, yard_job_t **jobs, size_t n,
+                            uint64_t first_id);
+
 /* Write every durable field of job to its row.  -ENOENT: no such row. */
 int yard_store_job_update (yard_store_t *st, const yard_job_t *job);
 

@@ -1,8 +1,13 @@
 /* store_alloc.c - job allocations in SQLite (see store_alloc.h).
  *
- * One row per job, replaced at each dispatch: the allocation is a packed
- * Yard__Allocation (small: a PU list and a few GPU ids).  Statements come
- * from the store's cache (yard__store_prepare) and go back to it reset.
+ * An allocation is a packed Yard__Allocation (small: a PU list and a few
+ * GPU ids).  A single-node dispatch writes it into its attempt's row
+ * (yard_store_attempt_dispatch, the attempts table's alloc column), so a
+ * dispatch costs one write less; yard_store_alloc_put keeps the job_alloc
+ * table (one row per job, replaced at each dispatch) for gangs' rank 0,
+ * and states written before hold their allocations there.  A read takes
+ * the newer of the two.  Statements come from the store's cache
+ * (yard__store_prepare) and go back to it reset.
  */
 #include "store_alloc.h"
 
@@ -65,13 +70,23 @@ yard_store_alloc_put (yard_store_t *st, uint64_t job_id, uint32_t attempt,
     return yard__store_write_end (st, rc);
 }
 
+/* The newest allocation recorded for job_id by either table: the
+ * attempt's row or job_alloc's, whichever names the later attempt. */
+static const char alloc_get_sql[] =
+    "SELECT attempt, alloc FROM ("
+    " SELECT attempt, alloc FROM job_alloc WHERE job_id = ?1"
+    " UNION ALL"
+    " SELECT attempt, alloc FROM (SELECT attempt, alloc FROM attempts"
+    "  WHERE job_id = ?1 AND alloc IS NOT NULL"
+    "  ORDER BY attempt DESC LIMIT 1))"
+    " ORDER BY attempt DESC LIMIT 1";
+
 int
 yard_store_alloc_get (yard_store_t *st, uint64_t job_id, uint32_t *attempt,
                       Yard__Allocation **out)
 {
     sqlite3_stmt *s;
-    int rc = prepare (st, "SELECT attempt, alloc FROM job_alloc"
-                          " WHERE job_id = ?1", &s);
+    int rc = prepare (st, alloc_get_sql, &s);
     if (rc < 0)
         return rc;
     sqlite3_bind_int64 (s, 1, (sqlite3_int64)job_id);

@@ -1,6 +1,11 @@
 /* store_alloc.h - the Allocation (PUs, GPUs, memory) of each job's
- * current/last attempt, in state.db's job_alloc table, so that a restarted
- * scheduler knows which PUs and GPUs its running jobs hold.
+ * current/last attempt, so that a restarted scheduler knows which PUs and
+ * GPUs its running jobs hold.  A single-node job's is written with its
+ * attempt's row (store_attempts.h: yard_store_attempt_dispatch, one write
+ * per dispatch for both); a gang's rank 0 and states written by older
+ * schedulers have theirs in state.db's job_alloc table.  A read takes the
+ * newer; an older scheduler that finds no job_alloc row for a job
+ * allocates it afresh, as below.
  *
  * Part of the store object (it shares its transaction, see store_int.h).
  * The table is created IF NOT EXISTS by yard_store_alloc_init at every open,

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Schema version 3.  WITHOUT ROWID: rows are only ever found by
@@ -72,6 +73,46 @@ yard_store_attempt_begin (yard_store_t *st, uint64_t job_id,
     sqlite3_bind_text (s, 3, text (node), -1, SQLITE_STATIC);
     sqlite3_bind_int64 (s, 4, start_ms);
     return yard__store_write_end (st, step_write (st, s));
+}
+
+int
+yard_store_attempt_dispatch (yard_store_t *st, uint64_t job_id,
+                             uint32_t attempt, const char *node,
+                             const Yard__Allocation *alloc)
+{
+    int rc = yard__store_write_begin (st);
+    if (rc < 0)
+        return rc;
+    uint8_t stack[256], *buf = NULL;
+    size_t len = alloc ? yard__allocation__get_packed_size (alloc) : 0;
+    if (alloc) {
+        buf = len <= sizeof stack ? stack : malloc (len);
+        if (!buf)
+            return yard__store_write_end (st, -ENOMEM);
+        yard__allocation__pack (alloc, buf);
+    }
+    sqlite3_stmt *s;
+    if ((rc = prepare (st, "INSERT INTO attempts (job_id, attempt, node,"
+                       " alloc) VALUES (?1, ?2, ?3, ?4)"
+                       " ON CONFLICT (job_id, attempt) DO UPDATE SET"
+                       " node = excluded.node,"
+                       " alloc = COALESCE (excluded.alloc, alloc)",
+                       &s)) < 0) {
+        if (buf != stack)
+            free (buf);
+        return yard__store_write_end (st, rc);
+    }
+    sqlite3_bind_int64 (s, 1, (int64_t)job_id);
+    sqlite3_bind_int64 (s, 2, attempt);
+    sqlite3_bind_text (s, 3, text (node), -1, SQLITE_STATIC);
+    if (buf)
+        sqlite3_bind_blob64 (s, 4, buf, len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (s, 4);
+    rc = step_write (st, s);
+    if (buf != stack)
+        free (buf);
+    return yard__store_write_end (st, rc);
 }
 
 int

@@ -41,6 +41,14 @@ int yard_store_attempt_begin (yard_store_t *st, uint64_t job_id,
                               uint32_t attempt, const char *node,
                               int64_t start_ms);
 
+/* Create the row of an attempt just dispatched to node, with its PUs and
+ * GPUs (alloc, packed into the row; NULL: none, the job runs unbound).
+ * The one write of a dispatch besides the job's row: the allocation is
+ * read back by yard_store_alloc_get (store_alloc.h). */
+int yard_store_attempt_dispatch (yard_store_t *st, uint64_t job_id,
+                                 uint32_t attempt, const char *node,
+                                 const Yard__Allocation *alloc);
+
 /* Write the end of an attempt (creating the row if the dispatch row is
  * missing, e.g. a job dispatched by an older scheduler). */
 int yard_store_attempt_end (yard_store_t *st, uint64_t job_id,

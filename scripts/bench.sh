@@ -14,6 +14,8 @@
 #     time meanwhile (in the load generator's polling loop, and on a
 #     thread of its own)
 #   - metrics: 100 simulated jobs streaming MetricsBatch (points stored/s)
+#   - array submission: arrays of 10,000 jobs submitted to a scheduler with
+#     no worker (acknowledged, so committed), jobs/s
 #
 #   scripts/bench.sh [JOBS (1000)] [RUNS (3)] [LATENCY_SAMPLES (200)]
 #   scripts/bench.sh --quick    each piece briefly, one run (CI: it checks
@@ -154,6 +156,21 @@ for r in $(seq "$runs"); do
   echo "metrics run $r: $out" >&2
 done
 
+# array submission: arrays of $big jobs to a scheduler with no worker, so
+# that the submission is all it does; each acknowledged once committed
+sdir=$dir/arrays
+"$bin/scheduler/yard-scheduler" --state-dir "$sdir" --log-level err \
+  --client-endpoint tcp://127.0.0.1:0 --worker-endpoint tcp://127.0.0.1:0 \
+  >>"$dir/core.log" 2>&1 &
+spid=$!
+for _ in $(seq 200); do [ -s "$sdir/endpoints" ] && break; sleep 0.05; done
+out=$(YARD_SCHEDULER=$(sed -n 's/^client=//p' "$sdir/endpoints") \
+      "$bin/tests/yard-bench" submit-array "$big" $((2 * runs + 1)))
+kill -TERM "$spid"; wait "$spid" || true
+rm -rf "$sdir"
+arr_rate=$(echo "$out" | field jobs_per_s)
+echo "array submission: $out" >&2
+
 # recovery: restart a scheduler on the state left by the deepest queue;
 # time from its start to ready (endpoints written) and to its first dispatch
 rm -f "$keep/endpoints"
@@ -211,6 +228,8 @@ Scheduler core, $core_workers simulated workers (1 cpu each, jobs end at once), 
 $(for d in "${depths[@]}"; do core_row "$d" "$(label "$d")"; done)
 
 Acknowledged submissions of one more client, one job at a time, while the scheduler runs at that load with $(label "${depths[0]}") pending: p50 $(printf '%s\n' "${probe50[@]}" | median) ms, p99 $(printf '%s\n' "${probe99[@]}" | median) ms (in the load generator's polling loop); p50 $(printf '%s\n' "${client50[@]}" | median) ms, p99 $(printf '%s\n' "${client99[@]}" | median) ms (a client on a thread of its own).
+
+Array submission: arrays of $big jobs to a scheduler with no worker, acknowledged (committed), median of $((2 * runs + 1)): $arr_rate jobs/s.
 
 Metrics: $metric_jobs simulated jobs each sending $metric_points points in batches of 1,000 (the next once the last is acknowledged): $(printf '%s\n' "${mrate[@]}" | median) points stored/s ($(printf '%s\n' "${mcpu[@]}" | median) per scheduler CPU second).
 

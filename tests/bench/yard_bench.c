@@ -3,6 +3,10 @@
  *   yard-bench throughput N     submit N `true` jobs through libyard, wait for
  *                               all; prints wall time and jobs/s
  *   yard-bench array N          the same N jobs as one array submission
+ *   yard-bench submit-array N [R]  R array submissions of N jobs each, not
+ *                               waited for (on a cluster with no worker, the
+ *                               jobs stay pending); prints the median rate
+ *                               of acknowledged (committed) submission
  *   yard-bench latency N        N times on an idle cluster: submit a job that
  *                               prints its own start time (date +%s%N), wait,
  *                               read it back; prints submit-to-start p50/p99
@@ -110,6 +114,44 @@ throughput (long n, bool as_array)
     free (ids);
     yard_client_destroy (&c);
     return failed ? 1 : 0;
+}
+
+/* R arrays of n jobs, each acknowledged once committed; the median
+ * submission time.  Nothing waits for the jobs: without workers they stay
+ * pending, so the scheduler's only work is the submission itself. */
+static int
+submit_array (long n, long r)
+{
+    yard_client_t *c = connect_or_die ();
+    char *argv[] = {"true", NULL};
+    yard_job_spec_t spec = {.name = "bench", .argv = argv, .argc = 1};
+    spec.array = true;
+    spec.array_first = 0;
+    spec.array_last = (uint32_t)(n - 1);
+    if (r < 1)
+        r = 1;
+    double *t = calloc ((size_t)r, sizeof *t);
+    if (!t)
+        return 1;
+    for (long i = 0; i < r; i++) {
+        uint64_t *got = NULL;
+        size_t count = 0;
+        double t0 = now_s ();
+        if (yard_submit_array (c, &spec, &got, &count) < 0
+            || count != (size_t)n) {
+            fprintf (stderr, "submit: %s\n", yard_client_errmsg (c));
+            return 1;
+        }
+        t[i] = now_s () - t0;
+        free (got);
+    }
+    qsort (t, (size_t)r, sizeof *t, cmp_double);
+    double med = percentile (t, (size_t)r, 0.5);
+    printf ("jobs=%ld runs=%ld submit_s=%.4f min_s=%.4f jobs_per_s=%.0f\n",
+            n, r, med, t[0], (double)n / med);
+    free (t);
+    yard_client_destroy (&c);
+    return 0;
 }
 
 static int
@@ -229,9 +271,9 @@ int
 main (int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf (stderr, "usage: yard-bench "
-                         "throughput|array|latency|startlat|forkexec N "
-                         "[PARALLEL]\n");
+        fprintf (stderr, "usage: yard-bench throughput|array|latency|"
+                         "startlat|forkexec|submit-array N "
+                         "[PARALLEL|RUNS]\n");
         return 2;
     }
     long n = strtol (argv[2], NULL, 10);
@@ -247,6 +289,8 @@ main (int argc, char **argv)
         return latency (n);
     if (strcmp (argv[1], "startlat") == 0)
         return startlat (n);
+    if (strcmp (argv[1], "submit-array") == 0)
+        return submit_array (n, argc > 3 ? strtol (argv[3], NULL, 10) : 5);
     if (strcmp (argv[1], "forkexec") == 0)
         return forkexec (n, argc > 3 ? strtol (argv[3], NULL, 10) : 2);
     fprintf (stderr, "yard-bench: unknown mode '%s'\n", argv[1]);

@@ -295,6 +295,66 @@ test_ids_not_reused (void **state)
     yard_store_destroy (&st);
 }
 
+/* yard_store_jobs_insert: the ids yard_store_job_next_id gives, every
+ * row as a single insert would write it, more rows than one statement
+ * holds, ids past a deleted newest one, an id clash failing the batch. */
+static void
+test_bulk_insert (void **state)
+{
+    struct store_fixture *f = *state;
+    yard_store_t *st = open_store (f);
+    uint64_t next = 0;
+    assert_int_equal (yard_store_job_next_id (st, &next), 0);
+    assert_int_equal (next, 1);
+    yard_job_t *one = mkjob ("one", 0);
+    assert_int_equal (yard_store_job_insert (st, one), 0);
+    uint64_t top = one->id;
+    yard_job_destroy (&one);
+    /* the newest row deleted: its id is not given again */
+    assert_int_equal (yard_store_job_delete (st, top), 0);
+    assert_int_equal (yard_store_commit (st), 0);
+    assert_int_equal (yard_store_job_next_id (st, &next), 0);
+    assert_int_equal (next, top + 1);
+
+    enum { N = 70 }; /* two full statements of 32 and one of 6 */
+    yard_job_t *jobs[N];
+    for (int i = 0; i < N; i++) {
+        char name[16];
+        snprintf (name, sizeof name, "m[%d]", i);
+        jobs[i] = mkjob (name, i % 3);
+        jobs[i]->submit_ms = 1700000000000LL + i;
+    }
+    assert_int_equal (yard_store_jobs_insert (st, jobs, N, next), 0);
+    for (int i = 0; i < N; i++)
+        assert_int_equal (jobs[i]->id, next + (uint64_t)i);
+    assert_int_equal (yard_store_commit (st), 0);
+    for (int i = 0; i < N; i++) {
+        yard_job_t *got = NULL;
+        assert_int_equal (yard_store_job_get (st, next + (uint64_t)i, &got),
+                          0);
+        assert_int_equal (got->state, YARD__JOB_STATE__JOB_PENDING);
+        assert_int_equal (got->priority, i % 3);
+        assert_int_equal (got->submit_ms, 1700000000000LL + i);
+        assert_string_equal (got->spec->name, jobs[i]->spec->name);
+        assert_int_equal (got->spec->cpus, 2);
+        yard_job_destroy (&got);
+    }
+    /* a single insert goes on after them */
+    one = mkjob ("after", 0);
+    assert_int_equal (yard_store_job_insert (st, one), 0);
+    assert_int_equal (one->id, next + N);
+    yard_job_destroy (&one);
+    assert_int_equal (yard_store_commit (st), 0);
+    /* a clash with an existing id fails (and the batch with it) */
+    assert_int_equal (yard_store_jobs_insert (st, jobs, 2, next + 1) < 0,
+                      true);
+    yard_store_rollback (st);
+    assert_int_equal (yard_store_jobs_insert (st, jobs, 0, 0), 0);
+    for (int i = 0; i < N; i++)
+        yard_job_destroy (&jobs[i]);
+    yard_store_destroy (&st);
+}
+
 struct nodes {
     int n;
     yard_store_node_t last;
@@ -477,6 +537,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_active_and_finished, setup,
                                          store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_rollback, setup,
+                                         store_fixture_teardown),
+        cmocka_unit_test_setup_teardown (test_bulk_insert, setup,
                                          store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_ids_not_reused, setup,
                                          store_fixture_teardown),
