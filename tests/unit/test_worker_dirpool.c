@@ -21,23 +21,9 @@
 
 #include "dirpool.h"
 #include "jobdir.h"
+#include "tmpdir_fixture.h"
 
-static char tmp[128];
-
-static int
-setup (void **state)
-{
-    (void)state;
-    snprintf (tmp, sizeof tmp, "/tmp/yard-test-dirpool-XXXXXX");
-    return mkdtemp (tmp) ? 0 : -1;
-}
-
-static int
-teardown (void **state)
-{
-    (void)state;
-    return jobdir_remove_tree (tmp);
-}
+TMPDIR_FIXTURE ("dirpool")
 
 /* An attempt dir name under tmp with a log holding text. */
 static void

@@ -22,23 +22,9 @@
 
 #include "jobdir.h"
 #include "util.h"
+#include "tmpdir_fixture.h"
 
-static char tmp[128]; /* short: paths built on it fit PATH_MAX */
-
-static int
-setup (void **state)
-{
-    (void)state;
-    snprintf (tmp, sizeof tmp, "/tmp/yard-test-jobdir-XXXXXX");
-    return mkdtemp (tmp) ? 0 : -1;
-}
-
-static int
-teardown (void **state)
-{
-    (void)state;
-    return jobdir_remove_tree (tmp);
-}
+TMPDIR_FIXTURE ("jobdir")
 
 static void
 write_file (const char *dir, const char *name, const char *text)

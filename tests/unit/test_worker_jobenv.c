@@ -20,23 +20,9 @@
 
 #include "jobdir.h"
 #include "jobenv.h"
+#include "tmpdir_fixture.h"
 
-static char tmp[128]; /* short: paths built on it fit PATH_MAX */
-
-static int
-setup (void **state)
-{
-    (void)state;
-    snprintf (tmp, sizeof tmp, "/tmp/yard-test-jobenv-XXXXXX");
-    return mkdtemp (tmp) ? 0 : -1;
-}
-
-static int
-teardown (void **state)
-{
-    (void)state;
-    return jobdir_remove_tree (tmp);
-}
+TMPDIR_FIXTURE ("jobenv")
 
 static void
 touch (const char *path, time_t mtime)

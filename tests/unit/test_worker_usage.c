@@ -23,23 +23,9 @@
 #include "jobdir.h"
 #include "nvml.h"
 #include "usage.h"
+#include "tmpdir_fixture.h"
 
-static char tmp[128];
-
-static int
-setup (void **state)
-{
-    (void)state;
-    snprintf (tmp, sizeof tmp, "/tmp/yard-test-usage-XXXXXX");
-    return mkdtemp (tmp) ? 0 : -1;
-}
-
-static int
-teardown (void **state)
-{
-    (void)state;
-    return jobdir_remove_tree (tmp);
-}
+TMPDIR_FIXTURE ("usage")
 
 static void
 put (const char *dir, const char *name, const char *text)
