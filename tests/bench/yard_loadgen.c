@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -53,6 +54,94 @@
 #include "util.h"
 
 #define WINDOW 4000
+
+/* Which of many zmq sockets have messages, without asking every one of them
+ * each round as zmq_poll does (over 1,000 sockets that costs the load
+ * generator as much CPU as the scheduler's whole work, on the same cores).
+ * Their ZMQ_FDs sit in one epoll set.  ZMQ_FD is edge-triggered: a socket
+ * stays listed until it is drained, and a socket is looked at again after
+ * sends (a send can take the wake-up of a message that arrived meanwhile). */
+struct zset {
+    int ep;
+    void **socks;
+    long n;
+    char *listed;
+    long *ready;
+    long nready;
+};
+
+static void
+zset_init (struct zset *z, void **socks, long n)
+{
+    z->ep = epoll_create1 (EPOLL_CLOEXEC);
+    z->socks = socks;
+    z->n = n;
+    z->listed = calloc ((size_t)n, 1);
+    z->ready = calloc ((size_t)n, sizeof *z->ready);
+    z->nready = 0;
+    if (z->ep < 0 || !z->listed || !z->ready) {
+        fprintf (stderr, "yard-loadgen: epoll set: %s\n", strerror (errno));
+        exit (1);
+    }
+    for (long i = 0; i < n; i++) {
+        int fd;
+        size_t len = sizeof fd;
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLET,
+                                 .data.u64 = (uint64_t)i};
+        if (zmq_getsockopt (socks[i], ZMQ_FD, &fd, &len) < 0
+            || epoll_ctl (z->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            fprintf (stderr, "yard-loadgen: epoll add: %s\n",
+                     strerror (errno));
+            exit (1);
+        }
+    }
+}
+
+static void
+zset_list (struct zset *z, long i)
+{
+    if (!z->listed[i]) {
+        z->listed[i] = 1;
+        z->ready[z->nready++] = i;
+    }
+}
+
+/* List socket i when a message waits on it. */
+static void
+zset_check (struct zset *z, long i)
+{
+    int ev = 0;
+    size_t len = sizeof ev;
+    if (zmq_getsockopt (z->socks[i], ZMQ_EVENTS, &ev, &len) == 0
+        && (ev & ZMQ_POLLIN))
+        zset_list (z, i);
+}
+
+/* Wait up to timeout_ms for listed sockets; move them to out (n entries
+ * of room) and return how many, 0 on timeout. */
+static long
+zset_take (struct zset *z, long *out, int timeout_ms)
+{
+    struct epoll_event evs[256];
+    int k = epoll_wait (z->ep, evs, 256, z->nready ? 0 : timeout_ms);
+    for (int j = 0; j < k; j++)
+        zset_list (z, (long)evs[j].data.u64);
+    long m = z->nready;
+    for (long j = 0; j < m; j++) {
+        out[j] = z->ready[j];
+        z->listed[out[j]] = 0;
+    }
+    z->nready = 0;
+    return m;
+}
+
+static void
+zset_free (struct zset *z)
+{
+    close (z->ep);
+    free (z->listed);
+    free (z->ready);
+}
 
 static double
 now_s (void)
@@ -492,7 +581,6 @@ main (int argc, char **argv)
     }
 
     struct simworker *ws = calloc ((size_t)nworkers, sizeof *ws);
-    zmq_pollitem_t *pi = calloc ((size_t)nworkers + 1, sizeof *pi);
     /* the probe: one client submitting one job at a time */
     void *probe = zmq_socket (ctx, ZMQ_DEALER);
     int probe_linger = 0;
@@ -518,9 +606,7 @@ main (int argc, char **argv)
     atomic_init (&cp.stop, false);
     pthread_t cp_thread;
     bool cp_started = false;
-    pi[nworkers].socket = probe;
-    pi[nworkers].events = ZMQ_POLLIN;
-    if (!ws || !pi || !probe_ms || !cp.ms)
+    if (!ws || !probe_ms || !cp.ms)
         die ("calloc", -ENOMEM);
     uint64_t instance = (uint64_t)time (NULL) << 20;
     for (long i = 0; i < nworkers; i++) {
@@ -530,10 +616,19 @@ main (int argc, char **argv)
         zmq_setsockopt (ws[i].sock, ZMQ_LINGER, &linger, sizeof linger);
         if (!ws[i].sock || zmq_connect (ws[i].sock, argv[2]) < 0)
             die ("worker connect", -errno);
-        pi[i].socket = ws[i].sock;
-        pi[i].events = ZMQ_POLLIN;
         sim_register (&ws[i], instance + (uint64_t)i);
     }
+    void **socks = calloc ((size_t)nworkers + 1, sizeof *socks);
+    long *ready = calloc ((size_t)nworkers + 1, sizeof *ready);
+    if (!socks || !ready)
+        die ("calloc", -ENOMEM);
+    for (long i = 0; i < nworkers; i++)
+        socks[i] = ws[i].sock;
+    socks[nworkers] = probe;
+    struct zset zs;
+    zset_init (&zs, socks, nworkers + 1);
+    for (long i = 0; i <= nworkers; i++)
+        zset_check (&zs, i);
     long done = 0;
     double t_first = 0, t_last_hb = now_s (), cpu_first = 0;
     while (done < measure) {
@@ -546,14 +641,16 @@ main (int argc, char **argv)
             if (yard_msg_send (probe, NULL, &env) == 0)
                 probe_busy = true;
         }
-        if (zmq_poll (pi, (int)nworkers + 1, 30000) <= 0) {
+        long nready = zset_take (&zs, ready, 30000);
+        if (nready == 0) {
             fprintf (stderr, "yard-loadgen: no dispatch for 30 s (%ld of %ld "
                      "done)\n", done, measure);
             return 1;
         }
-        for (long i = 0; i < nworkers; i++) {
-            if (!(pi[i].revents & ZMQ_POLLIN))
-                continue;
+        for (long r = 0; r < nready; r++) {
+            long i = ready[r];
+            if (i == nworkers)
+                continue; /* the probe, below */
             yard_env_t *e;
             while (yard_msg_recv (ws[i].sock, NULL, &e, NULL) == 0) {
                 if (e->body_case == YARD__ENVELOPE__BODY_DISPATCH
@@ -571,6 +668,7 @@ main (int argc, char **argv)
                 }
                 yard_msg_free (&e);
             }
+            zset_check (&zs, i);
         }
         yard_env_t *pr;
         while (probe_busy && yard_msg_recv (probe, NULL, &pr, NULL) == 0) {
@@ -581,6 +679,7 @@ main (int argc, char **argv)
             yard_msg_free (&pr);
             probe_busy = false;
         }
+        zset_check (&zs, nworkers);
         double t = now_s ();
         if (t - t_last_hb > 1.0) { /* keep every simulated worker alive */
             for (long i = 0; i < nworkers; i++) {
@@ -592,6 +691,8 @@ main (int argc, char **argv)
                 env.heartbeat = &hb;
                 sim_send (&ws[i], &env);
             }
+            for (long i = 0; i <= nworkers; i++)
+                zset_check (&zs, i);
             t_last_hb = t;
         }
     }
@@ -628,7 +729,9 @@ main (int argc, char **argv)
     for (long i = 0; i < nworkers; i++)
         zmq_close (ws[i].sock);
     free (ws);
-    free (pi);
+    zset_free (&zs);
+    free (socks);
+    free (ready);
     zmq_ctx_term (ctx);
     return 0;
 }
