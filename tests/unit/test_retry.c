@@ -328,7 +328,7 @@ test_migration_from_v2 (void **state)
     assert_int_equal (user_version (f->db), 2);
 
     st = open_store (f);
-    assert_int_equal (user_version (f->db), 3);
+    assert_int_equal (user_version (f->db), YARD_STORE_SCHEMA_VERSION);
     yard_job_t *got = NULL;
     assert_int_equal (yard_store_job_get (st, id, &got), 0);
     assert_int_equal (got->attempt, 2);
@@ -341,7 +341,7 @@ test_migration_from_v2 (void **state)
 
     /* opening again changes nothing */
     st = open_store (f);
-    assert_int_equal (user_version (f->db), 3);
+    assert_int_equal (user_version (f->db), YARD_STORE_SCHEMA_VERSION);
     yard_store_destroy (&st);
 }
 
