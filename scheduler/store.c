@@ -3,9 +3,15 @@
  * Schema (PRAGMA user_version 1):
  * - jobs: id INTEGER PRIMARY KEY AUTOINCREMENT (AUTOINCREMENT so that the
  *   id of a deleted job is never handed out again: a client holding an old
- *   id must never see another job under it), the state and times, and the
- *   spec as a packed Yard__JobSpec (name and priority are copied out for
- *   people reading the database with the sqlite3 shell).
+ *   id must never see another job under it), the state and times (priority
+ *   is copied out of the spec for people reading the database with the
+ *   sqlite3 shell).
+ * - job_specs (user_version 4): what never changes after the submission,
+ *   written once: the spec as a packed Yard__JobSpec and its name, under
+ *   the job's id.  A job's row is rewritten at each state change (three
+ *   times per run); without the spec it is a few dozen bytes.  Version 4
+ *   moves the spec and name of an older database's jobs here and drops
+ *   those columns, in the transaction that sets the version.
  * - two partial indexes: active jobs (loaded at start) and finished jobs by
  *   end time (`yard queue --all`), so neither walks the whole history.
  * - nodes: the last registration of each worker name.
@@ -30,10 +36,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JOB_COLUMNS                                                       \
-    "id, state, priority, spec, submit_ms, start_ms, end_ms, attempt, "   \
-    "node, exit_code, term_signal, end_reason, reason, cancel_requested, " \
-    "lost_count"
+/* A job's row joined with its spec; row_to_job reads them in this order. */
+#define JOB_COLUMNS                                                          \
+    "j.id, j.state, j.priority, s.spec, j.submit_ms, j.start_ms, j.end_ms, " \
+    "j.attempt, j.node, j.exit_code, j.term_signal, j.end_reason, "          \
+    "j.reason, j.cancel_requested, j.lost_count"
+#define JOB_FROM " FROM jobs j LEFT JOIN job_specs s ON s.id = j.id"
 
 /* Terminal states: COMPLETED 4, FAILED 5, CANCELLED 6, TIMEOUT 7. */
 #define TERMINAL_SQL "state BETWEEN 4 AND 7"
@@ -44,8 +52,6 @@ static const char schema_sql[] =
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " state INTEGER NOT NULL,"
     " priority INTEGER NOT NULL DEFAULT 0,"
-    " name TEXT NOT NULL DEFAULT '',"
-    " spec BLOB NOT NULL,"
     " submit_ms INTEGER NOT NULL DEFAULT 0,"
     " start_ms INTEGER NOT NULL DEFAULT 0,"
     " end_ms INTEGER NOT NULL DEFAULT 0,"
@@ -72,6 +78,22 @@ static const char schema_sql[] =
     " last_seen_ms INTEGER NOT NULL DEFAULT 0);"
     "PRAGMA user_version = 1;";
 
+/* Version 4: the spec out of the job's row (see the header comment).  A
+ * database made by this version has a jobs table without the columns; in
+ * one of versions 1 to 3 (a jobs table with a spec column) the rows are
+ * copied, then the columns dropped. */
+static const char specs_schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS job_specs ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL DEFAULT '',"
+    " spec BLOB NOT NULL);";
+static const char specs_migrate_sql[] =
+    "INSERT INTO job_specs (id, name, spec) SELECT id, name, spec FROM jobs;"
+    "ALTER TABLE jobs DROP COLUMN spec;"
+    "ALTER TABLE jobs DROP COLUMN name;";
+_Static_assert (YARD_STORE_SCHEMA_VERSION == 4,
+                "init_schema's last step sets user_version 4");
+
 /* See the header comment: not part of the user_version steps. */
 static const char topology_schema_sql[] =
     "CREATE TABLE IF NOT EXISTS node_topology ("
@@ -83,9 +105,11 @@ enum {
     S_COMMIT,
     S_ROLLBACK,
     S_JOB_INSERT,
+    S_SPEC_INSERT,
     S_JOB_UPDATE,
     S_JOB_GET,
     S_JOB_DELETE,
+    S_SPEC_DELETE,
     S_JOBS_ACTIVE,
     S_JOBS_FINISHED,
     S_NODE_PUT,
@@ -100,28 +124,29 @@ static const char *stmt_sql[S_COUNT] = {
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_JOB_INSERT] =
-        "INSERT INTO jobs (state, priority, name, spec, submit_ms, start_ms,"
-        " end_ms, attempt, node, exit_code, term_signal, end_reason, reason,"
+        "INSERT INTO jobs (state, priority, submit_ms, start_ms, end_ms,"
+        " attempt, node, exit_code, term_signal, end_reason, reason,"
         " cancel_requested, lost_count)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-        " ?15)",
-    /* The spec (?3, ?4) never changes after the insert: not rewritten.
-     * OR REPLACE: the statement can no longer abort half-way (every value
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [S_SPEC_INSERT] = "INSERT INTO job_specs (id, name, spec)"
+                      " VALUES (?1, ?2, ?3)",
+    /* OR REPLACE: the statement can no longer abort half-way (every value
      * bound is NOT NULL, the id is not changed), so SQLite opens no
      * statement journal for it; 60,000 updates of this row in batches of
      * 1,000 took about 15% less time per update on the development
      * machine, and a job's row is updated three times per run. */
     [S_JOB_UPDATE] =
         "UPDATE OR REPLACE jobs SET state = ?1, priority = ?2,"
-        " submit_ms = ?5, start_ms = ?6, end_ms = ?7, attempt = ?8, node = ?9,"
-        " exit_code = ?10, term_signal = ?11, end_reason = ?12, reason = ?13,"
-        " cancel_requested = ?14, lost_count = ?15 WHERE id = ?16",
-    [S_JOB_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
+        " submit_ms = ?3, start_ms = ?4, end_ms = ?5, attempt = ?6, node = ?7,"
+        " exit_code = ?8, term_signal = ?9, end_reason = ?10, reason = ?11,"
+        " cancel_requested = ?12, lost_count = ?13 WHERE id = ?14",
+    [S_JOB_GET] = "SELECT " JOB_COLUMNS JOB_FROM " WHERE j.id = ?1",
     [S_JOB_DELETE] = "DELETE FROM jobs WHERE id = ?1",
-    [S_JOBS_ACTIVE] = "SELECT " JOB_COLUMNS " FROM jobs WHERE " ACTIVE_SQL
-                      " ORDER BY id",
-    [S_JOBS_FINISHED] = "SELECT " JOB_COLUMNS " FROM jobs WHERE " TERMINAL_SQL
-                        " ORDER BY end_ms DESC, id DESC LIMIT ?1",
+    [S_SPEC_DELETE] = "DELETE FROM job_specs WHERE id = ?1",
+    [S_JOBS_ACTIVE] = "SELECT " JOB_COLUMNS JOB_FROM " WHERE " ACTIVE_SQL
+                      " ORDER BY j.id",
+    [S_JOBS_FINISHED] = "SELECT " JOB_COLUMNS JOB_FROM " WHERE " TERMINAL_SQL
+                        " ORDER BY j.end_ms DESC, j.id DESC LIMIT ?1",
     [S_NODE_PUT] =
         "INSERT OR REPLACE INTO nodes (name, instance, hostname, version,"
         " cpus, memory, gpus, registered_ms, last_seen_ms)"
@@ -139,8 +164,9 @@ static const char *stmt_sql[S_COUNT] = {
  * parsing SQL on every write was most of a dispatch's cost. */
 #define STMT_CACHE_MAX 64
 
-/* Rows per statement of yard_store_jobs_insert: 32 rows of 16 columns
- * stay under SQLite's oldest limit of 999 parameters. */
+/* Rows per statement of yard_store_jobs_insert: 32 rows of 14 columns
+ * (jobs) or 3 (job_specs) stay under SQLite's oldest limit of 999
+ * parameters. */
 #define BULK_ROWS 32
 
 struct cached_stmt {
@@ -154,6 +180,7 @@ struct yard_store {
     sqlite3_stmt *stmt[S_COUNT];
     sqlite3_stmt *bulk[BULK_ROWS + 1]; /* yard_store_jobs_insert: [k] inserts
                                           k rows; prepared on first use */
+    sqlite3_stmt *bulk_spec[BULK_ROWS + 1]; /* the same for job_specs */
     struct cached_stmt cache[STMT_CACHE_MAX];
     size_t ncache;
     bool in_txn;
@@ -338,11 +365,17 @@ init_schema (yard_store_t *st, yard_error_t *err)
                             "%lld, newer than this scheduler's (%d): run a "
                             "newer yard-scheduler", (long long)version,
                             YARD_STORE_SCHEMA_VERSION);
+    int64_t old_jobs = 0; /* a jobs table with the spec in it */
     if ((rc = exec_sql (st, "BEGIN IMMEDIATE")) < 0
         || (rc = exec_sql (st, schema_sql)) < 0
         || (version < 2 && (rc = exec_sql (st, yard__store_metrics_schema)) < 0)
         || (version < 3
             && (rc = exec_sql (st, yard__store_attempts_schema)) < 0)
+        || (rc = exec_sql (st, specs_schema_sql)) < 0
+        || (rc = pragma_int (st, "SELECT count(*) FROM pragma_table_info"
+                             "('jobs') WHERE name = 'spec'", &old_jobs)) < 0
+        || (old_jobs > 0 && (rc = exec_sql (st, specs_migrate_sql)) < 0)
+        || (rc = exec_sql (st, "PRAGMA user_version = 4")) < 0
         || (rc = exec_sql (st, "COMMIT")) < 0) {
         int e = rc;
         char msg[256];
@@ -426,8 +459,10 @@ yard_store_destroy (yard_store_t **stp)
             (void)sqlite3_exec (st->db, "ROLLBACK", NULL, NULL, NULL);
         for (int i = 0; i < S_COUNT; i++)
             sqlite3_finalize (st->stmt[i]);
-        for (int i = 0; i <= BULK_ROWS; i++)
+        for (int i = 0; i <= BULK_ROWS; i++) {
             sqlite3_finalize (st->bulk[i]);
+            sqlite3_finalize (st->bulk_spec[i]);
+        }
         for (size_t i = 0; i < st->ncache; i++) {
             sqlite3_finalize (st->cache[i].stmt);
             free (st->cache[i].sql);
@@ -487,52 +522,56 @@ text_or_empty (const char *s)
     return s ? s : "";
 }
 
-/* Bind ?o+1..?o+15 (every column but id) from job; the name and spec
- * (?o+3, ?o+4) only with_spec.  The packed spec lives in *buf until the
- * statement ran. */
+/* Bind ?o+1..?o+13, every column of the job's row but id, from job. */
 static int
-bind_job (yard_store_t *st, sqlite3_stmt *s, const yard_job_t *job,
-          bool with_spec, int o, uint8_t **buf)
+bind_job (yard_store_t *st, sqlite3_stmt *s, const yard_job_t *job, int o)
 {
     int rc;
-    *buf = NULL;
-    if (with_spec) {
-        size_t len = job->spec ? yard__job_spec__get_packed_size (job->spec)
-                               : 0;
-        if (len > INT_MAX)
-            return -E2BIG;
-        if (!(*buf = malloc (len ? len : 1)))
-            return -ENOMEM;
-        if (job->spec)
-            yard__job_spec__pack (job->spec, *buf);
-        const char *name = job->spec ? job->spec->name : NULL;
-        if ((rc = sqlite3_bind_text (s, o + 3, text_or_empty (name), -1,
-                                     SQLITE_STATIC)) != SQLITE_OK
-            || (rc = sqlite3_bind_blob (s, o + 4, *buf, (int)len, SQLITE_STATIC))
-                   != SQLITE_OK) {
-            int e = fail (st, rc);
-            sqlite3_clear_bindings (s);
-            free (*buf);
-            *buf = NULL;
-            return e;
-        }
-    }
     if ((rc = sqlite3_bind_int (s, o + 1, (int)job->state)) != SQLITE_OK
         || (rc = sqlite3_bind_int (s, o + 2, job->priority)) != SQLITE_OK
-        || (rc = sqlite3_bind_int64 (s, o + 5, job->submit_ms)) != SQLITE_OK
-        || (rc = sqlite3_bind_int64 (s, o + 6, job->start_ms)) != SQLITE_OK
-        || (rc = sqlite3_bind_int64 (s, o + 7, job->end_ms)) != SQLITE_OK
-        || (rc = sqlite3_bind_int64 (s, o + 8, job->attempt)) != SQLITE_OK
-        || (rc = sqlite3_bind_text (s, o + 9, text_or_empty (job->node), -1,
+        || (rc = sqlite3_bind_int64 (s, o + 3, job->submit_ms)) != SQLITE_OK
+        || (rc = sqlite3_bind_int64 (s, o + 4, job->start_ms)) != SQLITE_OK
+        || (rc = sqlite3_bind_int64 (s, o + 5, job->end_ms)) != SQLITE_OK
+        || (rc = sqlite3_bind_int64 (s, o + 6, job->attempt)) != SQLITE_OK
+        || (rc = sqlite3_bind_text (s, o + 7, text_or_empty (job->node), -1,
                                     SQLITE_STATIC)) != SQLITE_OK
-        || (rc = sqlite3_bind_int (s, o + 10, job->exit_code)) != SQLITE_OK
-        || (rc = sqlite3_bind_int (s, o + 11, job->term_signal)) != SQLITE_OK
-        || (rc = sqlite3_bind_int (s, o + 12, (int)job->end_reason)) != SQLITE_OK
-        || (rc = sqlite3_bind_text (s, o + 13, text_or_empty (job->reason), -1,
+        || (rc = sqlite3_bind_int (s, o + 8, job->exit_code)) != SQLITE_OK
+        || (rc = sqlite3_bind_int (s, o + 9, job->term_signal)) != SQLITE_OK
+        || (rc = sqlite3_bind_int (s, o + 10, (int)job->end_reason)) != SQLITE_OK
+        || (rc = sqlite3_bind_text (s, o + 11, text_or_empty (job->reason), -1,
                                     SQLITE_STATIC)) != SQLITE_OK
-        || (rc = sqlite3_bind_int (s, o + 14, job->cancel_requested ? 1 : 0))
+        || (rc = sqlite3_bind_int (s, o + 12, job->cancel_requested ? 1 : 0))
                != SQLITE_OK
-        || (rc = sqlite3_bind_int64 (s, o + 15, job->lost_count)) != SQLITE_OK) {
+        || (rc = sqlite3_bind_int64 (s, o + 13, job->lost_count)) != SQLITE_OK) {
+        int e = fail (st, rc);
+        sqlite3_clear_bindings (s);
+        return e;
+    }
+    return 0;
+}
+
+/* Bind the job_specs row of job under id: ?o+1 the id, ?o+2 the name,
+ * ?o+3 the packed spec, which lives in *buf (freed by the caller) until
+ * the statement ran. */
+static int
+bind_spec (yard_store_t *st, sqlite3_stmt *s, const yard_job_t *job,
+           uint64_t id, int o, uint8_t **buf)
+{
+    size_t len = job->spec ? yard__job_spec__get_packed_size (job->spec) : 0;
+    *buf = NULL;
+    if (len > INT_MAX)
+        return -E2BIG;
+    if (!(*buf = malloc (len ? len : 1)))
+        return -ENOMEM;
+    if (job->spec)
+        yard__job_spec__pack (job->spec, *buf);
+    const char *name = job->spec ? job->spec->name : NULL;
+    int rc;
+    if ((rc = sqlite3_bind_int64 (s, o + 1, (int64_t)id)) != SQLITE_OK
+        || (rc = sqlite3_bind_text (s, o + 2, text_or_empty (name), -1,
+                                    SQLITE_STATIC)) != SQLITE_OK
+        || (rc = sqlite3_bind_blob (s, o + 3, *buf, (int)len, SQLITE_STATIC))
+               != SQLITE_OK) {
         int e = fail (st, rc);
         sqlite3_clear_bindings (s);
         free (*buf);
@@ -549,13 +588,17 @@ yard_store_job_insert (yard_store_t *st, yard_job_t *job)
     if (rc < 0)
         return rc;
     sqlite3_stmt *s = st->stmt[S_JOB_INSERT];
-    uint8_t *buf = NULL;
-    if ((rc = bind_job (st, s, job, true, 0, &buf)) < 0)
+    if ((rc = bind_job (st, s, job, 0)) < 0
+        || (rc = step_done (st, s)) < 0)
         return write_end (st, rc);
-    rc = step_done (st, s);
+    uint64_t id = (uint64_t)sqlite3_last_insert_rowid (st->db);
+    uint8_t *buf = NULL;
+    s = st->stmt[S_SPEC_INSERT];
+    if ((rc = bind_spec (st, s, job, id, 0, &buf)) == 0)
+        rc = step_done (st, s);
     free (buf);
     if (rc == 0)
-        job->id = (uint64_t)sqlite3_last_insert_rowid (st->db);
+        job->id = id;
     return write_end (st, rc);
 }
 
@@ -581,39 +624,86 @@ yard_store_job_next_id (yard_store_t *st, uint64_t *id)
     return rc;
 }
 
-/* The statement that inserts k rows (1 <= k <= BULK_ROWS) with their ids:
- * row r binds ?16r+1..?16r+15 as bind_job does and its id as ?16r+16. */
+/* The statement that inserts k rows (1 <= k <= BULK_ROWS) into jobs with
+ * their ids (row r binds ?14r+1..?14r+13 as bind_job does and its id as
+ * ?14r+14), or, spec, into job_specs (row r binds ?3r+1..?3r+3 as
+ * bind_spec does). */
 static int
-bulk_stmt (yard_store_t *st, size_t k, sqlite3_stmt **out)
+bulk_stmt (yard_store_t *st, size_t k, bool spec, sqlite3_stmt **out)
 {
-    if (st->bulk[k]) {
-        *out = st->bulk[k];
+    sqlite3_stmt **slot = spec ? &st->bulk_spec[k] : &st->bulk[k];
+    if (*slot) {
+        *out = *slot;
         return 0;
     }
-    static const char head[] =
-        "INSERT INTO jobs (id, state, priority, name, spec, submit_ms,"
-        " start_ms, end_ms, attempt, node, exit_code, term_signal,"
-        " end_reason, reason, cancel_requested, lost_count) VALUES ";
-    size_t cap = sizeof head + k * 16 * 8 + 16;
+    static const char jobs_head[] =
+        "INSERT INTO jobs (id, state, priority, submit_ms, start_ms, end_ms,"
+        " attempt, node, exit_code, term_signal, end_reason, reason,"
+        " cancel_requested, lost_count) VALUES ";
+    static const char spec_head[] =
+        "INSERT INTO job_specs (id, name, spec) VALUES ";
+    const int cols = spec ? 3 : 14;
+    size_t cap = sizeof jobs_head + k * (size_t)cols * 8 + 16;
     char *sql = malloc (cap);
     if (!sql)
         return -ENOMEM;
-    size_t n = (size_t)snprintf (sql, cap, "%s", head);
+    size_t n = (size_t)snprintf (sql, cap, "%s", spec ? spec_head : jobs_head);
     for (size_t r = 0; r < k; r++) {
-        int o = (int)(r * 16);
+        int o = (int)r * cols;
+        /* jobs: the id (?o+14) first; job_specs: in order */
         n += (size_t)snprintf (sql + n, cap - n, "%s(?%d", r ? "," : "",
-                               o + 16);
-        for (int c = 1; c <= 15; c++)
+                               spec ? o + 1 : o + 14);
+        for (int c = spec ? 2 : 1; c <= (spec ? 3 : 13); c++)
             n += (size_t)snprintf (sql + n, cap - n, ",?%d", o + c);
         n += (size_t)snprintf (sql + n, cap - n, ")");
     }
     int rc = sqlite3_prepare_v3 (st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                                 &st->bulk[k], NULL);
+                                 slot, NULL);
     free (sql);
     if (rc != SQLITE_OK)
         return fail (st, rc);
-    *out = st->bulk[k];
+    *out = *slot;
     return 0;
+}
+
+/* Rows i..i+k-1 of jobs (ids first_id + i ...) into jobs, or spec, into
+ * job_specs, with one statement. */
+static int
+bulk_rows (yard_store_t *st, yard_job_t **jobs, size_t i, size_t k,
+           uint64_t first_id, bool spec)
+{
+    sqlite3_stmt *s = NULL;
+    uint8_t *bufs[BULK_ROWS];
+    size_t bound = 0;
+    int rc = bulk_stmt (st, k, spec, &s);
+    if (rc < 0)
+        return rc;
+    for (; bound < k && rc == 0; bound++) {
+        uint64_t id = first_id + i + bound;
+        if (spec) {
+            if ((rc = bind_spec (st, s, jobs[i + bound], id, (int)bound * 3,
+                                 &bufs[bound])) < 0)
+                break;
+            continue;
+        }
+        int o = (int)bound * 14;
+        bufs[bound] = NULL;
+        if ((rc = bind_job (st, s, jobs[i + bound], o)) < 0)
+            break;
+        if ((rc = sqlite3_bind_int64 (s, o + 14, (int64_t)id)) != SQLITE_OK) {
+            rc = fail (st, rc);
+            break;
+        }
+    }
+    if (rc == 0)
+        rc = step_done (st, s);
+    else {
+        sqlite3_reset (s);
+        sqlite3_clear_bindings (s);
+    }
+    for (size_t b = 0; b < bound; b++)
+        free (bufs[b]);
+    return rc;
 }
 
 int
@@ -627,33 +717,10 @@ yard_store_jobs_insert (yard_store_t *st, yard_job_t **jobs, size_t n,
     int rc = write_begin (st);
     if (rc < 0)
         return rc;
-    uint8_t *bufs[BULK_ROWS];
     for (size_t i = 0; i < n && rc == 0; i += BULK_ROWS) {
-        size_t k = n - i < BULK_ROWS ? n - i : BULK_ROWS, bound = 0;
-        sqlite3_stmt *s = NULL;
-        if ((rc = bulk_stmt (st, k, &s)) < 0)
-            break;
-        for (; bound < k && rc == 0; bound++) {
-            int o = (int)(bound * 16);
-            if ((rc = bind_job (st, s, jobs[i + bound], true, o,
-                                &bufs[bound])) < 0)
-                break;
-            rc = sqlite3_bind_int64 (s, o + 16,
-                                     (int64_t)(first_id + i + bound));
-            if (rc != SQLITE_OK) {
-                rc = fail (st, rc);
-                bound++; /* its buffer is bound: freed below */
-                break;
-            }
-        }
-        if (rc == 0)
-            rc = step_done (st, s);
-        else {
-            sqlite3_reset (s);
-            sqlite3_clear_bindings (s);
-        }
-        for (size_t b = 0; b < bound; b++)
-            free (bufs[b]);
+        size_t k = n - i < BULK_ROWS ? n - i : BULK_ROWS;
+        if ((rc = bulk_rows (st, jobs, i, k, first_id, false)) == 0)
+            rc = bulk_rows (st, jobs, i, k, first_id, true);
     }
     if (rc == 0)
         for (size_t i = 0; i < n; i++)
@@ -670,18 +737,15 @@ yard_store_job_update (yard_store_t *st, const yard_job_t *job)
     if (rc < 0)
         return rc;
     sqlite3_stmt *s = st->stmt[S_JOB_UPDATE];
-    uint8_t *buf = NULL;
-    if ((rc = bind_job (st, s, job, false, 0, &buf)) < 0)
+    if ((rc = bind_job (st, s, job, 0)) < 0)
         return write_end (st, rc);
-    if ((rc = sqlite3_bind_int64 (s, 16, (int64_t)job->id)) != SQLITE_OK) {
+    if ((rc = sqlite3_bind_int64 (s, 14, (int64_t)job->id)) != SQLITE_OK) {
         rc = fail (st, rc);
         sqlite3_reset (s);
         sqlite3_clear_bindings (s);
-        free (buf);
         return write_end (st, rc);
     }
     rc = step_done (st, s);
-    free (buf);
     if (rc == 0 && sqlite3_changes (st->db) == 0)
         rc = -ENOENT;
     return write_end (st, rc);
@@ -700,6 +764,11 @@ yard_store_job_delete (yard_store_t *st, uint64_t id)
     rc = step_done (st, s);
     if (rc == 0 && sqlite3_changes (st->db) == 0)
         rc = -ENOENT;
+    if (rc == 0) {
+        s = st->stmt[S_SPEC_DELETE];
+        sqlite3_bind_int64 (s, 1, (int64_t)id);
+        rc = step_done (st, s);
+    }
     return write_end (st, rc);
 }
 
@@ -725,11 +794,14 @@ row_to_job (yard_store_t *st, sqlite3_stmt *s, yard_job_t **out)
     const void *blob = sqlite3_column_blob (s, 3);
     int len = sqlite3_column_bytes (s, 3);
     static const uint8_t empty[1];
-    job->spec = yard__job_spec__unpack (NULL, (size_t)(len > 0 ? len : 0),
-                                        blob ? blob : empty);
+    bool missing = sqlite3_column_type (s, 3) == SQLITE_NULL;
+    if (!missing)
+        job->spec = yard__job_spec__unpack (
+            NULL, (size_t)(len > 0 ? len : 0), blob ? blob : empty);
     if (!job->spec) {
         snprintf (st->errmsg, sizeof st->errmsg,
-                  "the spec of job %llu does not decode",
+                  missing ? "job %llu has no spec row"
+                          : "the spec of job %llu does not decode",
                   (unsigned long long)job->id);
         yard_job_destroy (&job);
         return -EIO;

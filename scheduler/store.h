@@ -23,8 +23,9 @@
 #include "error.h"
 #include "job.h"
 
-#define YARD_STORE_SCHEMA_VERSION 3 /* 2: metrics (store_metrics.h),
-                                      3: attempts (store_attempts.h) */
+#define YARD_STORE_SCHEMA_VERSION 4 /* 2: metrics (store_metrics.h),
+                                      3: attempts (store_attempts.h),
+                                      4: the spec in job_specs (store.c) */
 
 typedef struct yard_store yard_store_t;
 

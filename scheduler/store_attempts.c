@@ -115,28 +115,16 @@ yard_store_attempt_dispatch (yard_store_t *st, uint64_t job_id,
     return yard__store_write_end (st, rc);
 }
 
-int
-yard_store_attempt_end (yard_store_t *st, uint64_t job_id,
-                        const yard_store_attempt_t *row)
+/* Write an ended attempt's row with sql, which binds ?1 job_id, ?2 attempt
+ * and ?3..?11 the row's columns. */
+static int
+end_row (yard_store_t *st, const char *sql, uint64_t job_id,
+         const yard_store_attempt_t *row)
 {
-    int rc = yard__store_write_begin (st);
+    sqlite3_stmt *s;
+    int rc = prepare (st, sql, &s);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *s;
-    if ((rc = prepare (st, "INSERT INTO attempts (job_id, attempt, node,"
-                       " start_ms, end_ms, end_reason, exit_code, term_signal,"
-                       " reason, counted, eligible_ms)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                       " ON CONFLICT (job_id, attempt) DO UPDATE SET"
-                       " node = excluded.node, start_ms = excluded.start_ms,"
-                       " end_ms = excluded.end_ms,"
-                       " end_reason = excluded.end_reason,"
-                       " exit_code = excluded.exit_code,"
-                       " term_signal = excluded.term_signal,"
-                       " reason = excluded.reason, counted = excluded.counted,"
-                       " eligible_ms = excluded.eligible_ms",
-                       &s)) < 0)
-        return yard__store_write_end (st, rc);
     sqlite3_bind_int64 (s, 1, (int64_t)job_id);
     sqlite3_bind_int64 (s, 2, row->attempt);
     sqlite3_bind_text (s, 3, text (row->node), -1, SQLITE_STATIC);
@@ -148,7 +136,39 @@ yard_store_attempt_end (yard_store_t *st, uint64_t job_id,
     sqlite3_bind_text (s, 9, text (row->reason), -1, SQLITE_STATIC);
     sqlite3_bind_int (s, 10, row->counted ? 1 : 0);
     sqlite3_bind_int64 (s, 11, row->eligible_ms);
-    return yard__store_write_end (st, step_write (st, s));
+    return step_write (st, s);
+}
+
+int
+yard_store_attempt_end (yard_store_t *st, uint64_t job_id,
+                        const yard_store_attempt_t *row)
+{
+    int rc = yard__store_write_begin (st);
+    if (rc < 0)
+        return rc;
+    /* The dispatch wrote the row: an UPDATE, about half the cost of the
+     * upsert (which builds the new row, finds the conflict, then updates
+     * it); the upsert only where no row is there. */
+    rc = end_row (st, "UPDATE attempts SET node = ?3, start_ms = ?4,"
+                  " end_ms = ?5, end_reason = ?6, exit_code = ?7,"
+                  " term_signal = ?8, reason = ?9, counted = ?10,"
+                  " eligible_ms = ?11 WHERE job_id = ?1 AND attempt = ?2",
+                  job_id, row);
+    if (rc == 0 && sqlite3_changes (yard__store_db (st)) == 0)
+        rc = end_row (st, "INSERT INTO attempts (job_id, attempt, node,"
+                      " start_ms, end_ms, end_reason, exit_code, term_signal,"
+                      " reason, counted, eligible_ms)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                      " ON CONFLICT (job_id, attempt) DO UPDATE SET"
+                      " node = excluded.node, start_ms = excluded.start_ms,"
+                      " end_ms = excluded.end_ms,"
+                      " end_reason = excluded.end_reason,"
+                      " exit_code = excluded.exit_code,"
+                      " term_signal = excluded.term_signal,"
+                      " reason = excluded.reason, counted = excluded.counted,"
+                      " eligible_ms = excluded.eligible_ms",
+                      job_id, row);
+    return yard__store_write_end (st, rc);
 }
 
 int

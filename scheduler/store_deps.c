@@ -28,7 +28,7 @@ yard_store_job_set_spec (yard_store_t *st, const yard_job_t *job)
         return yard__store_write_end (st, -ENOMEM);
     yard__job_spec__pack (job->spec, buf);
     sqlite3_stmt *s;
-    if ((rc = prepare (st, "UPDATE jobs SET spec = ?1, name = ?2"
+    if ((rc = prepare (st, "UPDATE job_specs SET spec = ?1, name = ?2"
                        " WHERE id = ?3", &s)) < 0) {
         free (buf);
         return yard__store_write_end (st, rc);

@@ -4,7 +4,10 @@
  *
  * 1. Submits PENDING + MEASURE `true` jobs over one DEALER, pipelined (up to
  *    WINDOW requests in flight), and reports the acknowledged submission
- *    rate.  With no worker registered yet, they all stay pending.
+ *    rate.  With no worker registered yet, they all stay pending.  With
+ *    YARD_LOADGEN_ENV_BYTES=N in the environment, each job's spec carries
+ *    one environment variable of N bytes (real jobs carry their
+ *    environment; the default spec is a dozen bytes).
  * 2. Reports the scheduler's RSS (from /proc/SCHED_PID/status) per pending
  *    job, when SCHED_PID is given.
  * 3. Registers WORKERS simulated workers (one DEALER each, 1 cpu each), which
@@ -215,6 +218,23 @@ submit_all (void *ctx, const char *ep, long n)
     spec.name = "load";
     spec.argv = argv;
     spec.n_argv = 1;
+    /* YARD_LOADGEN_ENV_BYTES=N: each job also carries an environment
+     * variable of N bytes, as real jobs carry their environment */
+    const char *envb = getenv ("YARD_LOADGEN_ENV_BYTES");
+    long pad = envb ? strtol (envb, NULL, 10) : 0;
+    Yard__EnvVar ev = YARD__ENV_VAR__INIT;
+    Yard__EnvVar *evp[] = {&ev};
+    char *padv = NULL;
+    if (pad > 0 && pad < (1L << 20)) {
+        if (!(padv = malloc ((size_t)pad + 1)))
+            die ("malloc", -ENOMEM);
+        memset (padv, 'x', (size_t)pad);
+        padv[pad] = '\0';
+        ev.key = "PAD";
+        ev.value = padv;
+        spec.env = evp;
+        spec.n_env = 1;
+    }
     Yard__SubmitRequest sub = YARD__SUBMIT_REQUEST__INIT;
     sub.spec = &spec;
     long sent = 0, acked = 0;
@@ -252,6 +272,7 @@ submit_all (void *ctx, const char *ep, long n)
     }
     double dt = now_s () - t0;
     zmq_close (s);
+    free (padv);
     printf ("submitted=%ld submit_s=%.3f submit_per_s=%.0f ", n, dt,
             (double)n / dt);
     return 0;

@@ -307,6 +307,24 @@ test_attempts_roundtrip (void **state)
     assert_int_equal (r.v[1].attempt, 2);
     assert_int_equal (r.v[1].end_ms, 0);
     assert_int_equal (r.v[1].start_ms, 13000);
+
+    /* an attempt that ends with no row of its own (none was written at its
+     * dispatch) gets one; the others are left as they were */
+    yard_store_attempt_t lone = {.attempt = 3, .node = "n3", .start_ms = 14000,
+                                 .end_ms = 15000, .end_reason = EXITED,
+                                 .exit_code = 2, .reason = "exited 2",
+                                 .counted = true};
+    assert_int_equal (yard_store_attempt_end (st, id, &lone), 0);
+    assert_int_equal (yard_store_commit (st), 0);
+    memset (&r, 0, sizeof r);
+    assert_int_equal (yard_store_attempts (st, id, collect, &r), 0);
+    assert_int_equal (r.n, 3);
+    assert_int_equal (r.v[1].end_ms, 0);
+    assert_int_equal (r.v[2].attempt, 3);
+    assert_int_equal (r.v[2].start_ms, 14000);
+    assert_int_equal (r.v[2].end_ms, 15000);
+    assert_int_equal (r.v[2].exit_code, 2);
+    assert_string_equal (r.v[2].reason, "exited 2");
     yard_store_destroy (&st);
 }
 
@@ -328,7 +346,7 @@ test_migration_from_v2 (void **state)
     assert_int_equal (user_version (f->db), 2);
 
     st = open_store (f);
-    assert_int_equal (user_version (f->db), 3);
+    assert_int_equal (user_version (f->db), YARD_STORE_SCHEMA_VERSION);
     yard_job_t *got = NULL;
     assert_int_equal (yard_store_job_get (st, id, &got), 0);
     assert_int_equal (got->attempt, 2);
@@ -341,7 +359,7 @@ test_migration_from_v2 (void **state)
 
     /* opening again changes nothing */
     st = open_store (f);
-    assert_int_equal (user_version (f->db), 3);
+    assert_int_equal (user_version (f->db), YARD_STORE_SCHEMA_VERSION);
     yard_store_destroy (&st);
 }
 

@@ -1,7 +1,8 @@
 /* test_store.c - the scheduler's SQLite store (scheduler/store.c):
  * round trips, durability across a reopen, batch transactions and their
- * rollback, ids that are never reused, and the error paths (unwritable
- * path, full disk, newer schema). */
+ * rollback, ids that are never reused, the move of an older database's
+ * specs into job_specs, and the error paths (unwritable path, full disk,
+ * newer schema, a missing spec row). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,6 +22,7 @@
 #include "job.h"
 #include "store.h"
 #include "store_fixture.h"
+#include "store_int.h"
 
 static int
 setup (void **state)
@@ -527,6 +529,183 @@ test_update_missing (void **state)
     yard_store_destroy (&st);
 }
 
+/* The jobs table as schema versions 1 to 3 made it: the spec and name in
+ * each job's row. */
+static const char v3_jobs_sql[] =
+    "CREATE TABLE jobs ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " state INTEGER NOT NULL,"
+    " priority INTEGER NOT NULL DEFAULT 0,"
+    " name TEXT NOT NULL DEFAULT '',"
+    " spec BLOB NOT NULL,"
+    " submit_ms INTEGER NOT NULL DEFAULT 0,"
+    " start_ms INTEGER NOT NULL DEFAULT 0,"
+    " end_ms INTEGER NOT NULL DEFAULT 0,"
+    " attempt INTEGER NOT NULL DEFAULT 0,"
+    " node TEXT NOT NULL DEFAULT '',"
+    " exit_code INTEGER NOT NULL DEFAULT 0,"
+    " term_signal INTEGER NOT NULL DEFAULT 0,"
+    " end_reason INTEGER NOT NULL DEFAULT 0,"
+    " reason TEXT NOT NULL DEFAULT '',"
+    " cancel_requested INTEGER NOT NULL DEFAULT 0,"
+    " lost_count INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX jobs_active ON jobs(id) WHERE (state < 4 OR state > 7);"
+    "CREATE INDEX jobs_finished ON jobs(end_ms, id) WHERE state BETWEEN 4"
+    " AND 7;"
+    "CREATE TABLE nodes ("
+    " name TEXT PRIMARY KEY,"
+    " instance INTEGER NOT NULL DEFAULT 0,"
+    " hostname TEXT NOT NULL DEFAULT '',"
+    " version TEXT NOT NULL DEFAULT '',"
+    " cpus INTEGER NOT NULL DEFAULT 0,"
+    " memory INTEGER NOT NULL DEFAULT 0,"
+    " gpus INTEGER NOT NULL DEFAULT 0,"
+    " registered_ms INTEGER NOT NULL DEFAULT 0,"
+    " last_seen_ms INTEGER NOT NULL DEFAULT 0);";
+
+static int64_t
+query_int (const char *path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    int64_t v = -1;
+    assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &s, NULL), SQLITE_OK);
+    if (sqlite3_step (s) == SQLITE_ROW)
+        v = sqlite3_column_int64 (s, 0);
+    sqlite3_finalize (s);
+    sqlite3_close (db);
+    return v;
+}
+
+/* An old row: the job's spec packed into the jobs table itself. */
+static void
+old_row (sqlite3 *db, int64_t id, int state, const char *name, int64_t end)
+{
+    yard_job_t *job = mkjob (name, 3);
+    size_t len = yard__job_spec__get_packed_size (job->spec);
+    uint8_t *buf = malloc (len);
+    yard__job_spec__pack (job->spec, buf);
+    sqlite3_stmt *s;
+    assert_int_equal (sqlite3_prepare_v2 (
+                          db, "INSERT INTO jobs (id, state, priority, name,"
+                          " spec, submit_ms, end_ms, node, reason)"
+                          " VALUES (?1, ?2, 3, ?3, ?4, 1700000000000, ?5,"
+                          " 'n1', 'old')", -1, &s, NULL), SQLITE_OK);
+    sqlite3_bind_int64 (s, 1, id);
+    sqlite3_bind_int (s, 2, state);
+    sqlite3_bind_text (s, 3, name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob (s, 4, buf, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 5, end);
+    assert_int_equal (sqlite3_step (s), SQLITE_DONE);
+    sqlite3_finalize (s);
+    free (buf);
+    yard_job_destroy (&job);
+}
+
+/* A state dir left by a scheduler of schema version 3 opens: its jobs keep
+ * their specs, now in job_specs, the spec and name columns are gone from
+ * jobs, ids still never come back, and a second open changes nothing. */
+static void
+test_migration_from_v3 (void **state)
+{
+    struct store_fixture *f = *state;
+    sqlite3 *db;
+    assert_int_equal (sqlite3_open (f->db, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, v3_jobs_sql, NULL, NULL, NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, yard__store_metrics_schema, NULL, NULL,
+                                    NULL), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, yard__store_attempts_schema, NULL,
+                                    NULL, NULL), SQLITE_OK);
+    old_row (db, 1, YARD__JOB_STATE__JOB_PENDING, "old-pending", 0);
+    old_row (db, 2, YARD__JOB_STATE__JOB_COMPLETED, "old-done", 5000);
+    old_row (db, 3, YARD__JOB_STATE__JOB_PENDING, "old-deleted", 0);
+    assert_int_equal (sqlite3_exec (db, "DELETE FROM jobs WHERE id = 3;"
+                                        "PRAGMA user_version = 3;",
+                                    NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (db);
+
+    yard_store_t *st = open_store (f);
+    assert_int_equal (query_int (f->db, "PRAGMA user_version"),
+                      YARD_STORE_SCHEMA_VERSION);
+    assert_int_equal (query_int (f->db, "SELECT count(*) FROM pragma_table_info"
+                                        "('jobs') WHERE name IN ('spec',"
+                                        " 'name')"), 0);
+    assert_int_equal (query_int (f->db, "SELECT count(*) FROM job_specs"), 2);
+    struct list l = {0};
+    assert_int_equal (yard_store_jobs_active (st, list_cb, &l), 0);
+    assert_int_equal (l.n, 1);
+    assert_int_equal (l.ids[0], 1);
+    yard_job_t *job = NULL;
+    assert_int_equal (yard_store_job_get (st, 1, &job), 0);
+    assert_int_equal (job->state, YARD__JOB_STATE__JOB_PENDING);
+    assert_int_equal (job->priority, 3);
+    assert_int_equal (job->submit_ms, 1700000000000LL);
+    assert_string_equal (job->node, "n1");
+    assert_string_equal (job->reason, "old");
+    assert_string_equal (job->spec->name, "old-pending");
+    assert_string_equal (job->spec->argv[1], "train.py");
+    assert_string_equal (job->spec->env[0]->value, "42");
+    /* a state change writes the small row; the spec stays */
+    job->state = YARD__JOB_STATE__JOB_RUNNING;
+    job->attempt = 0;
+    assert_int_equal (yard_store_job_update (st, job), 0);
+    yard_job_destroy (&job);
+    memset (&l, 0, sizeof l);
+    assert_int_equal (yard_store_jobs_finished (st, 10, list_cb, &l), 0);
+    assert_int_equal (l.n, 1);
+    assert_int_equal (l.ids[0], 2);
+    assert_int_equal (yard_store_job_get (st, 2, &job), 0);
+    assert_string_equal (job->spec->name, "old-done");
+    assert_int_equal (job->end_ms, 5000);
+    yard_job_destroy (&job);
+    /* the id of the deleted job is not handed out again */
+    job = mkjob ("new", 0);
+    assert_int_equal (yard_store_job_insert (st, job), 0);
+    assert_int_equal (job->id, 4);
+    yard_job_destroy (&job);
+    assert_int_equal (yard_store_commit (st), 0);
+    yard_store_destroy (&st);
+
+    /* opening again changes nothing */
+    st = open_store (f);
+    assert_int_equal (yard_store_job_get (st, 1, &job), 0);
+    assert_int_equal (job->state, YARD__JOB_STATE__JOB_RUNNING);
+    assert_string_equal (job->spec->name, "old-pending");
+    yard_job_destroy (&job);
+    assert_int_equal (yard_store_job_get (st, 4, &job), 0);
+    assert_string_equal (job->spec->name, "new");
+    yard_job_destroy (&job);
+    yard_store_destroy (&st);
+    assert_int_equal (query_int (f->db, "SELECT count(*) FROM job_specs"), 3);
+}
+
+/* A job whose spec row is missing reads as an error, not as a job with an
+ * empty spec. */
+static void
+test_missing_spec_row (void **state)
+{
+    struct store_fixture *f = *state;
+    yard_store_t *st = open_store (f);
+    yard_job_t *job = mkjob ("x", 0);
+    assert_int_equal (yard_store_job_insert (st, job), 0);
+    assert_int_equal (yard_store_commit (st), 0);
+    uint64_t id = job->id;
+    yard_job_destroy (&job);
+    yard_store_destroy (&st);
+    sqlite3 *db;
+    assert_int_equal (sqlite3_open (f->db, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, "DELETE FROM job_specs", NULL, NULL,
+                                    NULL), SQLITE_OK);
+    sqlite3_close (db);
+    st = open_store (f);
+    assert_int_equal (yard_store_job_get (st, id, &job), -EIO);
+    assert_null (job);
+    assert_non_null (strstr (yard_store_errmsg (st), "no spec"));
+    yard_store_destroy (&st);
+}
+
 int
 main (void)
 {
@@ -551,6 +730,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_disk_full, setup,
                                          store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_update_missing, setup,
+                                         store_fixture_teardown),
+        cmocka_unit_test_setup_teardown (test_migration_from_v3, setup,
+                                         store_fixture_teardown),
+        cmocka_unit_test_setup_teardown (test_missing_spec_row, setup,
                                          store_fixture_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
