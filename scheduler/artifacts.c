@@ -209,6 +209,13 @@ yard_artifacts_put (yard_artifacts_t *a, const char *digest, uint64_t size,
                             digest ? digest : "");
     uint64_t have;
     if (yard_artifacts_present (a, digest, &have)) {
+        /* stored again: a new grace period against the GC, so that what
+         * was just put is still there when a job names it */
+        char path[4096];
+        yard_artifacts_path (a, digest, path, sizeof path);
+        if (utimensat (AT_FDCWD, path, NULL, 0) < 0)
+            log_debug ("cannot touch artifact %s: %s", digest,
+                       strerror (errno));
         *present = true;
         *held = have;
         return 0;
@@ -431,12 +438,15 @@ keep_add (struct keepset *k, const char *d)
 }
 
 int
-yard_artifacts_gc (yard_artifacts_t *a, const char *const *keep,
-                   size_t nkeep, int64_t min_age_ms, uint64_t *freed)
+yard_artifacts_gc_blobs (const char *root, const char *const *keep,
+                         size_t nkeep, int64_t min_age_ms, uint64_t *freed)
 {
     struct keepset k = {0};
     int rc = 0;
     uint64_t removed = 0, bytes = 0;
+    /* load_blob wants a store; this pass reads only the root */
+    yard_artifacts_t view = {.root = (char *)root};
+    yard_artifacts_t *a = &view;
     for (size_t i = 0; i < nkeep && rc == 0; i++) {
         if (!yard_digest_valid (keep[i]))
             continue;
@@ -498,6 +508,21 @@ yard_artifacts_gc (yard_artifacts_t *a, const char *const *keep,
         closedir (d);
     }
     closedir (top);
+out:
+    for (size_t i = 0; i < k.n; i++)
+        free (k.v[i]);
+    free (k.v);
+    if (freed)
+        *freed = bytes;
+    return rc < 0 ? rc : (int)(removed > 0x7fffffff ? 0x7fffffff : removed);
+}
+
+void
+yard_artifacts_gc_partials (yard_artifacts_t *a, int64_t min_age_ms)
+{
+    time_t now = time (NULL);
+    char dir[4096];
+    struct dirent *de;
     snprintf (dir, sizeof dir, "%s/partial", a->root);
     DIR *pd = opendir (dir);
     while (pd && (de = readdir (pd))) {
@@ -515,15 +540,19 @@ yard_artifacts_gc (yard_artifacts_t *a, const char *const *keep,
     }
     if (pd)
         closedir (pd);
-    if (removed)
-        log_info ("artifact store: removed %llu unreferenced blobs (%llu "
-                  "bytes)",
-                  (unsigned long long)removed, (unsigned long long)bytes);
-out:
-    for (size_t i = 0; i < k.n; i++)
-        free (k.v[i]);
-    free (k.v);
-    if (freed)
-        *freed = bytes;
-    return rc < 0 ? rc : (int)(removed > 0x7fffffff ? 0x7fffffff : removed);
+}
+
+const char *
+yard_artifacts_root (const yard_artifacts_t *a)
+{
+    return a->root;
+}
+
+int
+yard_artifacts_gc (yard_artifacts_t *a, const char *const *keep,
+                   size_t nkeep, int64_t min_age_ms, uint64_t *freed)
+{
+    int rc = yard_artifacts_gc_blobs (a->root, keep, nkeep, min_age_ms, freed);
+    yard_artifacts_gc_partials (a, min_age_ms);
+    return rc;
 }

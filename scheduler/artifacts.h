@@ -66,4 +66,15 @@ bool yard_artifacts_complete (yard_artifacts_t *a, const char *digest);
 int yard_artifacts_gc (yard_artifacts_t *a, const char *const *keep,
                        size_t nkeep, int64_t min_age_ms, uint64_t *freed);
 
+/* The two halves of yard_artifacts_gc.  The blob pass reads and removes
+ * files under root only, so it may run on another thread while the store
+ * is in use (a blob put again meanwhile has a fresh mtime and stays); the
+ * pass over unfinished uploads touches the store's hash state and runs on
+ * its thread. */
+int yard_artifacts_gc_blobs (const char *root, const char *const *keep,
+                             size_t nkeep, int64_t min_age_ms,
+                             uint64_t *freed);
+void yard_artifacts_gc_partials (yard_artifacts_t *a, int64_t min_age_ms);
+const char *yard_artifacts_root (const yard_artifacts_t *a);
+
 #endif

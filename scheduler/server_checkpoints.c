@@ -254,30 +254,87 @@ keep_digest (const char *d, void *arg)
     return 0;
 }
 
+/* One GC pass: the references are read here, on the loop (the store is
+ * the loop's); the walk over every blob, its stats and unlinks run on the
+ * thread pool, so a large store never stalls the loop.  A blob put again
+ * while the walk runs has a fresh mtime and is kept. */
+struct gc_work {
+    uv_work_t req;
+    yard_server_t *s;
+    char *root;
+    struct keep k;
+    int64_t min_age_ms;
+    int rc;
+    uint64_t freed;
+};
+
+static void
+gc_work_free (struct gc_work *w)
+{
+    for (size_t i = 0; i < w->k.n; i++)
+        free (w->k.v[i]);
+    free (w->k.v);
+    free (w->root);
+    free (w);
+}
+
+static void
+gc_run (uv_work_t *req)
+{
+    struct gc_work *w = req->data;
+    w->rc = yard_artifacts_gc_blobs (w->root, (const char *const *)w->k.v,
+                                     w->k.n, w->min_age_ms, &w->freed);
+}
+
+static void
+gc_done (uv_work_t *req, int status)
+{
+    struct gc_work *w = req->data;
+    w->s->gc_running = false;
+    if (status < 0)
+        log_warn ("artifact GC did not run: %s", uv_strerror (status));
+    else if (w->rc < 0)
+        log_warn ("artifact GC failed: %s", strerror (-w->rc));
+    else if (w->rc > 0)
+        log_info ("artifact store: removed %d unreferenced blobs (%" PRIu64
+                  " bytes; %zu referenced)",
+                  w->rc, w->freed, w->k.n);
+    else
+        log_debug ("artifact GC: %zu referenced, nothing to remove", w->k.n);
+    gc_work_free (w);
+}
+
 int
 yard__artifacts_gc (yard_server_t *s)
 {
-    struct keep k = { 0 };
-    int rc = yard_store_referenced_digests (s->store, keep_digest, &k);
+    if (s->gc_running)
+        return 0;
+    struct gc_work *w = calloc (1, sizeof *w);
+    if (!w || !(w->root = strdup (yard_artifacts_root (s->artifacts)))) {
+        free (w);
+        log_warn ("artifact GC skipped: out of memory");
+        return -ENOMEM;
+    }
+    int rc = yard_store_referenced_digests (s->store, keep_digest, &w->k);
     if (rc < 0) {
         log_warn ("artifact GC skipped: cannot read the references: %s",
                   rc == -ENOMEM ? "out of memory"
                                 : yard_store_errmsg (s->store));
-    } else {
-        uint64_t freed = 0;
-        rc = yard_artifacts_gc (s->artifacts, (const char *const *)k.v, k.n,
-                                s->gc_age_ms, &freed);
-        if (rc < 0)
-            log_warn ("artifact GC failed: %s", strerror (-rc));
-        else
-            log_debug ("artifact GC: %zu referenced, %d blobs removed (%"
-                       PRIu64 " bytes)",
-                       k.n, rc, freed);
+        gc_work_free (w);
+        return rc;
     }
-    for (size_t i = 0; i < k.n; i++)
-        free (k.v[i]);
-    free (k.v);
-    return rc;
+    /* unfinished uploads share the store's hash state: here, on the loop */
+    yard_artifacts_gc_partials (s->artifacts, (int64_t)s->gc_age_ms);
+    w->s = s;
+    w->min_age_ms = (int64_t)s->gc_age_ms;
+    w->req.data = w;
+    if ((rc = uv_queue_work (s->loop, &w->req, gc_run, gc_done)) < 0) {
+        log_warn ("artifact GC skipped: %s", uv_strerror (rc));
+        gc_work_free (w);
+        return rc;
+    }
+    s->gc_running = true;
+    return 0;
 }
 
 void

@@ -143,6 +143,7 @@ struct yard_server {
     uint64_t gc_interval_ms;
     uint64_t gc_age_ms;
     int64_t gc_last_ms;
+    bool gc_running; /* a pass is on the thread pool */
 
     /* malformed input, per socket, since the last cron tick */
     unsigned drops[2];

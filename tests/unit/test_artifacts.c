@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -255,6 +257,23 @@ test_store_trees_and_gc (void **state)
     assert_int_equal (freed, 5);
     assert_false (yard_artifacts_present (a, loose, NULL));
     assert_true (yard_artifacts_tree_present (a, tree));
+    /* an old unreferenced blob put again gets a new grace period */
+    char old[65], path[4096];
+    put_all (a, "old", 3, old);
+    yard_artifacts_path (a, old, path, sizeof path);
+    struct timespec day_ago[2] = {{.tv_sec = time (NULL) - 86400},
+                                  {.tv_sec = time (NULL) - 86400}};
+    assert_int_equal (utimensat (AT_FDCWD, path, day_ago, 0), 0);
+    put_all (a, "old", 3, old);
+    assert_int_equal (yard_artifacts_gc_blobs (yard_artifacts_root (a), keep,
+                                               1, 3600 * 1000, NULL),
+                      0);
+    assert_true (yard_artifacts_present (a, old, NULL));
+    assert_int_equal (utimensat (AT_FDCWD, path, day_ago, 0), 0);
+    assert_int_equal (yard_artifacts_gc_blobs (yard_artifacts_root (a), keep,
+                                               1, 3600 * 1000, NULL),
+                      1);
+    assert_false (yard_artifacts_present (a, old, NULL));
     /* nothing referenced: everything goes */
     assert_int_equal (yard_artifacts_gc (a, NULL, 0, 0, NULL), 3);
     assert_false (yard_artifacts_present (a, f1, NULL));
