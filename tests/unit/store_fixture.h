@@ -6,6 +6,8 @@
 #ifndef YARD_TEST_STORE_FIXTURE_H
 #define YARD_TEST_STORE_FIXTURE_H
 
+#include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -54,6 +56,23 @@ store_fixture_teardown (void **state)
         return -1;
     free (f);
     return 0;
+}
+
+/* The first column of the first row of sql, run on the database file at
+ * path on a connection of its own (a schema version, a count), or -1. */
+static inline int64_t
+store_fixture_query_int (const char *path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s = NULL;
+    int64_t v = -1;
+    if (sqlite3_open (path, &db) == SQLITE_OK
+        && sqlite3_prepare_v2 (db, sql, -1, &s, NULL) == SQLITE_OK
+        && sqlite3_step (s) == SQLITE_ROW)
+        v = sqlite3_column_int64 (s, 0);
+    sqlite3_finalize (s);
+    sqlite3_close (db);
+    return v;
 }
 
 #endif

@@ -199,17 +199,7 @@ open_store (struct store_fixture *f)
 static int64_t
 user_version (const char *path)
 {
-    sqlite3 *db;
-    sqlite3_stmt *s;
-    int64_t v = -1;
-    assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
-    assert_int_equal (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &s,
-                                          NULL), SQLITE_OK);
-    if (sqlite3_step (s) == SQLITE_ROW)
-        v = sqlite3_column_int64 (s, 0);
-    sqlite3_finalize (s);
-    sqlite3_close (db);
-    return v;
+    return store_fixture_query_int (path, "PRAGMA user_version");
 }
 
 static void

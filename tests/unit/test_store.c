@@ -566,16 +566,7 @@ static const char v3_jobs_sql[] =
 static int64_t
 query_int (const char *path, const char *sql)
 {
-    sqlite3 *db;
-    sqlite3_stmt *s;
-    int64_t v = -1;
-    assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
-    assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &s, NULL), SQLITE_OK);
-    if (sqlite3_step (s) == SQLITE_ROW)
-        v = sqlite3_column_int64 (s, 0);
-    sqlite3_finalize (s);
-    sqlite3_close (db);
-    return v;
+    return store_fixture_query_int (path, sql);
 }
 
 /* An old row: the job's spec packed into the jobs table itself. */
