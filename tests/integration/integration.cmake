@@ -16,3 +16,9 @@ endforeach()
 # driven by test_pipelines.py
 add_executable(pipeline_api ${CMAKE_CURRENT_LIST_DIR}/pipeline_api.c)
 target_link_libraries(pipeline_api PRIVATE yard_client_shared)
+
+# scripts/gpu-check.sh against stand-in GPUs (the parts that need no GPU)
+add_test(NAME integration.gpu_check_fake
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/gpu_check_fake.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(integration.gpu_check_fake PROPERTIES
+  TIMEOUT 300 LABELS integration)
