@@ -510,19 +510,10 @@ cmd_explain (yard_client_t *c, int argc, char **argv, bool json, FILE *out,
     const char *step = NULL;
     if (one_id (argc, argv, &json, &id, &step, err) < 0)
         return CLI_EXIT_USAGE;
-    Yard__PipelineExplainRequest r = YARD__PIPELINE_EXPLAIN_REQUEST__INIT;
-    r.run_id = id;
-    r.step = (char *)step;
-    yard_env_t req = YARD__ENVELOPE__INIT;
-    req.body_case = YARD__ENVELOPE__BODY_PIPELINE_EXPLAIN;
-    req.pipeline_explain = &r;
-    yard_env_t *reply = NULL;
-    int rc = yard__client_call (c, &req,
-                                YARD__ENVELOPE__BODY_PIPELINE_EXPLAIN_REPLY,
-                                &reply);
+    yard_pipeline_explain_t *x = NULL;
+    int rc = yard_pipeline_explain (c, id, step, &x);
     if (rc < 0)
         return failed (c, err, rc);
-    const Yard__PipelineExplainReply *x = reply->pipeline_explain_reply;
     if (json) {
         json_t *lines = json_array ();
         for (size_t i = 0; i < x->n_lines; i++)
@@ -532,7 +523,7 @@ cmd_explain (yard_client_t *c, int argc, char **argv, bool json, FILE *out,
         rc = emit (out, err,
                    json_pack ("{s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:o, s:o}",
                               "run_id", (json_int_t)x->run_id, "step",
-                              x->step, "state", sstate (x->state),
+                              x->step, "state", yard_step_state_str (x->state),
                               "cache_key", x->cache_key, "reused_run",
                               (json_int_t)x->reused_run, "reused_step",
                               x->reused_step, "compared_run",
@@ -540,14 +531,14 @@ cmd_explain (yard_client_t *c, int argc, char **argv, bool json, FILE *out,
                               "key_parts", parts ? parts : json_null ()));
     } else {
         fprintf (out, "run %" PRIu64 " step %s: %s\n", x->run_id, x->step,
-                 sstate (x->state));
+                 yard_step_state_str (x->state));
         if (*x->cache_key)
             fprintf (out, "cache key %s\n", x->cache_key);
         for (size_t i = 0; i < x->n_lines; i++)
             fprintf (out, "  %s\n", x->lines[i]);
         rc = CLI_EXIT_OK;
     }
-    yard_msg_free (&reply);
+    yard_pipeline_explain_free (&x);
     return rc;
 }
 
