@@ -447,10 +447,7 @@ check_step (Yard__PipelineStep *st, yard_error_t *err)
     if (st->when && *st->when) {
         yard_step_when_t w;
         (void)yard_step_when_parse (st->when, &w, NULL);
-        bool needed = false;
-        for (size_t i = 0; i < st->n_needs; i++)
-            needed = needed || strcmp (st->needs[i], w.step) == 0;
-        if (!needed)
+        if (!yard_step_when_needed (&w, st->needs, st->n_needs))
             return yard_errorf (err, EINVAL, "when: step '%s' must be one "
                                 "that step '%s' needs", w.step, st->name);
     }

@@ -479,10 +479,7 @@ step (ctx_t *x, const yaml_node_t *kn, const yaml_node_t *n,
     if (when) {
         yard_step_when_t w;
         (void)yard_step_when_parse (st->when, &w, NULL);
-        bool needed = false;
-        for (size_t i = 0; i < st->n_needs; i++)
-            needed = needed || strcmp (st->needs[i], w.step) == 0;
-        if (!needed)
+        if (!yard_step_when_needed (&w, st->needs, st->n_needs))
             return bad (x, when, "when: step '%s' must be one that step "
                         "'%s' needs", w.step, st->name);
     }

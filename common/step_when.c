@@ -115,3 +115,13 @@ yard_step_when_eval (const yard_step_when_t *w, bool have, double v,
                   w->key, v, ok ? "" : "not ", w->op, w->value);
     return ok;
 }
+
+bool
+yard_step_when_needed (const yard_step_when_t *w, char *const *needs,
+                       size_t n_needs)
+{
+    for (size_t i = 0; i < n_needs; i++)
+        if (strcmp (needs[i], w->step) == 0)
+            return true;
+    return false;
+}

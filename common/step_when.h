@@ -38,4 +38,9 @@ int yard_step_when_parse (const char *text, yard_step_when_t *w,
 bool yard_step_when_eval (const yard_step_when_t *w, bool have, double v,
                           char *why, size_t len);
 
+/* Whether the step that a parsed when names is one of needs: a condition
+ * may only read a step that runs first. */
+bool yard_step_when_needed (const yard_step_when_t *w,
+                            char *const *needs, size_t n_needs);
+
 #endif
