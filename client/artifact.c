@@ -150,8 +150,16 @@ yard_artifact_stat (yard_client_t *c, const char *digest, yard_artifact_t *out)
     out->present = info.present;
     out->partial = info.present ? 0 : info.partial;
     if (info.present
-        && (rc = describe (&s.x, digest, info.size, out, &err)) < 0)
-        rc = xfer_failed (c, rc, &err, "reading an artifact's manifest");
+        && (rc = describe (&s.x, digest, info.size, out, &err)) < 0) {
+        if (rc == -ENOENT) {
+            /* collected between the two questions: it is gone now */
+            memset (out, 0, sizeof *out);
+            snprintf (out->digest, sizeof out->digest, "%s", digest);
+            rc = 0;
+        } else {
+            rc = xfer_failed (c, rc, &err, "reading an artifact's manifest");
+        }
+    }
 out:
     session_close (&s);
     return rc;
