@@ -75,6 +75,8 @@ node_free (yard_node_t *node)
     yard_topo_free (&node->topology);
     yard_place_destroy (&node->place);
     yard_nodeadmin_clear (&node->admin);
+    free (node->acks);
+    free (node->ackp);
     free (node);
 }
 

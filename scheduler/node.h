@@ -33,6 +33,13 @@
 struct yard_job;
 struct yard_place;
 
+/* A JobFinishedAck that waits for the node's next Dispatch of the batch
+ * (server_worker.c, yard__finished_ack). */
+typedef struct yard_node_ack {
+    Yard__JobFinishedAck msg;
+    uint64_t request_id;         /* the JobFinished's, for a lone ack */
+} yard_node_ack_t;
+
 typedef struct yard_node {
     char *name;                  /* owned, never changes */
     uint64_t instance;           /* the worker process's random id */
@@ -62,6 +69,11 @@ typedef struct yard_node {
     yard_nodeadmin_t admin;      /* drain flag and labels (nodeadmin.h) */
     uint64_t ordinal;            /* creation order, the last tie-break */
     size_t hpos[3];              /* its slot in each free-capacity heap */
+    bool dispatch_acks;          /* its worker reads Dispatch.finished_acks */
+    bool acks_listed;            /* in the server's list of nodes with acks */
+    yard_node_ack_t *acks;       /* acks of this batch not yet sent */
+    Yard__JobFinishedAck **ackp; /* the same as a Dispatch takes them */
+    size_t nacks, acks_cap;
 } yard_node_t;
 
 typedef struct yard_nodes yard_nodes_t;

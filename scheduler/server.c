@@ -615,6 +615,17 @@ yard__job_started (yard_server_t *s, yard_job_t *job, int64_t start_ms)
     return rc;
 }
 
+void
+yard__job_ran (yard_server_t *s, yard_job_t *job, int64_t start_ms)
+{
+    job->state = YARD__JOB_STATE__JOB_RUNNING;
+    job->start_ms = start_ms;
+    yard__mark_dirty (s, job); /* its event */
+    log_info ("job %" PRIu64 " attempt %u RUNNING on %s (reported with its "
+              "end)", job->id, job->attempt, job->node ? job->node : "?");
+    wake (s, job);
+}
+
 int
 yard__job_end (yard_server_t *s, yard_job_t *job, Yard__JobState state,
                Yard__EndReason why, int32_t exit_code, int32_t signo,
@@ -737,9 +748,13 @@ job_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node)
      * reused, so a first attempt has none: no lookup. */
     d.resume_from = job->attempt > 1 ? yard__checkpoint_newest (s, job->id)
                                      : NULL;
+    /* the node's JobFinished reports of this batch ride along */
+    d.finished_acks = yard__acks_take (node, &d.n_finished_acks);
     env.body_case = YARD__ENVELOPE__BODY_DISPATCH;
     env.dispatch = &d;
     rc = yard__send_node (s, node, &env);
+    if (rc == 0)
+        yard__acks_taken (node);
     free (d.resume_from);
     if (rc < 0 && s->batch_failed)
         return s->batch_failed;
@@ -1044,12 +1059,25 @@ yard__batch_end (yard_server_t *s)
     s->dispatch_yielded = false;
     if (!s->batch_failed && s->need_dispatch && !s->stopping)
         dispatch_pass (s, bounded);
+    /* The acks no Dispatch took leave alone, unless the pass yielded and
+     * goes on in a batch of its own right after this one (a pass over
+     * many freed nodes yields every YARD__YIELD_EVERY placements while
+     * clients wait): they wait for the Dispatches of the batches that go
+     * on with it, at most YARD__ACKS_KEEP of them. */
+    bool keep = !s->batch_failed && s->dispatch_yielded && s->need_dispatch
+                && s->more_open && !s->stopping
+                && s->acks_kept < YARD__ACKS_KEEP;
+    if (!keep)
+        yard__acks_flush (s);
+    s->acks_kept = keep ? s->acks_kept + 1 : 0;
     int rc = s->batch_failed;
     if (rc == 0)
         rc = yard_store_commit (s->store);
     else
         yard_store_rollback (s->store);
     if (rc < 0) {
+        yard__acks_drop (s); /* what this batch would have acknowledged */
+        s->acks_kept = 0;
         log_err ("state store write failed (%s%s%s): rolled back the changes "
                  "of this batch (%zu job%s); %s", strerror (-rc),
                  *yard_store_errmsg (s->store) ? ": " : "",
@@ -1580,6 +1608,7 @@ yard_server_destroy (yard_server_t **sp)
     free (s->out);
     free (s->dirty);
     free (s->touched);
+    free (s->ack_nodes);
     free (s->stash);
     free (s->cand);
     free (s->state_dir);

@@ -46,6 +46,8 @@ enum { YARD__CLIENT = 0, YARD__WORKER = 1 };
 #define YARD__YIELD_EVERY 16         /* worker messages between looks at
                                       * the client port (see on_socket) */
 #define YARD__MAX_SKIPS 1000         /* pending jobs a dispatch pass skips */
+#define YARD__ACKS_KEEP 64           /* batches a JobFinishedAck may wait
+                                      * for a Dispatch (yard__batch_end) */
 #define YARD__WAIT_MAX_MS 60000      /* WaitRequest.timeout_ms cap */
 #define YARD__LOGS_WAIT_MAX_MS 30000 /* LogsRequest.wait_ms cap */
 #define YARD__LOGS_DEFAULT (256u * 1024)
@@ -111,6 +113,11 @@ struct yard_server {
     size_t ndirty, dirty_cap;
     yard_node_t **touched;    /* nodes whose state changed in this batch */
     size_t ntouched, touched_cap;
+    yard_node_t **ack_nodes;  /* nodes holding acks not yet queued */
+    size_t nack_nodes, ack_nodes_cap;
+    unsigned acks_kept;       /* batches they have waited through for a
+                                 dispatch pass that yielded
+                                 (yard__batch_end) */
     int batch_failed;         /* negative errno: roll the batch back */
     bool dirty_overflow;      /* a change could not be tracked: on
                                  rollback, reload every job */
@@ -271,6 +278,33 @@ int yard__send_kill (yard_server_t *s, yard_node_t *node, uint64_t job_id,
 /* Remember that node changed in this batch (undone on rollback). */
 void yard__touch_node (yard_server_t *s, yard_node_t *node);
 
+/* ---- JobFinishedAck (server_worker.c) ----
+ * An acknowledgement leaves after the batch's COMMIT like every message.
+ * To a worker that registered with dispatch_acks it rides in the node's
+ * next Dispatch of the batch (yard__acks_take); the ones no Dispatch took
+ * leave alone at the end of the batch (yard__acks_flush), so a worker is
+ * acknowledged after every commit whether or not it gets a job. */
+
+/* Acknowledge node's JobFinished{job_id, attempt} (request_id: its). */
+void yard__finished_ack (yard_server_t *s, yard_node_t *node,
+                         uint64_t request_id, uint64_t job_id,
+                         uint32_t attempt);
+
+/* node's acks waiting in this batch, for a Dispatch to it: *n of them
+ * (0: none, or node does not read them).  Call yard__acks_taken once the
+ * Dispatch is queued. */
+Yard__JobFinishedAck **yard__acks_take (yard_node_t *node, size_t *n);
+void yard__acks_taken (yard_node_t *node);
+
+/* Queue the acks no Dispatch took, each alone; the list is empty after. */
+void yard__acks_flush (yard_server_t *s);
+
+/* Drop node's waiting acks (the node is being removed). */
+void yard__acks_forget (yard_server_t *s, yard_node_t *node);
+
+/* Drop every waiting ack (a rolled-back batch: the workers resend). */
+void yard__acks_drop (yard_server_t *s);
+
 /* ---- job transitions (server.c) ----
  * Each changes memory, writes the job (failing the batch on error), wakes
  * its long polls and logs.  They return 0 or the batch's error. */
@@ -291,6 +325,12 @@ void yard__finish_apply (yard_server_t *s, yard_node_t *node, yard_job_t *job,
 
 /* ASSIGNED -> RUNNING.  start_ms 0: now. */
 int yard__job_started (yard_server_t *s, yard_job_t *job, int64_t start_ms);
+
+/* ASSIGNED -> RUNNING for a job whose start came with its JobFinished (a
+ * worker reports the start of a short job with its end): the state, its
+ * event and log line, but no write: the end that follows writes the row,
+ * or the caller saves it. */
+void yard__job_ran (yard_server_t *s, yard_job_t *job, int64_t start_ms);
 
 /* Any state -> a terminal one.  The job leaves memory: do not use it
  * after the call. */

@@ -137,6 +137,7 @@ node_forget (yard_server_t *s, yard_node_t *node)
             s->touched[i] = s->touched[--s->ntouched];
             break;
         }
+    yard__acks_forget (s, node);
     log_notice ("node %s removed", node->name);
     yard_nodes_remove (s->nodes, node);
     return 0;

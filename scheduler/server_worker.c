@@ -67,6 +67,106 @@ send_ack (yard_server_t *s, yard_node_t *node, uint64_t request_id,
     (void)yard__send_node (s, node, &env);
 }
 
+/* Keep the ack for node's next Dispatch of this batch; false when it
+ * cannot be kept (it is then sent alone at once). */
+static bool
+ack_keep (yard_server_t *s, yard_node_t *node, uint64_t request_id,
+          uint64_t job_id, uint32_t attempt)
+{
+    if (!node->dispatch_acks || !node->bound)
+        return false;
+    if (!node->acks_listed && s->nack_nodes == s->ack_nodes_cap) {
+        size_t cap = s->ack_nodes_cap ? s->ack_nodes_cap * 2 : 64;
+        yard_node_t **v = realloc (s->ack_nodes, cap * sizeof v[0]);
+        if (!v)
+            return false;
+        s->ack_nodes = v;
+        s->ack_nodes_cap = cap;
+    }
+    if (node->nacks == node->acks_cap) {
+        size_t cap = node->acks_cap ? node->acks_cap * 2 : 4;
+        yard_node_ack_t *a = realloc (node->acks, cap * sizeof a[0]);
+        if (!a)
+            return false;
+        node->acks = a;
+        Yard__JobFinishedAck **p = realloc (node->ackp, cap * sizeof p[0]);
+        if (!p)
+            return false;
+        node->ackp = p;
+        node->acks_cap = cap;
+    }
+    yard_node_ack_t *a = &node->acks[node->nacks++];
+    yard__job_finished_ack__init (&a->msg);
+    a->msg.job_id = job_id;
+    a->msg.attempt = attempt;
+    a->request_id = request_id;
+    if (!node->acks_listed) {
+        node->acks_listed = true;
+        s->ack_nodes[s->nack_nodes++] = node;
+    }
+    return true;
+}
+
+void
+yard__finished_ack (yard_server_t *s, yard_node_t *node, uint64_t request_id,
+                    uint64_t job_id, uint32_t attempt)
+{
+    if (!ack_keep (s, node, request_id, job_id, attempt))
+        send_ack (s, node, request_id, job_id, attempt);
+}
+
+Yard__JobFinishedAck **
+yard__acks_take (yard_node_t *node, size_t *n)
+{
+    *n = node->dispatch_acks ? node->nacks : 0;
+    for (size_t i = 0; i < *n; i++)
+        node->ackp[i] = &node->acks[i].msg;
+    return *n ? node->ackp : NULL;
+}
+
+void
+yard__acks_taken (yard_node_t *node)
+{
+    node->nacks = 0;
+}
+
+void
+yard__acks_flush (yard_server_t *s)
+{
+    for (size_t i = 0; i < s->nack_nodes; i++) {
+        yard_node_t *node = s->ack_nodes[i];
+        for (size_t k = 0; k < node->nacks; k++)
+            send_ack (s, node, node->acks[k].request_id,
+                      node->acks[k].msg.job_id, node->acks[k].msg.attempt);
+        node->nacks = 0;
+        node->acks_listed = false;
+    }
+    s->nack_nodes = 0;
+}
+
+void
+yard__acks_drop (yard_server_t *s)
+{
+    for (size_t i = 0; i < s->nack_nodes; i++) {
+        s->ack_nodes[i]->nacks = 0;
+        s->ack_nodes[i]->acks_listed = false;
+    }
+    s->nack_nodes = 0;
+}
+
+void
+yard__acks_forget (yard_server_t *s, yard_node_t *node)
+{
+    for (size_t i = 0; i < s->nack_nodes; i++) {
+        if (s->ack_nodes[i] != node)
+            continue;
+        s->ack_nodes[i] = s->ack_nodes[--s->nack_nodes];
+        break;
+    }
+    node->nacks = 0;
+    node->acks_listed = false;
+}
+
 /* "what: msg", msg being the worker's free text: repaired to UTF-8 (it
  * becomes the job's reason, sent to every client). */
 static const char *
@@ -95,7 +195,7 @@ finish_one (yard_server_t *s, yard_node_t *node, uint64_t request_id,
     switch (yard__gang_on_finish (s, node, f, &job, &use, &copy, text,
                                   sizeof text)) {
     case YARD__GANG_ACK:
-        send_ack (s, node, request_id, f->job_id, f->attempt);
+        yard__finished_ack (s, node, request_id, f->job_id, f->attempt);
         return;
     case YARD__GANG_APPLY:
         break;
@@ -107,11 +207,11 @@ finish_one (yard_server_t *s, yard_node_t *node, uint64_t request_id,
         log_debug ("job %" PRIu64 " attempt %u: stale or duplicate finish "
                    "from %s (%s): acknowledged", f->job_id, f->attempt,
                    node->name, yard_end_reason_name (f->reason));
-        send_ack (s, node, request_id, f->job_id, f->attempt);
+        yard__finished_ack (s, node, request_id, f->job_id, f->attempt);
         return;
     }
     yard__finish_apply (s, node, job, use);
-    send_ack (s, node, request_id, f->job_id, f->attempt);
+    yard__finished_ack (s, node, request_id, f->job_id, f->attempt);
 }
 
 void
@@ -130,6 +230,10 @@ yard__finish_apply (yard_server_t *s, yard_node_t *node, yard_job_t *job,
         log_warn ("job %" PRIu64 " attempt %u: worker %s reports %" PRIu64
                   " bytes of log, the scheduler holds %" PRIu64, job->id,
                   job->attempt, node->name, f->log_size, size);
+    if (job->state == YARD__JOB_STATE__JOB_ASSIGNED && f->start_time_ms > 0
+        && f->reason != YARD__END_REASON__END_SPAWN_FAILED
+        && !yard_job_is_gang (job))
+        yard__job_ran (s, job, f->start_time_ms);
     if (job->start_ms == 0 && f->start_time_ms > 0)
         job->start_ms = f->start_time_ms;
     if (f->usage)
@@ -211,6 +315,7 @@ yard__finish_apply (yard_server_t *s, yard_node_t *node, yard_job_t *job,
         log_warn ("job %" PRIu64 " attempt %u: worker %s reports the "
                   "current attempt as stale; ignored", job->id, job->attempt,
                   node->name);
+        (void)yard__job_save (s, job); /* a start it reported with it */
         break;
     default:
         snprintf (what, sizeof what, "the worker reported an unknown end "
@@ -354,6 +459,7 @@ yard__on_register (yard_server_t *s, const yard_peer_t *peer,
     node->cpus = r->cpus;
     node->memory = r->memory_bytes;
     node->gpus = r->gpus;
+    node->dispatch_acks = r->dispatch_acks;
     yard__place_reshape (node); /* its PUs/GPUs may have changed */
     node->state = YARD__NODE_STATE__NODE_UP;
     yard_nodes_changed (s->nodes, node);

@@ -84,6 +84,8 @@ struct attempt {
     /* ---- the worker's bookkeeping ---- */
     struct logship ship;
     bool finish_acked;      /* JobFinishedAck arrived */
+    int64_t start_due_ms;   /* when JobStarted is due (monotonic); 0: sent,
+                               or told by JobFinished */
     int64_t finish_next_ms; /* next (re)send of JobFinished; 0: not yet */
     struct stage *stage;    /* a transfer in flight (abandoned by destroy) */
     struct stage *collect;  /* outputs to store once it exited 0 */

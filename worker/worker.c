@@ -9,6 +9,12 @@
  * retire the attempt.  Acks and process exits pump their attempt at once, so
  * the timer only bounds the latency of new output.
  *
+ * JobStarted is held for WORKER_START_REPORT_MS after the spawn (the
+ * start_timer); a job whose JobFinished leaves first reports its start in
+ * it, so a short job costs the scheduler one message, and the
+ * JobFinishedAck comes back inside the next Dispatch (dispatch_acks).
+ * Gang ranks report at once: the scheduler waits for every rank's start.
+ *
  * While the link is down (not registered, or nothing heard for a few
  * heartbeats) pumping pauses: a DEALER queues what it is given for a peer
  * that is not there, and log chunks resent every few seconds into that
@@ -90,6 +96,7 @@ struct worker {
     uv_timer_t cron;
     uv_timer_t hb_timer;
     uv_timer_t reg_timer;
+    uv_timer_t start_timer; /* the next JobStarted due (start_due_ms) */
     uv_signal_t sigterm;
     uv_signal_t sigint;
     uv_signal_t sighup;
@@ -214,6 +221,7 @@ send_register (struct worker *w)
     reg.instance = w->instance;
     reg.hostname = w->hostname;
     reg.advertise_addr = w->advertise_addr;
+    reg.dispatch_acks = true; /* on_dispatch reads finished_acks */
     reg.version = (char *)YARD_VERSION;
     reg.cpus = w->cpus;
     reg.memory_bytes = w->memory_bytes;
@@ -348,6 +356,44 @@ send_started (struct worker *w, const struct attempt *a)
     env.body_case = YARD__ENVELOPE__BODY_JOB_STARTED;
     env.job_started = &m;
     send_env (w, &env);
+}
+
+/* Send the JobStarted of every attempt whose report is due; arm the timer
+ * for the next one. */
+static void
+start_timer_cb (uv_timer_t *t)
+{
+    struct worker *w = t->data;
+    int64_t now = yard_mono_ms ();
+    int64_t next = 0;
+    for (struct attempt *a = w->attempts; a; a = a->next) {
+        if (!a->start_due_ms)
+            continue;
+        if (a->start_due_ms <= now) {
+            a->start_due_ms = 0;
+            send_started (w, a);
+        } else if (!next || a->start_due_ms < next) {
+            next = a->start_due_ms;
+        }
+    }
+    if (next)
+        uv_timer_start (&w->start_timer, start_timer_cb,
+                        (uint64_t)(next - now), 0);
+}
+
+/* The attempt runs: JobStarted is due in WORKER_START_REPORT_MS (a gang
+ * rank's at once). */
+static void
+start_owed (struct worker *w, struct attempt *a)
+{
+    if (a->gang.on) {
+        send_started (w, a);
+        return;
+    }
+    a->start_due_ms = yard_mono_ms () + WORKER_START_REPORT_MS;
+    if (!uv_is_active ((uv_handle_t *)&w->start_timer))
+        uv_timer_start (&w->start_timer, start_timer_cb,
+                        WORKER_START_REPORT_MS, 0);
 }
 
 static void
@@ -621,6 +667,7 @@ pump (struct worker *w, struct attempt *a, int64_t now)
         return;
     }
     if (now >= a->finish_next_ms) {
+        a->start_due_ms = 0; /* JobFinished carries the start */
         send_finished (w, a);
         a->finish_next_ms = now + WORKER_FINISH_RESEND_MS;
     }
@@ -688,7 +735,7 @@ stage_next (struct worker *w, struct attempt *a)
         attempt_refuse (a, YARD__END_REASON__END_SPAWN_FAILED, 1,
                         "out of memory unpacking its dispatch");
     } else if (attempt_start_alloc (a, m->spec, m->alloc) == 0) {
-        send_started (w, a);
+        start_owed (w, a);
     }
     stage_destroy (&next);
     if (m)
@@ -1442,10 +1489,18 @@ on_error (struct worker *w, const yard_env_t *env)
               env->request_id, text, m->code);
 }
 
+static void finished_ack (struct worker *w, uint64_t job_id, uint32_t num);
+
 static void
 on_dispatch (struct worker *w, const yard_env_t *env)
 {
     const Yard__Dispatch *m = env->dispatch;
+    /* the acks it carries are about other attempts: whatever becomes of
+     * this dispatch, they count */
+    for (size_t i = 0; i < m->n_finished_acks; i++)
+        if (m->finished_acks[i])
+            finished_ack (w, m->finished_acks[i]->job_id,
+                          m->finished_acks[i]->attempt);
     if (m->job_id == 0 || m->attempt == 0) {
         log_warn ("dropped a dispatch with job %" PRIu64 " attempt %" PRIu32
                   ": both must be > 0",
@@ -1483,7 +1538,7 @@ on_dispatch (struct worker *w, const yard_env_t *env)
                         "cannot find a free port for MASTER_PORT");
     else if (stage_setup (w, a, m) == 0
              && attempt_start_alloc (a, m->spec, m->alloc) == 0)
-        send_started (w, a);
+        start_owed (w, a);
     pump (w, a, yard_mono_ms ());
 }
 
@@ -1556,24 +1611,30 @@ on_metrics_ack (struct worker *w, const yard_env_t *env)
 }
 
 static void
-on_job_finished_ack (struct worker *w, const yard_env_t *env)
+finished_ack (struct worker *w, uint64_t job_id, uint32_t num)
 {
-    const Yard__JobFinishedAck *m = env->job_finished_ack;
-    struct attempt *a = find_attempt (w, m->job_id, m->attempt);
+    struct attempt *a = find_attempt (w, job_id, num);
     if (!a) {
         log_debug ("finish ack for unknown job %" PRIu64 ".%" PRIu32
                    " ignored",
-                   m->job_id, m->attempt);
+                   job_id, num);
         return;
     }
     if (a->state != ATTEMPT_ENDED) {
         log_warn ("finish ack for job %" PRIu64 ".%" PRIu32 " which is still "
                   "running: ignored",
-                  m->job_id, m->attempt);
+                  job_id, num);
         return;
     }
     a->finish_acked = true;
     pump (w, a, yard_mono_ms ());
+}
+
+static void
+on_job_finished_ack (struct worker *w, const yard_env_t *env)
+{
+    const Yard__JobFinishedAck *m = env->job_finished_ack;
+    finished_ack (w, m->job_id, m->attempt);
 }
 
 typedef void (*handler_f) (struct worker *w, const yard_env_t *env);
@@ -1752,6 +1813,7 @@ close_handles (struct worker *w)
     uv_close ((uv_handle_t *)&w->cron, handle_closed);
     uv_close ((uv_handle_t *)&w->hb_timer, handle_closed);
     uv_close ((uv_handle_t *)&w->reg_timer, handle_closed);
+    uv_close ((uv_handle_t *)&w->start_timer, handle_closed);
     uv_close ((uv_handle_t *)&w->sigterm, handle_closed);
     uv_close ((uv_handle_t *)&w->sigint, handle_closed);
     uv_close ((uv_handle_t *)&w->sighup, handle_closed);
@@ -1983,10 +2045,12 @@ worker_create (uv_loop_t *loop, const struct worker_config *cfg)
     uv_timer_init (loop, &w->cron);
     uv_timer_init (loop, &w->hb_timer);
     uv_timer_init (loop, &w->reg_timer);
+    uv_timer_init (loop, &w->start_timer);
     uv_signal_init (loop, &w->sigterm);
     uv_signal_init (loop, &w->sigint);
     uv_signal_init (loop, &w->sighup);
     w->cron.data = w->hb_timer.data = w->reg_timer.data = w;
+    w->start_timer.data = w;
     w->sigterm.data = w->sigint.data = w->sighup.data = w;
     w->handles_open = true;
     if (cfg->health_check && *cfg->health_check

@@ -41,6 +41,10 @@ struct worker_config {
 #define WORKER_REGISTER_RETRY_MS 2000    /* register unanswered */
 #define WORKER_REGISTER_REFUSED_MS 5000  /* register answered ErrorReply */
 #define WORKER_FINISH_RESEND_MS 3000     /* JobFinished unacknowledged */
+/* JobStarted leaves this long after the spawn, unless the attempt's
+ * JobFinished (which carries the start) left first: a job shorter than
+ * this costs the scheduler one report instead of two */
+#define WORKER_START_REPORT_MS 20
 #define WORKER_CRON_MS 100               /* log size checks */
 #define WORKER_STOP_ACK_WAIT_MS 5000     /* for acks once jobs are gone */
 #define WORKER_STOP_GRACE_MAX_S 30       /* grace of jobs at shutdown */

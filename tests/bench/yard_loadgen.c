@@ -11,9 +11,14 @@
  * 2. Reports the scheduler's RSS (from /proc/SCHED_PID/status) per pending
  *    job, when SCHED_PID is given.
  * 3. Registers WORKERS simulated workers (one DEALER each, 1 cpu each), which
- *    answer every Dispatch at once with JobStarted and JobFinished (exit 0),
- *    and heartbeat; measures the rate of the first MEASURE completions, i.e.
- *    scheduling at a queue depth of about PENDING.
+ *    answer every Dispatch at once with JobFinished (exit 0, with its start,
+ *    as yard-worker reports a job that ends within WORKER_START_REPORT_MS),
+ *    read the JobFinishedAcks that ride in their next Dispatch
+ *    (dispatch_acks), and heartbeat; measures the rate of the first MEASURE
+ *    completions, i.e. scheduling at a queue depth of about PENDING.  With
+ *    YARD_LOADGEN_LEGACY=1 they speak as workers did before dispatch_acks
+ *    and the held JobStarted: JobStarted and JobFinished for each job, each
+ *    acknowledged by a JobFinishedAck of its own.
  *
  *    Meanwhile one more client submits one job at a time (the next once
  *    the last is acknowledged) and reports the acknowledgement latency
@@ -57,6 +62,8 @@
 #include "util.h"
 
 #define WINDOW 4000
+
+static bool legacy; /* YARD_LOADGEN_LEGACY: the older worker protocol */
 
 /* Which of many zmq sockets have messages, without asking every one of them
  * each round as zmq_poll does (over 1,000 sockets that costs the load
@@ -302,12 +309,14 @@ sim_register (struct simworker *w, uint64_t instance)
     r.version = YARD_VERSION;
     r.cpus = 1;
     r.memory_bytes = 1ULL << 30;
+    r.dispatch_acks = !legacy;
     env.body_case = YARD__ENVELOPE__BODY_WORKER_REGISTER;
     env.worker_register = &r;
     sim_send (w, &env);
 }
 
-/* Answer a dispatch as a worker whose job ends at once. */
+/* Answer a dispatch as a worker whose job ends at once: its start rides in
+ * the JobFinished, as yard-worker sends it for a short job. */
 static void
 sim_run (struct simworker *w, const Yard__Dispatch *d)
 {
@@ -319,7 +328,8 @@ sim_run (struct simworker *w, const Yard__Dispatch *d)
     st.start_time_ms = yard_now_ms ();
     env.body_case = YARD__ENVELOPE__BODY_JOB_STARTED;
     env.job_started = &st;
-    sim_send (w, &env);
+    if (legacy)
+        sim_send (w, &env);
     yard_env_t env2 = YARD__ENVELOPE__INIT;
     Yard__JobFinished f = YARD__JOB_FINISHED__INIT;
     f.job_id = d->job_id;
@@ -577,6 +587,8 @@ client_probe_main (void *arg)
 int
 main (int argc, char **argv)
 {
+    const char *lg = getenv ("YARD_LOADGEN_LEGACY");
+    legacy = lg && *lg && strcmp (lg, "0") != 0;
     if (argc > 1 && strcmp (argv[1], "--metrics") == 0)
         return metrics_main (argc, argv);
     if (argc < 6) {
