@@ -1354,9 +1354,14 @@ open_socket (yard_server_t *s, int which, const char *ep, yard_error_t *err)
         return NULL;
     }
     int e;
+    /* the client port on the second I/O thread, the worker port on the
+     * first (ZMQ_AFFINITY is a bit mask of I/O threads) */
+    uint64_t affinity = which == YARD__CLIENT ? 2 : 1;
     int zero = 0, one = 1, hwm = SOCK_HWM;
     int64_t maxmsg = SOCK_MAXMSGSIZE;
     if (zmq_setsockopt (sock, ZMQ_LINGER, &zero, sizeof zero) < 0
+        || zmq_setsockopt (sock, ZMQ_AFFINITY, &affinity, sizeof affinity)
+               < 0
         || zmq_setsockopt (sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one) < 0
         /* a worker that reconnects under the same routing id replaces its
          * dead connection instead of being refused */
@@ -1481,6 +1486,12 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
                      zmq_strerror (e));
         goto error;
     }
+    /* two I/O threads, one per port (open_socket): a client's reply does
+     * not wait in the worker port's I/O thread behind the sends and
+     * receives of a thousand worker connections */
+    if (zmq_ctx_set (s->zctx, ZMQ_IO_THREADS, 2) < 0)
+        log_warn ("ZeroMQ keeps one I/O thread for both ports: %s",
+                  zmq_strerror (errno));
     if (!(s->sock[YARD__CLIENT] = open_socket (s, YARD__CLIENT,
                                                cfg->client_endpoint, err))
         || !(s->sock[YARD__WORKER] = open_socket (s, YARD__WORKER,
