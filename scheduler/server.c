@@ -754,7 +754,7 @@ job_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node)
     env.dispatch = &d;
     rc = yard__send_node (s, node, &env);
     if (rc == 0)
-        yard__acks_taken (node);
+        yard__acks_taken (node, d.n_finished_acks);
     free (d.resume_from);
     if (rc < 0 && s->batch_failed)
         return s->batch_failed;

@@ -291,10 +291,10 @@ void yard__finished_ack (yard_server_t *s, yard_node_t *node,
                          uint32_t attempt);
 
 /* node's acks waiting in this batch, for a Dispatch to it: *n of them
- * (0: none, or node does not read them).  Call yard__acks_taken once the
- * Dispatch is queued. */
+ * (0: none, or node does not read them).  Call yard__acks_taken with that
+ * n once the Dispatch is queued. */
 Yard__JobFinishedAck **yard__acks_take (yard_node_t *node, size_t *n);
-void yard__acks_taken (yard_node_t *node);
+void yard__acks_taken (yard_node_t *node, size_t n);
 
 /* Queue the acks no Dispatch took, each alone; the list is empty after. */
 void yard__acks_flush (yard_server_t *s);

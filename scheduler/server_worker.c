@@ -125,9 +125,11 @@ yard__acks_take (yard_node_t *node, size_t *n)
 }
 
 void
-yard__acks_taken (yard_node_t *node)
+yard__acks_taken (yard_node_t *node, size_t n)
 {
-    node->nacks = 0;
+    /* all of them: a Dispatch takes every ack the node holds, or none */
+    if (n == node->nacks)
+        node->nacks = 0;
 }
 
 void
