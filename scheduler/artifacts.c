@@ -28,11 +28,34 @@ struct hslot {
     yard_sha256_t h;
 };
 
+struct yard_artifacts_finish {
+    char digest[YARD_DIGEST_HEX + 1];
+    char part[4096];          /* partial/<digest> */
+    char dir[4096];           /* blobs/<2 hex> */
+    char dst[4096];           /* blobs/<2 hex>/<digest> */
+    uint64_t size;
+    uint64_t upto;            /* bytes h covers */
+    yard_sha256_t h;
+    int rc;                   /* the run's outcome */
+    yard_error_t err;
+    struct yard_artifacts_finish *next; /* the store's list of running ones */
+};
+
 struct yard_artifacts {
     char *root;               /* <state>/artifacts */
     struct hslot slot[HASH_SLOTS];
     uint64_t clock;
+    yard_artifacts_finish_t *finishing; /* handed out, not done yet */
 };
+
+static yard_artifacts_finish_t *
+finishing (yard_artifacts_t *a, const char *digest)
+{
+    for (yard_artifacts_finish_t *f = a->finishing; f; f = f->next)
+        if (!strcmp (f->digest, digest))
+            return f;
+    return NULL;
+}
 
 const char *
 yard_artifacts_path (yard_artifacts_t *a, const char *digest, char *buf,
@@ -198,10 +221,13 @@ publish (yard_artifacts_t *a, const char *digest, const char *part, int fd,
 int
 yard_artifacts_put (yard_artifacts_t *a, const char *digest, uint64_t size,
                     uint64_t offset, const void *data, size_t len,
-                    bool *present, uint64_t *held, yard_error_t *err)
+                    bool *present, uint64_t *held,
+                    yard_artifacts_finish_t **finish, yard_error_t *err)
 {
     *present = false;
     *held = 0;
+    if (finish)
+        *finish = NULL;
     if (!yard_digest_valid (digest))
         return yard_errorf (err, EINVAL,
                             "'%s' is not an artifact digest (64 lowercase "
@@ -220,6 +246,8 @@ yard_artifacts_put (yard_artifacts_t *a, const char *digest, uint64_t size,
         *held = have;
         return 0;
     }
+    if (finishing (a, digest))
+        return -EINPROGRESS; /* its last byte came: being verified */
     if (offset > size || len > size - offset)
         return yard_errorf (err, EINVAL,
                             "upload of %s: %zu bytes at %llu pass its size "
@@ -286,7 +314,33 @@ yard_artifacts_put (yard_artifacts_t *a, const char *digest, uint64_t size,
         if (rc == 0)
             cur = offset + len;
     }
-    if (rc == 0 && cur == size) {
+    if (rc == 0 && cur == size && finish
+        && size > YARD_ARTIFACTS_FINISH_INLINE) {
+        /* the rest of the hash and the fsync of a large blob take long:
+         * the caller runs them (yard_artifacts_finish_run) */
+        yard_artifacts_finish_t *f = calloc (1, sizeof *f);
+        if (!f) {
+            rc = yard_errorf (err, ENOMEM, "out of memory");
+        } else {
+            memcpy (f->digest, digest, YARD_DIGEST_HEX + 1);
+            snprintf (f->part, sizeof f->part, "%s", part);
+            snprintf (f->dir, sizeof f->dir, "%s/blobs/%.2s", a->root,
+                      digest);
+            yard_artifacts_path (a, digest, f->dst, sizeof f->dst);
+            f->size = size;
+            if (s) {
+                f->h = s->h;
+                f->upto = s->upto;
+                slot_drop (s);
+            } else {
+                yard_sha256_init (&f->h);
+            }
+            yard_error_clear (&f->err);
+            f->next = a->finishing;
+            a->finishing = f;
+            *finish = f;
+        }
+    } else if (rc == 0 && cur == size) {
         if (!s)
             s = slot_new (a, digest);
         if ((rc = slot_catch_up (s, fd, size)) < 0) {
@@ -317,6 +371,89 @@ yard_artifacts_put (yard_artifacts_t *a, const char *digest, uint64_t size,
     close (fd);
     *held = cur;
     return rc;
+}
+
+void
+yard_artifacts_finish_run (yard_artifacts_finish_t *f)
+{
+    static __thread unsigned char buf[1 << 16];
+    int fd = open (f->part, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        f->rc = yard_errorf (&f->err, errno, "cannot read back artifact %s: "
+                             "%s", f->digest, strerror (errno));
+        return;
+    }
+    int rc = 0;
+    while (rc == 0 && f->upto < f->size) {
+        size_t n = f->size - f->upto > sizeof buf
+                       ? sizeof buf
+                       : (size_t)(f->size - f->upto);
+        ssize_t got = pread (fd, buf, n, (off_t)f->upto);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            int e = got < 0 ? errno : EIO;
+            rc = yard_errorf (&f->err, e, "cannot read back artifact %s: %s",
+                              f->digest, strerror (e));
+            break;
+        }
+        yard_sha256_update (&f->h, buf, (size_t)got);
+        f->upto += (uint64_t)got;
+    }
+    char got[YARD_DIGEST_HEX + 1];
+    if (rc == 0) {
+        yard_sha256_final (&f->h, got);
+        if (strcmp (got, f->digest) != 0) {
+            unlink (f->part);
+            rc = yard_errorf (&f->err, EBADMSG,
+                              "the content sent for %s has digest %s: the "
+                              "upload was dropped",
+                              f->digest, got);
+        }
+    }
+    if (rc == 0 && fsync (fd) < 0)
+        rc = yard_errorf (&f->err, errno, "cannot write artifact %s: %s",
+                          f->digest, strerror (errno));
+    close (fd);
+    if (rc == 0 && (rc = yard_mkdir_p (f->dir)) < 0)
+        yard_errorf (&f->err, rc, "cannot create %s: %s", f->dir,
+                     strerror (-rc));
+    if (rc == 0 && rename (f->part, f->dst) < 0)
+        rc = yard_errorf (&f->err, errno, "cannot publish artifact %s: %s",
+                          f->digest, strerror (errno));
+    if (rc == 0 && (rc = fsync_dir (f->dir)) < 0)
+        yard_errorf (&f->err, rc, "cannot write %s: %s", f->dir,
+                     strerror (-rc));
+    f->rc = rc;
+}
+
+int
+yard_artifacts_finish_done (yard_artifacts_t *a, yard_artifacts_finish_t *f,
+                            bool *present, yard_error_t *err)
+{
+    for (yard_artifacts_finish_t **p = &a->finishing; *p; p = &(*p)->next)
+        if (*p == f) {
+            *p = f->next;
+            break;
+        }
+    int rc = f->rc;
+    *present = rc == 0;
+    if (rc < 0 && err)
+        *err = f->err;
+    free (f);
+    return rc;
+}
+
+const char *
+yard_artifacts_finish_digest (const yard_artifacts_finish_t *f)
+{
+    return f->digest;
+}
+
+uint64_t
+yard_artifacts_finish_size (const yard_artifacts_finish_t *f)
+{
+    return f->size;
 }
 
 int
@@ -526,7 +663,7 @@ yard_artifacts_gc_partials (yard_artifacts_t *a, int64_t min_age_ms)
     snprintf (dir, sizeof dir, "%s/partial", a->root);
     DIR *pd = opendir (dir);
     while (pd && (de = readdir (pd))) {
-        if (de->d_name[0] == '.')
+        if (de->d_name[0] == '.' || finishing (a, de->d_name))
             continue;
         char p[4096];
         struct stat st;

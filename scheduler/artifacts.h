@@ -37,16 +37,43 @@ uint64_t yard_artifacts_partial (yard_artifacts_t *a, const char *digest);
 const char *yard_artifacts_path (yard_artifacts_t *a, const char *digest,
                                  char *buf, size_t len);
 
+/* The end of an upload whose last byte arrived: hash what is not hashed
+ * yet, compare, fsync, publish (see yard_artifacts_put). */
+typedef struct yard_artifacts_finish yard_artifacts_finish_t;
+
+/* Blobs up to this size are finished inside yard_artifacts_put. */
+#define YARD_ARTIFACTS_FINISH_INLINE (1u << 20)
+
 /* Take len bytes at offset of the blob digest (whole size `size`).  An
  * offset other than what partial/ holds writes nothing: the caller answers
  * with the held count and the uploader continues from there.  When the
  * last byte arrives the blob is verified and published; *present says so.
+ * With finish non-NULL, a blob larger than YARD_ARTIFACTS_FINISH_INLINE is
+ * not: *finish is set instead (*present stays false), the caller runs
+ * yard_artifacts_finish_run (on any thread: it reads, hashes and fsyncs
+ * the whole blob, seconds for a large one) and then
+ * yard_artifacts_finish_done on this store's thread; until then a put of
+ * that digest returns -EINPROGRESS and writes nothing.
  * -EBADMSG: the content does not match the digest (the upload is dropped);
  * -ENOSPC: the blob does not fit on the disk. */
 int yard_artifacts_put (yard_artifacts_t *a, const char *digest,
                         uint64_t size, uint64_t offset, const void *data,
                         size_t len, bool *present, uint64_t *held,
-                        yard_error_t *err);
+                        yard_artifacts_finish_t **finish, yard_error_t *err);
+
+/* Verify and publish.  Touches no state of the store: safe on another
+ * thread.  The outcome is kept for yard_artifacts_finish_done. */
+void yard_artifacts_finish_run (yard_artifacts_finish_t *f);
+
+/* On the store's thread, after the run: *present when the blob is
+ * published, else the error (as yard_artifacts_put's).  Frees f. */
+int yard_artifacts_finish_done (yard_artifacts_t *a,
+                                yard_artifacts_finish_t *f, bool *present,
+                                yard_error_t *err);
+
+/* The digest and size of the blob a finish is about. */
+const char *yard_artifacts_finish_digest (const yard_artifacts_finish_t *f);
+uint64_t yard_artifacts_finish_size (const yard_artifacts_finish_t *f);
 
 /* Read up to max bytes at offset into buf.  -ENOENT: no such blob. */
 int yard_artifacts_read (yard_artifacts_t *a, const char *digest,

@@ -1611,6 +1611,7 @@ yard_server_destroy (yard_server_t **sp)
     free (s->doomed);
     yard_nodes_destroy (&s->nodes);
     yard_joblog_destroy (&s->logs);
+    yard__artifacts_parks_free (s);
     yard_artifacts_close (s->artifacts);
     s->artifacts = NULL;
     yard__events_destroy (s);

@@ -2,10 +2,17 @@
  *
  * Blobs live in files, not in the state database: a put writes (and on its
  * last chunk verifies, fsyncs and publishes) before its answer is queued, so
- * an answer saying "present" is only ever sent for a durable blob. */
+ * an answer saying "present" is only ever sent for a durable blob.
+ *
+ * The last chunk of a blob larger than one chunk is answered later: the
+ * rest of its hash, its fsync and its publication (seconds for a
+ * checkpoint of gigabytes) run on the thread pool, and the loop goes on
+ * scheduling meanwhile.  That put, and any other put of the same blob
+ * that arrives before the end, is parked and answered when it is done. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 #include "artifacts.h"
 #include "log.h"
@@ -56,6 +63,120 @@ yard__on_artifact_stat (yard_server_t *s, const yard_peer_t *peer,
                 present ? size : yard_artifacts_partial (s->artifacts, d));
 }
 
+/* A put waiting for the finish of its blob. */
+struct yard__put_park {
+    int sock;
+    yard_peer_t peer;
+    uint64_t request_id;
+    char digest[YARD_DIGEST_HEX + 1];
+    struct yard__put_park *next;
+};
+
+struct finish_work {
+    uv_work_t req;
+    yard_server_t *s;
+    yard_artifacts_finish_t *f;
+};
+
+static int
+put_park (yard_server_t *s, const yard_peer_t *peer, uint64_t request_id,
+          const char *digest)
+{
+    struct yard__put_park *p = calloc (1, sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    p->sock = s->cur_sock;
+    p->peer = *peer;
+    p->request_id = request_id;
+    memcpy (p->digest, digest, YARD_DIGEST_HEX + 1);
+    p->next = s->put_parks;
+    s->put_parks = p;
+    return 0;
+}
+
+static void
+finish_run (uv_work_t *req)
+{
+    struct finish_work *w = req->data;
+    yard_artifacts_finish_run (w->f);
+}
+
+/* Queue the answers of the puts parked on digest: present, or the error
+ * (status < 0: the verification did not run). */
+static void
+parks_answer (yard_server_t *s, const char *digest, uint64_t size,
+              bool present, int status, int rc, const yard_error_t *err)
+{
+    int sock = s->cur_sock;
+    for (struct yard__put_park **pp = &s->put_parks; *pp;) {
+        struct yard__put_park *p = *pp;
+        if (strcmp (p->digest, digest) != 0) {
+            pp = &p->next;
+            continue;
+        }
+        *pp = p->next;
+        s->cur_sock = p->sock;
+        if (present)
+            reply_info (s, &p->peer, p->request_id, digest, true, size,
+                        size);
+        else if (status < 0)
+            yard__reply_error (s, p->sock, &p->peer, p->request_id, EIO,
+                               "the scheduler could not verify artifact "
+                               "%s: send it again", digest);
+        else
+            yard__reply_error (s, p->sock, &p->peer, p->request_id, -rc, "%s",
+                               err->text);
+        free (p);
+    }
+    s->cur_sock = sock;
+}
+
+/* The end of a verification: its outcome, in the log and to the parked
+ * puts. */
+static void
+finish_end (yard_server_t *s, yard_artifacts_finish_t *f, int status)
+{
+    char digest[YARD_DIGEST_HEX + 1];
+    memcpy (digest, yard_artifacts_finish_digest (f), sizeof digest);
+    uint64_t size = yard_artifacts_finish_size (f);
+    bool present = false;
+    yard_error_t err;
+    yard_error_clear (&err);
+    int rc = yard_artifacts_finish_done (s->artifacts, f, &present, &err);
+    if (status < 0)
+        log_warn ("artifact %s: verification did not run (%s)", digest,
+                  uv_strerror (status));
+    else if (rc < 0)
+        log_warn ("artifact upload of %s refused: %s", digest, err.text);
+    else
+        log_debug ("artifact %s stored (%llu bytes)", digest,
+                   (unsigned long long)size);
+    parks_answer (s, digest, size, present, status, rc, &err);
+}
+
+/* On the loop, after the thread pool ran it: the answers leave in a batch
+ * of their own (nothing to commit). */
+static void
+finish_done (uv_work_t *req, int status)
+{
+    struct finish_work *w = req->data;
+    yard_server_t *s = w->s;
+    yard_artifacts_finish_t *f = w->f;
+    free (w);
+    finish_end (s, f, status);
+    yard__batch_end (s);
+}
+
+void
+yard__artifacts_parks_free (yard_server_t *s)
+{
+    while (s->put_parks) {
+        struct yard__put_park *p = s->put_parks;
+        s->put_parks = p->next;
+        free (p);
+    }
+}
+
 void
 yard__on_artifact_put (yard_server_t *s, const yard_peer_t *peer,
                        yard_node_t *node, yard_env_t *env)
@@ -73,9 +194,36 @@ yard__on_artifact_put (yard_server_t *s, const yard_peer_t *peer,
     uint64_t held = 0;
     yard_error_t err;
     yard_error_clear (&err);
+    yard_artifacts_finish_t *fin = NULL;
     int rc = yard_artifacts_put (s->artifacts, p->digest, p->size, p->offset,
                                  p->data.data, p->data.len, &present, &held,
-                                 &err);
+                                 &fin, &err);
+    if (rc == -EINPROGRESS || fin) {
+        /* its last byte is here: answered once it is verified */
+        if (put_park (s, peer, env->request_id, p->digest) < 0)
+            yard__reply_error (s, s->cur_sock, peer, env->request_id, ENOMEM,
+                               "out of memory");
+        if (!fin)
+            return;
+        struct finish_work *w = calloc (1, sizeof *w);
+        rc = w ? 0 : UV_ENOMEM;
+        if (w) {
+            w->s = s;
+            w->f = fin;
+            w->req.data = w;
+            rc = uv_queue_work (s->loop, &w->req, finish_run, finish_done);
+        }
+        if (rc == 0) {
+            return;
+        }
+        /* no thread pool: verified here, as a small blob is */
+        log_warn ("artifact %s: verified on the event loop (%s)", p->digest,
+                  uv_strerror (rc));
+        free (w);
+        yard_artifacts_finish_run (fin);
+        finish_end (s, fin, 0);
+        return;
+    }
     if (rc < 0) {
         log_warn ("artifact upload of %s refused: %s", p->digest, err.text);
         yard__reply_error (s, s->cur_sock, peer, env->request_id, -rc, "%s",

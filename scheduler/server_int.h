@@ -151,6 +151,8 @@ struct yard_server {
     uint64_t gc_age_ms;
     int64_t gc_last_ms;
     bool gc_running; /* a pass is on the thread pool */
+    /* puts answered once their blob is verified (server_artifacts.c) */
+    struct yard__put_park *put_parks;
 
     /* malformed input, per socket, since the last cron tick */
     unsigned drops[2];
@@ -208,6 +210,8 @@ void yard__on_artifact_put (yard_server_t *s, const yard_peer_t *peer,
                             yard_node_t *node, yard_env_t *env);
 void yard__on_artifact_get (yard_server_t *s, const yard_peer_t *peer,
                             yard_node_t *node, yard_env_t *env);
+/* Forget the puts still parked (the server is going away). */
+void yard__artifacts_parks_free (yard_server_t *s);
 
 void yard__reply_store_error (yard_server_t *s, const yard_peer_t *peer,
                               uint64_t request_id, int rc);

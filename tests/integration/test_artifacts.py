@@ -267,6 +267,76 @@ class ArtifactTest(ClusterTest):
         c.yard("artifact", "get", digest, dest)
         self.assertEqual(sha256_file(dest), digest)
 
+    def test_large_blob_is_verified_off_the_loop(self):
+        # After a restart the scheduler has no hash state for an upload:
+        # its last chunk means reading and hashing the whole blob.  That
+        # runs on the thread pool: other requests are answered meanwhile,
+        # and a second put of the same blob waits for the same end.
+        c = self.cluster
+        n = 64
+        f = os.path.join(self.root, "big64")
+        write_random(f, n * CHUNK)
+        digest = sha256_file(f)
+        raw = RawClient(c.client_ep)
+        try:
+            with open(f, "rb") as fh:
+                for i in range(n - 1):
+                    r = raw.call(artifact_put=pb.ArtifactPut(
+                        digest=digest, size=n * CHUNK, offset=i * CHUNK,
+                        data=fh.read(CHUNK)))
+                    self.assertEqual(r.artifact_info.partial, (i + 1) * CHUNK)
+                last = fh.read(CHUNK)
+        finally:
+            raw.close()
+        c.kill_scheduler()
+        c.start_scheduler()
+        a, b, q = (RawClient(c.client_ep) for _ in range(3))
+        try:
+            def put_last(cl):
+                env = pb.Envelope(version=1, request_id=cl.next_id,
+                                  artifact_put=pb.ArtifactPut(
+                                      digest=digest, size=n * CHUNK,
+                                      offset=(n - 1) * CHUNK, data=last))
+                cl.next_id += 1
+                cl.sock.send(env.SerializeToString())
+            put_last(a)
+            # answered while the 64 MiB are hashed
+            r = q.call(artifact_stat=pb.ArtifactStat(digest=digest))
+            self.assertFalse(r.artifact_info.present)
+            self.assertFalse(a.sock.poll(0), "the put was answered before "
+                             "a request sent after it: verified on the loop?")
+            put_last(b)  # the same blob while it is verified: waits for it
+            for cl in (a, b):
+                self.assertTrue(cl.sock.poll(60000))
+                r = pb.Envelope()
+                r.ParseFromString(cl.sock.recv())
+                self.assertEqual(r.WhichOneof("body"), "artifact_info", r)
+                self.assertTrue(r.artifact_info.present)
+                self.assertEqual(r.artifact_info.size, n * CHUNK)
+            self.assertTrue(os.path.exists(self.blob_path(digest)))
+            self.assertEqual(self.partial_size(digest), 0)
+            # a large blob whose bytes do not match: refused at the end
+            bad = os.urandom(2 * CHUNK + 5)
+            wrong = hashlib.sha256(bad[:-1]).hexdigest()
+            r = q.call(artifact_put=pb.ArtifactPut(
+                digest=wrong, size=len(bad), offset=0, data=bad[:CHUNK]))
+            self.assertEqual(r.artifact_info.partial, CHUNK)
+            r = q.call(artifact_put=pb.ArtifactPut(
+                digest=wrong, size=len(bad), offset=CHUNK,
+                data=bad[CHUNK:2 * CHUNK]))
+            self.assertEqual(r.artifact_info.partial, 2 * CHUNK)
+            r = q.call(artifact_put=pb.ArtifactPut(
+                digest=wrong, size=len(bad), offset=2 * CHUNK,
+                data=bad[2 * CHUNK:]))
+            self.assertEqual(r.WhichOneof("body"), "error", r)
+            self.assertEqual(r.error.code, EBADMSG)
+            self.assertFalse(os.path.exists(self.blob_path(wrong)))
+            self.assertEqual(self.partial_size(wrong), 0)
+        finally:
+            for cl in (a, b, q):
+                cl.close()
+        self.assertTrue(c.scheduler.alive())
+
 
 # A job that reads its staged inputs and writes an output folder: the
 # output is a sorted listing with sha256 of every input file, a copy of the

@@ -140,14 +140,14 @@ test_store_put_get (void **state)
     uint64_t held;
     /* first chunk */
     assert_int_equal (yard_artifacts_put (a, hex, n, 0, data, 1000000,
-                                          &present, &held, &err),
+                                          &present, &held, NULL, &err),
                       0);
     assert_false (present);
     assert_int_equal (held, 1000000);
     assert_false (yard_artifacts_present (a, hex, NULL));
     /* a chunk at the wrong offset writes nothing and says what is held */
     assert_int_equal (yard_artifacts_put (a, hex, n, 2000000, data + 2000000,
-                                          1000000, &present, &held, &err),
+                                          1000000, &present, &held, NULL, &err),
                       0);
     assert_int_equal (held, 1000000);
     assert_int_equal (yard_artifacts_partial (a, hex), 1000000);
@@ -155,10 +155,10 @@ test_store_put_get (void **state)
     yard_artifacts_close (a);
     assert_int_equal (yard_artifacts_open (sdir, &a, &err), 0);
     assert_int_equal (yard_artifacts_put (a, hex, n, 1000000, data + 1000000,
-                                          1000000, &present, &held, &err),
+                                          1000000, &present, &held, NULL, &err),
                       0);
     assert_int_equal (yard_artifacts_put (a, hex, n, 2000000, data + 2000000,
-                                          1000000, &present, &held, &err),
+                                          1000000, &present, &held, NULL, &err),
                       0);
     assert_true (present);
     uint64_t size;
@@ -176,7 +176,7 @@ test_store_put_get (void **state)
     char other[YARD_DIGEST_HEX + 1];
     yard_digest_buf ("right", 5, other);
     assert_int_equal (yard_artifacts_put (a, other, 5, 0, "wrong", 5,
-                                          &present, &held, &err),
+                                          &present, &held, NULL, &err),
                       -EBADMSG);
     assert_false (yard_artifacts_present (a, other, NULL));
     assert_int_equal (yard_artifacts_partial (a, other), 0);
@@ -185,17 +185,17 @@ test_store_put_get (void **state)
                       -ENOENT);
     /* not a digest */
     assert_int_equal (yard_artifacts_put (a, "../../etc/passwd", 1, 0, "x",
-                                          1, &present, &held, &err),
+                                          1, &present, &held, NULL, &err),
                       -EINVAL);
     /* more bytes than the size announced */
     assert_int_equal (yard_artifacts_put (a, other, 5, 3, "abcdef", 6,
-                                          &present, &held, &err),
+                                          &present, &held, NULL, &err),
                       -EINVAL);
     /* an empty blob */
     char empty[YARD_DIGEST_HEX + 1];
     yard_digest_buf ("", 0, empty);
     assert_int_equal (yard_artifacts_put (a, empty, 0, 0, "", 0, &present,
-                                          &held, &err),
+                                          &held, NULL, &err),
                       0);
     assert_true (present);
     free (back);
@@ -211,7 +211,7 @@ put_all (yard_artifacts_t *a, const void *data, size_t len, char *hex)
     yard_error_t err;
     yard_digest_buf (data, len, hex);
     assert_int_equal (yard_artifacts_put (a, hex, len, 0, data, len,
-                                          &present, &held, &err),
+                                          &present, &held, NULL, &err),
                       0);
     assert_true (present);
 }
@@ -281,6 +281,95 @@ test_store_trees_and_gc (void **state)
     yard_artifacts_close (a);
 }
 
+/* A large blob's last chunk hands its verification to the caller: puts of
+ * it wait (-EINPROGRESS), the GC leaves its upload alone, and the finish
+ * publishes it, or drops it when the bytes do not match. */
+static void
+test_store_finish_later (void **state)
+{
+    (void)state;
+    char sdir[4200];
+    snprintf (sdir, sizeof sdir, "%s/state3", tmpdir);
+    yard_artifacts_t *a;
+    yard_error_t err;
+    assert_int_equal (yard_artifacts_open (sdir, &a, &err), 0);
+    size_t n = 2 * YARD_ARTIFACTS_FINISH_INLINE + 123;
+    char *data = malloc (n);
+    assert_non_null (data);
+    for (size_t i = 0; i < n; i++)
+        data[i] = (char)(i * 13 + i / 4096);
+    char hex[YARD_DIGEST_HEX + 1];
+    yard_digest_buf (data, n, hex);
+    bool present;
+    uint64_t held;
+    yard_artifacts_finish_t *fin = NULL;
+    size_t half = n / 2;
+    assert_int_equal (yard_artifacts_put (a, hex, n, 0, data, half, &present,
+                                          &held, &fin, &err),
+                      0);
+    assert_null (fin);
+    /* a restart in between: the finish hashes the whole blob */
+    yard_artifacts_close (a);
+    assert_int_equal (yard_artifacts_open (sdir, &a, &err), 0);
+    assert_int_equal (yard_artifacts_put (a, hex, n, half, data + half,
+                                          n - half, &present, &held, &fin,
+                                          &err),
+                      0);
+    assert_false (present);
+    assert_int_equal (held, n);
+    assert_non_null (fin);
+    assert_string_equal (yard_artifacts_finish_digest (fin), hex);
+    assert_int_equal (yard_artifacts_finish_size (fin), n);
+    assert_false (yard_artifacts_present (a, hex, NULL));
+    /* while it is verified, a put of it writes nothing */
+    yard_artifacts_finish_t *again = NULL;
+    assert_int_equal (yard_artifacts_put (a, hex, n, n, "", 0, &present,
+                                          &held, &again, &err),
+                      -EINPROGRESS);
+    assert_null (again);
+    yard_artifacts_gc_partials (a, 0);
+    assert_int_equal (yard_artifacts_partial (a, hex), n);
+    yard_artifacts_finish_run (fin);
+    assert_int_equal (yard_artifacts_finish_done (a, fin, &present, &err), 0);
+    assert_true (present);
+    uint64_t size;
+    assert_true (yard_artifacts_present (a, hex, &size));
+    assert_int_equal (size, n);
+    assert_int_equal (yard_artifacts_partial (a, hex), 0);
+    /* stored: a put of it is answered at once */
+    assert_int_equal (yard_artifacts_put (a, hex, n, 0, "", 0, &present,
+                                          &held, &again, &err),
+                      0);
+    assert_true (present);
+    assert_null (again);
+
+    /* bytes that do not match the name: dropped by the finish */
+    char other[YARD_DIGEST_HEX + 1];
+    data[7] ^= 1;
+    yard_digest_buf (data + 1, n - 1, other); /* a digest of other bytes */
+    assert_int_equal (yard_artifacts_put (a, other, n, 0, data, n, &present,
+                                          &held, &fin, &err),
+                      0);
+    assert_non_null (fin);
+    yard_artifacts_finish_run (fin);
+    assert_int_equal (yard_artifacts_finish_done (a, fin, &present, &err),
+                      -EBADMSG);
+    assert_false (present);
+    assert_non_null (strstr (err.text, "has digest"));
+    assert_false (yard_artifacts_present (a, other, NULL));
+    assert_int_equal (yard_artifacts_partial (a, other), 0);
+    /* a small blob is finished in the put, finish or not */
+    char small[YARD_DIGEST_HEX + 1];
+    yard_digest_buf ("small", 5, small);
+    assert_int_equal (yard_artifacts_put (a, small, 5, 0, "small", 5,
+                                          &present, &held, &fin, &err),
+                      0);
+    assert_true (present);
+    assert_null (fin);
+    free (data);
+    yard_artifacts_close (a);
+}
+
 int
 main (void)
 {
@@ -292,6 +381,7 @@ main (void)
         cmocka_unit_test (test_tree_parse_refuses_escapes),
         cmocka_unit_test (test_store_put_get),
         cmocka_unit_test (test_store_trees_and_gc),
+        cmocka_unit_test (test_store_finish_later),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     char cmd[4200];
