@@ -136,7 +136,8 @@ finish (struct attempt *a)
     close_fd (&a->log_wfd);
     r->log_size = log_fd_size (a->log_rfd);
     if (a->has_dir) {
-        int rc = jobdir_result_write (a->dir, a->job_id, a->num, r);
+        /* durable later, if it is not acknowledged at once (jobdir.h) */
+        int rc = jobdir_result_save (a->dir, a->job_id, a->num, r);
         if (rc < 0)
             log_err ("job %" PRIu64 ".%" PRIu32 ": cannot save its result "
                      "in %s: %s (it is kept in memory only)",

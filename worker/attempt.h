@@ -84,6 +84,7 @@ struct attempt {
     /* ---- the worker's bookkeeping ---- */
     struct logship ship;
     bool finish_acked;      /* JobFinishedAck arrived */
+    bool result_synced;     /* its result record is durable (jobdir.h) */
     int64_t start_due_ms;   /* when JobStarted is due (monotonic); 0: sent,
                                or told by JobFinished */
     int64_t finish_next_ms; /* next (re)send of JobFinished; 0: not yet */

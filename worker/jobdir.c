@@ -161,9 +161,9 @@ overwrite (const char *path, const void *data, size_t len, bool sync)
     return -e;
 }
 
-int
-jobdir_result_write (const char *dir, uint64_t job_id, uint32_t attempt,
-                     const struct jobdir_result *res)
+static int
+result_write (const char *dir, uint64_t job_id, uint32_t attempt,
+              const struct jobdir_result *res, bool sync)
 {
     char path[PATH_MAX];
     int rc;
@@ -203,8 +203,37 @@ jobdir_result_write (const char *dir, uint64_t job_id, uint32_t attempt,
     size_t total = RESULT_HEAD + n;
     if (total < RESULT_PAD)
         total = RESULT_PAD;
-    rc = overwrite (path, buf, total, true);
+    rc = overwrite (path, buf, total, sync);
     free (buf);
+    return rc;
+}
+
+int
+jobdir_result_write (const char *dir, uint64_t job_id, uint32_t attempt,
+                     const struct jobdir_result *res)
+{
+    return result_write (dir, job_id, attempt, res, true);
+}
+
+int
+jobdir_result_save (const char *dir, uint64_t job_id, uint32_t attempt,
+                    const struct jobdir_result *res)
+{
+    return result_write (dir, job_id, attempt, res, false);
+}
+
+int
+jobdir_result_sync (const char *dir)
+{
+    char path[PATH_MAX];
+    int rc;
+    if ((rc = file_path (path, sizeof path, dir, JOBDIR_RESULT)) < 0)
+        return rc;
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    rc = fdatasync (fd) < 0 ? -errno : 0;
+    close (fd);
     return rc;
 }
 

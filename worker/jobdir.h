@@ -8,8 +8,9 @@
  *   pid         the pid alone: written by older workers, still read
  *   usage       the rusage the yard-exec shim collected (usage.h)
  *   result      how the attempt ended: a packed Yard__JobFinished behind
- *               a head with its length and sha256, made durable before it
- *               is first reported (see below)
+ *               a head with its length and sha256, written before it is
+ *               first reported, made durable if it is not acknowledged
+ *               at once (see below)
  *
  * An attempt dir with a `result` ended and waits for its JobFinishedAck; one
  * without was running when the worker died (an orphan).  On start the worker
@@ -28,6 +29,18 @@
  * unreadable, which ends the attempt as lost, as a crash just before the
  * write would.  A spare dir's result holds a "none" marker; a result
  * without the head is an older worker's bare message, still read.
+ *
+ * The record is written (page cache) before JobFinished is first sent,
+ * and fdatasync'd only when that JobFinished is not acknowledged by its
+ * first resend (WORKER_FINISH_RESEND_MS), or at once while the worker
+ * stops: a restarted worker (kill -9 included) reads it back either way,
+ * and only a power cut within those seconds can lose it.  Then the
+ * scheduler either has the report (committed before its acknowledgement)
+ * or, when the node comes back without it, requeues the attempt as lost
+ * with its node, as it does for a job that was running at the cut.  What
+ * the sync bought, not re-running a job that had just ended on a node
+ * that lost power, cost a disk flush per job: 20% of the rate of short
+ * jobs.
  */
 #ifndef WORKER_JOBDIR_H
 #define WORKER_JOBDIR_H
@@ -99,9 +112,14 @@ int jobdir_path (char *buf, size_t len, const char *root, uint64_t job_id,
 
 /* Write / read the result file.  Reading checks that it names job_id and
  * attempt.  Returns 0, -ENOENT (no result), -EBADMSG (unreadable or another
- * attempt's), or another negative errno. */
+ * attempt's), or another negative errno.  jobdir_result_write makes the
+ * record durable (fdatasync); jobdir_result_save leaves it in the page
+ * cache, and jobdir_result_sync makes it durable later. */
 int jobdir_result_write (const char *dir, uint64_t job_id, uint32_t attempt,
                          const struct jobdir_result *res);
+int jobdir_result_save (const char *dir, uint64_t job_id, uint32_t attempt,
+                        const struct jobdir_result *res);
+int jobdir_result_sync (const char *dir);
 int jobdir_result_read (const char *dir, uint64_t job_id, uint32_t attempt,
                         struct jobdir_result *res);
 

@@ -668,6 +668,15 @@ pump (struct worker *w, struct attempt *a, int64_t now)
     }
     if (now >= a->finish_next_ms) {
         a->start_due_ms = 0; /* JobFinished carries the start */
+        /* a report not acknowledged at once, or one the worker may not
+         * stay up for: its record becomes durable first (jobdir.h) */
+        if (!a->result_synced && (a->finish_next_ms != 0 || w->stopping)) {
+            int rc = jobdir_result_sync (a->dir);
+            if (rc < 0 && rc != -ENOENT)
+                log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot sync its "
+                          "result: %s", a->job_id, a->num, strerror (-rc));
+            a->result_synced = true;
+        }
         send_finished (w, a);
         a->finish_next_ms = now + WORKER_FINISH_RESEND_MS;
     }
@@ -819,7 +828,7 @@ collect_done (struct stage *st, void *arg)
                   "exited 0, but its outputs could not be stored: %s",
                   st->error);
     }
-    int rc = jobdir_result_write (a->dir, a->job_id, a->num, r);
+    int rc = jobdir_result_save (a->dir, a->job_id, a->num, r);
     if (rc < 0)
         log_err ("job %" PRIu64 ".%" PRIu32 ": cannot save its result in %s: "
                  "%s (it is kept in memory only)",

@@ -192,6 +192,18 @@ test_result_record (void **state)
     assert_int_equal (st.st_ino, ino);
     assert_int_equal (jobdir_result_read (tmp, 7, 2, &got), 0);
     assert_int_equal (got.exit_code, 4);
+    /* saved without a sync, then synced: the same record, same file */
+    r.exit_code = 5;
+    assert_int_equal (jobdir_result_save (tmp, 7, 2, &r), 0);
+    assert_int_equal (jobdir_result_read (tmp, 7, 2, &got), 0);
+    assert_int_equal (got.exit_code, 5);
+    assert_int_equal (jobdir_result_sync (tmp), 0);
+    assert_int_equal (stat (p, &st), 0);
+    assert_int_equal (st.st_ino, ino);
+    assert_int_equal (st.st_size, 4096);
+    char none[PATH_MAX];
+    snprintf (none, sizeof none, "%s/no-such-dir", tmp);
+    assert_int_equal (jobdir_result_sync (none), -ENOENT);
 
     /* torn: a byte of the message differs from what the head says */
     int fd = open (p, O_RDWR);
