@@ -162,8 +162,11 @@ reply_heartbeat (bool known)
     send_env (&env);
 }
 
+/* A Dispatch of `sh -c script` (no spec when script is NULL) that also
+ * acknowledges the (id, attempt) pairs of acks. */
 static void
-dispatch (uint64_t id, uint32_t attempt, const char *script, uint64_t limit)
+dispatch_acking (uint64_t id, uint32_t attempt, const char *script,
+                 uint64_t limit, const uint64_t (*acks)[2], size_t nacks)
 {
     Yard__Envelope env = YARD__ENVELOPE__INIT;
     Yard__Dispatch m = YARD__DISPATCH__INIT;
@@ -173,12 +176,28 @@ dispatch (uint64_t id, uint32_t attempt, const char *script, uint64_t limit)
     spec.n_argv = 3;
     spec.name = "t";
     spec.time_limit_s = limit;
+    Yard__JobFinishedAck a[4], *ap[4];
+    assert_true (nacks <= 4);
+    for (size_t i = 0; i < nacks; i++) {
+        yard__job_finished_ack__init (&a[i]);
+        a[i].job_id = acks[i][0];
+        a[i].attempt = (uint32_t)acks[i][1];
+        ap[i] = &a[i];
+    }
     m.job_id = id;
     m.attempt = attempt;
-    m.spec = &spec;
+    m.spec = script ? &spec : NULL;
+    m.finished_acks = ap;
+    m.n_finished_acks = nacks;
     env.body_case = YARD__ENVELOPE__BODY_DISPATCH;
     env.dispatch = &m;
     send_env (&env);
+}
+
+static void
+dispatch (uint64_t id, uint32_t attempt, const char *script, uint64_t limit)
+{
+    dispatch_acking (id, attempt, script, limit, NULL, 0);
 }
 
 static void
@@ -975,36 +994,6 @@ send_big (size_t size)
     assert_true (zmq_msg_send (&m, router, 0) >= 0);
 }
 
-/* A Dispatch that carries JobFinishedAcks for (id, attempt) pairs. */
-static void
-dispatch_acking (uint64_t id, uint32_t attempt, const char *script,
-                 const uint64_t (*acks)[2], size_t nacks)
-{
-    Yard__Envelope env = YARD__ENVELOPE__INIT;
-    Yard__Dispatch m = YARD__DISPATCH__INIT;
-    Yard__JobSpec spec = YARD__JOB_SPEC__INIT;
-    char *argv[] = { "sh", "-c", (char *)script };
-    spec.argv = argv;
-    spec.n_argv = 3;
-    spec.name = "t";
-    Yard__JobFinishedAck a[4], *ap[4];
-    assert_true (nacks <= 4);
-    for (size_t i = 0; i < nacks; i++) {
-        yard__job_finished_ack__init (&a[i]);
-        a[i].job_id = acks[i][0];
-        a[i].attempt = (uint32_t)acks[i][1];
-        ap[i] = &a[i];
-    }
-    m.job_id = id;
-    m.attempt = attempt;
-    m.spec = script ? &spec : NULL;
-    m.finished_acks = ap;
-    m.n_finished_acks = nacks;
-    env.body_case = YARD__ENVELOPE__BODY_DISPATCH;
-    env.dispatch = &m;
-    send_env (&env);
-}
-
 /* A short job reports its start in its JobFinished (no JobStarted), a long
  * one with a JobStarted; acks that ride in a Dispatch retire attempts like
  * JobFinishedAcks, also when the Dispatch itself is refused. */
@@ -1029,7 +1018,7 @@ test_dispatch_acks (void **state)
 
     /* the next dispatch acknowledges 30.1: it is retired, 31.1 runs */
     const uint64_t ack30[][2] = { { 30, 1 } };
-    dispatch_acking (31, 1, "exec sleep 30", ack30, 1);
+    dispatch_acking (31, 1, "exec sleep 30", 0, ack30, 1);
     env = expect (YARD__ENVELOPE__BODY_JOB_STARTED, 3000);
     assert_non_null (env);
     assert_int_equal (env->job_started->job_id, 31);
@@ -1042,7 +1031,7 @@ test_dispatch_acks (void **state)
 
     /* an ack for an attempt still running is not taken */
     const uint64_t ack31[][2] = { { 31, 1 } };
-    dispatch_acking (0, 0, NULL, ack31, 1);
+    dispatch_acking (0, 0, NULL, 0, ack31, 1);
     spin (100);
     assert_int_equal (worker_attempt_count (w), 1);
     kill_job (31, 1, YARD__END_REASON__END_CANCELLED, 1);
@@ -1053,7 +1042,7 @@ test_dispatch_acks (void **state)
                       YARD__END_REASON__END_CANCELLED);
     yard_msg_free (&env);
     /* a Dispatch refused (no job id) still delivers its acks */
-    dispatch_acking (0, 0, NULL, ack31, 1);
+    dispatch_acking (0, 0, NULL, 0, ack31, 1);
     spin (200);
     assert_int_equal (worker_attempt_count (w), 0);
 }
