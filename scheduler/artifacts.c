@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ struct yard_artifacts_finish {
     yard_sha256_t h;
     int rc;                   /* the run's outcome */
     yard_error_t err;
+    atomic_int cancel;        /* set by the store's thread: stop early */
     struct yard_artifacts_finish *next; /* the store's list of running ones */
 };
 
@@ -385,6 +387,13 @@ yard_artifacts_finish_run (yard_artifacts_finish_t *f)
     }
     int rc = 0;
     while (rc == 0 && f->upto < f->size) {
+        if (atomic_load_explicit (&f->cancel, memory_order_relaxed)) {
+            rc = yard_errorf (&f->err, ECANCELED, "the verification of "
+                              "artifact %s was stopped: the scheduler is "
+                              "stopping; the upload goes on from what it "
+                              "holds", f->digest);
+            break;
+        }
         size_t n = f->size - f->upto > sizeof buf
                        ? sizeof buf
                        : (size_t)(f->size - f->upto);
@@ -442,6 +451,13 @@ yard_artifacts_finish_done (yard_artifacts_t *a, yard_artifacts_finish_t *f,
         *err = f->err;
     free (f);
     return rc;
+}
+
+void
+yard_artifacts_finish_cancel_all (yard_artifacts_t *a)
+{
+    for (yard_artifacts_finish_t *f = a->finishing; f; f = f->next)
+        atomic_store_explicit (&f->cancel, 1, memory_order_relaxed);
 }
 
 const char *

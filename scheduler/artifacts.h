@@ -71,6 +71,11 @@ int yard_artifacts_finish_done (yard_artifacts_t *a,
                                 yard_artifacts_finish_t *f, bool *present,
                                 yard_error_t *err);
 
+/* Have the runs in progress stop at their next read (-ECANCELED, the
+ * upload kept as it is, to be finished by its next put): the server is
+ * going away and must not wait for a blob of gigabytes. */
+void yard_artifacts_finish_cancel_all (yard_artifacts_t *a);
+
 /* The digest and size of the blob a finish is about. */
 const char *yard_artifacts_finish_digest (const yard_artifacts_finish_t *f);
 uint64_t yard_artifacts_finish_size (const yard_artifacts_finish_t *f);

@@ -1578,6 +1578,8 @@ yard_server_shutdown (yard_server_t *s)
         s->more_open = false;
     }
     yard__parks_close_all (s);
+    if (s->artifacts)
+        yard_artifacts_finish_cancel_all (s->artifacts);
 }
 
 static int

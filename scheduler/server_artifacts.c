@@ -146,6 +146,8 @@ finish_end (yard_server_t *s, yard_artifacts_finish_t *f, int status)
     if (status < 0)
         log_warn ("artifact %s: verification did not run (%s)", digest,
                   uv_strerror (status));
+    else if (rc == -ECANCELED)
+        log_notice ("%s", err.text);
     else if (rc < 0)
         log_warn ("artifact upload of %s refused: %s", digest, err.text);
     else

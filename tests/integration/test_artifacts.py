@@ -337,6 +337,40 @@ class ArtifactTest(ClusterTest):
                 cl.close()
         self.assertTrue(c.scheduler.alive())
 
+    def test_stop_while_a_blob_is_verified(self):
+        # A scheduler told to stop while it verifies a large blob stops at
+        # once, exit 0 (the verification is abandoned, the upload kept);
+        # the next put of that blob finishes it.
+        c = self.cluster
+        n = 64
+        f = os.path.join(self.root, "big64")
+        write_random(f, n * CHUNK)
+        digest = sha256_file(f)
+        raw = RawClient(c.client_ep)
+        try:
+            with open(f, "rb") as fh:
+                for i in range(n):
+                    env = pb.Envelope(version=1, request_id=raw.next_id,
+                                      artifact_put=pb.ArtifactPut(
+                                          digest=digest, size=n * CHUNK,
+                                          offset=i * CHUNK,
+                                          data=fh.read(CHUNK)))
+                    raw.next_id += 1
+                    raw.sock.send(env.SerializeToString())
+                    if i < n - 1:
+                        self.assertTrue(raw.sock.poll(10000))
+                        raw.sock.recv()
+            # the last chunk is in: stop now
+            self.assertEqual(c.scheduler.stop(timeout=30), 0)
+        finally:
+            raw.close()
+        c.old_daemons.append(c.scheduler)
+        c.start_scheduler()
+        a = self.put(f)
+        self.assertEqual(a["digest"], digest)
+        self.assertTrue(os.path.exists(self.blob_path(digest)))
+        self.assertEqual(self.partial_size(digest), 0)
+
 
 # A job that reads its staged inputs and writes an output folder: the
 # output is a sorted listing with sha256 of every input file, a copy of the

@@ -343,6 +343,35 @@ test_store_finish_later (void **state)
     assert_true (present);
     assert_null (again);
 
+    /* a finish stopped (the scheduler stops) keeps the upload: the next
+     * put of it finishes it */
+    char *two = malloc (n);
+    assert_non_null (two);
+    for (size_t i = 0; i < n; i++)
+        two[i] = (char)(i * 31 + 7);
+    char hex2[YARD_DIGEST_HEX + 1];
+    yard_digest_buf (two, n, hex2);
+    assert_int_equal (yard_artifacts_put (a, hex2, n, 0, two, n, &present,
+                                          &held, &fin, &err),
+                      0);
+    assert_non_null (fin);
+    yard_artifacts_finish_cancel_all (a);
+    yard_artifacts_finish_run (fin);
+    assert_int_equal (yard_artifacts_finish_done (a, fin, &present, &err),
+                      -ECANCELED);
+    assert_false (present);
+    assert_false (yard_artifacts_present (a, hex2, NULL));
+    assert_int_equal (yard_artifacts_partial (a, hex2), n);
+    assert_int_equal (yard_artifacts_put (a, hex2, n, n, "", 0, &present,
+                                          &held, &fin, &err),
+                      0);
+    assert_non_null (fin);
+    yard_artifacts_finish_run (fin);
+    assert_int_equal (yard_artifacts_finish_done (a, fin, &present, &err), 0);
+    assert_true (present);
+    assert_true (yard_artifacts_present (a, hex2, NULL));
+    free (two);
+
     /* bytes that do not match the name: dropped by the finish */
     char other[YARD_DIGEST_HEX + 1];
     data[7] ^= 1;
