@@ -169,21 +169,35 @@ slot_drop (struct hslot *s)
         s->used = 0;
 }
 
+/* Bring the hash h of the first *at bytes of fd up to `upto` bytes; stop
+ * early with -ECANCELED once *cancel is set (NULL: never).  Safe on any
+ * thread. */
+static int
+hash_file (yard_sha256_t *h, uint64_t *at, int fd, uint64_t upto,
+           atomic_int *cancel)
+{
+    static __thread unsigned char buf[1 << 16];
+    while (*at < upto) {
+        if (cancel && atomic_load_explicit (cancel, memory_order_relaxed))
+            return -ECANCELED;
+        size_t n = upto - *at > sizeof buf ? sizeof buf
+                                           : (size_t)(upto - *at);
+        ssize_t got = pread (fd, buf, n, (off_t)*at);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return got < 0 ? -errno : -EIO;
+        yard_sha256_update (h, buf, (size_t)got);
+        *at += (uint64_t)got;
+    }
+    return 0;
+}
+
 /* Bring the slot's hash up to `upto` bytes of the partial file. */
 static int
 slot_catch_up (struct hslot *s, int fd, uint64_t upto)
 {
-    static unsigned char buf[1 << 16];
-    while (s->upto < upto) {
-        size_t n = upto - s->upto > sizeof buf ? sizeof buf
-                                               : (size_t)(upto - s->upto);
-        ssize_t got = pread (fd, buf, n, (off_t)s->upto);
-        if (got <= 0)
-            return got < 0 ? -errno : -EIO;
-        yard_sha256_update (&s->h, buf, (size_t)got);
-        s->upto += (uint64_t)got;
-    }
-    return 0;
+    return hash_file (&s->h, &s->upto, fd, upto, NULL);
 }
 
 static int
@@ -197,27 +211,31 @@ fsync_dir (const char *path)
     return rc;
 }
 
-static int
-publish (yard_artifacts_t *a, const char *digest, const char *part, int fd,
-         yard_error_t *err)
+/* The end of digest's upload: it takes the slot's hash state (s may be
+ * NULL), and is listed as running until yard_artifacts_finish_done. */
+static yard_artifacts_finish_t *
+finish_new (yard_artifacts_t *a, const char *digest, const char *part,
+            uint64_t size, struct hslot *s)
 {
-    char dst[4096], dir[4096];
-    if (fsync (fd) < 0)
-        return yard_errorf (err, errno, "cannot write artifact %s: %s",
-                            digest, strerror (errno));
-    snprintf (dir, sizeof dir, "%s/blobs/%.2s", a->root, digest);
-    int rc = yard_mkdir_p (dir);
-    if (rc < 0)
-        return yard_errorf (err, rc, "cannot create %s: %s", dir,
-                            strerror (-rc));
-    yard_artifacts_path (a, digest, dst, sizeof dst);
-    if (rename (part, dst) < 0)
-        return yard_errorf (err, errno, "cannot publish artifact %s: %s",
-                            digest, strerror (errno));
-    if ((rc = fsync_dir (dir)) < 0)
-        return yard_errorf (err, rc, "cannot write %s: %s", dir,
-                            strerror (-rc));
-    return 0;
+    yard_artifacts_finish_t *f = calloc (1, sizeof *f);
+    if (!f)
+        return NULL;
+    memcpy (f->digest, digest, YARD_DIGEST_HEX + 1);
+    snprintf (f->part, sizeof f->part, "%s", part);
+    snprintf (f->dir, sizeof f->dir, "%s/blobs/%.2s", a->root, digest);
+    yard_artifacts_path (a, digest, f->dst, sizeof f->dst);
+    f->size = size;
+    if (s) {
+        f->h = s->h;
+        f->upto = s->upto;
+        slot_drop (s);
+    } else {
+        yard_sha256_init (&f->h);
+    }
+    yard_error_clear (&f->err);
+    f->next = a->finishing;
+    a->finishing = f;
+    return f;
 }
 
 int
@@ -316,52 +334,20 @@ yard_artifacts_put (yard_artifacts_t *a, const char *digest, uint64_t size,
         if (rc == 0)
             cur = offset + len;
     }
-    if (rc == 0 && cur == size && finish
-        && size > YARD_ARTIFACTS_FINISH_INLINE) {
-        /* the rest of the hash and the fsync of a large blob take long:
-         * the caller runs them (yard_artifacts_finish_run) */
-        yard_artifacts_finish_t *f = calloc (1, sizeof *f);
+    if (rc == 0 && cur == size) {
+        /* the rest of the hash, the check, the fsync and the publication:
+         * here for a small blob, by the caller for a large one (they take
+         * long: yard_artifacts_finish_run) */
+        yard_artifacts_finish_t *f = finish_new (a, digest, part, size, s);
         if (!f) {
             rc = yard_errorf (err, ENOMEM, "out of memory");
-        } else {
-            memcpy (f->digest, digest, YARD_DIGEST_HEX + 1);
-            snprintf (f->part, sizeof f->part, "%s", part);
-            snprintf (f->dir, sizeof f->dir, "%s/blobs/%.2s", a->root,
-                      digest);
-            yard_artifacts_path (a, digest, f->dst, sizeof f->dst);
-            f->size = size;
-            if (s) {
-                f->h = s->h;
-                f->upto = s->upto;
-                slot_drop (s);
-            } else {
-                yard_sha256_init (&f->h);
-            }
-            yard_error_clear (&f->err);
-            f->next = a->finishing;
-            a->finishing = f;
+        } else if (finish && size > YARD_ARTIFACTS_FINISH_INLINE) {
             *finish = f;
-        }
-    } else if (rc == 0 && cur == size) {
-        if (!s)
-            s = slot_new (a, digest);
-        if ((rc = slot_catch_up (s, fd, size)) < 0) {
-            yard_errorf (err, rc, "cannot read back artifact %s: %s", digest,
-                         strerror (-rc));
         } else {
-            char got[YARD_DIGEST_HEX + 1];
-            yard_sha256_final (&s->h, got);
-            slot_drop (s);
-            if (strcmp (got, digest) != 0) {
-                unlink (part);
-                rc = yard_errorf (err, EBADMSG,
-                                  "the content sent for %s has digest %s: "
-                                  "the upload was dropped",
-                                  digest, got);
-                cur = 0;
-            } else if ((rc = publish (a, digest, part, fd, err)) == 0) {
-                *present = true;
-            }
+            yard_artifacts_finish_run (f);
+            rc = yard_artifacts_finish_done (a, f, present, err);
+            if (rc == -EBADMSG)
+                cur = 0; /* dropped */
         }
     } else if (rc == 0 && cur > 0) {
         /* Hash as it arrives, while the bytes are still in the cache. */
@@ -378,37 +364,20 @@ yard_artifacts_put (yard_artifacts_t *a, const char *digest, uint64_t size,
 void
 yard_artifacts_finish_run (yard_artifacts_finish_t *f)
 {
-    static __thread unsigned char buf[1 << 16];
     int fd = open (f->part, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         f->rc = yard_errorf (&f->err, errno, "cannot read back artifact %s: "
                              "%s", f->digest, strerror (errno));
         return;
     }
-    int rc = 0;
-    while (rc == 0 && f->upto < f->size) {
-        if (atomic_load_explicit (&f->cancel, memory_order_relaxed)) {
-            rc = yard_errorf (&f->err, ECANCELED, "the verification of "
-                              "artifact %s was stopped: the scheduler is "
-                              "stopping; the upload goes on from what it "
-                              "holds", f->digest);
-            break;
-        }
-        size_t n = f->size - f->upto > sizeof buf
-                       ? sizeof buf
-                       : (size_t)(f->size - f->upto);
-        ssize_t got = pread (fd, buf, n, (off_t)f->upto);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            int e = got < 0 ? errno : EIO;
-            rc = yard_errorf (&f->err, e, "cannot read back artifact %s: %s",
-                              f->digest, strerror (e));
-            break;
-        }
-        yard_sha256_update (&f->h, buf, (size_t)got);
-        f->upto += (uint64_t)got;
-    }
+    int rc = hash_file (&f->h, &f->upto, fd, f->size, &f->cancel);
+    if (rc == -ECANCELED)
+        yard_errorf (&f->err, ECANCELED, "the verification of artifact %s "
+                     "was stopped: the scheduler is stopping; the upload goes "
+                     "on from what it holds", f->digest);
+    else if (rc < 0)
+        yard_errorf (&f->err, -rc, "cannot read back artifact %s: %s",
+                     f->digest, strerror (-rc));
     char got[YARD_DIGEST_HEX + 1];
     if (rc == 0) {
         yard_sha256_final (&f->h, got);
