@@ -22,6 +22,7 @@ from yard import yard_pb2 as pb                     # noqa: E402
 
 CHUNK = 1 << 20
 EBADMSG = 74
+ECANCELED = 125
 
 
 def sha256_file(path):
@@ -59,10 +60,14 @@ class RawClient:
         self.sock.connect(endpoint)
         self.next_id = 1
 
-    def call(self, **body):
+    def send(self, **body):
+        """Send a request without waiting for its answer."""
         env = pb.Envelope(version=1, request_id=self.next_id, **body)
         self.next_id += 1
         self.sock.send(env.SerializeToString())
+
+    def call(self, **body):
+        self.send(**body)
         if not self.sock.poll(10000):
             raise AssertionError("no answer to %s" % list(body))
         reply = pb.Envelope()
@@ -267,17 +272,13 @@ class ArtifactTest(ClusterTest):
         c.yard("artifact", "get", digest, dest)
         self.assertEqual(sha256_file(dest), digest)
 
-    def test_large_blob_is_verified_off_the_loop(self):
-        # After a restart the scheduler has no hash state for an upload:
-        # its last chunk means reading and hashing the whole blob.  That
-        # runs on the thread pool: other requests are answered meanwhile,
-        # and a second put of the same blob waits for the same end.
-        c = self.cluster
-        n = 64
-        f = os.path.join(self.root, "big64")
+    def upload_but_last(self, n):
+        """A random file of n chunks, all but its last chunk put: (path,
+        digest, a function that sends the last chunk on a RawClient)."""
+        f = os.path.join(self.root, "big%d" % n)
         write_random(f, n * CHUNK)
         digest = sha256_file(f)
-        raw = RawClient(c.client_ep)
+        raw = RawClient(self.cluster.client_ep)
         try:
             with open(f, "rb") as fh:
                 for i in range(n - 1):
@@ -288,17 +289,25 @@ class ArtifactTest(ClusterTest):
                 last = fh.read(CHUNK)
         finally:
             raw.close()
+
+        def put_last(cl):
+            cl.send(artifact_put=pb.ArtifactPut(
+                digest=digest, size=n * CHUNK, offset=(n - 1) * CHUNK,
+                data=last))
+        return f, digest, put_last
+
+    def test_large_blob_is_verified_off_the_loop(self):
+        # After a restart the scheduler has no hash state for an upload:
+        # its last chunk means reading and hashing the whole blob.  That
+        # runs on the thread pool: other requests are answered meanwhile,
+        # and a second put of the same blob waits for the same end.
+        c = self.cluster
+        n = 64
+        _, digest, put_last = self.upload_but_last(n)
         c.kill_scheduler()
         c.start_scheduler()
         a, b, q = (RawClient(c.client_ep) for _ in range(3))
         try:
-            def put_last(cl):
-                env = pb.Envelope(version=1, request_id=cl.next_id,
-                                  artifact_put=pb.ArtifactPut(
-                                      digest=digest, size=n * CHUNK,
-                                      offset=(n - 1) * CHUNK, data=last))
-                cl.next_id += 1
-                cl.sock.send(env.SerializeToString())
             put_last(a)
             # answered while the 64 MiB are hashed
             r = q.call(artifact_stat=pb.ArtifactStat(digest=digest))
@@ -342,26 +351,22 @@ class ArtifactTest(ClusterTest):
         # once, exit 0 (the verification is abandoned, the upload kept);
         # the next put of that blob finishes it.
         c = self.cluster
-        n = 64
-        f = os.path.join(self.root, "big64")
-        write_random(f, n * CHUNK)
-        digest = sha256_file(f)
+        f, digest, put_last = self.upload_but_last(64)
+        c.kill_scheduler()   # no hash state: the whole blob is read back
+        c.start_scheduler()
         raw = RawClient(c.client_ep)
         try:
-            with open(f, "rb") as fh:
-                for i in range(n):
-                    env = pb.Envelope(version=1, request_id=raw.next_id,
-                                      artifact_put=pb.ArtifactPut(
-                                          digest=digest, size=n * CHUNK,
-                                          offset=i * CHUNK,
-                                          data=fh.read(CHUNK)))
-                    raw.next_id += 1
-                    raw.sock.send(env.SerializeToString())
-                    if i < n - 1:
-                        self.assertTrue(raw.sock.poll(10000))
-                        raw.sock.recv()
-            # the last chunk is in: stop now
+            put_last(raw)
+            # answered in order on one connection: the put was taken, and
+            # its verification is running
+            r = raw.call(artifact_stat=pb.ArtifactStat(digest=digest))
+            self.assertFalse(r.artifact_info.present)
             self.assertEqual(c.scheduler.stop(timeout=30), 0)
+            self.assertTrue(raw.sock.poll(5000), "the put was not answered")
+            r = pb.Envelope()
+            r.ParseFromString(raw.sock.recv())
+            self.assertEqual(r.WhichOneof("body"), "error", r)
+            self.assertEqual(r.error.code, ECANCELED)
         finally:
             raw.close()
         c.old_daemons.append(c.scheduler)
