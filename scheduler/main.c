@@ -78,10 +78,14 @@ static const char usage_text[] =
     "  --oversubscribe         let jobs share cores: a job's --cpus then counts\n"
     "                          PUs (hardware threads), not whole cores; a\n"
     "                          node labelled oversubscribe gets the same\n"
-    "  --sync full|normal      SQLite synchronous mode: full (default) makes\n"
-    "                          every acknowledged change survive a power\n"
-    "                          loss; normal is faster and may lose the last\n"
-    "                          changes then (never corrupts)\n"
+    "  --sync full|normal      full (default): every acknowledged change\n"
+    "                          survives a power loss (the SQLite log is\n"
+    "                          fdatasync'd by a thread of its own, one sync\n"
+    "                          for the batches committed meanwhile, and\n"
+    "                          nothing is answered before it); normal:\n"
+    "                          answers right after the commit and may lose\n"
+    "                          the last changes in a power loss (never\n"
+    "                          corrupts)\n"
     "  --log-level LEVEL       err, warning, notice, info (default), debug\n"
     "  --syslog                log to syslog (journald) instead of stderr\n"
     "  --help                  show this help and exit\n"
@@ -381,6 +385,7 @@ struct ctx {
     uv_signal_t sig[2];
     bool sig_open[2];
     bool stopping;
+    bool failed; /* stopped by a fatal error (yard_server_config_t) */
 };
 
 /* Close every handle we own; the loop then runs dry and returns. */
@@ -404,6 +409,14 @@ on_signal (uv_signal_t *h, int signum)
         return;
     log_info ("%s: shutting down (running jobs are left to the workers)",
               strsignal (signum));
+    stop (c);
+}
+
+static void
+on_fatal (void *arg)
+{
+    struct ctx *c = arg;
+    c->failed = true;
     stop (c);
 }
 
@@ -466,6 +479,8 @@ main (int argc, char **argv)
         .artifact_gc_interval_ms = o.gc_interval_s * 1000,
         .artifact_gc_age_ms = o.gc_age_s * 1000,
         .sync_full = o.sync_full,
+        .on_fatal = on_fatal,
+        .on_fatal_arg = &c,
     };
     yard_error_clear (&err);
     if (!(c.s = yard_server_create (&loop, &cfg, &err))) {
@@ -496,7 +511,7 @@ main (int argc, char **argv)
                 yard_server_worker_endpoint (c.s), o.state_dir);
 
     uv_run (&loop, UV_RUN_DEFAULT);
-    status = 0;
+    status = c.failed ? EXIT_RUNTIME : 0;
     goto teardown;
 
 shutdown:

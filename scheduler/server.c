@@ -227,37 +227,190 @@ yard__send_kill (yard_server_t *s, yard_node_t *node, uint64_t job_id,
     return yard__send_node (s, node, &env);
 }
 
-/* Sends the outbox: client replies first (a client waits for each; a
- * worker batch's outbox may hold hundreds of dispatches and
- * acknowledgements before them), then the worker port's messages, each
- * port's in the order they were queued. */
+static const char *plural (uint64_t n);
+
+/* Sends one queued message; its buffer goes with it. */
+static void
+out_send (yard_server_t *s, yard__out_t *o)
+{
+    int rc = yard_msg_send_buf (s->sock[o->sock], &o->peer, o->buf, o->len);
+    o->buf = NULL;
+    if (rc == 0)
+        return;
+    char p[2 * YARD_MAX_ROUTING_ID + 1];
+    yard_node_t *node = o->sock == YARD__WORKER
+                            ? yard_nodes_by_peer (s->nodes, &o->peer)
+                            : NULL;
+    if (node) {
+        /* Whatever it missed (a Dispatch, a KillJob) it learns by
+         * registering again: unbinding makes its next heartbeat answer
+         * known=false. */
+        log_warn ("cannot send to worker %s (%s): it must register again",
+                  node->name, strerror (-rc));
+        yard_nodes_unbind (s->nodes, node);
+    } else {
+        log_debug ("cannot send to %s peer %s: %s", sock_name[o->sock],
+                   yard_peer_str (&o->peer, p, sizeof p), strerror (-rc));
+    }
+}
+
+/* The i-th message of the outbox in sending order: client replies first
+ * (a client waits for each; a worker batch's outbox may hold hundreds of
+ * dispatches and acknowledgements before them), then the worker port's
+ * messages, each port's in the order they were queued.  NULL for the
+ * slots of the other port. */
+static yard__out_t *
+out_nth (yard_server_t *s, size_t i)
+{
+    yard__out_t *o = &s->out[i % s->nout];
+    if (!o->buf || (i < s->nout) != (o->sock == YARD__CLIENT))
+        return NULL;
+    return o;
+}
+
+/* Sends the outbox. */
 static void
 out_flush (yard_server_t *s)
 {
     for (size_t i = 0; i < 2 * s->nout; i++) {
-        yard__out_t *o = &s->out[i % s->nout];
-        if (!o->buf || (i < s->nout) != (o->sock == YARD__CLIENT))
-            continue;
-        int rc = yard_msg_send_buf (s->sock[o->sock], &o->peer, o->buf,
-                                    o->len);
-        o->buf = NULL;
-        if (rc == 0)
-            continue;
-        char p[2 * YARD_MAX_ROUTING_ID + 1];
-        yard_node_t *node = o->sock == YARD__WORKER
-                                ? yard_nodes_by_peer (s->nodes, &o->peer)
-                                : NULL;
-        if (node) {
-            /* Whatever it missed (a Dispatch, a KillJob) it learns by
-             * registering again: unbinding makes its next heartbeat
-             * answer known=false. */
-            log_warn ("cannot send to worker %s (%s): it must register "
-                      "again", node->name, strerror (-rc));
-            yard_nodes_unbind (s->nodes, node);
-        } else {
-            log_debug ("cannot send to %s peer %s: %s", sock_name[o->sock],
-                       yard_peer_str (&o->peer, p, sizeof p), strerror (-rc));
+        yard__out_t *o = out_nth (s, i);
+        if (o)
+            out_send (s, o);
+    }
+    s->nout = 0;
+}
+
+static void
+out_drop (yard__out_t *v, size_t *n)
+{
+    for (size_t i = 0; i < *n; i++)
+        free (v[i].buf);
+    *n = 0;
+}
+
+/* ---- group commit (syncer.h) ----
+ *
+ * With --sync full the store's commits write the WAL and return; the
+ * syncer's thread fdatasyncs it.  The messages of a batch (replies,
+ * acknowledgements, dispatches, events) wait in s->held, in sending
+ * order and tagged with the number of the last commit that wrote, until
+ * that number is durable.  A batch that wrote nothing carries the number
+ * of the last commit that did: what it answers may have been read from
+ * it.  So nothing leaves before the state it reports is on the disk, and
+ * the messages leave in the order they were made. */
+
+/* Sends the held messages whose commit is durable. */
+static void
+held_release (yard_server_t *s)
+{
+    size_t i = 0;
+    for (; i < s->nheld && s->held[i].seq <= s->durable_seq; i++)
+        out_send (s, &s->held[i]);
+    if (i > 0) {
+        memmove (s->held, s->held + i, (s->nheld - i) * sizeof s->held[0]);
+        s->nheld -= i;
+    }
+}
+
+/* The scheduler cannot make its state durable: nothing more is sent. */
+static void
+sync_fatal (yard_server_t *s, int rc)
+{
+    if (s->sync_failed)
+        return;
+    s->sync_failed = true;
+    log_err ("cannot make the state store durable (fdatasync of %s/state.db"
+             "-wal: %s): stopping; the %zu message%s waiting for it %s not "
+             "sent, so nothing that depends on it was acknowledged, and the "
+             "next start recovers the state from the disk", s->state_dir,
+             strerror (-rc), s->nheld + s->nout, plural (s->nheld + s->nout),
+             s->nheld + s->nout == 1 ? "is" : "are");
+    out_drop (s->held, &s->nheld);
+    out_drop (s->out, &s->nout);
+    if (s->on_fatal)
+        s->on_fatal (s->on_fatal_arg);
+    else
+        yard_server_shutdown (s);
+}
+
+/* Make every commit durable on this thread, then send what waits. */
+static void
+sync_now (yard_server_t *s)
+{
+    int rc = yard_store_wal_sync (s->store);
+    if (rc < 0) {
+        sync_fatal (s, rc);
+        return;
+    }
+    s->durable_seq = s->commit_seq;
+    held_release (s);
+    out_flush (s);
+}
+
+static void
+on_durable (uint64_t seq, int rc, void *arg)
+{
+    yard_server_t *s = arg;
+    if (rc < 0) {
+        sync_fatal (s, rc);
+        return;
+    }
+    if (seq > s->durable_seq)
+        s->durable_seq = seq;
+    held_release (s);
+}
+
+static int
+store_sync (void *arg)
+{
+    return yard_store_wal_sync (arg);
+}
+
+/* The end of a batch's commit: send its outbox now, or hold it until
+ * its commit is durable (wrote: the commit wrote something). */
+static void
+out_release (yard_server_t *s, bool wrote)
+{
+    if (!s->sync_deferred) {
+        out_flush (s); /* --sync normal, or the commit synced */
+        return;
+    }
+    if (s->sync_failed) {
+        out_drop (s->out, &s->nout);
+        return;
+    }
+    if (wrote) {
+        s->commit_seq++;
+        if (s->syncer)
+            yard_syncer_want (s->syncer, s->commit_seq);
+    }
+    if (s->nheld == 0 && s->durable_seq >= s->commit_seq) {
+        out_flush (s);
+        return;
+    }
+    if (!s->syncer) {
+        sync_now (s); /* stopping: the thread is gone */
+        return;
+    }
+    if (s->nheld + s->nout > s->held_cap) {
+        size_t cap = s->held_cap ? s->held_cap : 256;
+        while (cap < s->nheld + s->nout)
+            cap *= 2;
+        yard__out_t *v = realloc (s->held, cap * sizeof v[0]);
+        if (!v) {
+            sync_now (s); /* no room to wait: wait here */
+            return;
         }
+        s->held = v;
+        s->held_cap = cap;
+    }
+    for (size_t i = 0; i < 2 * s->nout; i++) {
+        yard__out_t *o = out_nth (s, i);
+        if (!o)
+            continue;
+        o->seq = s->commit_seq;
+        s->held[s->nheld++] = *o;
+        o->buf = NULL;
     }
     s->nout = 0;
 }
@@ -1071,6 +1224,7 @@ yard__batch_end (yard_server_t *s)
         yard__acks_flush (s);
     s->acks_kept = keep ? s->acks_kept + 1 : 0;
     int rc = s->batch_failed;
+    bool wrote = rc == 0 && yard_store_in_txn (s->store);
     if (rc == 0)
         rc = yard_store_commit (s->store);
     else
@@ -1094,7 +1248,7 @@ yard__batch_end (yard_server_t *s)
     s->ntouched = 0;
     s->batch_failed = 0;
     s->batch_gen++;
-    out_flush (s);
+    out_release (s, rc == 0 && wrote);
     if (s->dispatch_yielded && s->need_dispatch && s->more_open
         && !s->stopping)
         uv_idle_start (&s->more, more_cb);
@@ -1480,6 +1634,23 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
         e = -rc;
         goto error;
     }
+    if (cfg->sync_full) {
+        /* group commit: the WAL synced on a thread of its own */
+        if ((rc = yard_store_defer_sync (s->store)) < 0) {
+            e = -rc;
+            yard_errorf (err, e, "cannot configure %s: %s", path,
+                         yard_store_errmsg (s->store));
+            goto error;
+        }
+        s->sync_deferred = true;
+        if (!(s->syncer = yard_syncer_create (loop, store_sync, s->store,
+                                              on_durable, s, err))) {
+            e = errno;
+            goto error;
+        }
+    }
+    s->on_fatal = cfg->on_fatal;
+    s->on_fatal_arg = cfg->on_fatal_arg;
     if (!(s->zctx = zmq_ctx_new ())) {
         e = errno;
         yard_errorf (err, e, "cannot create the ZeroMQ context: %s",
@@ -1537,7 +1708,8 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
               s->heartbeat_ms);
     return s;
 error:
-    if (s->watcher[0] || s->watcher[1] || s->cron_open || s->more_open) {
+    if (s->watcher[0] || s->watcher[1] || s->cron_open || s->more_open
+        || s->syncer) {
         /* the handles free their memory in close callbacks */
         yard_server_shutdown (s);
         uv_run (loop, UV_RUN_NOWAIT);
@@ -1580,6 +1752,15 @@ yard_server_shutdown (yard_server_t *s)
     yard__parks_close_all (s);
     if (s->artifacts)
         yard_artifacts_finish_cancel_all (s->artifacts);
+    if (s->syncer) {
+        uint64_t done = yard_syncer_close (&s->syncer);
+        if (done > s->durable_seq)
+            s->durable_seq = done;
+    }
+    /* what the thread left: synced here, so the last answers go out */
+    if (s->sync_deferred && !s->sync_failed
+        && (s->nheld > 0 || s->durable_seq < s->commit_seq))
+        sync_now (s);
 }
 
 static int
@@ -1617,9 +1798,10 @@ yard_server_destroy (yard_server_t **sp)
     yard_artifacts_close (s->artifacts);
     s->artifacts = NULL;
     yard__events_destroy (s);
-    for (size_t i = 0; i < s->nout; i++)
-        free (s->out[i].buf);
+    out_drop (s->out, &s->nout);
     free (s->out);
+    out_drop (s->held, &s->nheld);
+    free (s->held);
     free (s->dirty);
     free (s->touched);
     free (s->ack_nodes);

@@ -29,6 +29,12 @@ typedef struct yard_server_config {
     uint64_t artifact_gc_interval_ms;
     uint64_t artifact_gc_age_ms;
     bool oversubscribe;           /* jobs get PUs, cores may be shared */
+    /* Called (on the loop) when the scheduler cannot go on: the state
+     * store's WAL could not be made durable.  The callee should call
+     * yard_server_shutdown and exit with a failure; NULL: the server
+     * shuts itself down. */
+    void (*on_fatal) (void *arg);
+    void *on_fatal_arg;
 } yard_server_config_t;
 
 #define YARD_SERVER_DEFAULT_GC_INTERVAL_MS (10ull * 60 * 1000)

@@ -36,6 +36,7 @@
 #include "queue.h"
 #include "server.h"
 #include "store.h"
+#include "syncer.h"
 #include "waitq.h"
 #include "zwatcher.h"
 
@@ -64,6 +65,7 @@ typedef struct yard__out {
     bool is_error;            /* an ErrorReply: sent even after a rollback */
     uint8_t *buf;             /* encoded envelope, owned */
     size_t len;
+    uint64_t seq;             /* held: the commit it waits for (syncer.h) */
 } yard__out_t;
 
 /* A parked long poll (WaitRequest or LogsRequest). */
@@ -125,6 +127,18 @@ struct yard_server {
     uint32_t batch_clients;   /* client requests handled in this batch */
     yard__out_t *out;
     size_t nout, out_cap;
+    /* group commit (syncer.h; NULL with --sync normal): the messages of
+     * committed batches wait in held, in sending order, until the commit
+     * they depend on is durable */
+    yard_syncer_t *syncer;
+    bool sync_deferred;       /* the store's commits do not sync the WAL */
+    bool sync_failed;         /* a WAL sync failed: nothing more is sent */
+    uint64_t commit_seq;      /* commits that wrote, numbered */
+    uint64_t durable_seq;     /* the last of them known durable */
+    yard__out_t *held;
+    size_t nheld, held_cap;
+    void (*on_fatal) (void *arg); /* yard_server_config_t */
+    void *on_fatal_arg;
     struct yard__events *events; /* subscriptions (server_events.c); NULL
                                     until the first */
     uint64_t recon_gen;       /* job->seen stamp of a reconciliation */

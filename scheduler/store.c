@@ -35,6 +35,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 /* A job's row joined with its spec; row_to_job reads them in this order. */
 #define JOB_COLUMNS                                                          \
@@ -186,6 +190,13 @@ struct yard_store {
     bool in_txn;
     int failed;          /* negative errno of a failed write, 0 if none */
     char errmsg[256];
+    /* yard_store_defer_sync: the WAL's path and a descriptor of it, used
+     * only by yard_store_wal_sync (on the syncer's thread) */
+    char *wal_path;
+    pthread_mutex_t wal_mu; /* one yard_store_wal_sync at a time */
+    int wal_fd;
+    dev_t wal_dev;
+    ino_t wal_ino;
 };
 
 static int
@@ -397,6 +408,8 @@ yard_store_create (const char *path, bool sync_full, yard_error_t *err)
         yard_errorf (err, ENOMEM, "out of memory");
         return NULL;
     }
+    st->wal_fd = -1;
+    pthread_mutex_init (&st->wal_mu, NULL);
     int rc = sqlite3_open_v2 (path, &st->db,
                               SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                                   | SQLITE_OPEN_NOMUTEX,
@@ -469,8 +482,96 @@ yard_store_destroy (yard_store_t **stp)
         }
         sqlite3_close_v2 (st->db);
     }
+    if (st->wal_fd >= 0)
+        close (st->wal_fd);
+    pthread_mutex_destroy (&st->wal_mu);
+    free (st->wal_path);
     free (st);
     *stp = NULL;
+}
+
+/* ---- deferred durability (group commit, syncer.h) ---- */
+
+int
+yard_store_defer_sync (yard_store_t *st)
+{
+    const char *db = sqlite3_db_filename (st->db, "main");
+    if (!db || !*db)
+        return -EINVAL;
+    size_t n = strlen (db) + sizeof "-wal";
+    if (!(st->wal_path = malloc (n)))
+        return -ENOMEM;
+    snprintf (st->wal_path, n, "%s-wal", db);
+    return exec_sql (st, "PRAGMA synchronous=NORMAL");
+}
+
+/* fsync the directory holding path: a WAL file just created must not
+ * lose its name in a power cut (ext4 does this in fsync of a new file
+ * anyway; other file systems need it). */
+static int
+sync_dir_of (const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr (path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    if (n >= sizeof dir)
+        return -ENAMETOOLONG;
+    if (n == 0)
+        snprintf (dir, sizeof dir, "%s", slash ? "/" : ".");
+    else
+        snprintf (dir, sizeof dir, "%.*s", (int)n, path);
+    int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync (fd) < 0 ? -errno : 0;
+    close (fd);
+    return rc;
+}
+
+static int
+wal_sync (yard_store_t *st)
+{
+    struct stat now;
+    if (stat (st->wal_path, &now) < 0) {
+        /* SQLite deletes the WAL only after a checkpoint that moved (and
+         * synced) every frame into the database: nothing left to sync */
+        return errno == ENOENT ? 0 : -errno;
+    }
+    if (st->wal_fd >= 0
+        && (now.st_dev != st->wal_dev || now.st_ino != st->wal_ino)) {
+        close (st->wal_fd); /* a new WAL file under the same name */
+        st->wal_fd = -1;
+    }
+    if (st->wal_fd < 0) {
+        int fd = open (st->wal_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return errno == ENOENT ? 0 : -errno;
+        struct stat opened;
+        int rc = fstat (fd, &opened) < 0 ? -errno : sync_dir_of (st->wal_path);
+        if (rc < 0) {
+            close (fd);
+            return rc;
+        }
+        st->wal_fd = fd;
+        st->wal_dev = opened.st_dev;
+        st->wal_ino = opened.st_ino;
+    }
+    int rc;
+    do
+        rc = fdatasync (st->wal_fd);
+    while (rc < 0 && errno == EINTR);
+    return rc < 0 ? -errno : 0;
+}
+
+int
+yard_store_wal_sync (yard_store_t *st)
+{
+    if (!st->wal_path)
+        return -EINVAL;
+    pthread_mutex_lock (&st->wal_mu);
+    int rc = wal_sync (st);
+    pthread_mutex_unlock (&st->wal_mu);
+    return rc;
 }
 
 /* ---- the statement cache of the topic files ---- */

@@ -57,6 +57,19 @@ typedef int (*yard_store_node_f) (const yard_store_node_t *row, void *arg);
 yard_store_t *yard_store_create (const char *path, bool sync_full,
                                  yard_error_t *err);
 
+/* Group commit (syncer.h): from now on a commit writes the WAL without
+ * syncing it (PRAGMA synchronous=NORMAL), and the commits are made
+ * durable by yard_store_wal_sync.  Whoever commits must hold every
+ * acknowledgement of a commit until a yard_store_wal_sync that started
+ * after it returned 0.  0 or -errno. */
+int yard_store_defer_sync (yard_store_t *st);
+
+/* fdatasync the WAL: every commit returned before the call is durable
+ * when it returns 0.  It touches no SQLite state (a descriptor of its
+ * own, under a lock of its own), so it may run on another thread than
+ * the one using the store.  0 or -errno. */
+int yard_store_wal_sync (yard_store_t *st);
+
 /* Roll back an open transaction and close.  Accepts NULL; NULLs the
  * pointer. */
 void yard_store_destroy (yard_store_t **st);

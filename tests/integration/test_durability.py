@@ -152,5 +152,34 @@ class WorkerShutdownTest(ClusterTest):
                          [["start", "1"], ["start", "2"]])
 
 
+
+class GroupCommitTest(ClusterTest):
+    """--sync full: commits are fdatasync'd by a thread of their own, and
+    nothing is answered before its sync returned."""
+
+    def test_failed_sync_acknowledges_nothing_and_exits(self):
+        c = self.cluster
+        first = c.submit("true")   # acknowledged: synced
+        # The WAL's name now leads nowhere (a symbolic link to itself), so
+        # the next sync fails (ELOOP) as a failing disk would; SQLite keeps
+        # writing through the descriptor it has.
+        wal = os.path.join(c.state_dir, "state.db-wal")
+        os.rename(wal, wal + ".aside")
+        os.symlink("state.db-wal", wal)
+        p = c.yard("--timeout", "3s", "submit", "--", "true", check=False)
+        self.assertNotEqual(p.returncode, 0, "acknowledged: %s" % p.stdout)
+        wait_for(lambda: not c.scheduler.alive(), 10, "the scheduler to exit")
+        self.assertEqual(c.scheduler.proc.returncode, 1)
+        self.assertIn("cannot make the state store durable",
+                      c.tail("scheduler.log"))
+        # SQLite's close moved its log into the database and removed the
+        # name; what was acknowledged is there after a restart
+        if os.path.lexists(wal):
+            os.unlink(wal)
+        c.old_daemons.append(c.scheduler)
+        c.start_scheduler()
+        self.assertEqual(c.status(first)["state"], "PENDING")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -21,3 +21,7 @@ yard_unit_test(test_artifacts
 yard_unit_test(test_stage
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_stage.c
   LIBS yard_sched yard_workerlib)
+# Group commit: the syncer's thread and the store's WAL sync.
+yard_unit_test(test_syncer
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_syncer.c
+  LIBS yard_sched)
