@@ -1248,6 +1248,8 @@ yard__batch_end (yard_server_t *s)
     s->ntouched = 0;
     s->batch_failed = 0;
     s->batch_gen++;
+    if (s->syncer && s->nheld > 0)
+        yard_syncer_poll (s->syncer); /* the older answers go first */
     out_release (s, rc == 0 && wrote);
     if (s->dispatch_yielded && s->need_dispatch && s->more_open
         && !s->stopping)
@@ -1372,6 +1374,8 @@ on_socket (yard_server_t *s, int sock)
 {
     int n = 0;
     while (n < YARD__MAX_BATCH && !s->batch_failed && !s->stopping) {
+        if (n > 0 && n % YARD__YIELD_EVERY == 0 && s->nheld > 0)
+            yard_syncer_poll (s->syncer); /* earlier batches' answers */
         if (sock == YARD__WORKER && n > 0 && n % YARD__YIELD_EVERY == 0
             && client_waiting (s)) {
             while (n < YARD__MAX_BATCH && !s->batch_failed && !s->stopping

@@ -54,23 +54,35 @@ free_handle (uv_handle_t *h)
     free (h);
 }
 
+/* Tell on_durable what the thread did; a failure only when errors (from
+ * the wake-up itself, never from inside the caller's work). */
 static void
-on_async (uv_async_t *h)
+deliver (yard_syncer_t *y, bool errors)
 {
-    yard_syncer_t *y = (yard_syncer_t *)h;
     uv_mutex_lock (&y->mu);
     uint64_t done = y->done;
     int rc = y->rc;
     uv_mutex_unlock (&y->mu);
     if (done > y->reported) {
         y->reported = done;
-        if (rc == 0)
-            y->on_durable (done, 0, y->cb_arg);
+        y->on_durable (done, 0, y->cb_arg);
     }
-    if (rc < 0 && !y->failed_told) {
+    if (errors && rc < 0 && !y->failed_told) {
         y->failed_told = true;
         y->on_durable (y->reported, rc, y->cb_arg);
     }
+}
+
+static void
+on_async (uv_async_t *h)
+{
+    deliver ((yard_syncer_t *)h, true);
+}
+
+void
+yard_syncer_poll (yard_syncer_t *y)
+{
+    deliver (y, false); /* a failure waits for the wake-up, which follows */
 }
 
 yard_syncer_t *

@@ -48,6 +48,13 @@ yard_syncer_t *yard_syncer_create (uv_loop_t *loop, yard_syncer_sync_f sync,
  * the thread sleeps, a wake-up. */
 void yard_syncer_want (yard_syncer_t *y, uint64_t seq);
 
+/* Report a sync that ended now, rather than when the loop gets to its
+ * wake-up: the loop may be in the middle of a long batch.  Calls
+ * on_durable as the wake-up would (never twice for a number), but only
+ * for a success: a failure is reported by the wake-up alone, outside the
+ * caller's work.  Cheap: a lock. */
+void yard_syncer_poll (yard_syncer_t *y);
+
 /* Stop: the sync in progress ends, no new one starts, the thread is
  * joined, no callback runs after this, and the handle is closed (freed
  * by the loop, which must run once more).  Returns the last number made

@@ -1,6 +1,7 @@
 /* test_syncer.c - group commit (scheduler/syncer.c): commits asked for
- * while a sync runs are covered by one more sync, a failed sync is
- * reported once and ends the syncing, nothing is reported after close;
+ * while a sync runs are covered by one more sync, a poll reports a sync
+ * that ended without the loop, a failed sync is reported once and ends
+ * the syncing, nothing is reported after close;
  * and the store's side of it (yard_store_defer_sync, yard_store_wal_sync).
  *
  * The sync function is a fake that the test holds inside its call with
@@ -108,6 +109,40 @@ test_group (void **state)
     /* nothing more asked: no third sync */
     uv_run (&loop, UV_RUN_NOWAIT);
     assert_int_equal (f.calls, 2);
+    close_all (&loop, &y);
+    assert_int_equal (f.ngot, 2);
+}
+
+/* yard_syncer_poll reports a finished sync without the loop running (the
+ * scheduler calls it in the middle of a long batch), and not twice. */
+static void
+test_poll (void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    struct fake f;
+    yard_error_t err;
+    assert_int_equal (uv_loop_init (&loop), 0);
+    fake_init (&f);
+    yard_syncer_t *y = yard_syncer_create (&loop, fake_sync, &f, fake_durable,
+                                           &f, &err);
+    assert_non_null (y);
+    yard_syncer_poll (y); /* nothing done yet */
+    assert_int_equal (f.ngot, 0);
+    yard_syncer_want (y, 1);
+    uv_sem_wait (&f.entered);
+    yard_syncer_want (y, 2);
+    uv_sem_post (&f.release);
+    uv_sem_wait (&f.entered); /* sync 2 started: sync 1 is recorded */
+    yard_syncer_poll (y);
+    assert_int_equal (f.ngot, 1);
+    assert_int_equal (f.got[0], 1);
+    yard_syncer_poll (y);
+    uv_run (&loop, UV_RUN_NOWAIT); /* the wake-up of sync 1: no repeat */
+    assert_int_equal (f.ngot, 1);
+    uv_sem_post (&f.release);
+    run_until (&loop, &f, 2);
+    assert_int_equal (f.got[1], 2);
     close_all (&loop, &y);
     assert_int_equal (f.ngot, 2);
 }
@@ -232,6 +267,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_group),
+        cmocka_unit_test (test_poll),
         cmocka_unit_test (test_failure),
         cmocka_unit_test (test_close_during_sync),
         cmocka_unit_test_setup_teardown (test_store_wal_sync, setup_store,
