@@ -441,3 +441,29 @@ yard_read_text_at (const char *dir, const char *name, char *buf, size_t len)
     buf[r] = '\0';
     return 0;
 }
+
+int
+yard_fsync_dir (const char *dir)
+{
+    int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync (fd) < 0 ? -errno : 0;
+    close (fd);
+    return rc;
+}
+
+int
+yard_fsync_parent (const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr (path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    if (n >= sizeof dir)
+        return -ENAMETOOLONG;
+    if (n == 0)
+        snprintf (dir, sizeof dir, "%s", slash ? "/" : ".");
+    else
+        snprintf (dir, sizeof dir, "%.*s", (int)n, path);
+    return yard_fsync_dir (dir);
+}

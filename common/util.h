@@ -66,6 +66,13 @@ int yard_mkdir_p (const char *path);
  * negative errno. */
 int yard_write_file_atomic (const char *path, const void *data, size_t len);
 
+/* fsync the directory dir: a name created, renamed or removed in it
+ * survives a power cut once this returns 0.  0 or a negative errno. */
+int yard_fsync_dir (const char *dir);
+
+/* The same for the directory holding path ("." for a bare name). */
+int yard_fsync_parent (const char *path);
+
 /* Read the small text file DIR/NAME (a cgroup or /proc file) into buf, NUL
  * terminated, at most len - 1 bytes.  Returns 0 or a negative errno. */
 int yard_read_text_at (const char *dir, const char *name, char *buf,

@@ -386,26 +386,6 @@ yard_xfer_get_buf (yard_xfer_t *x, const char *digest, size_t max,
     return 0;
 }
 
-static int
-fsync_parent (const char *path)
-{
-    char dir[4096];
-    snprintf (dir, sizeof dir, "%s", path);
-    char *slash = strrchr (dir, '/');
-    if (slash == dir)
-        slash[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        snprintf (dir, sizeof dir, ".");
-    int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync (fd) < 0 ? -errno : 0;
-    close (fd);
-    return rc;
-}
-
 /* Fetch into tmp (created), fsync, no rename. */
 static int
 get_to (yard_xfer_t *x, const char *digest, const char *tmp, uint32_t mode,
@@ -440,7 +420,7 @@ yard_xfer_get_file (yard_xfer_t *x, const char *digest, const char *dest,
         rc = yard_errorf (err, errno, "cannot rename %s to %s: %s", tmp,
                           dest, strerror (errno));
     if (rc == 0)
-        fsync_parent (dest);
+        yard_fsync_parent (dest);
     else
         unlink (tmp);
     return rc;
@@ -546,7 +526,7 @@ yard_xfer_get_path (yard_xfer_t *x, const char *digest, const char *dest,
         rc = yard_errorf (err, errno, "cannot rename %s to %s: %s", tmp,
                           dest, strerror (errno));
     if (rc == 0)
-        fsync_parent (dest);
+        yard_fsync_parent (dest);
     else
         rm_rf (tmp);
     return rc;

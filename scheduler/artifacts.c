@@ -200,17 +200,6 @@ slot_catch_up (struct hslot *s, int fd, uint64_t upto)
     return hash_file (&s->h, &s->upto, fd, upto, NULL);
 }
 
-static int
-fsync_dir (const char *path)
-{
-    int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync (fd) < 0 ? -errno : 0;
-    close (fd);
-    return rc;
-}
-
 /* The end of digest's upload: it takes the slot's hash state (s may be
  * NULL), and is listed as running until yard_artifacts_finish_done. */
 static yard_artifacts_finish_t *
@@ -399,7 +388,7 @@ yard_artifacts_finish_run (yard_artifacts_finish_t *f)
     if (rc == 0 && rename (f->part, f->dst) < 0)
         rc = yard_errorf (&f->err, errno, "cannot publish artifact %s: %s",
                           f->digest, strerror (errno));
-    if (rc == 0 && (rc = fsync_dir (f->dir)) < 0)
+    if (rc == 0 && (rc = yard_fsync_dir (f->dir)) < 0)
         yard_errorf (&f->err, rc, "cannot write %s: %s", f->dir,
                      strerror (-rc));
     f->rc = rc;

@@ -28,6 +28,7 @@
  */
 #include "store.h"
 #include "store_int.h"
+#include "util.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -505,29 +506,6 @@ yard_store_defer_sync (yard_store_t *st)
     return exec_sql (st, "PRAGMA synchronous=NORMAL");
 }
 
-/* fsync the directory holding path: a WAL file just created must not
- * lose its name in a power cut (ext4 does this in fsync of a new file
- * anyway; other file systems need it). */
-static int
-sync_dir_of (const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr (path, '/');
-    size_t n = slash ? (size_t)(slash - path) : 0;
-    if (n >= sizeof dir)
-        return -ENAMETOOLONG;
-    if (n == 0)
-        snprintf (dir, sizeof dir, "%s", slash ? "/" : ".");
-    else
-        snprintf (dir, sizeof dir, "%.*s", (int)n, path);
-    int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync (fd) < 0 ? -errno : 0;
-    close (fd);
-    return rc;
-}
-
 static int
 wal_sync (yard_store_t *st)
 {
@@ -547,7 +525,11 @@ wal_sync (yard_store_t *st)
         if (fd < 0)
             return errno == ENOENT ? 0 : -errno;
         struct stat opened;
-        int rc = fstat (fd, &opened) < 0 ? -errno : sync_dir_of (st->wal_path);
+        /* a WAL file just created must not lose its name in a power cut
+         * (ext4 syncs a new file's dir entry in its fsync anyway; other
+         * file systems need this) */
+        int rc = fstat (fd, &opened) < 0 ? -errno
+                                         : yard_fsync_parent (st->wal_path);
         if (rc < 0) {
             close (fd);
             return rc;

@@ -53,12 +53,19 @@ fake_durable (uint64_t seq, int rc, void *arg)
     f->got_rc[f->ngot++] = rc;
 }
 
-static void
-fake_init (struct fake *f)
+/* A loop and a syncer over a fresh fake. */
+static yard_syncer_t *
+start (uv_loop_t *loop, struct fake *f)
 {
+    yard_error_t err;
+    assert_int_equal (uv_loop_init (loop), 0);
     memset (f, 0, sizeof *f);
     assert_int_equal (uv_sem_init (&f->entered, 0), 0);
     assert_int_equal (uv_sem_init (&f->release, 0), 0);
+    yard_syncer_t *y = yard_syncer_create (loop, fake_sync, f, fake_durable,
+                                           f, &err);
+    assert_non_null (y);
+    return y;
 }
 
 /* Run the loop until on_durable has been called n times. */
@@ -86,12 +93,7 @@ test_group (void **state)
     (void)state;
     uv_loop_t loop;
     struct fake f;
-    yard_error_t err;
-    assert_int_equal (uv_loop_init (&loop), 0);
-    fake_init (&f);
-    yard_syncer_t *y = yard_syncer_create (&loop, fake_sync, &f, fake_durable,
-                                           &f, &err);
-    assert_non_null (y);
+    yard_syncer_t *y = start (&loop, &f);
     yard_syncer_want (y, 1);
     uv_sem_wait (&f.entered); /* sync 1 runs */
     yard_syncer_want (y, 2);
@@ -121,12 +123,7 @@ test_poll (void **state)
     (void)state;
     uv_loop_t loop;
     struct fake f;
-    yard_error_t err;
-    assert_int_equal (uv_loop_init (&loop), 0);
-    fake_init (&f);
-    yard_syncer_t *y = yard_syncer_create (&loop, fake_sync, &f, fake_durable,
-                                           &f, &err);
-    assert_non_null (y);
+    yard_syncer_t *y = start (&loop, &f);
     yard_syncer_poll (y); /* nothing done yet */
     assert_int_equal (f.ngot, 0);
     yard_syncer_want (y, 1);
@@ -155,12 +152,7 @@ test_failure (void **state)
     (void)state;
     uv_loop_t loop;
     struct fake f;
-    yard_error_t err;
-    assert_int_equal (uv_loop_init (&loop), 0);
-    fake_init (&f);
-    yard_syncer_t *y = yard_syncer_create (&loop, fake_sync, &f, fake_durable,
-                                           &f, &err);
-    assert_non_null (y);
+    yard_syncer_t *y = start (&loop, &f);
     yard_syncer_want (y, 1);
     uv_sem_wait (&f.entered);
     uv_sem_post (&f.release);
@@ -189,12 +181,7 @@ test_close_during_sync (void **state)
     (void)state;
     uv_loop_t loop;
     struct fake f;
-    yard_error_t err;
-    assert_int_equal (uv_loop_init (&loop), 0);
-    fake_init (&f);
-    yard_syncer_t *y = yard_syncer_create (&loop, fake_sync, &f, fake_durable,
-                                           &f, &err);
-    assert_non_null (y);
+    yard_syncer_t *y = start (&loop, &f);
     yard_syncer_want (y, 5);
     uv_sem_wait (&f.entered);
     uv_sem_post (&f.release); /* the sync may still be running at close */
