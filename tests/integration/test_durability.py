@@ -180,6 +180,26 @@ class GroupCommitTest(ClusterTest):
         c.start_scheduler()
         self.assertEqual(c.status(first)["state"], "PENDING")
 
+    def test_sync_normal_survives_kill9(self):
+        """--sync normal answers right after the commit (no sync thread):
+        what it acknowledged survives a crash of the process, and the
+        WAL trick above does not stop it."""
+        c = self.cluster
+        c.kill_scheduler()
+        c.start_scheduler(extra=("--sync", "normal"))
+        wal = os.path.join(c.state_dir, "state.db-wal")
+        os.rename(wal, wal + ".aside")
+        os.symlink("state.db-wal", wal)
+        jobs = [c.submit("true") for _ in range(5)]
+        self.assertTrue(c.scheduler.alive())
+        c.kill_scheduler()
+        # the log SQLite wrote through its descriptor is the WAL again
+        os.unlink(wal)
+        os.rename(wal + ".aside", wal)
+        c.start_scheduler()
+        for j in jobs:
+            self.assertEqual(c.status(j)["state"], "PENDING", "job %d" % j)
+
 
 if __name__ == "__main__":
     unittest.main()
