@@ -1130,6 +1130,8 @@ dispatch_pass (yard_server_t *s, bool bounded)
     size_t nstash = 0, skips = 0, placed = 0;
     yard_job_t *job;
     while (skips < YARD__MAX_SKIPS && max_cpus > 0 && !s->batch_failed) {
+        if (placed > 0 && placed % YARD__YIELD_EVERY == 0 && s->nheld > 0)
+            yard_syncer_poll (s->syncer); /* earlier batches' answers */
         if (placed > 0 && placed % YARD__YIELD_EVERY == 0
             && (bounded || client_waiting (s))) {
             s->need_dispatch = true; /* the rest in a batch of its own */
