@@ -670,7 +670,8 @@ pump (struct worker *w, struct attempt *a, int64_t now)
         a->start_due_ms = 0; /* JobFinished carries the start */
         /* a report not acknowledged at once, or one the worker may not
          * stay up for: its record becomes durable first (jobdir.h) */
-        if (!a->result_synced && (a->finish_next_ms != 0 || w->stopping)) {
+        if (!a->result_synced && a->has_dir
+            && (a->finish_next_ms != 0 || w->stopping)) {
             int rc = jobdir_result_sync (a->dir);
             if (rc < 0 && rc != -ENOENT)
                 log_warn ("job %" PRIu64 ".%" PRIu32 ": cannot sync its "
