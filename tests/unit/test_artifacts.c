@@ -121,21 +121,40 @@ test_tree_parse_refuses_escapes (void **state)
     }
 }
 
+/* n bytes of content that does not repeat in short runs (byte i is
+ * i * mul + i / div), and their digest into hex.  Freed by the caller. */
+static char *
+blob (size_t n, size_t mul, size_t div, char *hex)
+{
+    char *data = malloc (n);
+    assert_non_null (data);
+    for (size_t i = 0; i < n; i++)
+        data[i] = (char)(i * mul + i / div);
+    yard_digest_buf (data, n, hex);
+    return data;
+}
+
+/* A blob store in tmpdir/name (its path into sdir). */
+static yard_artifacts_t *
+store_open (const char *name, char *sdir, size_t len)
+{
+    yard_artifacts_t *a;
+    yard_error_t err;
+    snprintf (sdir, len, "%s/%s", tmpdir, name);
+    assert_int_equal (yard_artifacts_open (sdir, &a, &err), 0);
+    return a;
+}
+
 static void
 test_store_put_get (void **state)
 {
     (void)state;
     char sdir[4200];
-    snprintf (sdir, sizeof sdir, "%s/state1", tmpdir);
-    yard_artifacts_t *a;
     yard_error_t err;
-    assert_int_equal (yard_artifacts_open (sdir, &a, &err), 0);
+    yard_artifacts_t *a = store_open ("state1", sdir, sizeof sdir);
     size_t n = 3000000;
-    char *data = malloc (n);
-    for (size_t i = 0; i < n; i++)
-        data[i] = (char)(i * 7 + i / 1000);
     char hex[YARD_DIGEST_HEX + 1];
-    yard_digest_buf (data, n, hex);
+    char *data = blob (n, 7, 1000, hex);
     bool present;
     uint64_t held;
     /* first chunk */
@@ -221,10 +240,8 @@ test_store_trees_and_gc (void **state)
 {
     (void)state;
     char sdir[4200];
-    snprintf (sdir, sizeof sdir, "%s/state2", tmpdir);
-    yard_artifacts_t *a;
     yard_error_t err;
-    assert_int_equal (yard_artifacts_open (sdir, &a, &err), 0);
+    yard_artifacts_t *a = store_open ("state2", sdir, sizeof sdir);
     char f1[65], f2[65], loose[65], tree[65];
     put_all (a, "one", 3, f1);
     put_all (a, "loose", 5, loose);
@@ -289,17 +306,11 @@ test_store_finish_later (void **state)
 {
     (void)state;
     char sdir[4200];
-    snprintf (sdir, sizeof sdir, "%s/state3", tmpdir);
-    yard_artifacts_t *a;
     yard_error_t err;
-    assert_int_equal (yard_artifacts_open (sdir, &a, &err), 0);
+    yard_artifacts_t *a = store_open ("state3", sdir, sizeof sdir);
     size_t n = 2 * YARD_ARTIFACTS_FINISH_INLINE + 123;
-    char *data = malloc (n);
-    assert_non_null (data);
-    for (size_t i = 0; i < n; i++)
-        data[i] = (char)(i * 13 + i / 4096);
     char hex[YARD_DIGEST_HEX + 1];
-    yard_digest_buf (data, n, hex);
+    char *data = blob (n, 13, 4096, hex);
     bool present;
     uint64_t held;
     yard_artifacts_finish_t *fin = NULL;

@@ -6,12 +6,15 @@
  *
  * The sync function is a fake that the test holds inside its call with
  * semaphores, so every interleaving below is forced, not raced. */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -192,9 +195,34 @@ test_close_during_sync (void **state)
     assert_int_equal (yard_syncer_close (&y), 0); /* NULL accepted */
 }
 
+/* Whether a descriptor of this process is open on path (by its name,
+ * as /proc/self/fd shows it). */
+static bool
+fd_names (const char *path)
+{
+    char real[PATH_MAX];
+    assert_non_null (realpath (path, real));
+    DIR *d = opendir ("/proc/self/fd");
+    assert_non_null (d);
+    struct dirent *de;
+    bool found = false;
+    while (!found && (de = readdir (d))) {
+        char link[300], target[PATH_MAX];
+        snprintf (link, sizeof link, "/proc/self/fd/%s", de->d_name);
+        ssize_t n = readlink (link, target, sizeof target - 1);
+        if (n <= 0)
+            continue;
+        target[n] = '\0';
+        found = strcmp (target, real) == 0;
+    }
+    closedir (d);
+    return found;
+}
+
 /* The store: a commit after yard_store_defer_sync is in the WAL, and
- * yard_store_wal_sync syncs it, also after the WAL was replaced under
- * its name, and when there is no WAL at all. */
+ * yard_store_wal_sync syncs it; after the WAL was replaced under its name
+ * it syncs the new file; a name that leads nowhere fails it; with no WAL
+ * at all there is nothing to sync. */
 static void
 test_store_wal_sync (void **state)
 {
@@ -230,16 +258,27 @@ test_store_wal_sync (void **state)
     /* the committed row is there for another connection */
     assert_int_equal (store_fixture_query_int (f->db, "SELECT count(*) "
                                                "FROM jobs"), 1);
-    /* a new file under the WAL's name is opened anew */
+    /* a new file under the WAL's name is opened anew: afterwards a
+     * descriptor of this process names it (SQLite's own, and the old one,
+     * name the replaced file, "(deleted)") */
     char copy[2600];
     snprintf (copy, sizeof copy, "cp '%s' '%s.tmp' && mv '%s.tmp' '%s'", wal,
               wal, wal, wal);
     assert_int_equal (system (copy), 0);
+    assert_false (fd_names (wal));
     assert_int_equal (yard_store_wal_sync (f->st), 0);
+    assert_true (fd_names (wal));
+    /* a name that leads nowhere is the sync's failure, not a success */
+    char aside[620];
+    snprintf (aside, sizeof aside, "%s.aside", wal);
+    assert_int_equal (rename (wal, aside), 0);
+    assert_int_equal (symlink ("state.db-wal", wal), 0);
+    assert_int_equal (yard_store_wal_sync (f->st), -ELOOP);
+    assert_int_equal (unlink (wal), 0);
     /* no WAL (it goes after the checkpoint at the last close): nothing to
      * sync */
-    assert_int_equal (unlink (wal), 0);
     assert_int_equal (yard_store_wal_sync (f->st), 0);
+    assert_int_equal (rename (aside, wal), 0);
     yard_job_destroy (&job);
 }
 

@@ -336,6 +336,20 @@ drain_log_until_finished (uint64_t id, uint32_t attempt, char *buf, size_t len,
     return env;
 }
 
+/* Cancel a running attempt (grace 1 s) and run as a scheduler until its
+ * JobFinished, which must say CANCELLED; its log goes to buf.  Returns
+ * the JobFinished. */
+static yard_env_t *
+cancel_until_finished (uint64_t id, uint32_t attempt, char *buf, size_t len)
+{
+    kill_job (id, attempt, YARD__END_REASON__END_CANCELLED, 1);
+    yard_env_t *env = drain_log_until_finished (id, attempt, buf, len, 4000);
+    assert_non_null (env);
+    assert_int_equal (env->job_finished->reason,
+                      YARD__END_REASON__END_CANCELLED);
+    return env;
+}
+
 static bool
 path_exists (const char *p)
 {
@@ -717,12 +731,8 @@ test_kill (void **state)
     kill_job (6, 2, YARD__END_REASON__END_CANCELLED, 0); /* other attempt */
     spin (200);
     assert_int_equal (kill (pid, 0), 0);
-    kill_job (6, 1, YARD__END_REASON__END_CANCELLED, 1);
     char log[4096];
-    env = drain_log_until_finished (6, 1, log, sizeof log, 4000);
-    assert_non_null (env);
-    assert_int_equal (env->job_finished->reason,
-                      YARD__END_REASON__END_CANCELLED);
+    env = cancel_until_finished (6, 1, log, sizeof log);
     assert_int_equal (env->job_finished->term_signal, SIGTERM);
     assert_non_null (strstr (log, "up\nyard-worker: cancelled: sending "
                                   "SIGTERM"));
@@ -1034,12 +1044,8 @@ test_dispatch_acks (void **state)
     dispatch_acking (0, 0, NULL, 0, ack31, 1);
     spin (100);
     assert_int_equal (worker_attempt_count (w), 1);
-    kill_job (31, 1, YARD__END_REASON__END_CANCELLED, 1);
     char log[4096];
-    env = drain_log_until_finished (31, 1, log, sizeof log, 4000);
-    assert_non_null (env);
-    assert_int_equal (env->job_finished->reason,
-                      YARD__END_REASON__END_CANCELLED);
+    env = cancel_until_finished (31, 1, log, sizeof log);
     yard_msg_free (&env);
     /* a Dispatch refused (no job id) still delivers its acks */
     dispatch_acking (0, 0, NULL, 0, ack31, 1);
