@@ -12,7 +12,7 @@
 #     rate with a core to itself), scheduler RSS per pending job, and the
 #     acknowledgement latency of one more client submitting one job at a
 #     time meanwhile (in the load generator's polling loop, and on a
-#     thread of its own)
+#     thread and ZeroMQ context of its own)
 #   - metrics: 100 simulated jobs streaming MetricsBatch (points stored/s)
 #   - array submission: arrays of 10,000 jobs submitted to a scheduler with
 #     no worker (acknowledged, so committed), jobs/s
@@ -227,7 +227,7 @@ Scheduler core, $core_workers simulated workers (1 cpu each, jobs end at once), 
 | --- | --- | --- | --- | --- |
 $(for d in "${depths[@]}"; do core_row "$d" "$(label "$d")"; done)
 
-Acknowledged submissions of one more client, one job at a time, while the scheduler runs at that load with $(label "${depths[0]}") pending: p50 $(printf '%s\n' "${probe50[@]}" | median) ms, p99 $(printf '%s\n' "${probe99[@]}" | median) ms (in the load generator's polling loop); p50 $(printf '%s\n' "${client50[@]}" | median) ms, p99 $(printf '%s\n' "${client99[@]}" | median) ms (a client on a thread of its own).
+Acknowledged submissions of one more client, one job at a time, while the scheduler runs at that load with $(label "${depths[0]}") pending: p50 $(printf '%s\n' "${probe50[@]}" | median) ms, p99 $(printf '%s\n' "${probe99[@]}" | median) ms (in the load generator's polling loop); p50 $(printf '%s\n' "${client50[@]}" | median) ms, p99 $(printf '%s\n' "${client99[@]}" | median) ms (a client on a thread and ZeroMQ context of its own).
 
 Array submission: arrays of $big jobs to a scheduler with no worker, acknowledged (committed), median of $((2 * runs + 1)): $arr_rate jobs/s.
 

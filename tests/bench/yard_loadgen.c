@@ -26,7 +26,10 @@
  *    probe shares the simulated workers' polling loop, so its figure
  *    includes one polling round of the load generator.  A second client,
  *    on a thread of its own (as a separate client process would be), does
- *    the same: client_submits, client_p50_ms, client_p99_ms.
+ *    the same: client_submits, client_p50_ms, client_p99_ms.  It has a
+ *    ZeroMQ context of its own, as a client process has: its messages do
+ *    not wait in the I/O thread that carries the thousand simulated
+ *    workers' traffic.
  * With SCHED_PID, step 3 also reports sched_cpu_s, the scheduler's CPU time
  * (all its threads, from /proc/SCHED_PID/stat) over the measured window,
  * and sched_jobs_per_cpu_s: the rate the scheduler would reach with a core
@@ -516,10 +519,10 @@ metrics_main (int argc, char **argv)
     return 0;
 }
 
-/* The client on a thread of its own: one submission at a time, each
- * acknowledgement's latency recorded, until told to stop. */
+/* The client on a thread of its own, with a ZeroMQ context of its own
+ * (its own I/O thread, as a client process has): one submission at a
+ * time, each acknowledgement's latency recorded, until told to stop. */
 struct client_probe {
-    void *ctx;
     const char *endpoint;
     atomic_bool stop;
     double *ms;
@@ -531,7 +534,8 @@ static void *
 client_probe_main (void *arg)
 {
     struct client_probe *c = arg;
-    void *sock = zmq_socket (c->ctx, ZMQ_DEALER);
+    void *ctx = zmq_ctx_new ();
+    void *sock = ctx ? zmq_socket (ctx, ZMQ_DEALER) : NULL;
     int linger = 0;
     if (!sock
         || zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger) < 0
@@ -539,6 +543,8 @@ client_probe_main (void *arg)
         c->rc = -errno;
         if (sock)
             zmq_close (sock);
+        if (ctx)
+            zmq_ctx_term (ctx);
         return NULL;
     }
     char *cargv[] = {"true"};
@@ -581,6 +587,7 @@ client_probe_main (void *arg)
         }
     }
     zmq_close (sock);
+    zmq_ctx_term (ctx);
     return NULL;
 }
 
@@ -633,7 +640,7 @@ main (int argc, char **argv)
     double *probe_ms = calloc (probe_cap, sizeof *probe_ms);
     double probe_t0 = 0;
     bool probe_busy = false;
-    struct client_probe cp = {.ctx = ctx, .endpoint = argv[1],
+    struct client_probe cp = {.endpoint = argv[1],
                               .cap = 1 << 16};
     cp.ms = calloc (cp.cap, sizeof *cp.ms);
     atomic_init (&cp.stop, false);
