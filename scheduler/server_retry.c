@@ -32,10 +32,15 @@
 /* The row is written when the attempt is dispatched, with its PUs and
  * GPUs (yard_store_attempt_dispatch: no job_alloc row of its own).  Its
  * start is not written when the job starts: the job's row holds it (the
- * one write a JobStarted costs), the end writes it into the attempt's
- * row, and yard__attempts_fill shows a running attempt's from the job.
- * A gang job's rank 0 reads its attempt's row while it starts
- * (server_gang.c), so a gang's rows are written at every change. */
+ * one write a JobStarted costs).  An attempt that ends and leaves its
+ * job to go on (a retry, a requeue) gets its start and end written into
+ * its row (yard__attempt_end).  The attempt that ends with its job does
+ * not: the job's row, written then anyway, holds the same start, end,
+ * reason and exit (yard__job_end), so that row stays as the dispatch
+ * left it, and yard__attempts_fill shows both a running attempt and a
+ * finished job's last one from the job.  A gang job's rank 0 reads its
+ * attempt's row while it starts (server_gang.c), so a gang's rows are
+ * written at every change before the end. */
 int
 yard__attempt_begin (yard_server_t *s, yard_job_t *job)
 {
@@ -94,6 +99,7 @@ struct att_fill {
     Yard__AttemptInfo **v;
     size_t n, cap;
     int err;
+    const Yard__JobInfo *ended; /* a finished job: its last attempt's end */
 };
 
 static int
@@ -108,6 +114,19 @@ collect_attempt (const yard_store_attempt_t *row, void *arg)
         f->v = v;
         f->cap = cap;
     }
+    /* the last attempt of a finished job: its end is the job's */
+    const Yard__JobInfo *j = f->ended;
+    yard_store_attempt_t r = *row;
+    if (j && r.attempt == j->attempt && r.end_ms == 0) {
+        if (r.start_ms == 0)
+            r.start_ms = j->start_time_ms;
+        r.end_ms = j->end_time_ms;
+        r.end_reason = j->end_reason;
+        r.exit_code = j->exit_code;
+        r.term_signal = j->term_signal;
+        r.reason = j->reason;
+    }
+    row = &r;
     size_t nl = strlen (row->node ? row->node : "") + 1;
     size_t rl = strlen (row->reason ? row->reason : "") + 1;
     Yard__AttemptInfo *a = malloc (sizeof *a + nl + rl);
@@ -133,6 +152,8 @@ int
 yard__attempts_fill (yard_server_t *s, Yard__JobInfo *info)
 {
     struct att_fill f = {0};
+    if (yard_job_state_is_terminal (info->state))
+        f.ended = info;
     int rc = yard_store_attempts (s->store, info->id, collect_attempt, &f);
     if (rc < 0 || f.err < 0) {
         info->attempts = f.v;

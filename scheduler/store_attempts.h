@@ -3,8 +3,12 @@
  *
  * One row per attempt, written in the batch transaction: when the attempt
  * is dispatched (node, start time filled in when it starts) and when it
- * ends, whatever the end (finished, lost with its node, stale, preempted,
- * requeued).  The row that ends an attempt also says whether the end
+ * ends and its job goes on (lost with its node, stale, preempted,
+ * requeued, retried).  The attempt that ends with its job keeps the row
+ * of its dispatch, end 0: the job's row holds its start and end
+ * (yard__attempts_fill in server_retry.c shows them as the attempt's).
+ * Databases written before that hold those ends in both rows, which
+ * reads the same.  The row that ends an attempt also says whether the end
  * counted against the job's retries and when the next attempt may start;
  * the job's retries_used and eligible_ms are read back from those when a
  * job is loaded, so the jobs table itself is unchanged.

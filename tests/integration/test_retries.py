@@ -82,6 +82,20 @@ class RetryTest(ClusterTest):
         self.assertEqual(len(st["attempts"]), 3)
         self.assertEqual(st["retries_used"], 2)
         self.assertTrue(all(a["exit_code"] == 3 for a in st["attempts"]))
+        # the last attempt's end is the job's (kept in the job's row only),
+        # the ones before keep their own; after a kill -9 as before
+        last = st["attempts"][-1]
+        self.assertGreater(last["start_time_ms"], 0)
+        self.assertEqual(last["end_time_ms"], st["end_time_ms"])
+        self.assertEqual(last["end_reason"], st["end_reason"])
+        self.assertEqual(last["end_reason"], "exited")
+        self.assertEqual(last["reason"], st["reason"])
+        self.assertIn("exit", last["reason"])
+        first = st["attempts"][0]
+        self.assertLess(first["end_time_ms"], last["start_time_ms"])
+        c.kill_scheduler()
+        c.start_scheduler()
+        self.assertEqual(c.status(job)["attempts"], st["attempts"])
 
     def test_retry_exit_code_retries_without_retries(self):
         c = self.cluster
