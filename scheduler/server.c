@@ -888,8 +888,11 @@ job_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node)
                   "unbound", job->id, node->name);
     else if (prc < 0)
         return yard__fail (s, prc);
-    int rc = yard__job_save (s, job);
-    if (rc < 0)
+    /* The attempt's row records the dispatch; the job's row catches up at
+     * its next write (store.c, the header comment). */
+    yard__mark_dirty (s, job);
+    int rc = yard__attempt_begin (s, job);
+    if (rc < 0 || (rc = s->batch_failed) < 0)
         return rc;
     yard_env_t env = YARD__ENVELOPE__INIT;
     Yard__Dispatch d = YARD__DISPATCH__INIT;

@@ -8,8 +8,8 @@
  *   sqlite3 shell).
  * - job_specs (user_version 4): what never changes after the submission,
  *   written once: the spec as a packed Yard__JobSpec and its name, under
- *   the job's id.  A job's row is rewritten at each state change (three
- *   times per run); without the spec it is a few dozen bytes.  Version 4
+ *   the job's id.  A job's row is rewritten at its state changes but one
+ *   (see below); without the spec it is a few dozen bytes.  Version 4
  *   moves the spec and name of an older database's jobs here and drops
  *   those columns, in the transaction that sets the version.
  * - two partial indexes: active jobs (loaded at start) and finished jobs by
@@ -22,6 +22,17 @@
  *
  * - attempts (user_version 3, store_attempts.c): one row per attempt; a
  *   job's retries_used and eligible_ms are read from it by row_to_job.
+ *
+ * The dispatch of a job writes its attempt's row and not the job's: a
+ * job row left PENDING with attempt n, next to a row of attempt n + 1
+ * that has not ended, is that attempt ASSIGNED (RUNNING once the row has
+ * a start) on the attempt row's node, and every read of a job's row
+ * (row_to_job, yard_store_count_states) reads it so.  The job's row
+ * catches up at its next write (a start, a requeue, its end).  So a job
+ * that runs once is written twice (submitted, ended) rather than three
+ * times.  A database written before holds ASSIGNED in the job's row,
+ * which reads the same; an older scheduler on a newer database sees a
+ * dispatched job as PENDING and dispatches it again.
  *
  * Every statement is reset right after use so no read keeps a snapshot
  * open across a COMMIT.
@@ -45,8 +56,14 @@
 #define JOB_COLUMNS                                                          \
     "j.id, j.state, j.priority, s.spec, j.submit_ms, j.start_ms, j.end_ms, " \
     "j.attempt, j.node, j.exit_code, j.term_signal, j.end_reason, "          \
-    "j.reason, j.cancel_requested, j.lost_count"
-#define JOB_FROM " FROM jobs j LEFT JOIN job_specs s ON s.id = j.id"
+    "j.reason, j.cancel_requested, j.lost_count, a.node, a.start_ms"
+/* A PENDING row with an open row of its next attempt is that attempt,
+ * dispatched (see the header comment): the attempt's node and start. */
+#define DISPATCHED_JOIN                                                      \
+    " LEFT JOIN attempts a ON j.state = 1 AND a.job_id = j.id"               \
+    " AND a.attempt = j.attempt + 1 AND a.end_ms = 0"
+#define JOB_FROM                                                             \
+    " FROM jobs j LEFT JOIN job_specs s ON s.id = j.id" DISPATCHED_JOIN
 
 #define YARD_STRINGIFY_(x) #x
 #define YARD_STRINGIFY(x) YARD_STRINGIFY_ (x)
@@ -142,7 +159,7 @@ static const char *stmt_sql[S_COUNT] = {
      * bound is NOT NULL, the id is not changed), so SQLite opens no
      * statement journal for it; 60,000 updates of this row in batches of
      * 1,000 took about 15% less time per update on the development
-     * machine, and a job's row is updated three times per run. */
+     * machine, and a job's row is updated once or more per run. */
     [S_JOB_UPDATE] =
         "UPDATE OR REPLACE jobs SET state = ?1, priority = ?2,"
         " submit_ms = ?3, start_ms = ?4, end_ms = ?5, attempt = ?6, node = ?7,"
@@ -907,9 +924,19 @@ row_to_job (yard_store_t *st, sqlite3_stmt *s, yard_job_t **out)
     job->end_reason = (Yard__EndReason)sqlite3_column_int (s, 11);
     job->cancel_requested = sqlite3_column_int (s, 13) != 0;
     job->lost_count = (uint32_t)sqlite3_column_int64 (s, 14);
-    if ((sqlite3_column_bytes (s, 8) > 0
-         && !(job->node = column_strdup (s, 8)))
-        || (sqlite3_column_bytes (s, 12) > 0
+    /* dispatched after the row was last written: the attempt's row says
+     * where (DISPATCHED_JOIN) */
+    bool dispatched = sqlite3_column_type (s, 15) != SQLITE_NULL;
+    int node_col = dispatched ? 15 : 8;
+    if (dispatched) {
+        job->attempt++;
+        job->start_ms = sqlite3_column_int64 (s, 16);
+        job->state = job->start_ms > 0 ? YARD__JOB_STATE__JOB_RUNNING
+                                       : YARD__JOB_STATE__JOB_ASSIGNED;
+    }
+    if ((sqlite3_column_bytes (s, node_col) > 0
+         && !(job->node = column_strdup (s, node_col)))
+        || (!dispatched && sqlite3_column_bytes (s, 12) > 0
             && !(job->reason = column_strdup (s, 12)))) {
         yard_job_destroy (&job);
         return -ENOMEM;

@@ -14,6 +14,21 @@ extern const char yard__store_metrics_schema[];
 /* Schema version 3: the attempts table (store_attempts.c), likewise. */
 extern const char yard__store_attempts_schema[];
 
+/* The state of the job row j, read as store.c's header comment says: a
+ * PENDING row with an open row of its next attempt is dispatched,
+ * ASSIGNED or (with a start) RUNNING.  An SQL expression over `jobs j`. */
+#define YARD__STORE_STATE_SQL                                               \
+    "CASE WHEN j.state = 1 THEN COALESCE ("                                 \
+    " (SELECT CASE WHEN a.start_ms > 0 THEN 3 ELSE 2 END"                   \
+    "  FROM attempts a WHERE a.job_id = j.id"                               \
+    "  AND a.attempt = j.attempt + 1 AND a.end_ms = 0), 1)"                 \
+    " ELSE j.state END"
+_Static_assert (YARD__JOB_STATE__JOB_PENDING == 1
+                    && YARD__JOB_STATE__JOB_ASSIGNED == 2
+                    && YARD__JOB_STATE__JOB_RUNNING == 3,
+                "YARD__STORE_STATE_SQL and store.c's DISPATCHED_JOIN name "
+                "the job states by number");
+
 /* Fill job->retries_used and job->eligible_ms from its attempt rows
  * (store_attempts.c).  0 or -errno. */
 int yard__store_attempts_load (yard_store_t *st, yard_job_t *job);

@@ -2,6 +2,7 @@
 running jobs are not interrupted by a scheduler restart, nothing runs twice,
 and the jobs of a lost worker finish on another one."""
 import os
+import signal
 import subprocess
 import threading
 import unittest
@@ -46,6 +47,33 @@ class SchedulerCrashTest(ClusterTest):
             st = c.status(j)
             self.assertEqual(st["state"], "COMPLETED")
             self.assertEqual(st["attempt"], 1)
+
+    def test_kill9_with_a_job_dispatched_not_started(self):
+        # The dispatch writes the attempt's row only (scheduler/store.c):
+        # a restart must read the job as ASSIGNED on its node, not PENDING,
+        # and the job must run once.  The worker is stopped so that the job
+        # stays dispatched and unstarted across the restart.
+        c = self.cluster
+        self.start_workers("w1")
+        ledger = os.path.join(self.root, "ledger")
+        w1 = c.workers["w1"].proc
+        w1.send_signal(signal.SIGSTOP)
+        try:
+            job = c.submit("sh", "-c", job_script(ledger, 0))
+            wait_for(lambda: c.status(job)["state"] == "ASSIGNED", 10,
+                     "the job dispatched")
+            c.kill_scheduler()
+            c.start_scheduler()
+            st = c.status(job)
+            self.assertEqual(st["state"], "ASSIGNED")
+            self.assertEqual(st["node"], "w1")
+            self.assertEqual(st["attempt"], 1)
+            self.assertEqual(st["reason"], "")
+        finally:
+            w1.send_signal(signal.SIGCONT)
+        self.assertEqual(c.wait(job), 0)
+        starts = [l for l in self.ledger(ledger) if l[0] == "start"]
+        self.assertEqual(len(starts), 1, starts)
 
     def test_acknowledged_submissions_survive_kill9(self):
         c = self.cluster

@@ -1,8 +1,9 @@
 /* test_store.c - the scheduler's SQLite store (scheduler/store.c):
  * round trips, durability across a reopen, batch transactions and their
  * rollback, ids that are never reused, the move of an older database's
- * specs into job_specs, and the error paths (unwritable path, full disk,
- * newer schema, a missing spec row). */
+ * specs into job_specs, a dispatch read from its attempt's row, and the
+ * error paths (unwritable path, full disk, newer schema, a missing spec
+ * row). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,6 +22,8 @@
 
 #include "job.h"
 #include "store.h"
+#include "store_attempts.h"
+#include "store_deps.h"
 #include "store_fixture.h"
 #include "store_int.h"
 
@@ -529,6 +532,103 @@ test_update_missing (void **state)
     yard_store_destroy (&st);
 }
 
+/* Every read of a job's state, for one job, as the job and by number. */
+static void
+expect_job (yard_store_t *st, uint64_t id, Yard__JobState state,
+            uint32_t attempt, const char *node, int64_t start_ms,
+            const char *reason)
+{
+    yard_job_t *job = NULL;
+    assert_int_equal (yard_store_job_get (st, id, &job), 0);
+    assert_int_equal (job->state, state);
+    assert_int_equal (job->attempt, attempt);
+    assert_string_equal (job->node ? job->node : "", node);
+    assert_int_equal (job->start_ms, start_ms);
+    assert_string_equal (job->reason ? job->reason : "", reason);
+    yard_job_destroy (&job);
+    Yard__JobState one = 0;
+    assert_int_equal (yard_store_job_state (st, id, &one), 0);
+    assert_int_equal (one, state);
+    uint64_t counts[16];
+    assert_int_equal (yard_store_count_states (st, id, id, counts, 16), 0);
+    assert_int_equal (counts[state], 1);
+}
+
+/* A dispatch writes the attempt's row alone (store.c, the header
+ * comment): the job's row, still PENDING, reads as the attempt ASSIGNED
+ * on its node while that row is open, RUNNING once it has a start, and as
+ * it says again once the attempt ended; a job's own write wins. */
+static void
+test_dispatch_read_from_attempt (void **state)
+{
+    struct store_fixture *f = *state;
+    yard_store_t *st = open_store (f);
+    yard_job_t *job = mkjob ("d", 0);
+    assert_int_equal (yard_job_set_reason (job, "waiting for a node"), 0);
+    assert_int_equal (yard_store_job_insert (st, job), 0);
+    uint64_t id = job->id;
+    yard_job_t *other = mkjob ("o", 0);
+    assert_int_equal (yard_store_job_insert (st, other), 0);
+    assert_int_equal (yard_store_commit (st), 0);
+    expect_job (st, id, YARD__JOB_STATE__JOB_PENDING, 0, "",
+                0, "waiting for a node");
+
+    assert_int_equal (yard_store_attempt_dispatch (st, id, 1, "n1", NULL), 0);
+    assert_int_equal (yard_store_commit (st), 0);
+    expect_job (st, id, YARD__JOB_STATE__JOB_ASSIGNED, 1, "n1", 0, "");
+    /* the other job is untouched, and a reopen reads the same */
+    expect_job (st, other->id, YARD__JOB_STATE__JOB_PENDING, 0, "", 0, "");
+    yard_store_destroy (&st);
+    st = open_store (f);
+    expect_job (st, id, YARD__JOB_STATE__JOB_ASSIGNED, 1, "n1", 0, "");
+    struct list l = {0};
+    assert_int_equal (yard_store_jobs_active (st, list_cb, &l), 0);
+    assert_int_equal (l.n, 2);
+
+    /* a start in the attempt's row (as a gang's rank 0 writes it) */
+    assert_int_equal (yard_store_attempt_begin (st, id, 1, "n1", 1234), 0);
+    assert_int_equal (yard_store_commit (st), 0);
+    expect_job (st, id, YARD__JOB_STATE__JOB_RUNNING, 1, "n1", 1234, "");
+
+    /* the attempt ended: the row reads as written, and a requeue writes
+     * the job's row with it */
+    yard_store_attempt_t end = {
+        .attempt = 1, .node = "n1", .start_ms = 1234, .end_ms = 5678,
+        .end_reason = YARD__END_REASON__END_LOST, .reason = "lost",
+    };
+    assert_int_equal (yard_store_attempt_end (st, id, &end), 0);
+    expect_job (st, id, YARD__JOB_STATE__JOB_PENDING, 0, "",
+                0, "waiting for a node");
+    job->attempt = 1;
+    assert_int_equal (yard_job_set_node (job, "n1"), 0);
+    assert_int_equal (yard_job_set_reason (job, "lost"), 0);
+    assert_int_equal (yard_store_job_update (st, job), 0);
+    assert_int_equal (yard_store_commit (st), 0);
+    expect_job (st, id, YARD__JOB_STATE__JOB_PENDING, 1, "n1", 0, "lost");
+
+    /* the next dispatch, then the job's own write: ended, with its last
+     * attempt's row left open (yard__job_end) */
+    assert_int_equal (yard_store_attempt_dispatch (st, id, 2, "n2", NULL), 0);
+    assert_int_equal (yard_store_commit (st), 0);
+    expect_job (st, id, YARD__JOB_STATE__JOB_ASSIGNED, 2, "n2", 0, "");
+    job->state = YARD__JOB_STATE__JOB_COMPLETED;
+    job->attempt = 2;
+    job->start_ms = 7000;
+    job->end_ms = 8000;
+    assert_int_equal (yard_job_set_node (job, "n2"), 0);
+    assert_int_equal (yard_job_set_reason (job, NULL), 0);
+    assert_int_equal (yard_store_job_update (st, job), 0);
+    assert_int_equal (yard_store_commit (st), 0);
+    expect_job (st, id, YARD__JOB_STATE__JOB_COMPLETED, 2, "n2", 7000, "");
+    memset (&l, 0, sizeof l);
+    assert_int_equal (yard_store_jobs_active (st, list_cb, &l), 0);
+    assert_int_equal (l.n, 1);
+    assert_int_equal (l.ids[0], other->id);
+    yard_job_destroy (&job);
+    yard_job_destroy (&other);
+    yard_store_destroy (&st);
+}
+
 /* The jobs table as schema versions 1 to 3 made it: the spec and name in
  * each job's row. */
 static const char v3_jobs_sql[] =
@@ -720,6 +820,8 @@ main (void)
                                          store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_disk_full, setup,
                                          store_fixture_teardown),
+        cmocka_unit_test_setup_teardown (test_dispatch_read_from_attempt,
+                                         setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_update_missing, setup,
                                          store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_migration_from_v3, setup,
