@@ -31,8 +31,10 @@
  * catches up at its next write (a start, a requeue, its end).  So a job
  * that runs once is written twice (submitted, ended) rather than three
  * times.  A database written before holds ASSIGNED in the job's row,
- * which reads the same; an older scheduler on a newer database sees a
- * dispatched job as PENDING and dispatches it again.
+ * which reads the same.  A scheduler that does not read it so would take
+ * a dispatched job for PENDING and dispatch it again: schema version 5
+ * marks the databases that may hold such rows, and the older schedulers
+ * refuse them.
  *
  * Every statement is reset right after use so no read keeps a snapshot
  * open across a COMMIT.
@@ -116,8 +118,12 @@ static const char specs_migrate_sql[] =
     "INSERT INTO job_specs (id, name, spec) SELECT id, name, spec FROM jobs;"
     "ALTER TABLE jobs DROP COLUMN spec;"
     "ALTER TABLE jobs DROP COLUMN name;";
-_Static_assert (YARD_STORE_SCHEMA_VERSION == 4,
-                "init_schema's last step sets user_version 4");
+/* Version 5 changes no table: it says that a job's row may lag its
+ * dispatch (see the header comment), so that a scheduler of version 4,
+ * which would read such a job as PENDING and dispatch it again, refuses
+ * the database rather than run the job twice. */
+_Static_assert (YARD_STORE_SCHEMA_VERSION == 5,
+                "init_schema's last step sets user_version 5");
 
 /* See the header comment: not part of the user_version steps. */
 static const char topology_schema_sql[] =
@@ -407,7 +413,7 @@ init_schema (yard_store_t *st, yard_error_t *err)
         || (rc = pragma_int (st, "SELECT count(*) FROM pragma_table_info"
                              "('jobs') WHERE name = 'spec'", &old_jobs)) < 0
         || (old_jobs > 0 && (rc = exec_sql (st, specs_migrate_sql)) < 0)
-        || (rc = exec_sql (st, "PRAGMA user_version = 4")) < 0
+        || (rc = exec_sql (st, "PRAGMA user_version = 5")) < 0
         || (rc = exec_sql (st, "COMMIT")) < 0) {
         int e = rc;
         char msg[256];

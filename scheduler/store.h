@@ -23,9 +23,11 @@
 #include "error.h"
 #include "job.h"
 
-#define YARD_STORE_SCHEMA_VERSION 4 /* 2: metrics (store_metrics.h),
+#define YARD_STORE_SCHEMA_VERSION 5 /* 2: metrics (store_metrics.h),
                                       3: attempts (store_attempts.h),
-                                      4: the spec in job_specs (store.c) */
+                                      4: the spec in job_specs (store.c),
+                                      5: a dispatch in the attempt's row
+                                         alone (store.c) */
 
 typedef struct yard_store yard_store_t;
 
