@@ -27,7 +27,8 @@
  * job row left PENDING with attempt n, next to a row of attempt n + 1
  * that has not ended, is that attempt ASSIGNED (RUNNING once the row has
  * a start) on the attempt row's node, and every read of a job's row
- * (row_to_job, yard_store_count_states) reads it so.  The job's row
+ * (row_to_job, yard_store_job_state, yard_store_count_states, through
+ * YARD__STORE_DISPATCHED_JOIN in store_int.h) reads it so.  The job's row
  * catches up at its next write (a start, a requeue, its end).  So a job
  * that runs once is written twice (submitted, ended) rather than three
  * times.  A database written before holds ASSIGNED in the job's row,
@@ -54,18 +55,17 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-/* A job's row joined with its spec; row_to_job reads them in this order. */
+/* A job's row joined with its spec and with the attempt its dispatch
+ * wrote alone (YARD__STORE_DISPATCHED_JOIN: the state read through it,
+ * the attempt's node and start); row_to_job reads them in this order. */
 #define JOB_COLUMNS                                                          \
-    "j.id, j.state, j.priority, s.spec, j.submit_ms, j.start_ms, j.end_ms, " \
-    "j.attempt, j.node, j.exit_code, j.term_signal, j.end_reason, "          \
-    "j.reason, j.cancel_requested, j.lost_count, a.node, a.start_ms"
-/* A PENDING row with an open row of its next attempt is that attempt,
- * dispatched (see the header comment): the attempt's node and start. */
-#define DISPATCHED_JOIN                                                      \
-    " LEFT JOIN attempts a ON j.state = 1 AND a.job_id = j.id"               \
-    " AND a.attempt = j.attempt + 1 AND a.end_ms = 0"
+    "j.id, " YARD__STORE_STATE_SQL ", j.priority, s.spec, j.submit_ms, "     \
+    "j.start_ms, j.end_ms, j.attempt, j.node, j.exit_code, j.term_signal, "  \
+    "j.end_reason, j.reason, j.cancel_requested, j.lost_count, a.node, "     \
+    "a.start_ms"
 #define JOB_FROM                                                             \
-    " FROM jobs j LEFT JOIN job_specs s ON s.id = j.id" DISPATCHED_JOIN
+    " FROM jobs j LEFT JOIN job_specs s ON s.id = j.id"                      \
+    YARD__STORE_DISPATCHED_JOIN
 
 #define YARD_STRINGIFY_(x) #x
 #define YARD_STRINGIFY(x) YARD_STRINGIFY_ (x)
@@ -931,14 +931,12 @@ row_to_job (yard_store_t *st, sqlite3_stmt *s, yard_job_t **out)
     job->cancel_requested = sqlite3_column_int (s, 13) != 0;
     job->lost_count = (uint32_t)sqlite3_column_int64 (s, 14);
     /* dispatched after the row was last written: the attempt's row says
-     * where (DISPATCHED_JOIN) */
+     * where (YARD__STORE_DISPATCHED_JOIN; the state column reads it so) */
     bool dispatched = sqlite3_column_type (s, 15) != SQLITE_NULL;
     int node_col = dispatched ? 15 : 8;
     if (dispatched) {
         job->attempt++;
         job->start_ms = sqlite3_column_int64 (s, 16);
-        job->state = job->start_ms > 0 ? YARD__JOB_STATE__JOB_RUNNING
-                                       : YARD__JOB_STATE__JOB_ASSIGNED;
     }
     if ((sqlite3_column_bytes (s, node_col) > 0
          && !(job->node = column_strdup (s, node_col)))

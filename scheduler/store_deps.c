@@ -50,8 +50,8 @@ int
 yard_store_job_state (yard_store_t *st, uint64_t id, Yard__JobState *state)
 {
     sqlite3_stmt *s;
-    int rc = prepare (st, "SELECT " YARD__STORE_STATE_SQL
-                      " FROM jobs j WHERE j.id = ?1", &s);
+    int rc = prepare (st, "SELECT " YARD__STORE_STATE_SQL " FROM jobs j"
+                      YARD__STORE_DISPATCHED_JOIN " WHERE j.id = ?1", &s);
     if (rc < 0)
         return rc;
     sqlite3_bind_int64 (s, 1, (int64_t)id);
@@ -72,8 +72,8 @@ yard_store_count_states (yard_store_t *st, uint64_t first, uint64_t last,
     memset (counts, 0, nstates * sizeof counts[0]);
     sqlite3_stmt *s;
     int rc = prepare (st, "SELECT " YARD__STORE_STATE_SQL " AS st, count(*)"
-                      " FROM jobs j WHERE j.id BETWEEN ?1 AND ?2"
-                      " GROUP BY st", &s);
+                      " FROM jobs j" YARD__STORE_DISPATCHED_JOIN
+                      " WHERE j.id BETWEEN ?1 AND ?2 GROUP BY st", &s);
     if (rc < 0)
         return rc;
     sqlite3_bind_int64 (s, 1, (int64_t)first);

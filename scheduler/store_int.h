@@ -14,19 +14,21 @@ extern const char yard__store_metrics_schema[];
 /* Schema version 3: the attempts table (store_attempts.c), likewise. */
 extern const char yard__store_attempts_schema[];
 
-/* The state of the job row j, read as store.c's header comment says: a
- * PENDING row with an open row of its next attempt is dispatched,
- * ASSIGNED or (with a start) RUNNING.  An SQL expression over `jobs j`. */
+/* A dispatch in its attempt's row alone (store.c, the header comment): a
+ * PENDING row of `jobs j` (state 1) joined, as `a`, with the unended row
+ * of its next attempt, if any. */
+#define YARD__STORE_DISPATCHED_JOIN                                         \
+    " LEFT JOIN attempts a ON j.state = 1 AND a.job_id = j.id"              \
+    " AND a.attempt = j.attempt + 1 AND a.end_ms = 0"
+/* The job's state so read, over that join: the row's own, or ASSIGNED,
+ * or RUNNING once the attempt's row has a start. */
 #define YARD__STORE_STATE_SQL                                               \
-    "CASE WHEN j.state = 1 THEN COALESCE ("                                 \
-    " (SELECT CASE WHEN a.start_ms > 0 THEN 3 ELSE 2 END"                   \
-    "  FROM attempts a WHERE a.job_id = j.id"                               \
-    "  AND a.attempt = j.attempt + 1 AND a.end_ms = 0), 1)"                 \
-    " ELSE j.state END"
+    "CASE WHEN a.job_id IS NULL THEN j.state"                               \
+    " WHEN a.start_ms > 0 THEN 3 ELSE 2 END"
 _Static_assert (YARD__JOB_STATE__JOB_PENDING == 1
                     && YARD__JOB_STATE__JOB_ASSIGNED == 2
                     && YARD__JOB_STATE__JOB_RUNNING == 3,
-                "YARD__STORE_STATE_SQL and store.c's DISPATCHED_JOIN name "
+                "YARD__STORE_DISPATCHED_JOIN and YARD__STORE_STATE_SQL name "
                 "the job states by number");
 
 /* Fill job->retries_used and job->eligible_ms from its attempt rows
