@@ -788,11 +788,8 @@ yard__job_end (yard_server_t *s, yard_job_t *job, Yard__JobState state,
     (void)yard_waitq_remove (s->waitq, job);
     yard__array_leave (s, job);
     bool held = job->worker != NULL;
-    /* The attempt that ends with its job keeps its end in the job's row
-     * alone (yard__attempts_fill): one row write less per job. */
-    if (yard_job_is_active (job) && !yard_job_state_is_terminal (state))
-        (void)yard__attempt_end (s, job, why, exit_code, signo, end_ms,
-                                 reason, false, 0);
+    /* No yard__attempt_end: the attempt that ends with its job keeps its
+     * end in the job's row alone (yard__attempts_fill). */
     yard__gang_detach (s, job);
     detach (s, job);
     job->state = state;
