@@ -299,6 +299,16 @@ out_drop (yard__out_t *v, size_t *n)
  * it.  So nothing leaves before the state it reports is on the disk, and
  * the messages leave in the order they were made. */
 
+/* Sends what a sync that ended since lets out, without waiting for the
+ * loop's wake-up: called inside long batches and before a batch's own
+ * answers, so that the older answers go first. */
+static void
+held_poll (yard_server_t *s)
+{
+    if (s->syncer && s->nheld > 0)
+        yard_syncer_poll (s->syncer);
+}
+
 /* Sends the held messages whose commit is durable. */
 static void
 held_release (yard_server_t *s)
@@ -1132,8 +1142,8 @@ dispatch_pass (yard_server_t *s, bool bounded)
     size_t nstash = 0, skips = 0, placed = 0;
     yard_job_t *job;
     while (skips < YARD__MAX_SKIPS && max_cpus > 0 && !s->batch_failed) {
-        if (placed > 0 && placed % YARD__YIELD_EVERY == 0 && s->nheld > 0)
-            yard_syncer_poll (s->syncer); /* earlier batches' answers */
+        if (placed > 0 && placed % YARD__YIELD_EVERY == 0)
+            held_poll (s);
         if (placed > 0 && placed % YARD__YIELD_EVERY == 0
             && (bounded || client_waiting (s))) {
             s->need_dispatch = true; /* the rest in a batch of its own */
@@ -1252,8 +1262,7 @@ yard__batch_end (yard_server_t *s)
     s->ntouched = 0;
     s->batch_failed = 0;
     s->batch_gen++;
-    if (s->syncer && s->nheld > 0)
-        yard_syncer_poll (s->syncer); /* the older answers go first */
+    held_poll (s);
     out_release (s, rc == 0 && wrote);
     if (s->dispatch_yielded && s->need_dispatch && s->more_open
         && !s->stopping)
@@ -1378,8 +1387,8 @@ on_socket (yard_server_t *s, int sock)
 {
     int n = 0;
     while (n < YARD__MAX_BATCH && !s->batch_failed && !s->stopping) {
-        if (n > 0 && n % YARD__YIELD_EVERY == 0 && s->nheld > 0)
-            yard_syncer_poll (s->syncer); /* earlier batches' answers */
+        if (n > 0 && n % YARD__YIELD_EVERY == 0)
+            held_poll (s);
         if (sock == YARD__WORKER && n > 0 && n % YARD__YIELD_EVERY == 0
             && client_waiting (s)) {
             while (n < YARD__MAX_BATCH && !s->batch_failed && !s->stopping
