@@ -23,11 +23,13 @@
 #include "error.h"
 #include "job.h"
 
-#define YARD_STORE_SCHEMA_VERSION 5 /* 2: metrics (store_metrics.h),
+#define YARD_STORE_SCHEMA_VERSION 6 /* 2: metrics (store_metrics.h),
                                       3: attempts (store_attempts.h),
                                       4: the spec in job_specs (store.c),
                                       5: a dispatch in the attempt's row
-                                         alone (store.c) */
+                                         alone (store.c),
+                                      6: job ids without AUTOINCREMENT
+                                         (store.c) */
 
 typedef struct yard_store yard_store_t;
 
@@ -94,8 +96,8 @@ int yard_store_job_next_id (yard_store_t *st, uint64_t *id);
  * on success), 32 rows per statement: an array's members in a fraction of
  * the statements one insert each would take.  first_id comes from
  * yard_store_job_next_id in the same transaction, so the ids are the ones
- * AUTOINCREMENT would have chosen; a clash fails the batch (a constraint
- * error), it never reuses an id.  0 or -errno (nothing set). */
+ * single inserts would have been given; a clash fails the batch (a
+ * constraint error), it never reuses an id.  0 or -errno (nothing set). */
 int yard_store_jobs_insert (yard_store_t *st, yard_job_t **jobs, size_t n,
                             uint64_t first_id);
 

@@ -6,9 +6,9 @@
  * YARD_ARRAY_ID / YARD_ARRAY_INDEX entries of its environment, all in the
  * packed spec of its jobs row, written in the same statement as the job
  * itself (so they can never disagree with it).  The members of one array
- * are inserted in one transaction and so hold consecutive ids (AUTOINCREMENT
- * with a single writer): the array is the id range
- * [array_id, array_id + count).
+ * are inserted in one transaction and so hold consecutive ids (the store
+ * hands out ids one after another, and has a single writer): the array is
+ * the id range [array_id, array_id + count).
  */
 #ifndef YARD_SCHED_STORE_DEPS_H
 #define YARD_SCHED_STORE_DEPS_H

@@ -694,6 +694,27 @@ old_row (sqlite3 *db, int64_t id, int state, const char *name, int64_t end)
     yard_job_destroy (&job);
 }
 
+/* After version 6's step on a database whose jobs table had AUTOINCREMENT
+ * ids: the table without it, its two indexes there again, the old
+ * sqlite_sequence value kept as the floor and gone from sqlite_sequence. */
+static void
+expect_ids_rebuilt (struct store_fixture *f, int64_t floor)
+{
+    assert_int_equal (query_int (f->db, "SELECT count(*) FROM sqlite_schema"
+                                        " WHERE name = 'jobs' AND sql LIKE"
+                                        " '%AUTOINCREMENT%'"), 0);
+    assert_int_equal (query_int (f->db, "SELECT count(*) FROM sqlite_schema"
+                                        " WHERE type = 'index' AND name IN"
+                                        " ('jobs_active', 'jobs_finished')"
+                                        " AND tbl_name = 'jobs'"), 2);
+    assert_int_equal (query_int (f->db, "SELECT count(*) FROM sqlite_schema"
+                                        " WHERE name = 'jobs_v6'"), 0);
+    assert_int_equal (query_int (f->db, "SELECT count(*) FROM sqlite_sequence"
+                                        " WHERE name = 'jobs'"), 0);
+    assert_int_equal (query_int (f->db, "SELECT floor FROM job_id_floor"),
+                      floor);
+}
+
 /* A state dir left by a scheduler of schema version 3 opens: its jobs keep
  * their specs, now in job_specs, the spec and name columns are gone from
  * jobs, ids still never come back, and a second open changes nothing. */
@@ -723,6 +744,7 @@ test_migration_from_v3 (void **state)
     assert_int_equal (query_int (f->db, "SELECT count(*) FROM pragma_table_info"
                                         "('jobs') WHERE name IN ('spec',"
                                         " 'name')"), 0);
+    expect_ids_rebuilt (f, 3);
     assert_int_equal (query_int (f->db, "SELECT count(*) FROM job_specs"), 2);
     struct list l = {0};
     assert_int_equal (yard_store_jobs_active (st, list_cb, &l), 0);
@@ -770,6 +792,143 @@ test_migration_from_v3 (void **state)
     yard_job_destroy (&job);
     yard_store_destroy (&st);
     assert_int_equal (query_int (f->db, "SELECT count(*) FROM job_specs"), 3);
+}
+
+/* A database as schema version 5 left it (the spec in job_specs, the jobs
+ * table's ids AUTOINCREMENT): job 1 pending, job 2 failed, jobs 3 and 4
+ * deleted (sqlite_sequence at 4); then extra_sql, if any. */
+static void
+make_v5_db (struct store_fixture *f, const char *extra_sql)
+{
+    sqlite3 *db;
+    assert_int_equal (sqlite3_open (f->db, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, v3_jobs_sql, NULL, NULL, NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, yard__store_metrics_schema, NULL, NULL,
+                                    NULL), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, yard__store_attempts_schema, NULL,
+                                    NULL, NULL), SQLITE_OK);
+    for (int id = 1; id <= 4; id++)
+        old_row (db, id, id == 2 ? YARD__JOB_STATE__JOB_FAILED
+                                 : YARD__JOB_STATE__JOB_PENDING,
+                 id == 2 ? "v5-failed" : "v5", id == 2 ? 9000 : 0);
+    /* what version 4's step left: specs in job_specs, not in jobs */
+    assert_int_equal (
+        sqlite3_exec (db, "CREATE TABLE job_specs (id INTEGER PRIMARY KEY,"
+                          " name TEXT NOT NULL DEFAULT '', spec BLOB NOT"
+                          " NULL);"
+                          "INSERT INTO job_specs SELECT id, name, spec"
+                          " FROM jobs;"
+                          "ALTER TABLE jobs DROP COLUMN spec;"
+                          "ALTER TABLE jobs DROP COLUMN name;"
+                          "DELETE FROM jobs WHERE id IN (3, 4);"
+                          "DELETE FROM job_specs WHERE id IN (3, 4);"
+                          "PRAGMA user_version = 5;",
+                          NULL, NULL, NULL), SQLITE_OK);
+    if (extra_sql)
+        assert_int_equal (sqlite3_exec (db, extra_sql, NULL, NULL, NULL),
+                          SQLITE_OK);
+    sqlite3_close (db);
+}
+
+/* A state dir of schema version 5 opens with its rows, states and specs
+ * as they were, and the id of its deleted newest job is not handed out
+ * again, by an insert or by an array's (yard_store_job_next_id). */
+static void
+test_migration_from_v5 (void **state)
+{
+    struct store_fixture *f = *state;
+    make_v5_db (f, NULL);
+
+    yard_store_t *st = open_store (f);
+    assert_int_equal (query_int (f->db, "PRAGMA user_version"),
+                      YARD_STORE_SCHEMA_VERSION);
+    expect_ids_rebuilt (f, 4);
+    expect_job (st, 1, YARD__JOB_STATE__JOB_PENDING, 0, "n1", 0, "old");
+    expect_job (st, 2, YARD__JOB_STATE__JOB_FAILED, 0, "n1", 0, "old");
+    yard_job_t *job = NULL;
+    assert_int_equal (yard_store_job_get (st, 2, &job), 0);
+    assert_string_equal (job->spec->name, "v5-failed");
+    assert_int_equal (job->end_ms, 9000);
+    yard_job_destroy (&job);
+    struct list l = {0};
+    assert_int_equal (yard_store_jobs_active (st, list_cb, &l), 0);
+    assert_int_equal (l.n, 1);
+    assert_int_equal (l.ids[0], 1);
+    memset (&l, 0, sizeof l);
+    assert_int_equal (yard_store_jobs_finished (st, 10, list_cb, &l), 0);
+    assert_int_equal (l.n, 1);
+    assert_int_equal (l.ids[0], 2);
+    uint64_t next = 0;
+    assert_int_equal (yard_store_job_next_id (st, &next), 0);
+    assert_int_equal (next, 5);
+    job = mkjob ("after", 0);
+    assert_int_equal (yard_store_job_insert (st, job), 0);
+    assert_int_equal (job->id, 5);
+    yard_job_destroy (&job);
+    assert_int_equal (yard_store_commit (st), 0);
+    yard_store_destroy (&st);
+    /* opening again rebuilds nothing */
+    st = open_store (f);
+    expect_ids_rebuilt (f, 4);
+    assert_int_equal (yard_store_job_next_id (st, &next), 0);
+    assert_int_equal (next, 6);
+    yard_store_destroy (&st);
+}
+
+/* An upgrade that fails half-way (here the rebuild's new table cannot be
+ * created) leaves the database as it was: version 5, its AUTOINCREMENT
+ * table and every row, and the scheduler refuses to start on it. */
+static void
+test_migration_failure_keeps_v5 (void **state)
+{
+    struct store_fixture *f = *state;
+    make_v5_db (f, "CREATE TABLE jobs_v6 (x);");
+    yard_error_t err = {0};
+    yard_store_t *st = yard_store_create (f->db, true, &err);
+    assert_null (st);
+    assert_non_null (strstr (err.text, "schema"));
+    assert_int_equal (query_int (f->db, "PRAGMA user_version"), 5);
+    assert_int_equal (query_int (f->db, "SELECT count(*) FROM sqlite_schema"
+                                        " WHERE name = 'jobs' AND sql LIKE"
+                                        " '%AUTOINCREMENT%'"), 1);
+    assert_int_equal (query_int (f->db, "SELECT count(*) FROM jobs"), 2);
+    assert_int_equal (query_int (f->db, "SELECT seq FROM sqlite_sequence"
+                                        " WHERE name = 'jobs'"), 4);
+    assert_int_equal (query_int (f->db, "SELECT count(*) FROM sqlite_schema"
+                                        " WHERE name = 'job_id_floor'"), 0);
+}
+
+/* An id taken behind the store's back (a row inserted by another
+ * connection) fails the insert that would reuse it, and that batch alone:
+ * after its rollback the store reads the ids again and goes on past it. */
+static void
+test_id_clash_rolls_back (void **state)
+{
+    struct store_fixture *f = *state;
+    yard_store_t *st = open_store (f);
+    yard_job_t *job = mkjob ("first", 0);
+    assert_int_equal (yard_store_job_insert (st, job), 0);
+    assert_int_equal (yard_store_commit (st), 0);
+    uint64_t first = job->id;
+    yard_job_destroy (&job);
+    sqlite3 *db;
+    assert_int_equal (sqlite3_open (f->db, &db), SQLITE_OK);
+    char sql[128];
+    snprintf (sql, sizeof sql, "INSERT INTO jobs (id, state) VALUES"
+                               " (%llu, 0)", (unsigned long long)first + 1);
+    assert_int_equal (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (db);
+    job = mkjob ("clash", 0);
+    assert_int_not_equal (yard_store_job_insert (st, job), 0);
+    assert_int_not_equal (yard_store_commit (st), 0); /* rolled back */
+    yard_job_destroy (&job);
+    job = mkjob ("past", 0);
+    assert_int_equal (yard_store_job_insert (st, job), 0);
+    assert_int_equal (job->id, first + 2);
+    assert_int_equal (yard_store_commit (st), 0);
+    yard_job_destroy (&job);
+    yard_store_destroy (&st);
 }
 
 /* A job whose spec row is missing reads as an error, not as a job with an
@@ -823,6 +982,12 @@ main (void)
         cmocka_unit_test_setup_teardown (test_dispatch_read_from_attempt,
                                          setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_update_missing, setup,
+                                         store_fixture_teardown),
+        cmocka_unit_test_setup_teardown (test_migration_from_v5, setup,
+                                         store_fixture_teardown),
+        cmocka_unit_test_setup_teardown (test_migration_failure_keeps_v5,
+                                         setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown (test_id_clash_rolls_back, setup,
                                          store_fixture_teardown),
         cmocka_unit_test_setup_teardown (test_migration_from_v3, setup,
                                          store_fixture_teardown),
