@@ -1,7 +1,24 @@
-/* msg.c - see msg.h. */
+/* msg.c - see msg.h.
+ *
+ * The envelope's own layer is read and written here, its body by
+ * protobuf-c.  protobuf-c packs, sizes, unpacks and frees a message by
+ * walking every field descriptor of its type, and the envelope has one per
+ * body type (63): walking them to find the one body set was about a tenth
+ * of the scheduler's instructions per job (callgrind, scheduler-core
+ * load), more than the bodies themselves.  An envelope is version (field
+ * 1), request_id (2) and one body (a message field): encode writes these
+ * three fields as protobuf-c would, in field order, with the same bytes
+ * (tests/unit/test_msg.c compares them for every body type), and has
+ * protobuf-c pack the body alone.  Decode reads a frame of that shape the
+ * same way and has protobuf-c unpack the body alone; a frame of any other
+ * shape (a field twice, an unknown field, a field of the wrong wire type,
+ * anything truncated or invalid) goes to yard__envelope__unpack whole,
+ * which decides as it always did.
+ */
 #include "msg.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +41,147 @@ yard_peer_str (const yard_peer_t *peer, char *buf, size_t len)
     return buf;
 }
 
+/* Wire types (the low 3 bits of a field's key). */
+enum { WIRE_VARINT = 0, WIRE_LEN = 2 };
+
+static size_t
+varint_size (uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static size_t
+varint_put (uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+/* A varint at p (at most len bytes) into *v: its length in bytes, or 0 if
+ * it is truncated or longer than a uint64 (the decoder then leaves the
+ * frame to protobuf-c). */
+static size_t
+varint_get (const uint8_t *p, size_t len, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (size_t i = 0; i < len && i < 10; i++) {
+        if (i == 9 && p[i] > 1)
+            return 0;
+        r |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+        if (!(p[i] & 0x80)) {
+            *v = r;
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+/* The body field numbered num of the envelope, or NULL if there is none
+ * (or it is not a message: every body is). */
+static const ProtobufCFieldDescriptor *
+body_field_of (uint64_t num)
+{
+    if (num <= 2 || num > UINT32_MAX)
+        return NULL;
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field (
+        &yard__envelope__descriptor, (unsigned)num);
+    return f && f->type == PROTOBUF_C_TYPE_MESSAGE
+                   && (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+               ? f
+               : NULL;
+}
+
+static ProtobufCMessage **
+body_slot (const yard_env_t *env, const ProtobufCFieldDescriptor *f)
+{
+    return (ProtobufCMessage **)((char *)env + f->offset);
+}
+
+/* The field of env's body and, in *body, the body itself; NULL if env is
+ * not of the shape this file writes itself (no body set, or unknown fields
+ * kept from a decode). */
+static const ProtobufCFieldDescriptor *
+body_of (const yard_env_t *env, ProtobufCMessage **body)
+{
+    if (env->body_case == YARD__ENVELOPE__BODY__NOT_SET
+        || env->base.n_unknown_fields)
+        return NULL;
+    const ProtobufCFieldDescriptor *f = body_field_of (env->body_case);
+    if (!f || !(*body = *body_slot (env, f)))
+        return NULL;
+    return f;
+}
+
+/* A frame of exactly a version, a request id (either may be absent, as
+ * protobuf-c leaves out a zero) and one body, in any order, each once: its
+ * envelope, with the body unpacked by protobuf-c.  NULL for any other
+ * frame (and if the body does not unpack, or out of memory): the caller
+ * then has protobuf-c read the whole frame. */
+static yard_env_t *
+decode_plain (const uint8_t *p, size_t len)
+{
+    uint64_t version = 0, request_id = 0, blen = 0;
+    bool has_version = false, has_request_id = false;
+    const ProtobufCFieldDescriptor *f = NULL;
+    const uint8_t *bp = NULL;
+    size_t o = 0;
+    while (o < len) {
+        uint64_t key;
+        size_t k = varint_get (p + o, len - o, &key);
+        if (!k)
+            return NULL;
+        o += k;
+        uint64_t num = key >> 3;
+        unsigned wire = (unsigned)(key & 7);
+        if (wire == WIRE_VARINT && num == 1 && !has_version) {
+            k = varint_get (p + o, len - o, &version);
+            if (!k || version > UINT32_MAX)
+                return NULL;
+            has_version = true;
+        } else if (wire == WIRE_VARINT && num == 2 && !has_request_id) {
+            if (!(k = varint_get (p + o, len - o, &request_id)))
+                return NULL;
+            has_request_id = true;
+        } else if (wire == WIRE_LEN && !f && (f = body_field_of (num))) {
+            if (!(k = varint_get (p + o, len - o, &blen))
+                || blen > len - o - k)
+                return NULL;
+            bp = p + o + k;
+            k += (size_t)blen;
+        } else {
+            return NULL;
+        }
+        o += k;
+    }
+    if (!f)
+        return NULL;
+    ProtobufCMessage *body = protobuf_c_message_unpack (f->descriptor, NULL,
+                                                        (size_t)blen, bp);
+    if (!body)
+        return NULL;
+    yard_env_t *env = malloc (sizeof *env);
+    if (!env) {
+        protobuf_c_message_free_unpacked (body, NULL);
+        return NULL;
+    }
+    yard__envelope__init (env);
+    env->version = (uint32_t)version;
+    env->request_id = request_id;
+    env->body_case = (Yard__Envelope__BodyCase)f->id;
+    *body_slot (env, f) = body;
+    return env;
+}
+
 int
 yard_msg_decode (const void *data, size_t len, yard_env_t **out,
                  yard_error_t *err)
@@ -33,7 +191,9 @@ yard_msg_decode (const void *data, size_t len, yard_env_t **out,
         return yard_errorf (err, EMSGSIZE,
                             "frame of %zu bytes exceeds the %u byte limit",
                             len, YARD_MAX_FRAME);
-    yard_env_t *env = yard__envelope__unpack (NULL, len, data);
+    yard_env_t *env = decode_plain (data, len);
+    if (!env)
+        env = yard__envelope__unpack (NULL, len, data);
     if (!env)
         return yard_errorf (err, EBADMSG,
                             "frame of %zu bytes is not a valid envelope", len);
@@ -61,7 +221,15 @@ void
 yard_msg_free (yard_env_t **env)
 {
     if (env && *env) {
-        yard__envelope__free_unpacked (*env, NULL);
+        /* the envelope holds nothing but its body (and unknown fields,
+         * which protobuf-c frees) */
+        ProtobufCMessage *body;
+        if (body_of (*env, &body)) {
+            protobuf_c_message_free_unpacked (body, NULL);
+            free (*env);
+        } else {
+            yard__envelope__free_unpacked (*env, NULL);
+        }
         *env = NULL;
     }
 }
@@ -70,13 +238,43 @@ int
 yard_msg_encode (yard_env_t *env, uint8_t **buf, size_t *len)
 {
     env->version = YARD_PROTOCOL_VERSION;
-    size_t n = yard__envelope__get_packed_size (env);
+    ProtobufCMessage *body = NULL;
+    const ProtobufCFieldDescriptor *f = body_of (env, &body);
+    size_t n, blen = 0;
+    if (f) {
+        blen = protobuf_c_message_get_packed_size (body);
+        n = (env->version ? 1 + varint_size (env->version) : 0)
+            + (env->request_id ? 1 + varint_size (env->request_id) : 0)
+            + varint_size ((uint64_t)f->id << 3 | WIRE_LEN)
+            + varint_size (blen) + blen;
+    } else {
+        n = yard__envelope__get_packed_size (env);
+    }
     if (n > YARD_MAX_FRAME)
         return -EMSGSIZE;
     uint8_t *b = malloc (n ? n : 1);
     if (!b)
         return -ENOMEM;
-    yard__envelope__pack (env, b);
+    if (f) {
+        size_t o = 0;
+        if (env->version) {
+            b[o++] = 1 << 3 | WIRE_VARINT;
+            o += varint_put (b + o, env->version);
+        }
+        if (env->request_id) {
+            b[o++] = 2 << 3 | WIRE_VARINT;
+            o += varint_put (b + o, env->request_id);
+        }
+        o += varint_put (b + o, (uint64_t)f->id << 3 | WIRE_LEN);
+        o += varint_put (b + o, blen);
+        o += protobuf_c_message_pack (body, b + o);
+        if (o != n) { /* the body changed size between the two calls */
+            free (b);
+            return -EINVAL;
+        }
+    } else {
+        yard__envelope__pack (env, b);
+    }
     *buf = b;
     *len = n;
     return 0;

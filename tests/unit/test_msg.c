@@ -1,5 +1,7 @@
-/* test_msg.c - the wire codec: round trips, and every way a frame can be
- * refused (oversized, garbage, wrong version, no body, wrong framing). */
+/* test_msg.c - the wire codec: round trips, the same bytes as protobuf-c
+ * for every body type and the same reading of unusual frames, and every
+ * way a frame can be refused (oversized, garbage, wrong version, no body,
+ * wrong framing). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,32 @@
 #include <zmq.h>
 
 #include "msg.h"
+
+/* The bytes protobuf-c writes for env (its version set as
+ * yard_msg_encode sets it), into a malloc'd *buf. */
+static size_t
+reference_pack (yard_env_t *env, uint8_t **buf)
+{
+    env->version = YARD_PROTOCOL_VERSION;
+    size_t n = yard__envelope__get_packed_size (env);
+    *buf = malloc (n ? n : 1);
+    assert_non_null (*buf);
+    assert_int_equal (yard__envelope__pack (env, *buf), n);
+    return n;
+}
+
+static void
+expect_reference_bytes (yard_env_t *env)
+{
+    uint8_t *got, *want;
+    size_t n;
+    assert_int_equal (yard_msg_encode (env, &got, &n), 0);
+    size_t m = reference_pack (env, &want);
+    assert_int_equal (n, m);
+    assert_memory_equal (got, want, n);
+    free (got);
+    free (want);
+}
 
 static void
 test_round_trip (void **state)
@@ -34,6 +62,7 @@ test_round_trip (void **state)
     uint8_t *buf;
     size_t len;
     assert_int_equal (yard_msg_encode (&env, &buf, &len), 0);
+    expect_reference_bytes (&env);
     yard_env_t *out;
     yard_error_t err;
     assert_int_equal (yard_msg_decode (buf, len, &out, &err), 0);
@@ -50,6 +79,134 @@ test_round_trip (void **state)
     assert_null (out);
     yard_msg_free (&out); /* NULL is fine */
     free (buf);
+}
+
+/* Every body type, empty, under request ids of every varint length: the
+ * encoder writes what protobuf-c writes, and the decoder reads it back to
+ * an envelope that protobuf-c packs to the same bytes. */
+static void
+test_every_body_as_protobuf_c (void **state)
+{
+    (void)state;
+    static const uint64_t ids[] = {0, 1, 127, 128, 300, 1ULL << 32,
+                                   UINT64_MAX};
+    const ProtobufCMessageDescriptor *d = &yard__envelope__descriptor;
+    unsigned bodies = 0;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+            continue;
+        assert_int_equal (f->type, PROTOBUF_C_TYPE_MESSAGE);
+        const ProtobufCMessageDescriptor *bd = f->descriptor;
+        for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
+            void *body = calloc (1, bd->sizeof_message);
+            assert_non_null (body);
+            protobuf_c_message_init (bd, body);
+            yard_env_t env = YARD__ENVELOPE__INIT;
+            env.request_id = ids[k];
+            env.body_case = (Yard__Envelope__BodyCase)f->id;
+            *(void **)((char *)&env + f->offset) = body;
+            expect_reference_bytes (&env);
+            uint8_t *buf;
+            size_t n;
+            assert_int_equal (yard_msg_encode (&env, &buf, &n), 0);
+            yard_env_t *out = NULL;
+            assert_int_equal (yard_msg_decode (buf, n, &out, NULL), 0);
+            assert_int_equal (out->body_case, f->id);
+            assert_int_equal (out->request_id, ids[k]);
+            assert_int_equal (out->version, YARD_PROTOCOL_VERSION);
+            assert_non_null (*(void **)((char *)out + f->offset));
+            uint8_t *again;
+            size_t m = reference_pack (out, &again);
+            assert_int_equal (m, n);
+            assert_memory_equal (again, buf, n);
+            free (again);
+            free (buf);
+            yard_msg_free (&out);
+            free (body);
+        }
+        bodies++;
+    }
+    assert_true (bodies >= 60); /* every body type, not a few */
+}
+
+/* A frame decodes as protobuf-c decodes it: refused alike, or accepted as
+ * an envelope that protobuf-c packs to the same bytes. */
+static void
+expect_decoded_as_protobuf_c (const uint8_t *frame, size_t len)
+{
+    yard_env_t *ref = yard__envelope__unpack (NULL, len, frame);
+    yard_env_t *got = NULL;
+    int rc = yard_msg_decode (frame, len, &got, NULL);
+    if (!ref) {
+        assert_int_equal (rc, -EBADMSG);
+        return;
+    }
+    if (ref->version != YARD_PROTOCOL_VERSION)
+        assert_int_equal (rc, -EPROTO);
+    else if (ref->body_case == YARD__ENVELOPE__BODY__NOT_SET)
+        assert_int_equal (rc, -EBADMSG);
+    else {
+        assert_int_equal (rc, 0);
+        uint8_t *a, *b;
+        size_t n = reference_pack (ref, &a), m = reference_pack (got, &b);
+        assert_int_equal (n, m);
+        assert_memory_equal (a, b, n);
+        free (a);
+        free (b);
+        yard_msg_free (&got);
+    }
+    yard__envelope__free_unpacked (ref, NULL);
+}
+
+/* Frames of a shape yard_msg_encode never writes, each read as protobuf-c
+ * reads it (the decoder hands them to it whole). */
+static void
+test_unusual_frames_as_protobuf_c (void **state)
+{
+    (void)state;
+    /* a NodesRequest (field 16, key 0x82 0x01), a SubmitRequest (field 10,
+     * key 0x52) holding an empty JobSpec (its field 1, key 0x0a) */
+    static const struct {
+        const char *what;
+        uint8_t bytes[32];
+        size_t len;
+    } frames[] = {
+        {"plain", {0x08, 0x01, 0x10, 0x05, 0x82, 0x01, 0x00}, 7},
+        {"body first", {0x82, 0x01, 0x00, 0x10, 0x05, 0x08, 0x01}, 7},
+        {"no request id", {0x08, 0x01, 0x82, 0x01, 0x00}, 5},
+        {"version twice", {0x08, 0x02, 0x08, 0x01, 0x82, 0x01, 0x00}, 7},
+        {"version twice, last wrong",
+         {0x08, 0x01, 0x08, 0x02, 0x82, 0x01, 0x00}, 7},
+        {"request id twice", {0x08, 0x01, 0x10, 0x05, 0x10, 0x06, 0x82, 0x01,
+                              0x00}, 9},
+        {"two bodies", {0x08, 0x01, 0x52, 0x00, 0x82, 0x01, 0x00}, 7},
+        {"one body twice", {0x08, 0x01, 0x52, 0x02, 0x0a, 0x00, 0x52, 0x00},
+         8},
+        {"unknown field", {0x08, 0x01, 0xa0, 0x1f, 0x07, 0x82, 0x01, 0x00}, 8},
+        {"field 0", {0x08, 0x01, 0x00, 0x00, 0x82, 0x01, 0x00}, 7},
+        {"version as bytes", {0x0a, 0x01, 0x01, 0x82, 0x01, 0x00}, 6},
+        {"body as varint", {0x08, 0x01, 0x80, 0x01, 0x00}, 5},
+        {"version past 32 bits",
+         {0x08, 0x81, 0x80, 0x80, 0x80, 0x10, 0x82, 0x01, 0x00}, 9},
+        {"request id of 10 bytes",
+         {0x08, 0x01, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+          0xff, 0x01, 0x82, 0x01, 0x00}, 16},
+        {"request id of 11 bytes",
+         {0x08, 0x01, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+          0xff, 0x81, 0x01, 0x82, 0x01, 0x00}, 17},
+        {"body longer than the frame", {0x08, 0x01, 0x82, 0x01, 0x05, 0x00},
+         6},
+        {"body not a message", {0x08, 0x01, 0x52, 0x02, 0xff, 0xff}, 6},
+        {"truncated key", {0x08, 0x01, 0x82}, 3},
+        {"truncated version", {0x08}, 1},
+        {"no body", {0x08, 0x01, 0x10, 0x05}, 4},
+        {"body of a scalar field number", {0x12, 0x00}, 2},
+    };
+    for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++) {
+        print_message ("%s\n", frames[i].what);
+        expect_decoded_as_protobuf_c (frames[i].bytes, frames[i].len);
+    }
 }
 
 static void
@@ -184,6 +341,8 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_round_trip),
+        cmocka_unit_test (test_every_body_as_protobuf_c),
+        cmocka_unit_test (test_unusual_frames_as_protobuf_c),
         cmocka_unit_test (test_refusals),
         cmocka_unit_test (test_error_init),
         cmocka_unit_test (test_sockets),
