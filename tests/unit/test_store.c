@@ -715,13 +715,11 @@ expect_ids_rebuilt (struct store_fixture *f, int64_t floor)
                       floor);
 }
 
-/* A state dir left by a scheduler of schema version 3 opens: its jobs keep
- * their specs, now in job_specs, the spec and name columns are gone from
- * jobs, ids still never come back, and a second open changes nothing. */
-static void
-test_migration_from_v3 (void **state)
+/* The store's database, opened with its tables as schema version 3 made
+ * them (and no rows). */
+static sqlite3 *
+open_v3_tables (struct store_fixture *f)
 {
-    struct store_fixture *f = *state;
     sqlite3 *db;
     assert_int_equal (sqlite3_open (f->db, &db), SQLITE_OK);
     assert_int_equal (sqlite3_exec (db, v3_jobs_sql, NULL, NULL, NULL),
@@ -730,6 +728,17 @@ test_migration_from_v3 (void **state)
                                     NULL), SQLITE_OK);
     assert_int_equal (sqlite3_exec (db, yard__store_attempts_schema, NULL,
                                     NULL, NULL), SQLITE_OK);
+    return db;
+}
+
+/* A state dir left by a scheduler of schema version 3 opens: its jobs keep
+ * their specs, now in job_specs, the spec and name columns are gone from
+ * jobs, ids still never come back, and a second open changes nothing. */
+static void
+test_migration_from_v3 (void **state)
+{
+    struct store_fixture *f = *state;
+    sqlite3 *db = open_v3_tables (f);
     old_row (db, 1, YARD__JOB_STATE__JOB_PENDING, "old-pending", 0);
     old_row (db, 2, YARD__JOB_STATE__JOB_COMPLETED, "old-done", 5000);
     old_row (db, 3, YARD__JOB_STATE__JOB_PENDING, "old-deleted", 0);
@@ -800,14 +809,7 @@ test_migration_from_v3 (void **state)
 static void
 make_v5_db (struct store_fixture *f, const char *extra_sql)
 {
-    sqlite3 *db;
-    assert_int_equal (sqlite3_open (f->db, &db), SQLITE_OK);
-    assert_int_equal (sqlite3_exec (db, v3_jobs_sql, NULL, NULL, NULL),
-                      SQLITE_OK);
-    assert_int_equal (sqlite3_exec (db, yard__store_metrics_schema, NULL, NULL,
-                                    NULL), SQLITE_OK);
-    assert_int_equal (sqlite3_exec (db, yard__store_attempts_schema, NULL,
-                                    NULL, NULL), SQLITE_OK);
+    sqlite3 *db = open_v3_tables (f);
     for (int id = 1; id <= 4; id++)
         old_row (db, id, id == 2 ? YARD__JOB_STATE__JOB_FAILED
                                  : YARD__JOB_STATE__JOB_PENDING,
@@ -899,6 +901,28 @@ test_migration_failure_keeps_v5 (void **state)
                                         " WHERE name = 'job_id_floor'"), 0);
 }
 
+/* A job named name inserted and committed: its id. */
+static uint64_t
+insert_committed (yard_store_t *st, const char *name)
+{
+    yard_job_t *job = mkjob (name, 0);
+    assert_int_equal (yard_store_job_insert (st, job), 0);
+    assert_int_equal (yard_store_commit (st), 0);
+    uint64_t id = job->id;
+    yard_job_destroy (&job);
+    return id;
+}
+
+/* sql run on the store's database through a connection of its own. */
+static void
+exec_behind (struct store_fixture *f, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal (sqlite3_open (f->db, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (db);
+}
+
 /* An id taken behind the store's back (a row inserted by another
  * connection) fails the insert that would reuse it, and that batch alone:
  * after its rollback the store reads the ids again and goes on past it. */
@@ -907,27 +931,16 @@ test_id_clash_rolls_back (void **state)
 {
     struct store_fixture *f = *state;
     yard_store_t *st = open_store (f);
-    yard_job_t *job = mkjob ("first", 0);
-    assert_int_equal (yard_store_job_insert (st, job), 0);
-    assert_int_equal (yard_store_commit (st), 0);
-    uint64_t first = job->id;
-    yard_job_destroy (&job);
-    sqlite3 *db;
-    assert_int_equal (sqlite3_open (f->db, &db), SQLITE_OK);
+    uint64_t first = insert_committed (st, "first");
     char sql[128];
     snprintf (sql, sizeof sql, "INSERT INTO jobs (id, state) VALUES"
                                " (%llu, 0)", (unsigned long long)first + 1);
-    assert_int_equal (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close (db);
-    job = mkjob ("clash", 0);
+    exec_behind (f, sql);
+    yard_job_t *job = mkjob ("clash", 0);
     assert_int_not_equal (yard_store_job_insert (st, job), 0);
     assert_int_not_equal (yard_store_commit (st), 0); /* rolled back */
     yard_job_destroy (&job);
-    job = mkjob ("past", 0);
-    assert_int_equal (yard_store_job_insert (st, job), 0);
-    assert_int_equal (job->id, first + 2);
-    assert_int_equal (yard_store_commit (st), 0);
-    yard_job_destroy (&job);
+    assert_int_equal (insert_committed (st, "past"), first + 2);
     yard_store_destroy (&st);
 }
 
@@ -938,18 +951,11 @@ test_missing_spec_row (void **state)
 {
     struct store_fixture *f = *state;
     yard_store_t *st = open_store (f);
-    yard_job_t *job = mkjob ("x", 0);
-    assert_int_equal (yard_store_job_insert (st, job), 0);
-    assert_int_equal (yard_store_commit (st), 0);
-    uint64_t id = job->id;
-    yard_job_destroy (&job);
+    uint64_t id = insert_committed (st, "x");
     yard_store_destroy (&st);
-    sqlite3 *db;
-    assert_int_equal (sqlite3_open (f->db, &db), SQLITE_OK);
-    assert_int_equal (sqlite3_exec (db, "DELETE FROM job_specs", NULL, NULL,
-                                    NULL), SQLITE_OK);
-    sqlite3_close (db);
+    exec_behind (f, "DELETE FROM job_specs");
     st = open_store (f);
+    yard_job_t *job = NULL;
     assert_int_equal (yard_store_job_get (st, id, &job), -EIO);
     assert_null (job);
     assert_non_null (strstr (yard_store_errmsg (st), "no spec"));
