@@ -267,11 +267,7 @@ yard_msg_encode (yard_env_t *env, uint8_t **buf, size_t *len)
         }
         o += varint_put (b + o, (uint64_t)f->id << 3 | WIRE_LEN);
         o += varint_put (b + o, blen);
-        o += protobuf_c_message_pack (body, b + o);
-        if (o != n) { /* the body changed size between the two calls */
-            free (b);
-            return -EINVAL;
-        }
+        protobuf_c_message_pack (body, b + o);
     } else {
         yard__envelope__pack (env, b);
     }

@@ -111,7 +111,6 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS jobs (" JOBS_TABLE_COLUMNS ");"
     JOBS_INDEXES_SQL
     "CREATE TABLE IF NOT EXISTS nodes ("
-
     " name TEXT PRIMARY KEY,"
     " instance INTEGER NOT NULL DEFAULT 0,"
     " hostname TEXT NOT NULL DEFAULT '',"
@@ -154,9 +153,8 @@ static const char ids_migrate_sql[] =
     "CREATE TABLE jobs_v6 (" JOBS_TABLE_COLUMNS ");"
     "INSERT INTO jobs_v6 (" JOBS_TABLE_NAMES ") SELECT " JOBS_TABLE_NAMES
     " FROM jobs;"
-    "INSERT OR REPLACE INTO job_id_floor (k, floor)"
-    " SELECT 0, max (seq, COALESCE ((SELECT floor FROM job_id_floor), 0))"
-    " FROM sqlite_sequence WHERE name = 'jobs';"
+    "INSERT INTO job_id_floor (k, floor)"
+    " SELECT 0, seq FROM sqlite_sequence WHERE name = 'jobs';"
     "DELETE FROM sqlite_sequence WHERE name = 'jobs';"
     "DROP TABLE jobs;"
     "ALTER TABLE jobs_v6 RENAME TO jobs;"
@@ -712,9 +710,11 @@ text_or_empty (const char *s)
     return s ? s : "";
 }
 
-/* Bind ?o+1..?o+13, every column of the job's row but id, from job. */
+/* Bind ?o+1..?o+13, every column of the job's row but id, from job, and
+ * ?o+14 to id (the row's id in every statement that takes a job's row). */
 static int
-bind_job (yard_store_t *st, sqlite3_stmt *s, const yard_job_t *job, int o)
+bind_job (yard_store_t *st, sqlite3_stmt *s, const yard_job_t *job,
+          uint64_t id, int o)
 {
     int rc;
     if ((rc = sqlite3_bind_int (s, o + 1, (int)job->state)) != SQLITE_OK
@@ -732,7 +732,8 @@ bind_job (yard_store_t *st, sqlite3_stmt *s, const yard_job_t *job, int o)
                                     SQLITE_STATIC)) != SQLITE_OK
         || (rc = sqlite3_bind_int (s, o + 12, job->cancel_requested ? 1 : 0))
                != SQLITE_OK
-        || (rc = sqlite3_bind_int64 (s, o + 13, job->lost_count)) != SQLITE_OK) {
+        || (rc = sqlite3_bind_int64 (s, o + 13, job->lost_count)) != SQLITE_OK
+        || (rc = sqlite3_bind_int64 (s, o + 14, (int64_t)id)) != SQLITE_OK) {
         int e = fail (st, rc);
         sqlite3_clear_bindings (s);
         return e;
@@ -801,15 +802,8 @@ yard_store_job_insert (yard_store_t *st, yard_job_t *job)
     if ((rc = next_job_id (st, &id)) < 0)
         return write_end (st, rc);
     sqlite3_stmt *s = st->stmt[S_JOB_INSERT];
-    if ((rc = bind_job (st, s, job, 0)) < 0)
-        return write_end (st, rc);
-    if ((rc = sqlite3_bind_int64 (s, 14, (int64_t)id)) != SQLITE_OK) {
-        rc = fail (st, rc);
-        sqlite3_reset (s);
-        sqlite3_clear_bindings (s);
-        return write_end (st, rc);
-    }
-    if ((rc = step_done (st, s)) < 0)
+    if ((rc = bind_job (st, s, job, id, 0)) < 0
+        || (rc = step_done (st, s)) < 0)
         return write_end (st, rc);
     st->next_job_id = id + 1;
     uint8_t *buf = NULL;
@@ -890,14 +884,9 @@ bulk_rows (yard_store_t *st, yard_job_t **jobs, size_t i, size_t k,
                 break;
             continue;
         }
-        int o = (int)bound * 14;
         bufs[bound] = NULL;
-        if ((rc = bind_job (st, s, jobs[i + bound], o)) < 0)
+        if ((rc = bind_job (st, s, jobs[i + bound], id, (int)bound * 14)) < 0)
             break;
-        if ((rc = sqlite3_bind_int64 (s, o + 14, (int64_t)id)) != SQLITE_OK) {
-            rc = fail (st, rc);
-            break;
-        }
     }
     if (rc == 0)
         rc = step_done (st, s);
@@ -944,14 +933,8 @@ yard_store_job_update (yard_store_t *st, const yard_job_t *job)
     if (rc < 0)
         return rc;
     sqlite3_stmt *s = st->stmt[S_JOB_UPDATE];
-    if ((rc = bind_job (st, s, job, 0)) < 0)
+    if ((rc = bind_job (st, s, job, job->id, 0)) < 0)
         return write_end (st, rc);
-    if ((rc = sqlite3_bind_int64 (s, 14, (int64_t)job->id)) != SQLITE_OK) {
-        rc = fail (st, rc);
-        sqlite3_reset (s);
-        sqlite3_clear_bindings (s);
-        return write_end (st, rc);
-    }
     rc = step_done (st, s);
     if (rc == 0 && sqlite3_changes (st->db) == 0)
         rc = -ENOENT;
