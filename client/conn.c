@@ -220,11 +220,9 @@ fmt_ms (int64_t ms, char *buf, size_t len)
 }
 
 static int
-send_fresh (yard__conn_t *c, yard_env_t *req, yard_error_t *err)
+send_id (yard__conn_t *c, yard_env_t *req, uint64_t id, yard_error_t *err)
 {
-    if (++c->next_id == 0) /* 0 reads as "no request id" */
-        c->next_id = 1;
-    req->request_id = c->next_id;
+    req->request_id = id;
     int rc = yard_msg_send (c->sock, NULL, req);
     if (rc == -EMSGSIZE)
         return yard_errorf (err, EMSGSIZE,
@@ -237,32 +235,44 @@ send_fresh (yard__conn_t *c, yard_env_t *req, yard_error_t *err)
     return 0;
 }
 
-int
-yard__conn_request (yard__conn_t *c, yard_env_t *req, int64_t timeout_ms,
-                    int flags, yard_env_t **reply, yard_error_t *err)
+static int
+send_fresh (yard__conn_t *c, yard_env_t *req, yard_error_t *err)
 {
-    yard_error_t bad = { 0 };
-    char tbuf[32];
-    int rc;
+    return send_id (c, req, yard__conn_ids (c, 1), err);
+}
 
-    *reply = NULL;
-    if (!c->sock) {
-        if ((rc = sock_open (c)) < 0)
-            return yard_errorf (err, -rc, "cannot connect to %s: %s",
-                                c->endpoint, zmq_strerror (-rc));
-    } else {
-        /* a connection that ended before this request does not concern it:
-         * the DEALER reconnects and delivers it */
+/* Open the socket if a timeout closed it; otherwise forget the ends of
+ * connections reported so far: a connection that ended before the next
+ * request does not concern it (the DEALER reconnects and delivers it). */
+static int
+sock_ready (yard__conn_t *c, yard_error_t *err)
+{
+    if (c->sock) {
         (void)mon_disconnected (c);
+        return 0;
     }
-    if ((rc = send_fresh (c, req, err)) < 0)
-        goto fail;
+    int rc = sock_open (c);
+    if (rc < 0)
+        return yard_errorf (err, -rc, "cannot connect to %s: %s", c->endpoint,
+                            zmq_strerror (-rc));
+    return 0;
+}
 
-    int64_t deadline = yard_mono_ms () + timeout_ms;
+/* Wait until deadline (yard_mono_ms) for the reply to a request whose id
+ * is in [lo, hi]: 0 with *reply; 1 when watch_end and the monitor reported
+ * the end of the connection; -ETIMEDOUT at the deadline (err not filled;
+ * *bad holds the last frame that could not be decoded, if any); or
+ * another negative errno with err filled.  Replies to other ids are
+ * dropped (late answers to abandoned requests). */
+static int
+wait_reply (yard__conn_t *c, int64_t deadline, uint64_t lo, uint64_t hi,
+            bool watch_end, yard_error_t *bad, yard_env_t **reply,
+            yard_error_t *err)
+{
     for (;;) {
         int64_t left = deadline - yard_mono_ms ();
         if (left <= 0)
-            break;
+            return -ETIMEDOUT;
         zmq_pollitem_t items[2] = {
             { .socket = c->sock, .events = ZMQ_POLLIN },
             { .socket = c->mon, .events = ZMQ_POLLIN },
@@ -272,41 +282,37 @@ yard__conn_request (yard__conn_t *c, yard_env_t *req, int64_t timeout_ms,
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            rc = yard_errorf (err, errno, "waiting for the scheduler at %s: %s",
-                              c->endpoint, zmq_strerror (errno));
-            goto fail;
+            return yard_errorf (err, errno,
+                                "waiting for the scheduler at %s: %s",
+                                c->endpoint, zmq_strerror (errno));
         }
         if (items[0].revents & ZMQ_POLLIN) {
             for (;;) {
                 yard_env_t *env = NULL;
                 yard_error_t derr = { 0 };
-                rc = yard_msg_recv (c->sock, NULL, &env, &derr);
+                int rc = yard_msg_recv (c->sock, NULL, &env, &derr);
                 if (rc == -EAGAIN || rc == -EINTR)
                     break;
                 if (rc < 0) {
-                    if (derr.code == 0) { /* the socket itself failed */
-                        rc = yard_errorf (err, -rc,
-                                          "receiving from the scheduler at "
-                                          "%s: %s", c->endpoint,
-                                          zmq_strerror (-rc));
-                        goto fail;
-                    }
-                    if (rc == -EPROTO
-                        && derr.request_id == req->request_id) {
+                    if (derr.code == 0) /* the socket itself failed */
+                        return yard_errorf (err, -rc,
+                                            "receiving from the scheduler "
+                                            "at %s: %s", c->endpoint,
+                                            zmq_strerror (-rc));
+                    if (rc == -EPROTO && derr.request_id >= lo
+                        && derr.request_id <= hi)
                         /* the scheduler answered in another protocol
                          * version: waiting longer will not help */
-                        rc = yard_errorf (err, EPROTO,
-                                          "the scheduler at %s does not "
-                                          "speak this client's protocol: "
-                                          "%s; use a yard of the "
-                                          "scheduler's release",
-                                          c->endpoint, derr.text);
-                        goto fail;
-                    }
-                    bad = derr;
+                        return yard_errorf (err, EPROTO,
+                                            "the scheduler at %s does not "
+                                            "speak this client's protocol: "
+                                            "%s; use a yard of the "
+                                            "scheduler's release",
+                                            c->endpoint, derr.text);
+                    *bad = derr;
                     continue;
                 }
-                if (env->request_id != req->request_id) {
+                if (env->request_id < lo || env->request_id > hi) {
                     yard_msg_free (&env); /* late answer to an old request */
                     continue;
                 }
@@ -315,32 +321,101 @@ yard__conn_request (yard__conn_t *c, yard_env_t *req, int64_t timeout_ms,
             }
         }
         if (c->mon && (items[1].revents & ZMQ_POLLIN) && mon_disconnected (c)
-            && (flags & YARD__CONN_IDEMPOTENT)) {
-            /* The scheduler went away with our request: ask again on a
-             * fresh socket, within the same deadline. */
-            sock_close (c);
-            if ((rc = sock_open (c)) < 0) {
-                rc = yard_errorf (err, -rc, "cannot connect to %s: %s",
-                                  c->endpoint, zmq_strerror (-rc));
-                goto fail;
-            }
-            if ((rc = send_fresh (c, req, err)) < 0)
-                goto fail;
-        }
+            && watch_end)
+            return 1;
     }
+}
+
+/* After a wait that ran out: close the socket (dropping what it still
+ * queues) and say why there was no answer. */
+static int
+timed_out (yard__conn_t *c, const yard_error_t *bad, int64_t timeout_ms,
+           yard_error_t *err)
+{
+    char tbuf[32];
     sock_close (c);
-    if (bad.code)
-        return yard_errorf (err, bad.code,
+    if (bad->code)
+        return yard_errorf (err, bad->code,
                             "the scheduler at %s answered with a message this "
                             "client cannot read (%s): are yard and "
                             "yard-scheduler the same version?",
-                            c->endpoint, bad.text);
+                            c->endpoint, bad->text);
     return yard_errorf (err, ETIMEDOUT,
                         "no answer from the scheduler at %s after %s: is "
                         "yard-scheduler running? (set --scheduler or "
                         "YARD_SCHEDULER)",
                         c->endpoint, fmt_ms (timeout_ms, tbuf, sizeof tbuf));
+}
+
+int
+yard__conn_request (yard__conn_t *c, yard_env_t *req, int64_t timeout_ms,
+                    int flags, yard_env_t **reply, yard_error_t *err)
+{
+    yard_error_t bad = { 0 };
+    int rc;
+
+    *reply = NULL;
+    if ((rc = sock_ready (c, err)) < 0)
+        return rc;
+    if ((rc = send_fresh (c, req, err)) < 0)
+        goto fail;
+    int64_t deadline = yard_mono_ms () + timeout_ms;
+    while ((rc = wait_reply (c, deadline, req->request_id, req->request_id,
+                             flags & YARD__CONN_IDEMPOTENT, &bad, reply, err))
+           == 1) {
+        /* The scheduler went away with our request: ask again on a fresh
+         * socket, within the same deadline. */
+        sock_close (c);
+        if ((rc = sock_ready (c, err)) < 0 || (rc = send_fresh (c, req, err)) < 0)
+            goto fail;
+    }
+    if (rc == 0)
+        return 0;
+    if (rc == -ETIMEDOUT)
+        return timed_out (c, &bad, timeout_ms, err);
 fail:
     sock_close (c);
+    return rc;
+}
+
+uint64_t
+yard__conn_ids (yard__conn_t *c, uint64_t n)
+{
+    /* 0 reads as "no request id": a block never holds it */
+    if (c->next_id > UINT64_MAX - n)
+        c->next_id = 0;
+    uint64_t first = c->next_id + 1;
+    c->next_id += n;
+    return first;
+}
+
+int
+yard__conn_send (yard__conn_t *c, yard_env_t *req, uint64_t id,
+                 yard_error_t *err)
+{
+    int rc = sock_ready (c, err);
+    /* too large, or the queue full: nothing was queued, and what was sent
+     * before still waits for its answers */
+    if (rc == 0 && (rc = send_id (c, req, id, err)) < 0 && rc != -EMSGSIZE
+        && rc != -EAGAIN)
+        sock_close (c);
+    return rc;
+}
+
+int
+yard__conn_recv (yard__conn_t *c, uint64_t lo, uint64_t hi,
+                 int64_t timeout_ms, yard_env_t **reply, yard_error_t *err)
+{
+    yard_error_t bad = { 0 };
+    *reply = NULL;
+    if (!c->sock)
+        return yard_errorf (err, ENOTCONN, "no request is waiting for the "
+                            "scheduler at %s", c->endpoint);
+    int rc = wait_reply (c, yard_mono_ms () + timeout_ms, lo, hi, false, &bad,
+                         reply, err);
+    if (rc == -ETIMEDOUT)
+        return timed_out (c, &bad, timeout_ms, err);
+    if (rc < 0)
+        sock_close (c);
     return rc;
 }

@@ -46,4 +46,22 @@ const char *yard__conn_endpoint (const yard__conn_t *conn);
 int yard__conn_request (yard__conn_t *conn, yard_env_t *req, int64_t timeout_ms,
                         int flags, yard_env_t **reply, yard_error_t *err);
 
+/* Pipelined requests, none sent twice.  yard__conn_ids reserves n
+ * consecutive request ids (the first returned); yard__conn_send sends req
+ * with one of them without waiting; yard__conn_recv waits up to timeout_ms
+ * for the reply to any request with an id in [lo, hi] (anything else is
+ * dropped), to *reply (free with yard_msg_free).  Both return 0 or a
+ * negative errno with err filled, as yard__conn_request does.  A send
+ * that fails with -EMSGSIZE (too large) or -EAGAIN (the socket's queue is
+ * full: receive answers first) queued nothing and leaves the requests
+ * sent before as they were; after any other failure (-ETIMEDOUT among
+ * others) the socket has been closed, so the requests still waiting will
+ * get no answer. */
+uint64_t yard__conn_ids (yard__conn_t *conn, uint64_t n);
+int yard__conn_send (yard__conn_t *conn, yard_env_t *req, uint64_t id,
+                     yard_error_t *err);
+int yard__conn_recv (yard__conn_t *conn, uint64_t lo, uint64_t hi,
+                     int64_t timeout_ms, yard_env_t **reply,
+                     yard_error_t *err);
+
 #endif

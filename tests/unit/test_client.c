@@ -289,6 +289,97 @@ test_submit_roundtrip (void **state)
     assert_string_equal (got.workdir, "/abs");
 }
 
+/* yard_submit_many against the fake: n jobs named "many" (the fake's id
+ * 1000 + i), but for the names and env given at some indexes. */
+#define MANY 300
+
+static void
+many_specs (yard_job_spec_t *specs, char (*arg)[16], char **argvs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        snprintf (arg[i], sizeof arg[i], "%zu", i);
+        argvs[3 * i] = "true";
+        argvs[3 * i + 1] = arg[i];
+        argvs[3 * i + 2] = NULL;
+        specs[i] = (yard_job_spec_t){ .name = "many", .argv = &argvs[3 * i],
+                                      .argc = 2 };
+    }
+}
+
+static void
+test_submit_many (void **state)
+{
+    struct fixture *fx = *state;
+    static yard_job_spec_t specs[MANY];
+    static char arg[MANY][16];
+    static char *argvs[3 * MANY];
+    static char *bad_env[] = { "NO_EQUALS_SIGN", NULL };
+    uint64_t ids[MANY];
+    int errs[MANY];
+
+    many_specs (specs, arg, argvs, MANY);
+    specs[7].name = "refuse";      /* refused by the scheduler */
+    specs[150].name = "refuse";
+    specs[200].env = bad_env;      /* refused here, never sent */
+    specs[200].envc = 1;
+    assert_int_equal (yard_submit_many (fx->c, specs, MANY, ids, errs),
+                      MANY - 3);
+    for (size_t i = 0; i < MANY; i++) {
+        if (i == 7 || i == 150 || i == 200) {
+            assert_int_equal (ids[i], 0);
+            assert_int_equal (errs[i], -EINVAL);
+        } else {
+            /* matched by request id; the second answers dropped */
+            assert_int_equal (ids[i], 1000 + i);
+            assert_int_equal (errs[i], 0);
+        }
+    }
+    assert_int_equal (fake_count (fx->fake, YARD__ENVELOPE__BODY_SUBMIT),
+                      MANY - 1);
+    const char *msg = yard_client_errmsg (fx->c);
+    assert_non_null (strstr (msg, "3 of 300 jobs refused"));
+    assert_non_null (strstr (msg, "job 7 of 300: invalid job spec: the name "
+                                  "'refuse' is refused"));
+
+    /* nothing to do; errors may be NULL */
+    assert_int_equal (yard_submit_many (fx->c, specs, 0, ids, NULL), 0);
+    assert_int_equal (yard_submit_many (fx->c, NULL, 1, ids, NULL), -EINVAL);
+    assert_int_equal (yard_submit_many (NULL, specs, 1, ids, NULL), -EINVAL);
+    assert_int_equal (yard_submit_many (fx->c, &specs[1], 1, ids, NULL), 1);
+    assert_int_equal (ids[0], 1001);
+}
+
+/* A job that gets no answer: the call gives up after the client's timeout
+ * and says which jobs were acknowledged; the client still works after. */
+static void
+test_submit_many_timeout (void **state)
+{
+    struct fixture *fx = *state;
+    yard_job_spec_t specs[9];
+    char arg[9][16];
+    char *argvs[27];
+    uint64_t ids[9];
+    int errs[9];
+
+    many_specs (specs, arg, argvs, 9);
+    specs[5].name = "drop";
+    assert_int_equal (yard_client_set_timeout (fx->c, 300), 0);
+    int64_t t0 = yard_mono_ms ();
+    assert_int_equal (yard_submit_many (fx->c, specs, 9, ids, errs),
+                      -ETIMEDOUT);
+    assert_true (yard_mono_ms () - t0 >= 290);
+    for (size_t i = 0; i < 9; i++) {
+        assert_int_equal (errs[i], i == 5 ? -ETIMEDOUT : 0);
+        assert_int_equal (ids[i], i == 5 ? 0 : 1000 + i);
+    }
+    const char *msg = yard_client_errmsg (fx->c);
+    assert_non_null (strstr (msg, "no answer from the scheduler"));
+    assert_non_null (strstr (msg, "8 of 9 jobs acknowledged, 1 sent and not "
+                                  "answered"));
+    assert_int_equal (yard_submit_many (fx->c, &specs[3], 1, ids, errs), 1);
+    assert_int_equal (ids[0], 1003);
+}
+
 static void
 test_status (void **state)
 {
@@ -549,6 +640,9 @@ main (void)
         cmocka_unit_test (test_submit_validation),
         cmocka_unit_test (test_state_names),
         cmocka_unit_test_setup_teardown (test_submit_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_submit_many, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_submit_many_timeout, setup,
+                                         teardown),
         cmocka_unit_test_setup_teardown (test_status, setup, teardown),
         cmocka_unit_test_setup_teardown (test_bad_replies, setup, teardown),
         cmocka_unit_test_setup_teardown (test_timeout_then_recover, setup,

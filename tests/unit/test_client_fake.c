@@ -19,8 +19,10 @@
  *   15  JobRequest answered with a SubmitReply
  *   16  ErrorReply with code 0 and no text
  *   17  JobInfo about job 99
- * A submit named "refuse" gets EINVAL; any other gets a stale SubmitReply
- * (wrong request id), a garbage frame, then SubmitReply{42}.  A queue
+ * A submit named "refuse" gets EINVAL, one named "drop" no answer, one
+ * named "many" SubmitReply{1000 + argv[1]} (sent twice, the second time
+ * with job 999, when that is a multiple of 10); any other gets a stale
+ * SubmitReply (wrong request id), a garbage frame, then SubmitReply{42}.  A queue
  * request gets a garbage frame before its answer.
  */
 #include "test_client_fake.h"
@@ -232,10 +234,24 @@ on_submit (fake_sched_t *f, const yard_peer_t *peer, const yard_env_t *req)
                     "invalid job spec: the name 'refuse' is refused");
         return;
     }
+    if (strcmp (s->name, "drop") == 0)
+        return; /* never answered */
     Yard__SubmitReply sr = YARD__SUBMIT_REPLY__INIT;
     yard_env_t env = YARD__ENVELOPE__INIT;
     env.body_case = YARD__ENVELOPE__BODY_SUBMIT_REPLY;
     env.submit_reply = &sr;
+    if (strcmp (s->name, "many") == 0) {
+        /* job 1000 + argv[1]; every tenth answered twice */
+        sr.job_id = 1000 + (s->n_argv > 1 ? strtoull (s->argv[1], NULL, 10)
+                                          : 0);
+        env.request_id = req->request_id;
+        send_env (f, peer, &env);
+        if (sr.job_id % 10 == 0) {
+            sr.job_id = 999;
+            send_env (f, peer, &env);
+        }
+        return;
+    }
     /* a late answer to some earlier request: must be ignored */
     env.request_id = req->request_id + 1000;
     sr.job_id = 999;

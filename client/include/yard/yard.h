@@ -383,6 +383,24 @@ YARD_API int yard_submit (yard_client_t *c, const yard_job_spec_t *spec,
 YARD_API int yard_submit_array (yard_client_t *c, const yard_job_spec_t *spec,
                                 uint64_t **job_ids, size_t *count);
 
+/* Submit n jobs at once, each as yard_submit would, with up to 512 of
+ * them in flight on the connection: the scheduler commits those it holds
+ * together and acknowledges each job on its own, so a pipeline or a sweep
+ * enqueues thousands of different jobs a second through one client (an
+ * array, yard_submit_array, is faster still when the jobs differ only in
+ * an index).  job_ids[i] is the id of specs[i]'s job (the first id when it
+ * is an array), 0 when it has none; errors (NULL, or n ints) says for each
+ * one: 0 committed, a negative errno refused (by this library, or by the
+ * scheduler: -EINVAL an invalid spec, ...), or, after the exchange failed,
+ * that failure for a job sent and not answered (it may or may not have
+ * been committed: a submission is never sent twice) and -ECANCELED for one
+ * not sent.  Returns how many jobs were committed when every job got its
+ * answer (errmsg then counts the refusals and quotes the first), or the
+ * failure's negative errno (-ETIMEDOUT: no answer for the client's timeout;
+ * errmsg says how many were acknowledged).  n at most INT_MAX. */
+YARD_API int yard_submit_many (yard_client_t *c, const yard_job_spec_t *specs,
+                               size_t n, uint64_t *job_ids, int *errors);
+
 /* One job's status into *job (free with yard_job_free).  -ENOENT: no such
  * job. */
 YARD_API int yard_job_status (yard_client_t *c, uint64_t job_id,
