@@ -446,6 +446,111 @@ class Client(ArtifactsMixin, PipelinesMixin):
         multi-node job on that many nodes, each running tasks_per_node
         processes of `cpus` PUs and gpus_per_task GPUs, with the torchrun
         environment; gang_timeout: seconds or "2m" for all to start."""
+        spec = self._spec(argv, name, cpus, gpus, mem, time, priority, env,
+                          workdir, grace, retries, retry_exit_codes,
+                          retry_backoff, signal, warn_signal, warn_seconds,
+                          requeue_on_timeout, preemptible, constraints,
+                          gpu_type, after, array, nodes, tasks_per_node,
+                          gpus_per_task, gang_timeout)
+        r = self._call("submit", pb.SubmitRequest(spec=spec))
+        if array is not None:
+            return list(r.job_ids) or [r.job_id]
+        return r.job_id
+
+    _SUBMIT_WINDOW = 512      # requests in flight in submit_many
+
+    def submit_many(self, jobs):
+        """Submit many jobs at once: jobs is a list of dicts, each holding
+        the arguments of submit() ("argv" and any of the keywords).  Up to
+        512 requests are in flight, so the scheduler commits them in
+        batches and a pipeline enqueues thousands of different jobs a
+        second; each job is acknowledged on its own once committed.
+        Returns a list with, for each job in order, its id (for an array,
+        the list of its ids) or the YardError that refused it (an invalid
+        spec: ValueError and YardError EINVAL are both returned, not
+        raised).  Raises SchedulerUnreachable when an answer does not come
+        within the timeout: its `results` attribute then holds that list,
+        with None for each job sent and not answered (it may or may not
+        have been committed: a submission is never sent twice) or not
+        sent."""
+        jobs = list(jobs)
+        results = [None] * len(jobs)
+        sock = self._socket()
+        first = next(self._ids)         # and a block of ids after it
+        self._ids = itertools.count(first + len(jobs) + 1)
+        waiting = {}                    # request id -> index
+        sent = 0
+        who = self._submitter()
+        while sent < len(jobs) or waiting:
+            while sent < len(jobs) and len(waiting) < self._SUBMIT_WINDOW:
+                i = sent
+                sent += 1
+                try:
+                    spec = self._spec(_who=who, **jobs[i])
+                except (TypeError, ValueError) as e:
+                    results[i] = YardError(errno.EINVAL, "job %d: %s"
+                                           % (i, e))
+                    continue
+                env = pb.Envelope(version=PROTOCOL_VERSION,
+                                  request_id=first + 1 + i,
+                                  submit=pb.SubmitRequest(spec=spec))
+                sock.send(env.SerializeToString())
+                waiting[env.request_id] = i
+            if not waiting:
+                break
+            if not sock.poll(int(self.timeout * 1000)):
+                self.close()
+                e = SchedulerUnreachable(
+                    "no answer from the scheduler at %s after %gs (%d of %d "
+                    "jobs answered, %d sent and not answered)"
+                    % (self.endpoint, self.timeout,
+                       sum(r is not None for r in results), len(jobs),
+                       len(waiting)))
+                e.results = results
+                raise e
+            while sock.poll(0):
+                reply = pb.Envelope()
+                try:
+                    reply.ParseFromString(sock.recv())
+                except Exception:
+                    continue        # not a reply we can read
+                i = waiting.pop(reply.request_id, None)
+                if i is None:
+                    continue        # a late answer, or a second one
+                body = reply.WhichOneof("body")
+                if reply.version != PROTOCOL_VERSION:
+                    results[i] = YardError(errno.EPROTO, "the scheduler "
+                                           "speaks protocol version %d"
+                                           % reply.version)
+                elif body == "error":
+                    results[i] = YardError(reply.error.code,
+                                           reply.error.message)
+                elif body == "submit_reply" and reply.submit_reply.job_id:
+                    r = reply.submit_reply
+                    if jobs[i].get("array") is not None:
+                        results[i] = list(r.job_ids) or [r.job_id]
+                    else:
+                        results[i] = r.job_id
+                else:
+                    results[i] = YardError(errno.EBADMSG, "the scheduler "
+                                           "answered a submission with %r"
+                                           % body)
+        return results
+
+    @staticmethod
+    def _submitter():
+        return getpass.getuser(), os.getcwd(), socket.gethostname()
+
+    @staticmethod
+    def _spec(argv, name=None, cpus=0, gpus=0, mem=0, time=0, priority=0,
+              env=None, workdir=None, grace=0, retries=0, retry_exit_codes=(),
+              retry_backoff=0, signal=None, warn_signal=None, warn_seconds=0,
+              requeue_on_timeout=False, preemptible=False, constraints=(),
+              gpu_type=None, after=(), array=None, nodes=0, tasks_per_node=0,
+              gpus_per_task=0, gang_timeout=0, _who=None):
+        """The JobSpec message for submit()'s arguments; _who: the user,
+        directory and host (_submitter()), when known already."""
+        user, cwd, host = _who or Client._submitter()
         if isinstance(argv, str) or not argv:
             raise ValueError("argv must be a non-empty list of strings")
         spec = pb.JobSpec(name=name or "", argv=[str(a) for a in argv],
@@ -454,9 +559,7 @@ class Client(ArtifactsMixin, PipelinesMixin):
                           time_limit_s=parse_duration(time),
                           priority=priority, grace_s=parse_duration(grace),
                           workdir=workdir or "",
-                          user=getpass.getuser(),
-                          submit_dir=os.getcwd(),
-                          submit_host=socket.gethostname(),
+                          user=user, submit_dir=cwd, submit_host=host,
                           retries=retries,
                           retry_exit_codes=[int(c) for c in retry_exit_codes],
                           retry_backoff_s=parse_duration(retry_backoff),
@@ -481,10 +584,7 @@ class Client(ArtifactsMixin, PipelinesMixin):
             spec.after.add(job_id=int(job), condition=_DEP_CONDS[cond])
         if array is not None:
             spec.array.CopyFrom(parse_array(array))
-        r = self._call("submit", pb.SubmitRequest(spec=spec))
-        if array is not None:
-            return list(r.job_ids) or [r.job_id]
-        return r.job_id
+        return spec
 
     def status(self, job_id):
         return _job(self._call("job_status", pb.JobRequest(job_id=job_id)))

@@ -1,5 +1,6 @@
 """The Python client against a real cluster, and its generated protocol
 module kept in step with proto/yard.proto."""
+import errno
 import os
 import subprocess
 import sys
@@ -71,6 +72,36 @@ class PythonClientTest(ClusterTest):
                                  "sleep 0.1; done"])
         self.assertEqual(b"".join(c.logs(follow, follow=True)).split(),
                          [b"1", b"2", b"3"])
+
+    def test_submit_many_durable(self):
+        c = yard.Client(self.cluster.client_ep)
+        self.addCleanup(c.close)
+        jobs = [{"argv": ["true", str(i)], "name": "m%d" % i}
+                for i in range(600)]
+        jobs[10]["cpus"] = 5000         # refused by the scheduler
+        jobs[20]["argv"] = []           # refused here, never sent
+        res = c.submit_many(jobs)
+        self.assertEqual(len(res), 600)
+        self.assertIsInstance(res[10], yard.YardError)
+        self.assertEqual(res[10].code, errno.EINVAL)
+        self.assertIn("cpus", res[10].message)
+        self.assertIsInstance(res[20], yard.YardError)
+        ids = {i: r for i, r in enumerate(res) if i not in (10, 20)}
+        self.assertTrue(all(isinstance(r, int) and r > 0
+                            for r in ids.values()), res)
+        self.assertEqual(len(set(ids.values())), 598)
+        # acknowledged means committed: a kill -9 right after loses none,
+        # and each id is the job of its own spec
+        self.cluster.kill_scheduler()
+        self.cluster.start_scheduler()
+        queued = {j["id"]: j for j in c.queue()}
+        for i, job_id in ids.items():
+            self.assertEqual(queued[job_id]["name"], "m%d" % i)
+            self.assertEqual(queued[job_id]["state"], "PENDING")
+            self.assertEqual(queued[job_id]["argv"], ["true", str(i)])
+        self.assertEqual(len(queued), 598)
+        self.start_workers("w1")
+        self.assertEqual(c.wait(ids[599], timeout=60)["state"], "COMPLETED")
 
     def test_metrics_read_back(self):
         self.start_workers("w1")
