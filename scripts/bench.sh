@@ -14,8 +14,9 @@
 #     time meanwhile (in the load generator's polling loop, and on a
 #     thread and ZeroMQ context of its own)
 #   - metrics: 100 simulated jobs streaming MetricsBatch (points stored/s)
-#   - array submission: arrays of 10,000 jobs submitted to a scheduler with
-#     no worker (acknowledged, so committed), jobs/s
+#   - submission from one libyard client to a scheduler with no worker
+#     (each acknowledged, so committed), jobs/s: arrays of 10,000 jobs,
+#     10,000 different jobs through yard_submit_many, 1,000 one at a time
 #
 #   scripts/bench.sh [JOBS (1000)] [RUNS (3)] [LATENCY_SAMPLES (200)]
 #   scripts/bench.sh --quick    each piece briefly, one run (CI: it checks
@@ -164,12 +165,22 @@ sdir=$dir/arrays
   >>"$dir/core.log" 2>&1 &
 spid=$!
 for _ in $(seq 200); do [ -s "$sdir/endpoints" ] && break; sleep 0.05; done
-out=$(YARD_SCHEDULER=$(sed -n 's/^client=//p' "$sdir/endpoints") \
-      "$bin/tests/yard-bench" submit-array "$big" $((2 * runs + 1)))
-kill -TERM "$spid"; wait "$spid" || true
-rm -rf "$sdir"
+export YARD_SCHEDULER
+YARD_SCHEDULER=$(sed -n 's/^client=//p' "$sdir/endpoints")
+out=$("$bin/tests/yard-bench" submit-array "$big" $((2 * runs + 1)))
 arr_rate=$(echo "$out" | field jobs_per_s)
 echo "array submission: $out" >&2
+# then as many different jobs through yard_submit_many, and the same one by
+# one through yard_submit (a tenth as many: each waits for its commit)
+out=$("$bin/tests/yard-bench" submit-many "$big" $((2 * runs + 1)))
+many_rate=$(echo "$out" | field jobs_per_s)
+echo "many submission: $out" >&2
+out=$("$bin/tests/yard-bench" submit-one $((big / 10)) $((2 * runs + 1)))
+one_rate=$(echo "$out" | field jobs_per_s)
+echo "one-by-one submission: $out" >&2
+unset YARD_SCHEDULER
+kill -TERM "$spid"; wait "$spid" || true
+rm -rf "$sdir"
 
 # recovery: restart a scheduler on the state left by the deepest queue;
 # time from its start to ready (endpoints written) and to its first dispatch
@@ -229,7 +240,7 @@ $(for d in "${depths[@]}"; do core_row "$d" "$(label "$d")"; done)
 
 Acknowledged submissions of one more client, one job at a time, while the scheduler runs at that load with $(label "${depths[0]}") pending: p50 $(printf '%s\n' "${probe50[@]}" | median) ms, p99 $(printf '%s\n' "${probe99[@]}" | median) ms (in the load generator's polling loop); p50 $(printf '%s\n' "${client50[@]}" | median) ms, p99 $(printf '%s\n' "${client99[@]}" | median) ms (a client on a thread and ZeroMQ context of its own).
 
-Array submission: arrays of $big jobs to a scheduler with no worker, acknowledged (committed), median of $((2 * runs + 1)): $arr_rate jobs/s.
+Submission from one libyard client to a scheduler with no worker, each acknowledged once committed, median of $((2 * runs + 1)) rounds: arrays of $big jobs (\`yard_submit_array\`) $arr_rate jobs/s; $big different jobs at once (\`yard_submit_many\`) $many_rate jobs/s; $((big / 10)) jobs one at a time (\`yard_submit\`) $one_rate jobs/s.
 
 Metrics: $metric_jobs simulated jobs each sending $metric_points points in batches of 1,000 (the next once the last is acknowledged): $(printf '%s\n' "${mrate[@]}" | median) points stored/s ($(printf '%s\n' "${mcpu[@]}" | median) per scheduler CPU second).
 

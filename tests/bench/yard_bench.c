@@ -7,6 +7,12 @@
  *                               waited for (on a cluster with no worker, the
  *                               jobs stay pending); prints the median rate
  *                               of acknowledged (committed) submission
+ *   yard-bench submit-many N [R]  R rounds of N different jobs through
+ *                               yard_submit_many (pipelined, each job
+ *                               acknowledged once committed), not waited
+ *                               for; prints the median rate
+ *   yard-bench submit-one N [R]  the same through yard_submit, one job
+ *                               after the other
  *   yard-bench latency N        N times on an idle cluster: submit a job that
  *                               prints its own start time (date +%s%N), wait,
  *                               read it back; prints submit-to-start p50/p99
@@ -116,6 +122,17 @@ throughput (long n, bool as_array)
     return failed ? 1 : 0;
 }
 
+/* The median of r rounds of n jobs each (t: their times, sorted here). */
+static void
+report_rounds (long n, long r, double *t)
+{
+    qsort (t, (size_t)r, sizeof *t, cmp_double);
+    double med = percentile (t, (size_t)r, 0.5);
+    printf ("jobs=%ld runs=%ld submit_s=%.4f min_s=%.4f jobs_per_s=%.0f\n",
+            n, r, med, t[0], (double)n / med);
+    free (t);
+}
+
 /* R arrays of n jobs, each acknowledged once committed; the median
  * submission time.  Nothing waits for the jobs: without workers they stay
  * pending, so the scheduler's only work is the submission itself. */
@@ -145,11 +162,55 @@ submit_array (long n, long r)
         t[i] = now_s () - t0;
         free (got);
     }
-    qsort (t, (size_t)r, sizeof *t, cmp_double);
-    double med = percentile (t, (size_t)r, 0.5);
-    printf ("jobs=%ld runs=%ld submit_s=%.4f min_s=%.4f jobs_per_s=%.0f\n",
-            n, r, med, t[0], (double)n / med);
-    free (t);
+    report_rounds (n, r, t);
+    yard_client_destroy (&c);
+    return 0;
+}
+
+/* R rounds of n different jobs (`true I`) through yard_submit_many, each
+ * job acknowledged on its own once committed, or with one, through
+ * yard_submit one after another; the median round.  As for submit_array,
+ * nothing waits for the jobs. */
+static int
+submit_many (long n, long r, bool one)
+{
+    yard_client_t *c = connect_or_die ();
+    char (*arg)[24] = calloc ((size_t)n, sizeof *arg);
+    char **argvs = calloc ((size_t)n * 2, sizeof *argvs);
+    yard_job_spec_t *specs = calloc ((size_t)n, sizeof *specs);
+    uint64_t *ids = calloc ((size_t)n, sizeof *ids);
+    if (r < 1)
+        r = 1;
+    double *t = calloc ((size_t)r, sizeof *t);
+    if (!arg || !argvs || !specs || !ids || !t)
+        return 1;
+    for (long j = 0; j < n; j++) {
+        snprintf (arg[j], sizeof arg[j], "%ld", j);
+        argvs[2 * j] = "true";
+        argvs[2 * j + 1] = arg[j];
+        specs[j] = (yard_job_spec_t){.name = "bench", .argv = &argvs[2 * j],
+                                     .argc = 2};
+    }
+    for (long i = 0; i < r; i++) {
+        double t0 = now_s ();
+        int got = 0;
+        if (!one)
+            got = yard_submit_many (c, specs, (size_t)n, ids, NULL);
+        else
+            while (got < n && yard_submit (c, &specs[got], &ids[got]) == 0)
+                got++;
+        if (got != (int)n) {
+            fprintf (stderr, "submit: %d of %ld: %s\n", got, n,
+                     yard_client_errmsg (c));
+            return 1;
+        }
+        t[i] = now_s () - t0;
+    }
+    report_rounds (n, r, t);
+    free (ids);
+    free (specs);
+    free (argvs);
+    free (arg);
     yard_client_destroy (&c);
     return 0;
 }
@@ -272,7 +333,7 @@ main (int argc, char **argv)
 {
     if (argc < 3) {
         fprintf (stderr, "usage: yard-bench throughput|array|latency|"
-                         "startlat|forkexec|submit-array N "
+                         "startlat|forkexec|submit-array|submit-many|submit-one N "
                          "[PARALLEL|RUNS]\n");
         return 2;
     }
@@ -291,6 +352,10 @@ main (int argc, char **argv)
         return startlat (n);
     if (strcmp (argv[1], "submit-array") == 0)
         return submit_array (n, argc > 3 ? strtol (argv[3], NULL, 10) : 5);
+    if (strcmp (argv[1], "submit-many") == 0
+        || strcmp (argv[1], "submit-one") == 0)
+        return submit_many (n, argc > 3 ? strtol (argv[3], NULL, 10) : 5,
+                            strcmp (argv[1], "submit-one") == 0);
     if (strcmp (argv[1], "forkexec") == 0)
         return forkexec (n, argc > 3 ? strtol (argv[3], NULL, 10) : 2);
     fprintf (stderr, "yard-bench: unknown mode '%s'\n", argv[1]);
