@@ -927,6 +927,104 @@ cli_parse_metrics (int argc, char **argv, struct cli_metrics *m,
     return m->help ? 0 : need_job ("metrics", have, err);
 }
 
+/* ---- submit-many ------------------------------------------------------- */
+
+static const struct opt submit_many_opts[] = {
+    { "--json", 0, false, OPT_JSON },
+    { "--help", 'h', false, OPT_HELP },
+    { NULL, 0, false, 0 },
+};
+
+int
+cli_parse_submit_many (int argc, char **argv, struct cli_submit_many *m,
+                       yard_error_t *err)
+{
+    struct optiter it;
+    const char *val;
+    int id = 0, rc;
+
+    memset (m, 0, sizeof *m);
+    iter_init (&it, argc, argv, "yard submit-many", "yard submit-many --help",
+               1);
+    while ((rc = next (&it, submit_many_opts, &id, &val, err)) != NEXT_END) {
+        if (rc < 0)
+            return rc;
+        if (rc == NEXT_OPERAND) {
+            if (m->file)
+                return yard_errorf (err, EINVAL, "submit-many reads one file "
+                                    "(got '%s' and '%s')", m->file, val);
+            m->file = val;
+            continue;
+        }
+        if (id == OPT_JSON)
+            m->json = true;
+        else if (id == OPT_HELP)
+            m->help = true;
+    }
+    if (m->file && strcmp (m->file, "-") == 0)
+        m->file = NULL;
+    return 0;
+}
+
+int
+cli_split_words (const char *line, char ***words, int *n, yard_error_t *err)
+{
+    size_t len = strlen (line);
+    /* at most one word per two characters (a character and a blank), and
+     * no word longer than the line */
+    size_t max = len / 2 + 2;
+    char **w = malloc (max * sizeof *w + len + 1);
+    if (!w)
+        return yard_errorf (err, ENOMEM, "out of memory");
+    char *buf = (char *)(w + max), *o = buf;
+    int count = 0;
+    const char *p = line;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        if (!*p)
+            break;
+        w[count++] = o;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            if (*p == '\'') {
+                const char *end = strchr (p + 1, '\'');
+                if (!end)
+                    goto unterminated;
+                memcpy (o, p + 1, (size_t)(end - p - 1));
+                o += end - p - 1;
+                p = end + 1;
+            } else if (*p == '"') {
+                for (p++; *p != '"'; p++) {
+                    if (!*p)
+                        goto unterminated;
+                    if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+                        p++;
+                    *o++ = *p;
+                }
+                p++;
+            } else if (*p == '\\') {
+                if (!p[1]) {
+                    free (w);
+                    return yard_errorf (err, EINVAL, "a backslash ends the "
+                                        "line: nothing left to escape");
+                }
+                *o++ = p[1];
+                p += 2;
+            } else
+                *o++ = *p++;
+        }
+        *o++ = '\0';
+    }
+    w[count] = NULL;
+    *words = w;
+    *n = count;
+    return 0;
+unterminated:
+    free (w);
+    return yard_errorf (err, EINVAL, "a quote (%c) is not closed", *p ? *p
+                                                                       : '"');
+}
+
 /* ---- watch ------------------------------------------------------------- */
 
 enum { WA_INTERVAL = FIRST_CMD_OPT, WA_PLAIN };

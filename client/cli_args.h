@@ -121,6 +121,27 @@ struct cli_metrics {
 int cli_parse_metrics (int argc, char **argv, struct cli_metrics *m,
                        yard_error_t *err);
 
+/* `submit-many [FILE|-] [--json]`: FILE (standard input when there is
+ * none, or "-") holds one job per line, written as what follows `yard
+ * submit` (cli_split_words). */
+struct cli_submit_many {
+    const char *file; /* NULL: standard input */
+    bool json;
+    bool help;
+};
+int cli_parse_submit_many (int argc, char **argv, struct cli_submit_many *m,
+                           yard_error_t *err);
+
+/* Split line into words as a shell would, expanding nothing: blanks
+ * (space, tab, newline) separate words; '...' keeps everything in it as it
+ * is; "..." too, but for \" and \\, which stand for " and \; outside
+ * quotes a backslash keeps the next character as it is.  *words is
+ * NULL-terminated and one allocation with the strings (free(*words)), *n
+ * the number of words.  0, or a negative errno with err filled (-EINVAL:
+ * an unterminated quote or a backslash at the end). */
+int cli_split_words (const char *line, char ***words, int *n,
+                     yard_error_t *err);
+
 /* `watch JOB [--interval DUR] [--plain] [--json]` */
 struct cli_watch {
     uint64_t job_id;

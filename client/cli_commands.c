@@ -11,6 +11,7 @@
 #include "cli_commands.h"
 #include "cli_gang.h"
 #include "cli_metrics.h"
+#include "cli_many.h"
 #include "cli_watch.h"
 #include "cli_events.h"
 #include "cli_pipeline.h"
@@ -505,6 +506,7 @@ cmd_nodes (struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
 
 CLI_CLIENT_CMD (metrics)     /* cli_metrics.c */
 CLI_CLIENT_CMD (watch)       /* cli_watch.c */
+CLI_CLIENT_CMD (submit_many) /* cli_many.c */
 CLI_CLIENT_CMD (events)      /* cli_events.c */
 CLI_CLIENT_CMD (artifact)    /* cli_artifact.c */
 CLI_CLIENT_CMD (checkpoints) /* cli_artifact.c */
@@ -902,6 +904,34 @@ static const struct cli_cmd commands[] = {
         "      python train.py --epochs 90\n"
         "  yard submit --nodes 2 --tasks-per-node 4 --gpus-per-task 1 \\\n"
         "      --cpus-per-task 8 -- python train_ddp.py\n",
+    },
+    {
+        "submit-many", cmd_submit_many, "yard submit-many [--json] [FILE|-]",
+        "Submit one job per line of FILE (or of standard input)",
+        "\n"
+        "Each line is what would follow 'yard submit': options, then the\n"
+        "command.  Words are split as a shell splits them ('...', \"...\" and\n"
+        "backslashes quote), but nothing is expanded: no $VAR, no ~, no *.\n"
+        "Blank lines and lines starting with # are skipped.  All the jobs go\n"
+        "to the scheduler at once (up to 512 in flight), which commits them\n"
+        "in batches: thousands a second rather than one per round trip.\n"
+        "Each job is acknowledged once committed; a line that does not parse,\n"
+        "or that the scheduler refuses, fails alone.\n"
+        "\n"
+        "Prints one line per job, in order: its id (an array's first id), or\n"
+        "'-' when it was not submitted; says why on standard error.  Exit\n"
+        "status 0 when every job was submitted, 1 when some were not, 3 when\n"
+        "the scheduler stopped answering (a job sent and not answered may or\n"
+        "may not have been committed: it is never sent twice).\n"
+        "\n"
+        "options:\n"
+        "  --json           print [{\"line\": N, \"id\": ID} or {\"line\": N,\n"
+        "                   \"error\": TEXT, \"code\": ERRNO}, ...]\n"
+        "\n"
+        "example:\n"
+        "  for lr in 0.1 0.01 0.001; do\n"
+        "    echo \"--name lr-$lr --cpus 4 -- python3 train.py --lr $lr\"\n"
+        "  done | yard submit-many\n",
     },
     {
         "status", cmd_status, "yard status [--json] JOB",

@@ -107,6 +107,40 @@ class SchedulerCrashTest(ClusterTest):
             self.assertEqual(c.status(j)["attempt"], 1)
 
 
+    def test_submit_many_survives_kill9(self):
+        """yard submit-many: every job printed is committed, under its own
+        line's spec; a refused line fails alone."""
+        c = self.cluster
+        lines = ["# a sweep", ""]
+        for i in range(300):
+            lines.append("--name 'step %d' --env I=%d -- sh -c 'exit 0' %d"
+                         % (i, i, i))
+        lines.insert(50, "--gpus 99 -- true")       # refused by the scheduler
+        lines.insert(100, "--no-such-option -- true")  # refused here
+        p = c.yard("submit-many", check=False,
+                   input=("\n".join(lines) + "\n").encode())
+        self.assertEqual(p.returncode, 1, p.stderr)
+        out = p.stdout.decode().split("\n")[:-1]
+        self.assertEqual(len(out), 302)
+        err = p.stderr.decode()
+        self.assertIn("line 51: gpus 99 is out of range", err)
+        self.assertIn("line 101: unknown option '--no-such-option'", err)
+        self.assertEqual(out[48], "-")
+        self.assertEqual(out[98], "-")
+        ids = [int(x) for x in out if x != "-"]
+        self.assertEqual(len(set(ids)), 300)
+        c.kill_scheduler()
+        c.start_scheduler()
+        queued = {j["id"]: j for j in c.json("queue")}
+        self.assertEqual(sorted(queued), sorted(ids))
+        for i, job in enumerate(ids):
+            self.assertEqual(queued[job]["name"], "step %d" % i)
+            self.assertEqual(queued[job]["state"], "PENDING")
+        st = c.status(ids[123])
+        self.assertEqual(st["env"], {"I": "123"})
+        self.assertEqual(st["argv"], ["sh", "-c", "exit 0", "123"])
+
+
 class WorkerCrashTest(ClusterTest):
 
     def test_kill9_worker_requeues_on_other(self):

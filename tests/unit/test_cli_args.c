@@ -385,6 +385,79 @@ test_logs_wait_help (void **state)
     assert_int_equal (cli_parse_help (ARGC (h3), h3, &h, &e), -EINVAL);
 }
 
+/* cli_split_words on one line: the words, or NULL for a refusal. */
+static void
+expect_words (const char *line, const char *const *want)
+{
+    char **w = NULL;
+    int n = -1;
+    yard_error_t e = { 0 };
+    int rc = cli_split_words (line, &w, &n, &e);
+    if (!want) {
+        assert_int_equal (rc, -EINVAL);
+        assert_true (e.text[0] != '\0');
+        return;
+    }
+    assert_int_equal (rc, 0);
+    int k = 0;
+    while (want[k])
+        k++;
+    assert_int_equal (n, k);
+    for (int i = 0; i < k; i++)
+        assert_string_equal (w[i], want[i]);
+    assert_null (w[n]);
+    free (w);
+}
+
+static void
+test_split_words (void **state)
+{
+    (void)state;
+    expect_words ("", (const char *[]){ NULL });
+    expect_words ("  \t\n", (const char *[]){ NULL });
+    expect_words ("--name a -- true", (const char *[]){ "--name", "a", "--",
+                                                        "true", NULL });
+    expect_words ("  a\tb  ", (const char *[]){ "a", "b", NULL });
+    expect_words ("sh -c 'echo $HOME; ls \"x\"'",
+                  (const char *[]){ "sh", "-c", "echo $HOME; ls \"x\"",
+                                    NULL });
+    expect_words ("\"a \\\"b\\\" \\\\ \\n\"",
+                  (const char *[]){ "a \"b\" \\ \\n", NULL });
+    expect_words ("a\\ b c\\'d", (const char *[]){ "a b", "c'd", NULL });
+    expect_words ("'' \"\" x''y", (const char *[]){ "", "", "xy", NULL });
+    expect_words ("--env 'K=v w'\"x\"", (const char *[]){ "--env", "K=v wx",
+                                                           NULL });
+    expect_words ("a b c d e f", (const char *[]){ "a", "b", "c", "d", "e",
+                                                   "f", NULL });
+    expect_words ("'open", NULL);
+    expect_words ("\"open", NULL);
+    expect_words ("\"a\\\"", NULL);
+    expect_words ("end\\", NULL);
+}
+
+static void
+test_submit_many_args (void **state)
+{
+    (void)state;
+    struct cli_submit_many m;
+    yard_error_t e = { 0 };
+    char *a1[] = { "submit-many", "jobs.txt", "--json", NULL };
+    assert_int_equal (cli_parse_submit_many (3, a1, &m, &e), 0);
+    assert_string_equal (m.file, "jobs.txt");
+    assert_true (m.json);
+    char *a2[] = { "submit-many", "-", NULL };
+    assert_int_equal (cli_parse_submit_many (2, a2, &m, &e), 0);
+    assert_null (m.file);
+    char *a3[] = { "submit-many", NULL };
+    assert_int_equal (cli_parse_submit_many (1, a3, &m, &e), 0);
+    assert_null (m.file);
+    assert_false (m.json);
+    char *a4[] = { "submit-many", "a", "b", NULL };
+    assert_int_equal (cli_parse_submit_many (3, a4, &m, &e), -EINVAL);
+    char *a5[] = { "submit-many", "--cpus", "2", NULL };
+    assert_int_equal (cli_parse_submit_many (3, a5, &m, &e), -EINVAL);
+}
+
 int
 main (void)
 {
@@ -398,6 +471,8 @@ main (void)
         cmocka_unit_test (test_job_commands),
         cmocka_unit_test (test_queue_nodes),
         cmocka_unit_test (test_logs_wait_help),
+        cmocka_unit_test (test_split_words),
+        cmocka_unit_test (test_submit_many_args),
     };
     return cmocka_run_group_tests_name ("yard CLI arguments", tests, NULL, NULL);
 }
