@@ -294,7 +294,7 @@ test_submit_roundtrip (void **state)
 #define MANY 300
 
 static void
-many_specs (yard_job_spec_t *specs, char (*arg)[16], char **argvs, size_t n)
+many_specs (yard_job_spec_t *specs, char (*arg)[24], char **argvs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         snprintf (arg[i], sizeof arg[i], "%zu", i);
@@ -311,7 +311,7 @@ test_submit_many (void **state)
 {
     struct fixture *fx = *state;
     static yard_job_spec_t specs[MANY];
-    static char arg[MANY][16];
+    static char arg[MANY][24];
     static char *argvs[3 * MANY];
     static char *bad_env[] = { "NO_EQUALS_SIGN", NULL };
     uint64_t ids[MANY];
@@ -356,7 +356,7 @@ test_submit_many_timeout (void **state)
 {
     struct fixture *fx = *state;
     yard_job_spec_t specs[9];
-    char arg[9][16];
+    char arg[9][24];
     char *argvs[27];
     uint64_t ids[9];
     int errs[9];
