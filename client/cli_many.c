@@ -177,10 +177,13 @@ cli_submit_many_run (yard_client_t *c, const struct cli_submit_many *m,
     const char *msg = yard_client_errmsg (c);
     size_t k, total;
     int used = 0;
-    if (got > 0 || (got == 0 && n)) {
+    bool any_refused = false;
+    for (k = 0; k < n && got >= 0; k++)
+        any_refused = any_refused || errs[k] < 0;
+    if (any_refused) {
         const char *q = strstr (msg, "; job ");
         if (q && sscanf (q, "; job %zu of %zu: %n", &k, &total, &used) == 2
-            && used > 0 && k < n && total == n)
+            && used > 0 && k < n && total == n && errs[k] < 0)
             (void)refuse (&b.v[line_of[k]], -errs[k], q + used);
     }
     size_t refused = 0;

@@ -466,9 +466,9 @@ class Client(ArtifactsMixin, PipelinesMixin):
         batches and a pipeline enqueues thousands of different jobs a
         second; each job is acknowledged on its own once committed.
         Returns a list with, for each job in order, its id (for an array,
-        the list of its ids) or the YardError that refused it (an invalid
-        spec: ValueError and YardError EINVAL are both returned, not
-        raised).  Raises SchedulerUnreachable when an answer does not come
+        the list of its ids) or the YardError that refused it, returned
+        rather than raised (an invalid spec, found here or by the
+        scheduler: code errno.EINVAL).  Raises SchedulerUnreachable when an answer does not come
         within the timeout: its `results` attribute then holds that list,
         with None for each job sent and not answered (it may or may not
         have been committed: a submission is never sent twice) or not
