@@ -67,6 +67,11 @@ varint_put (uint8_t *p, uint64_t v)
     return n;
 }
 
+/* The longest key or length prefix protobuf-c reads (its
+ * parse_tag_and_wiretype and scan_length_prefix): a frame with a longer
+ * one goes to protobuf-c, which refuses it. */
+#define PBC_MAX_PREFIX 5
+
 /* A varint at p (at most len bytes) into *v: its length in bytes, or 0 if
  * it is truncated or longer than a uint64 (the decoder then leaves the
  * frame to protobuf-c). */
@@ -137,8 +142,10 @@ decode_plain (const uint8_t *p, size_t len)
     size_t o = 0;
     while (o < len) {
         uint64_t key;
+        /* protobuf-c refuses a key, or a length prefix, of more than 5
+         * bytes (even one that only pads a small number with 0x80s) */
         size_t k = varint_get (p + o, len - o, &key);
-        if (!k)
+        if (!k || k > PBC_MAX_PREFIX)
             return NULL;
         o += k;
         uint64_t num = key >> 3;
@@ -154,7 +161,7 @@ decode_plain (const uint8_t *p, size_t len)
             has_request_id = true;
         } else if (wire == WIRE_LEN && !f && (f = body_field_of (num))) {
             if (!(k = varint_get (p + o, len - o, &blen))
-                || blen > len - o - k)
+                || k > PBC_MAX_PREFIX || blen > len - o - k)
                 return NULL;
             bp = p + o + k;
             k += (size_t)blen;
