@@ -97,7 +97,7 @@ read_lines (FILE *in, struct batch *b)
         rc = add_line (b, line, lineno);
     }
     if (rc == 0 && ferror (in))
-        rc = -errno ? -errno : -EIO;
+        rc = errno ? -errno : -EIO;
     free (line);
     return rc;
 }
@@ -143,10 +143,9 @@ cli_submit_many_run (yard_client_t *c, const struct cli_submit_many *m,
     /* the lines that parsed, in order */
     size_t n = 0;
     yard_job_spec_t *specs = calloc (b.n ? b.n : 1, sizeof *specs);
-    uint64_t *ids = calloc (b.n ? b.n : 1, sizeof *ids);
-    int *errs = calloc (b.n ? b.n : 1, sizeof *errs);
+    yard_submitted_t *res = calloc (b.n ? b.n : 1, sizeof *res);
     size_t *line_of = calloc (b.n ? b.n : 1, sizeof *line_of);
-    if (!specs || !ids || !errs || !line_of) {
+    if (!specs || !res || !line_of) {
         fprintf (err, "yard: out of memory\n");
         rc = CLI_EXIT_ERROR;
         goto out;
@@ -156,35 +155,14 @@ cli_submit_many_run (yard_client_t *c, const struct cli_submit_many *m,
             line_of[n] = i;
             specs[n++] = b.v[i].s.spec;
         }
-    int got = n ? yard_submit_many (c, specs, n, ids, errs) : 0;
+    int got = n ? yard_submit_many (c, specs, n, res) : 0;
     for (size_t k = 0; k < n; k++) {
         struct line_job *j = &b.v[line_of[k]];
-        j->id = ids[k];
-        if (errs[k] < 0)
-            (void)refuse (j, -errs[k],
-                          errs[k] == -ECANCELED ? "not sent"
-                          : errs[k] == -ETIMEDOUT
-                              ? "sent, not answered: it may or may not "
-                                "have been committed ('yard queue')"
-                              : errs[k] == -EINVAL
-                                  ? "refused by the scheduler: an invalid "
-                                    "spec ('yard submit' with this line "
-                                    "says why)"
-                                  : strerror (-errs[k]));
-    }
-    /* the first refusal in the scheduler's own words: yard_submit_many
-     * quotes it as "R of N jobs refused; job K of N: TEXT" */
-    const char *msg = yard_client_errmsg (c);
-    size_t k, total;
-    int used = 0;
-    bool any_refused = false;
-    for (k = 0; k < n && got >= 0; k++)
-        any_refused = any_refused || errs[k] < 0;
-    if (any_refused) {
-        const char *q = strstr (msg, "; job ");
-        if (q && sscanf (q, "; job %zu of %zu: %n", &k, &total, &used) == 2
-            && used > 0 && k < n && total == n && errs[k] < 0)
-            (void)refuse (&b.v[line_of[k]], -errs[k], q + used);
+        j->id = res[k].job_id;
+        if (res[k].error < 0)
+            (void)refuse (j, -res[k].error, res[k].message
+                                                ? res[k].message
+                                                : strerror (-res[k].error));
     }
     size_t refused = 0;
     for (size_t i = 0; i < b.n; i++)
@@ -194,7 +172,7 @@ cli_submit_many_run (yard_client_t *c, const struct cli_submit_many *m,
                      b.v[i].error ? b.v[i].error : "not submitted");
         }
     if (got < 0) /* why the exchange failed */
-        fprintf (err, "yard: %s\n", msg);
+        fprintf (err, "yard: %s\n", yard_client_errmsg (c));
     if (json) {
         json_t *j = result_json (&b);
         rc = j && cli_json_print (out, j, false) == 0 ? CLI_EXIT_OK
@@ -215,9 +193,9 @@ cli_submit_many_run (yard_client_t *c, const struct cli_submit_many *m,
     else if (rc == CLI_EXIT_OK && (got < 0 || refused))
         rc = CLI_EXIT_ERROR;
 out:
+    yard_submitted_clear (res, n);
+    free (res);
     free (line_of);
-    free (errs);
-    free (ids);
     free (specs);
     batch_free (&b);
     return rc;

@@ -467,7 +467,7 @@ out:
     return rc;
 }
 
-/* yard_submit_many: the answer to a job. */
+/* yard_submit_many: the answer to a job (errmsg says why not). */
 static int
 many_answer (yard_client_t *c, const yard_env_t *env, uint64_t *job_id)
 {
@@ -482,15 +482,14 @@ many_answer (yard_client_t *c, const yard_env_t *env, uint64_t *job_id)
     return 0;
 }
 
-/* yard_submit_many: keep the refusal of the job with the smallest index
- * (the answers come in any order). */
+/* yard_submit_many: job r's outcome, its text copied (NULL when
+ * committed, or out of memory). */
 static void
-many_refusal (char *buf, size_t *first, size_t i, size_t n, const char *why)
+many_set (yard_submitted_t *r, int error, const char *text)
 {
-    if (i >= *first)
-        return;
-    *first = i;
-    snprintf (buf, YARD__ERRMSG_LEN, "job %zu of %zu: %.900s", i, n, why);
+    r->error = error;
+    free (r->message);
+    r->message = error < 0 && text ? strdup (text) : NULL;
 }
 
 #define MANY_WAITING INT_MIN /* yard_submit_many: sent, not answered */
@@ -502,28 +501,21 @@ many_refusal (char *buf, size_t *first, size_t i, size_t n, const char *why)
 
 int
 yard_submit_many (yard_client_t *c, const yard_job_spec_t *specs, size_t n,
-                  uint64_t *job_ids, int *errors)
+                  yard_submitted_t *out)
 {
     if (!c)
         return -EINVAL;
-    if (n > INT_MAX || (n && (!specs || !job_ids)))
-        return fail (c, EINVAL, "yard_submit_many: specs and job_ids are "
+    if (n > INT_MAX || (n && (!specs || !out)))
+        return fail (c, EINVAL, "yard_submit_many: specs and out are "
                                 "required, n at most INT_MAX");
-    int *st = errors ? errors : malloc (n ? n * sizeof *st : 1);
-    if (!st)
-        return fail (c, ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        job_ids[i] = 0;
-        st[i] = -ECANCELED; /* not sent, until it is */
-    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = (yard_submitted_t){ .error = -ECANCELED }; /* until sent */
     struct submitter w;
     submitter_init (&w);
     uint64_t first = yard__conn_ids (c->conn, n ? n : 1);
-    size_t sent = 0, open = 0, accepted = 0;
+    size_t sent = 0, open = 0, accepted = 0, refused = 0;
     int64_t extra_ms = 0;
-    int rc = 0, refused = 0;
-    size_t first_refused = SIZE_MAX; /* the refusal quoted: the first job's */
-    char first_refusal[sizeof c->errmsg] = "";
+    int rc = 0;
     yard_error_t err = { 0 };
     while (rc == 0 && (sent < n || open > 0)) {
         while (rc == 0 && sent < n && open < YARD_SUBMIT_WINDOW) {
@@ -531,9 +523,8 @@ yard_submit_many (yard_client_t *c, const yard_job_spec_t *specs, size_t n,
             struct spec_msg m;
             int e = spec_build (c, &specs[i], &w, &m);
             if (e < 0) {
-                st[i] = e;
+                many_set (&out[i], e, c->errmsg);
                 refused++;
-                many_refusal (first_refusal, &first_refused, i, n, c->errmsg);
                 continue;
             }
             Yard__SubmitRequest sr;
@@ -542,24 +533,23 @@ yard_submit_many (yard_client_t *c, const yard_job_spec_t *specs, size_t n,
             rc = yard__conn_send (c->conn, &req, first + i, &err);
             spec_free (&m);
             if (rc == 0) {
-                st[i] = MANY_WAITING;
+                out[i].error = MANY_WAITING;
                 open++;
-                if (spec_extra_ms (&specs[i]) > extra_ms)
-                    extra_ms = spec_extra_ms (&specs[i]);
+                int64_t extra = spec_extra_ms (&specs[i]);
+                if (extra > extra_ms)
+                    extra_ms = extra;
             } else if (rc == -EAGAIN && open > 0) {
                 /* the socket's queue is full: this one after some answers */
                 sent--;
                 rc = 0;
                 break;
+            } else if (rc == -EMSGSIZE) {
+                /* too large to send: this job alone is refused */
+                many_set (&out[i], rc, err.text);
+                refused++;
+                rc = 0;
             } else {
-                st[i] = rc;
-                if (rc == -EMSGSIZE) {
-                    /* too large to send: this job alone is refused */
-                    refused++;
-                    many_refusal (first_refusal, &first_refused, i, n,
-                                  err.text);
-                    rc = 0;
-                }
+                many_set (&out[i], rc, err.text);
             }
         }
         if (rc < 0 || open == 0)
@@ -569,35 +559,48 @@ yard_submit_many (yard_client_t *c, const yard_job_spec_t *specs, size_t n,
                               c->timeout_ms + extra_ms, &reply, &err);
         if (rc < 0)
             break;
-        size_t i = (size_t)(reply->request_id - first);
-        if (st[i] == MANY_WAITING) { /* else a second answer: dropped */
+        yard_submitted_t *r = &out[reply->request_id - first];
+        if (r->error == MANY_WAITING) { /* else a second answer: dropped */
             open--;
-            st[i] = many_answer (c, reply, &job_ids[i]);
-            if (st[i] == 0)
+            many_set (r, many_answer (c, reply, &r->job_id), c->errmsg);
+            if (r->error == 0)
                 accepted++;
-            else {
+            else
                 refused++;
-                many_refusal (first_refusal, &first_refused, i, n,
-                              c->errmsg);
-            }
         }
         yard_msg_free (&reply);
     }
-    if (rc < 0) {
-        /* the exchange failed: what was sent and not answered may or may
-         * not be committed (it is never sent twice) */
-        for (size_t i = 0; i < n; i++)
-            if (st[i] == MANY_WAITING)
-                st[i] = rc;
+    size_t quoted = n; /* the first refusal, quoted in errmsg */
+    for (size_t i = 0; i < n; i++) {
+        if (out[i].error == MANY_WAITING) {
+            /* the exchange failed: sent and not answered, it may or may
+             * not be committed (it is never sent twice) */
+            many_set (&out[i], rc, "sent, not answered: it may or may not "
+                                   "have been committed");
+        } else if (rc < 0 && out[i].error == -ECANCELED) {
+            many_set (&out[i], -ECANCELED, "not sent: the exchange failed "
+                                           "before");
+        } else if (out[i].error < 0 && quoted == n) {
+            quoted = i;
+        }
+    }
+    if (rc < 0)
         (void)fail (c, -rc, "%s (%zu of %zu jobs acknowledged, %zu sent and "
                     "not answered)", err.text, accepted, n, open);
-    } else if (refused) {
-        snprintf (c->errmsg, sizeof c->errmsg, "%d of %zu jobs refused; %.900s",
-                  refused, n, first_refusal);
-    }
-    if (!errors)
-        free (st);
+    else if (refused)
+        (void)fail (c, -out[quoted].error, "%zu of %zu jobs refused; job %zu: "
+                    "%s", refused, n, quoted, out[quoted].message
+                    ? out[quoted].message : strerror (-out[quoted].error));
     return rc < 0 ? rc : (int)accepted;
+}
+
+void
+yard_submitted_clear (yard_submitted_t *out, size_t n)
+{
+    for (size_t i = 0; out && i < n; i++) {
+        free (out[i].message);
+        out[i].message = NULL;
+    }
 }
 
 int

@@ -366,7 +366,8 @@ yard__conn_request (yard__conn_t *c, yard_env_t *req, int64_t timeout_ms,
         /* The scheduler went away with our request: ask again on a fresh
          * socket, within the same deadline. */
         sock_close (c);
-        if ((rc = sock_ready (c, err)) < 0 || (rc = send_fresh (c, req, err)) < 0)
+        if ((rc = sock_ready (c, err)) < 0
+            || (rc = send_fresh (c, req, err)) < 0)
             goto fail;
     }
     if (rc == 0)
@@ -393,7 +394,9 @@ int
 yard__conn_send (yard__conn_t *c, yard_env_t *req, uint64_t id,
                  yard_error_t *err)
 {
-    int rc = sock_ready (c, err);
+    /* a socket already open is kept as it is: the ends of connections
+     * concern the requests of yard__conn_request alone */
+    int rc = c->sock ? 0 : sock_ready (c, err);
     /* too large, or the queue full: nothing was queued, and what was sent
      * before still waits for its answers */
     if (rc == 0 && (rc = send_id (c, req, id, err)) < 0 && rc != -EMSGSIZE

@@ -178,11 +178,11 @@ submit_many (long n, long r, bool one)
     char (*arg)[24] = calloc ((size_t)n, sizeof *arg);
     char **argvs = calloc ((size_t)n * 2, sizeof *argvs);
     yard_job_spec_t *specs = calloc ((size_t)n, sizeof *specs);
-    uint64_t *ids = calloc ((size_t)n, sizeof *ids);
+    yard_submitted_t *out = calloc ((size_t)n, sizeof *out);
     if (r < 1)
         r = 1;
     double *t = calloc ((size_t)r, sizeof *t);
-    if (!arg || !argvs || !specs || !ids || !t)
+    if (!arg || !argvs || !specs || !out || !t)
         return 1;
     for (long j = 0; j < n; j++) {
         snprintf (arg[j], sizeof arg[j], "%ld", j);
@@ -195,9 +195,10 @@ submit_many (long n, long r, bool one)
         double t0 = now_s ();
         int got = 0;
         if (!one)
-            got = yard_submit_many (c, specs, (size_t)n, ids, NULL);
+            got = yard_submit_many (c, specs, (size_t)n, out);
         else
-            while (got < n && yard_submit (c, &specs[got], &ids[got]) == 0)
+            while (got < n
+                   && yard_submit (c, &specs[got], &out[got].job_id) == 0)
                 got++;
         if (got != (int)n) {
             fprintf (stderr, "submit: %d of %ld: %s\n", got, n,
@@ -207,7 +208,7 @@ submit_many (long n, long r, bool one)
         t[i] = now_s () - t0;
     }
     report_rounds (n, r, t);
-    free (ids);
+    free (out);
     free (specs);
     free (argvs);
     free (arg);

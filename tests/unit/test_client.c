@@ -314,39 +314,47 @@ test_submit_many (void **state)
     static char arg[MANY][24];
     static char *argvs[3 * MANY];
     static char *bad_env[] = { "NO_EQUALS_SIGN", NULL };
-    uint64_t ids[MANY];
-    int errs[MANY];
+    static yard_submitted_t out[MANY];
 
     many_specs (specs, arg, argvs, MANY);
     specs[7].name = "refuse";      /* refused by the scheduler */
     specs[150].name = "refuse";
     specs[200].env = bad_env;      /* refused here, never sent */
     specs[200].envc = 1;
-    assert_int_equal (yard_submit_many (fx->c, specs, MANY, ids, errs),
-                      MANY - 3);
+    assert_int_equal (yard_submit_many (fx->c, specs, MANY, out), MANY - 3);
     for (size_t i = 0; i < MANY; i++) {
-        if (i == 7 || i == 150 || i == 200) {
-            assert_int_equal (ids[i], 0);
-            assert_int_equal (errs[i], -EINVAL);
+        if (i == 7 || i == 150) {
+            assert_int_equal (out[i].job_id, 0);
+            assert_int_equal (out[i].error, -EINVAL);
+            assert_string_equal (out[i].message, "invalid job spec: the name "
+                                                 "'refuse' is refused");
+        } else if (i == 200) {
+            assert_int_equal (out[i].job_id, 0);
+            assert_int_equal (out[i].error, -EINVAL);
+            assert_non_null (strstr (out[i].message, "NO_EQUALS_SIGN"));
         } else {
             /* matched by request id; the second answers dropped */
-            assert_int_equal (ids[i], 1000 + i);
-            assert_int_equal (errs[i], 0);
+            assert_int_equal (out[i].job_id, 1000 + i);
+            assert_int_equal (out[i].error, 0);
+            assert_null (out[i].message);
         }
     }
     assert_int_equal (fake_count (fx->fake, YARD__ENVELOPE__BODY_SUBMIT),
                       MANY - 1);
-    const char *msg = yard_client_errmsg (fx->c);
-    assert_non_null (strstr (msg, "3 of 300 jobs refused"));
-    assert_non_null (strstr (msg, "job 7 of 300: invalid job spec: the name "
-                                  "'refuse' is refused"));
+    assert_string_equal (yard_client_errmsg (fx->c),
+                         "3 of 300 jobs refused; job 7: invalid job spec: "
+                         "the name 'refuse' is refused");
+    yard_submitted_clear (out, MANY);
+    assert_null (out[7].message);
 
-    /* nothing to do; errors may be NULL */
-    assert_int_equal (yard_submit_many (fx->c, specs, 0, ids, NULL), 0);
-    assert_int_equal (yard_submit_many (fx->c, NULL, 1, ids, NULL), -EINVAL);
-    assert_int_equal (yard_submit_many (NULL, specs, 1, ids, NULL), -EINVAL);
-    assert_int_equal (yard_submit_many (fx->c, &specs[1], 1, ids, NULL), 1);
-    assert_int_equal (ids[0], 1001);
+    /* nothing to do */
+    assert_int_equal (yard_submit_many (fx->c, specs, 0, NULL), 0);
+    assert_int_equal (yard_submit_many (fx->c, NULL, 1, out), -EINVAL);
+    assert_int_equal (yard_submit_many (fx->c, specs, 1, NULL), -EINVAL);
+    assert_int_equal (yard_submit_many (NULL, specs, 1, out), -EINVAL);
+    assert_int_equal (yard_submit_many (fx->c, &specs[1], 1, out), 1);
+    assert_int_equal (out[0].job_id, 1001);
+    yard_submitted_clear (NULL, 1);
 }
 
 /* A job that gets no answer: the call gives up after the client's timeout
@@ -358,26 +366,27 @@ test_submit_many_timeout (void **state)
     yard_job_spec_t specs[9];
     char arg[9][24];
     char *argvs[27];
-    uint64_t ids[9];
-    int errs[9];
+    yard_submitted_t out[9];
 
     many_specs (specs, arg, argvs, 9);
     specs[5].name = "drop";
     assert_int_equal (yard_client_set_timeout (fx->c, 300), 0);
     int64_t t0 = yard_mono_ms ();
-    assert_int_equal (yard_submit_many (fx->c, specs, 9, ids, errs),
-                      -ETIMEDOUT);
+    assert_int_equal (yard_submit_many (fx->c, specs, 9, out), -ETIMEDOUT);
     assert_true (yard_mono_ms () - t0 >= 290);
     for (size_t i = 0; i < 9; i++) {
-        assert_int_equal (errs[i], i == 5 ? -ETIMEDOUT : 0);
-        assert_int_equal (ids[i], i == 5 ? 0 : 1000 + i);
+        assert_int_equal (out[i].error, i == 5 ? -ETIMEDOUT : 0);
+        assert_int_equal (out[i].job_id, i == 5 ? 0 : 1000 + i);
     }
+    assert_non_null (strstr (out[5].message, "may or may not have been "
+                                             "committed"));
     const char *msg = yard_client_errmsg (fx->c);
     assert_non_null (strstr (msg, "no answer from the scheduler"));
     assert_non_null (strstr (msg, "8 of 9 jobs acknowledged, 1 sent and not "
                                   "answered"));
-    assert_int_equal (yard_submit_many (fx->c, &specs[3], 1, ids, errs), 1);
-    assert_int_equal (ids[0], 1003);
+    yard_submitted_clear (out, 9);
+    assert_int_equal (yard_submit_many (fx->c, &specs[3], 1, out), 1);
+    assert_int_equal (out[0].job_id, 1003);
 }
 
 static void

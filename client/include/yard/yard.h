@@ -383,23 +383,35 @@ YARD_API int yard_submit (yard_client_t *c, const yard_job_spec_t *spec,
 YARD_API int yard_submit_array (yard_client_t *c, const yard_job_spec_t *spec,
                                 uint64_t **job_ids, size_t *count);
 
+/* What yard_submit_many says of one job. */
+typedef struct yard_submitted {
+    uint64_t job_id; /* its id (an array's first), 0 when it has none */
+    int error;       /* 0: committed; else a negative errno, see below */
+    char *message;   /* why it has no id, in words (NULL when committed,
+                        or out of memory); yard_submitted_clear frees it */
+} yard_submitted_t;
+
 /* Submit n jobs at once, each as yard_submit would, with up to 512 of
  * them in flight on the connection: the scheduler commits those it holds
  * together and acknowledges each job on its own, so a pipeline or a sweep
  * enqueues thousands of different jobs a second through one client (an
  * array, yard_submit_array, is faster still when the jobs differ only in
- * an index).  job_ids[i] is the id of specs[i]'s job (the first id when it
- * is an array), 0 when it has none; errors (NULL, or n ints) says for each
- * one: 0 committed, a negative errno refused (by this library, or by the
- * scheduler: -EINVAL an invalid spec, ...), or, after the exchange failed,
- * that failure for a job sent and not answered (it may or may not have
- * been committed: a submission is never sent twice) and -ECANCELED for one
- * not sent.  Returns how many jobs were committed when every job got its
- * answer (errmsg then counts the refusals and quotes the first), or the
- * failure's negative errno (-ETIMEDOUT: no answer for the client's timeout;
- * errmsg says how many were acknowledged).  n at most INT_MAX. */
+ * an index).  out[i] tells of specs[i] (n of them; free their messages
+ * with yard_submitted_clear): committed (error 0, job_id), refused (a
+ * negative errno: -EINVAL an invalid spec, found here or by the
+ * scheduler, ...; message in the scheduler's words), or, after the
+ * exchange failed, that failure for a job sent and not answered (it may
+ * or may not have been committed: a submission is never sent twice) and
+ * -ECANCELED for one not sent.  Returns how many jobs were committed when
+ * every job got its answer (errmsg then counts the refusals and quotes
+ * the first), or the failure's negative errno (-ETIMEDOUT: no answer for
+ * the client's timeout; errmsg says how many were acknowledged).  n at
+ * most INT_MAX. */
 YARD_API int yard_submit_many (yard_client_t *c, const yard_job_spec_t *specs,
-                               size_t n, uint64_t *job_ids, int *errors);
+                               size_t n, yard_submitted_t *out);
+
+/* Free the messages of n results of yard_submit_many.  Accepts NULL. */
+YARD_API void yard_submitted_clear (yard_submitted_t *out, size_t n);
 
 /* One job's status into *job (free with yard_job_free).  -ENOENT: no such
  * job. */
