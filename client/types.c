@@ -17,6 +17,8 @@ _Static_assert ((int)YARD_JOB_LOST == (int)YARD__JOB_STATE__JOB_LOST
                            == (int)YARD__JOB_STATE__JOB_COMPLETED,
                 "enum yard_job_state must mirror JobState");
 _Static_assert ((int)YARD_END_OOM == (int)YARD__END_REASON__END_OOM
+                    && (int)YARD_END_RETURNED
+                           == (int)YARD__END_REASON__END_RETURNED
                     && (int)YARD_END_STALE == (int)YARD__END_REASON__END_STALE
                     && (int)YARD_END_SPAWN_FAILED
                            == (int)YARD__END_REASON__END_SPAWN_FAILED,

@@ -307,6 +307,7 @@ yard_end_reason_name (Yard__EndReason reason)
     case YARD__END_REASON__END_STALE: return "stale";
     case YARD__END_REASON__END_PREEMPTED: return "preempted";
     case YARD__END_REASON__END_OOM: return "out-of-memory";
+    case YARD__END_REASON__END_RETURNED: return "returned";
     default: return "none";
     }
 }

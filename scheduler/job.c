@@ -2,6 +2,7 @@
  * JobInfo view of it (see job.h). */
 #include "stagespec.h"
 #include "job.h"
+#include "place.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -36,6 +37,7 @@ yard_job_destroy (yard_job_t **jobp)
     free (job->node);
     free (job->reason);
     free (job->live_usage);
+    yard_alloc_free (&job->ahead_alloc);
     free (job);
     *jobp = NULL;
 }

@@ -83,6 +83,16 @@ typedef struct yard_job {
                                     in memory only (server_usage.c) */
     size_t live_usage_len;
     uint32_t live_usage_attempt;
+    /* dispatch ahead (server_ahead.c), in memory; a successor's
+     * allocation is in its attempt row too */
+    Yard__Allocation *ahead_alloc; /* owned: set while a successor holds
+                                      nothing yet (its predecessor's PUs) */
+    struct yard_job *pred;       /* a successor: the job it follows */
+    struct yard_job *succ;       /* the successor that follows this job */
+    struct yard_job *cprev;      /* the server's list of candidates */
+    struct yard_job *cnext;
+    bool in_cands;
+    bool no_ahead;               /* given back once: waits for a free slot */
 } yard_job_t;
 
 /* A zeroed job (state PENDING, not in any index).  NULL with errno set. */

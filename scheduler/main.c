@@ -41,6 +41,7 @@ struct options {
     uint64_t gc_age_s;
     bool sync_full;
     bool oversubscribe;
+    uint32_t ahead_wait_ms;
     int log_level;
     bool use_syslog;
 };
@@ -78,6 +79,15 @@ static const char usage_text[] =
     "  --oversubscribe         let jobs share cores: a job's --cpus then counts\n"
     "                          PUs (hardware threads), not whole cores; a\n"
     "                          node labelled oversubscribe gets the same\n"
+    "  --dispatch-ahead MS     throughput for many short jobs: a job that\n"
+    "                          finds no free slot may wait on a worker as the\n"
+    "                          successor of a running job of its shape (same\n"
+    "                          CPUs and GPUs, at least its memory) and start\n"
+    "                          there the moment that job ends, with no round\n"
+    "                          trip to the scheduler; the worker gives it back\n"
+    "                          (requeued at no cost) when that job still runs\n"
+    "                          after MS milliseconds (1-3600000; default 0:\n"
+    "                          off)\n"
     "  --sync full|normal      full (default): every acknowledged change\n"
     "                          survives a power loss (the SQLite log is\n"
     "                          fdatasync'd by a thread of its own, one sync\n"
@@ -116,6 +126,7 @@ enum {
     OPT_GC_INTERVAL,
     OPT_GC_AGE,
     OPT_OVERSUBSCRIBE,
+    OPT_AHEAD,
 };
 
 static const struct option long_options[] = {
@@ -129,6 +140,7 @@ static const struct option long_options[] = {
     {"artifact-gc-age", required_argument, NULL, OPT_GC_AGE},
     {"sync", required_argument, NULL, OPT_SYNC},
     {"oversubscribe", no_argument, NULL, OPT_OVERSUBSCRIBE},
+    {"dispatch-ahead", required_argument, NULL, OPT_AHEAD},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"syslog", no_argument, NULL, OPT_SYSLOG},
     {"help", no_argument, NULL, OPT_HELP},
@@ -250,6 +262,17 @@ parse_args (int argc, char **argv, struct options *o)
         case OPT_OVERSUBSCRIBE:
             o->oversubscribe = true;
             break;
+        case OPT_AHEAD: {
+            char *end;
+            errno = 0;
+            unsigned long v = strtoul (optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-'
+                || v > 3600000)
+                usage_error ("--dispatch-ahead takes milliseconds from 0 "
+                             "(off) to 3600000, not '%s'", optarg);
+            o->ahead_wait_ms = (uint32_t)v;
+            break;
+        }
         case OPT_HELP:
             fputs (usage_text, stdout);
             exit (0);
@@ -476,6 +499,7 @@ main (int argc, char **argv)
         .worker_timeout_ms = o.worker_timeout_s * 1000,
         .heartbeat_ms = o.heartbeat_s * 1000,
         .oversubscribe = o.oversubscribe,
+        .ahead_wait_ms = o.ahead_wait_ms,
         .artifact_gc_interval_ms = o.gc_interval_s * 1000,
         .artifact_gc_age_ms = o.gc_age_s * 1000,
         .sync_full = o.sync_full,

@@ -70,6 +70,7 @@ typedef struct yard_node {
     uint64_t ordinal;            /* creation order, the last tie-break */
     size_t hpos[3];              /* its slot in each free-capacity heap */
     bool dispatch_acks;          /* its worker reads Dispatch.finished_acks */
+    bool successors;             /* its worker takes successors */
     bool acks_listed;            /* in the server's list of nodes with acks */
     yard_node_ack_t *acks;       /* acks of this batch not yet sent */
     Yard__JobFinishedAck **ackp; /* the same as a Dispatch takes them */

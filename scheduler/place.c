@@ -109,6 +109,8 @@ yard_alloc_copy (const Yard__Allocation *src, Yard__Allocation **out)
     if (!a)
         return -ENOMEM;
     a->memory_bytes = src->memory_bytes;
+    a->after_job = src->after_job;
+    a->after_attempt = src->after_attempt;
     if (!(a->cpus = dup_or_empty (src->cpus)))
         goto error;
     for (size_t i = 0; i < src->n_gpu_uuids; i++, a->n_gpu_uuids++)

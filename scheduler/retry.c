@@ -53,6 +53,7 @@ yard_retry_decide (const Yard__JobSpec *spec, uint32_t retries_used,
         return YARD_RETRY_NO;
     switch (why) {
     case YARD__END_REASON__END_LOST:
+    case YARD__END_REASON__END_RETURNED: /* a successor that never ran */
     case YARD__END_REASON__END_PREEMPTED: return YARD_RETRY_FREE;
     case YARD__END_REASON__END_TIMEOUT:
         return spec && spec->requeue_on_timeout ? YARD_RETRY_FREE

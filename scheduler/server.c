@@ -539,12 +539,29 @@ sat_sub (uint64_t a, uint64_t b)
     return a > b ? a - b : 0;
 }
 
+/* Count job's resources as reserved on node. */
 static void
-attach (yard_job_t *job, yard_node_t *node)
+charge (yard_job_t *job, yard_node_t *node)
 {
     node->cpus_used = (uint32_t)sat_add (node->cpus_used, yard_job_cpus (job));
     node->gpus_used = (uint32_t)sat_add (node->gpus_used, yard_job_gpus (job));
     node->memory_used = sat_add (node->memory_used, yard_job_memory (job));
+}
+
+void
+yard__job_charge (yard_server_t *s, yard_job_t *job, yard_node_t *node)
+{
+    charge (job, node);
+    yard_nodes_changed (s->nodes, node);
+}
+
+/* A successor (job->ahead_alloc) reserves nothing until its predecessor
+ * ends (server_ahead.c). */
+static void
+attach (yard_job_t *job, yard_node_t *node)
+{
+    if (!job->ahead_alloc)
+        charge (job, node);
     job->wprev = NULL;
     job->wnext = node->jobs;
     if (node->jobs)
@@ -574,10 +591,15 @@ detach (yard_server_t *s, yard_job_t *job)
     yard_node_t *node = job->worker;
     if (!node)
         return;
-    node->cpus_used = (uint32_t)sat_sub (node->cpus_used, yard_job_cpus (job));
-    node->gpus_used = (uint32_t)sat_sub (node->gpus_used, yard_job_gpus (job));
-    node->memory_used = sat_sub (node->memory_used, yard_job_memory (job));
-    yard__place_release (job); /* its PUs and GPUs */
+    if (!job->ahead_alloc) {
+        node->cpus_used
+            = (uint32_t)sat_sub (node->cpus_used, yard_job_cpus (job));
+        node->gpus_used
+            = (uint32_t)sat_sub (node->gpus_used, yard_job_gpus (job));
+        node->memory_used
+            = sat_sub (node->memory_used, yard_job_memory (job));
+        yard__place_release (job); /* its PUs and GPUs */
+    }
     if (job->wprev)
         job->wprev->wnext = job->wnext;
     else
@@ -588,6 +610,8 @@ detach (yard_server_t *s, yard_job_t *job)
     if (node->njobs > 0)
         node->njobs--;
     job->worker = NULL;
+    /* its successor takes over its PUs, or it leaves its predecessor */
+    yard__ahead_detach (s, job, node);
     yard_nodes_changed (s->nodes, node);
 }
 
@@ -606,8 +630,12 @@ attach_by_name (yard_server_t *s, yard_job_t *job)
         log_warn ("job %" PRIu64 " is on node %s, which never registered: "
                   "waiting for it", job->id, node->name);
     }
+    bool successor = yard__ahead_restore (s, job); /* sets ahead_alloc */
     attach_indexed (s, job, node);
-    yard__place_restore (s, job, node);
+    if (!successor) {
+        yard__place_restore (s, job, node);
+        yard__cands_add (s, job);
+    }
     return 0;
 }
 
@@ -617,6 +645,7 @@ place_job (yard_server_t *s, yard_job_t *job)
 {
     job->worker = NULL;
     job->wprev = job->wnext = NULL;
+    yard__ahead_forget (job); /* rebuilt from the attempt rows */
     if (yard_job_is_active (job)) {
         if (attach_by_name (s, job) == 0) {
             yard__gang_restore (s, job); /* its other nodes */
@@ -649,6 +678,7 @@ rebuild (yard_server_t *s)
     yard_waitq_clear (s->waitq);
     yard__deps_reset (s);
     yard__gang_reset (s);
+    s->cands = s->cands_tail = NULL;
     for (size_t i = 0; i < yard_nodes_count (s->nodes); i++) {
         yard_node_t *node = yard_nodes_at (s->nodes, i);
         node->jobs = NULL;
@@ -659,6 +689,7 @@ rebuild (yard_server_t *s)
         yard_nodes_changed (s->nodes, node);
     }
     (void)yard_queue_foreach (s->queue, rebuild_one, s);
+    yard__ahead_relink (s); /* successors and the jobs they follow */
 }
 
 static int
@@ -873,9 +904,13 @@ yard__job_requeue_at (yard_server_t *s, yard_job_t *job, const char *why,
 }
 
 /* PENDING (already popped from the heap) -> ASSIGNED to node, with a new
- * attempt number; the Dispatch leaves after the COMMIT. */
+ * attempt number; the Dispatch leaves after the COMMIT.  With pred (an
+ * active job on node, server_ahead.c) the job is its successor: it takes
+ * pred's PUs and GPUs once pred ends there, and reserves nothing until
+ * then. */
 static int
-job_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node)
+job_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node,
+            yard_job_t *pred)
 {
     job->attempt++;
     job->state = YARD__JOB_STATE__JOB_ASSIGNED;
@@ -883,13 +918,19 @@ job_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node)
     if (yard_job_set_node (job, node->name) < 0
         || yard_job_set_reason (job, NULL) < 0)
         yard__fail (s, -ENOMEM);
+    int prc = pred ? yard__ahead_link (s, job, pred) : 0;
+    if (prc < 0)
+        return yard__fail (s, prc);
     attach (job, node);
     yard__array_enter (s, job);
     node->last_assign = ++s->assign_seq;
     yard_nodes_changed (s->nodes, node);
     /* its PUs and GPUs: dispatch_pass checked that they exist */
-    const Yard__Allocation *alloc = NULL;
-    int prc = yard__place_assign (s, job, node, &alloc);
+    const Yard__Allocation *alloc = job->ahead_alloc;
+    if (!pred) {
+        prc = yard__place_assign (s, job, node, &alloc);
+        yard__cands_add (s, job);
+    }
     if (prc == -ENOSPC)
         log_warn ("job %" PRIu64 ": no PUs/GPUs of its own on %s: it runs "
                   "unbound", job->id, node->name);
@@ -915,6 +956,7 @@ job_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node)
                                      : NULL;
     /* the node's JobFinished reports of this batch ride along */
     d.finished_acks = yard__acks_take (node, &d.n_finished_acks);
+    d.ahead_wait_ms = pred ? s->ahead_wait_ms : 0;
     env.body_case = YARD__ENVELOPE__BODY_DISPATCH;
     env.dispatch = &d;
     rc = yard__send_node (s, node, &env);
@@ -923,8 +965,12 @@ job_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node)
     free (d.resume_from);
     if (rc < 0 && s->batch_failed)
         return s->batch_failed;
-    log_info ("job %" PRIu64 " attempt %u ASSIGNED to %s", job->id,
-              job->attempt, node->name);
+    if (pred)
+        log_info ("job %" PRIu64 " attempt %u ASSIGNED to %s after job "
+                  "%" PRIu64, job->id, job->attempt, node->name, pred->id);
+    else
+        log_info ("job %" PRIu64 " attempt %u ASSIGNED to %s", job->id,
+                  job->attempt, node->name);
     wake (s, job);
     return 0;
 }
@@ -1130,6 +1176,43 @@ gang_candidates (yard_server_t *s)
  * slots. */
 static bool client_waiting (yard_server_t *s);
 
+/* The jobs left pending by the pass, in priority order, each sent as the
+ * successor of an active job of its shape (server_ahead.c), with the
+ * pass's bounds: YARD__MAX_SKIPS jobs that find none, a yield to a
+ * waiting client every YARD__YIELD_EVERY placements. */
+static void
+ahead_pass (yard_server_t *s, bool bounded, size_t placed)
+{
+    size_t nstash = 0, skips = 0;
+    yard_job_t *job;
+    while (skips < YARD__MAX_SKIPS && s->cands && !s->batch_failed) {
+        if (placed > 0 && placed % YARD__YIELD_EVERY == 0
+            && (bounded || client_waiting (s))) {
+            s->need_dispatch = true;
+            s->dispatch_yielded = true;
+            break;
+        }
+        if (!(job = yard_queue_pop (s->queue)))
+            break;
+        if (yard__array_throttle (s, job))
+            continue;
+        yard_job_t *pred = yard__ahead_find (s, job);
+        if (!pred) {
+            if (stash (s, &nstash, job) < 0) {
+                (void)yard_queue_push (s->queue, job);
+                break;
+            }
+            skips++;
+            continue;
+        }
+        if (job_assign (s, job, pred->worker, pred) < 0)
+            break; /* the rollback rebuilds the heap */
+        placed++;
+    }
+    for (size_t i = 0; i < nstash; i++)
+        (void)yard_queue_push (s->queue, s->stash[i]);
+}
+
 static void
 dispatch_pass (yard_server_t *s, bool bounded)
 {
@@ -1192,13 +1275,15 @@ dispatch_pass (yard_server_t *s, bool bounded)
             skips++;
             continue;
         }
-        if (job_assign (s, job, best) < 0)
+        if (job_assign (s, job, best, NULL) < 0)
             break; /* the rollback rebuilds the heap */
         placed++;
         yard_nodes_max_free (s->nodes, &max_cpus, &max_gpus, &max_mem);
     }
     for (size_t i = 0; i < nstash; i++)
         (void)yard_queue_push (s->queue, s->stash[i]);
+    if (s->cands && !s->need_dispatch && !s->batch_failed)
+        ahead_pass (s, bounded, placed);
 }
 
 /* ---- the batch ---- */
@@ -1601,6 +1686,7 @@ yard_server_create (uv_loop_t *loop, const yard_server_config_t *cfg,
     s->worker_timeout_ms = cfg->worker_timeout_ms;
     s->heartbeat_ms = cfg->heartbeat_ms;
     s->oversubscribe = cfg->oversubscribe;
+    s->ahead_wait_ms = cfg->ahead_wait_ms;
     s->instance = random_u64 ();
     s->batch_gen = 1;
     e = ENOMEM;

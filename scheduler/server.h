@@ -29,6 +29,10 @@ typedef struct yard_server_config {
     uint64_t artifact_gc_interval_ms;
     uint64_t artifact_gc_age_ms;
     bool oversubscribe;           /* jobs get PUs, cores may be shared */
+    /* dispatch ahead (server_ahead.c): how long a worker holds a
+     * successor behind a running job of the same shape before it gives
+     * it back; 0: no successors */
+    uint32_t ahead_wait_ms;
     /* Called (on the loop) when the scheduler cannot go on: the state
      * store's WAL could not be made durable.  The callee should call
      * yard_server_shutdown and exit with a failure; NULL: the server

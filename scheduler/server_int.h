@@ -89,6 +89,10 @@ struct yard_server {
     uint64_t worker_timeout_ms;
     uint64_t heartbeat_ms;
     bool oversubscribe;       /* jobs may share cores (server_place.c) */
+    uint32_t ahead_wait_ms;   /* successors (server_ahead.c); 0: none */
+    /* the active jobs a successor may follow: not gang, not successors
+     * themselves, none yet; oldest assignment first (server_ahead.c) */
+    yard_job_t *cands, *cands_tail;
     uint64_t instance;        /* random per start, told to workers */
 
     void *zctx;
@@ -464,6 +468,41 @@ const char *yard__waiting_reason (const yard_job_t *job, char *buf,
  * to the caller. */
 bool yard__finish_retry (yard_server_t *s, yard_job_t *job,
                          const Yard__JobFinished *f);
+
+/* ---- dispatch ahead (server_ahead.c) ---- */
+
+/* Count job's resources as reserved on node (server.c). */
+void yard__job_charge (yard_server_t *s, yard_job_t *job, yard_node_t *node);
+
+/* job (active, just attached) joins the jobs a successor may follow, when
+ * successors are on, its worker takes them and it may have one. */
+void yard__cands_add (yard_server_t *s, yard_job_t *job);
+void yard__cands_del (yard_server_t *s, yard_job_t *job);
+
+/* An active job of job's shape that a successor may follow, or NULL. */
+yard_job_t *yard__ahead_find (yard_server_t *s, const yard_job_t *job);
+
+/* Make job (being assigned) pred's successor: its allocation is pred's.
+ * 0 or -ENOMEM. */
+int yard__ahead_link (yard_server_t *s, yard_job_t *job, yard_job_t *pred);
+
+/* job was detached from node (server.c): its successor takes over its
+ * PUs and GPUs, or, a successor itself, it leaves the job it followed. */
+void yard__ahead_detach (yard_server_t *s, yard_job_t *job,
+                         yard_node_t *node);
+
+/* job is being preempted: its successor is stopped (it goes back to the
+ * queue) so that what job frees goes to the job it makes room for. */
+void yard__ahead_preempt (yard_server_t *s, yard_job_t *job);
+
+/* Start-up and rollback: whether active job is a successor (its attempt
+ * row's allocation names a job to follow), setting job->ahead_alloc;
+ * yard__ahead_relink then links each to the job it follows, or, that job
+ * having ended, lets it hold its PUs.  yard__ahead_forget drops a job's
+ * links and allocation before it is placed again. */
+bool yard__ahead_restore (yard_server_t *s, yard_job_t *job);
+void yard__ahead_relink (yard_server_t *s);
+void yard__ahead_forget (yard_job_t *job);
 
 /* ASSIGNED/RUNNING -> PREEMPTING: KillJob END_PREEMPTED (stop signal,
  * grace, SIGKILL); the job is requeued when the worker reports.  0 or the

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <string.h>
 
 #include "log.h"
 #include "place.h"
@@ -101,6 +102,26 @@ yard__place_restore (yard_server_t *s, yard_job_t *job, yard_node_t *node)
         < 0)
         log_warn ("job %" PRIu64 " on %s: no PUs/GPUs recorded and none "
                   "free to account for it", job->id, node->name);
+}
+
+void
+yard__place_take (yard_server_t *s, yard_job_t *job, yard_node_t *node,
+                  const Yard__Allocation *a)
+{
+    yard_place_t *p = node_place (s, node);
+    if (!p || !a || ((!a->cpus || !*a->cpus) && a->n_gpu_uuids == 0
+                     && a->n_gpu_bus_ids == 0))
+        return; /* the job it followed ran unbound: so does it */
+    int rc = yard_place_claim (p, job->id, a);
+    if (rc == -EINVAL || rc == -EBUSY) {
+        if (rc == -EBUSY)
+            log_warn ("job %" PRIu64 ": the PUs/GPUs it took over on %s "
+                      "overlap another job's", job->id, node->name);
+        rc = yard_place_adopt (p, job->id, a);
+    }
+    if (rc < 0 && rc != -EEXIST)
+        log_warn ("job %" PRIu64 " on %s: cannot hold its PUs/GPUs: %s",
+                  job->id, node->name, strerror (-rc));
 }
 
 void

@@ -40,6 +40,11 @@ void yard__place_release (yard_job_t *job);
 void yard__place_restore (yard_server_t *s, yard_job_t *job,
                           yard_node_t *node);
 
+/* Hold a (a successor's, taken over from the job it followed) for job on
+ * node: the same as a recorded allocation at a restore. */
+void yard__place_take (yard_server_t *s, yard_job_t *job, yard_node_t *node,
+                       const Yard__Allocation *a);
+
 /* Drop every hold on node (before a rebuild). */
 void yard__place_clear (yard_node_t *node);
 

@@ -49,8 +49,9 @@ yard__attempt_begin (yard_server_t *s, yard_job_t *job)
     bool gang = yard_job_is_gang (job);
     int rc;
     if (job->state == YARD__JOB_STATE__JOB_ASSIGNED && !gang)
-        rc = yard_store_attempt_dispatch (s->store, job->id, job->attempt,
-                                          job->node, yard__place_of (job));
+        rc = yard_store_attempt_dispatch (
+            s->store, job->id, job->attempt, job->node,
+            job->ahead_alloc ? job->ahead_alloc : yard__place_of (job));
     else if (gang)
         rc = yard_store_attempt_begin (s->store, job->id, job->attempt,
                                        job->node, job->start_ms);
@@ -264,6 +265,10 @@ end_text (const yard_job_t *job, const Yard__JobFinished *f, char *buf,
         snprintf (what, sizeof what, "timeout, requeued");
         msg = NULL;
         break;
+    case YARD__END_REASON__END_RETURNED:
+        snprintf (what, sizeof what, "given back unstarted by %.100s",
+                  job->node ? job->node : "its node");
+        break;
     default:
         snprintf (what, sizeof what, "%s",
                   yard_end_reason_name (f->reason));
@@ -347,6 +352,8 @@ yard__job_preempt (yard_server_t *s, yard_job_t *job, const char *why)
         (void)yard__send_kill (s, job->worker, job->id, job->attempt,
                                YARD__END_REASON__END_PREEMPTED,
                                yard_job_grace (job));
+    /* the PUs it frees are for another job: its successor goes back */
+    yard__ahead_preempt (s, job);
     if (job->parks)
         yard__parks_wake (s, job);
     return s->batch_failed;

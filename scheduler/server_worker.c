@@ -242,6 +242,9 @@ yard__finish_apply (yard_server_t *s, yard_node_t *node, yard_job_t *job,
         (void)yard__usage_record (s, job, f->attempt, f->usage, true);
     if (yard__outputs_record (s, job, f) < 0) /* server_outputs.c */
         return;
+    /* a successor given back waits for a free slot from now on */
+    if (f->reason == YARD__END_REASON__END_RETURNED)
+        job->no_ahead = true;
     /* retries, preemption, requeue on timeout (server_retry.c) */
     if (yard__finish_retry (s, job, f))
         return;
@@ -305,6 +308,12 @@ yard__finish_apply (yard_server_t *s, yard_node_t *node, yard_job_t *job,
                              f->reason, f->exit_code, f->term_signal, end,
                              with_msg (text, sizeof text, "cancelled by user",
                                        msg));
+        break;
+    case YARD__END_REASON__END_RETURNED:
+        /* given back unstarted while a cancel was on its way (else the
+         * retry policy requeued it) */
+        (void)yard__job_end (s, job, YARD__JOB_STATE__JOB_CANCELLED,
+                             f->reason, 0, 0, end, "cancelled by user");
         break;
     case YARD__END_REASON__END_LOST:
         snprintf (what, sizeof what, "lost by worker %s", node->name);
@@ -370,6 +379,11 @@ reconcile (yard_server_t *s, yard_node_t *node, const Yard__WorkerRegister *r)
                   "it registered", job->attempt, node->name);
         (void)yard__job_requeue (s, job, why);
     }
+    /* the jobs it runs may take successors again: the ones it held are
+     * forgotten (requeued above), and jobs loaded at a start joined no
+     * list before their worker said it takes successors */
+    for (yard_job_t *job = node->jobs; job; job = job->wnext)
+        yard__cands_add (s, job);
     yard__gang_reconcile_end (s, node, gen); /* its other gang ranks */
 }
 
@@ -462,6 +476,7 @@ yard__on_register (yard_server_t *s, const yard_peer_t *peer,
     node->memory = r->memory_bytes;
     node->gpus = r->gpus;
     node->dispatch_acks = r->dispatch_acks;
+    node->successors = r->successors;
     yard__place_reshape (node); /* its PUs/GPUs may have changed */
     node->state = YARD__NODE_STATE__NODE_UP;
     yard_nodes_changed (s->nodes, node);

@@ -4,6 +4,7 @@
 #   - raw fork/exec rate of `true` on this machine (the physical limit)
 #   - 1,000 `true` jobs end to end on 2 workers (median of RUNS runs)
 #   - 10,000 `true` jobs end to end on 2 workers, as one array (one run)
+#   - both as arrays again with successors (yard-scheduler --dispatch-ahead)
 #   - submit-to-process-start latency on an idle worker, p50/p99, next to
 #     the raw spawn-to-start latency of the same command
 #   - the scheduler core: 1,000 simulated workers (yard-loadgen) at queue
@@ -55,17 +56,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_cluster() {   # $1: state dir name
-  "$bin/scheduler/yard-scheduler" --state-dir "$dir/$1" --log-level warning \
+start_cluster() {   # $1: state dir name; the rest: scheduler options
+  local name=$1; shift
+  "$bin/scheduler/yard-scheduler" --state-dir "$dir/$name" --log-level warning \
     --client-endpoint tcp://127.0.0.1:0 --worker-endpoint tcp://127.0.0.1:0 \
-    >>"$dir/scheduler.log" 2>&1 &
+    "$@" >>"$dir/scheduler.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 200); do [ -s "$dir/$1/endpoints" ] && break; sleep 0.05; done
-  export YARD_SCHEDULER=$(sed -n 's/^client=//p' "$dir/$1/endpoints")
-  local wep; wep=$(sed -n 's/^worker=//p' "$dir/$1/endpoints")
+  for _ in $(seq 200); do [ -s "$dir/$name/endpoints" ] && break; sleep 0.05; done
+  export YARD_SCHEDULER=$(sed -n 's/^client=//p' "$dir/$name/endpoints")
+  local wep; wep=$(sed -n 's/^worker=//p' "$dir/$name/endpoints")
   for w in w1 w2; do
     "$bin/worker/yard-worker" --scheduler "$wep" --name "$w" --cpus 2 \
-      --work-dir "$dir/$1-$w" --log-level warning >>"$dir/$w.log" 2>&1 &
+      --work-dir "$dir/$name-$w" --log-level warning >>"$dir/$w.log" 2>&1 &
     pids+=($!)
   done
   for _ in $(seq 200); do
@@ -81,7 +83,8 @@ stop_cluster() {
 field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p"; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-fe=(); tp=(); ta=(); p50=(); p99=(); r50=(); r99=()
+fe=(); tp=(); ta=(); tah=(); p50=(); p99=(); r50=(); r99=()
+ahead_ms=1000
 fe_big=$("$bin/tests/yard-bench" forkexec "$big" 4 | field per_s)
 start_cluster big
 out=$("$bin/tests/yard-bench" array "$big")
@@ -89,6 +92,11 @@ t_big=$(echo "$out" | field wall_s)
 sub_big=$(echo "$out" | field submit_s)
 stop_cluster
 echo "$big jobs as one array: $t_big s (forkexec $fe_big/s)" >&2
+# the same with successors (yard-scheduler --dispatch-ahead)
+start_cluster big-ahead --dispatch-ahead "$ahead_ms"
+t_big_ahead=$("$bin/tests/yard-bench" array "$big" | field wall_s)
+stop_cluster
+echo "$big jobs as one array, --dispatch-ahead $ahead_ms: $t_big_ahead s" >&2
 
 for r in $(seq "$runs"); do
   fe+=("$("$bin/tests/yard-bench" forkexec "$jobs" 4 | field per_s)")
@@ -100,7 +108,10 @@ for r in $(seq "$runs"); do
   out=$("$bin/tests/yard-bench" startlat "$samples")
   r50+=("$(echo "$out" | field p50_ms)"); r99+=("$(echo "$out" | field p99_ms)")
   stop_cluster
-  echo "run $r: forkexec ${fe[-1]}/s, $jobs jobs in ${tp[-1]} s (array ${ta[-1]} s), latency p50 ${p50[-1]} ms p99 ${p99[-1]} ms" >&2
+  start_cluster "run$r-ahead" --dispatch-ahead "$ahead_ms"
+  tah+=("$("$bin/tests/yard-bench" array "$jobs" | field wall_s)")
+  stop_cluster
+  echo "run $r: forkexec ${fe[-1]}/s, $jobs jobs in ${tp[-1]} s (array ${ta[-1]} s, with successors ${tah[-1]} s), latency p50 ${p50[-1]} ms p99 ${p99[-1]} ms" >&2
 done
 
 declare -A core_rate core_cpu core_sub core_rss
@@ -205,6 +216,11 @@ tp_m=$(printf '%s\n' "${tp[@]}" | median)
 ta_m=$(printf '%s\n' "${ta[@]}" | median)
 arate=$(awk -v n="$jobs" -v t="$ta_m" 'BEGIN {printf "%.0f", n / t}')
 aratio=$(awk -v r="$arate" -v f="$fe_m" 'BEGIN {printf "%.0f", 100 * r / f}')
+tah_m=$(printf '%s\n' "${tah[@]}" | median)
+ahrate=$(awk -v n="$jobs" -v t="$tah_m" 'BEGIN {printf "%.0f", n / t}')
+ahratio=$(awk -v r="$ahrate" -v f="$fe_m" 'BEGIN {printf "%.0f", 100 * r / f}')
+bahrate=$(awk -v n="$big" -v t="$t_big_ahead" 'BEGIN {printf "%.0f", n / t}')
+bahratio=$(awk -v r="$bahrate" -v f="$fe_big" 'BEGIN {printf "%.0f", 100 * r / f}')
 rate=$(awk -v n="$jobs" -v t="$tp_m" 'BEGIN {printf "%.0f", n / t}')
 ratio=$(awk -v r="$rate" -v f="$fe_m" 'BEGIN {printf "%.0f", 100 * r / f}')
 bsub=$(awk -v n="$big" -v t="$sub_big" 'BEGIN {printf "%.0f", n / t}')
@@ -226,7 +242,9 @@ Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -
 | raw fork/exec/wait of \`true\`, 4 at a time | $fe_m /s |
 | $jobs \`true\` jobs end to end, 2 workers × 2 cpus, submitted one by one | ${tp_m} s ($rate jobs/s, ${ratio}% of raw fork/exec) |
 | the same, submitted as one array | ${ta_m} s ($arate jobs/s, ${aratio}% of raw fork/exec) |
+| the same with successors (\`yard-scheduler --dispatch-ahead $ahead_ms\`) | ${tah_m} s ($ahrate jobs/s, ${ahratio}% of raw fork/exec) |
 | $big \`true\` jobs end to end as one array (one run; raw fork/exec $fe_big /s) | ${t_big} s ($brate jobs/s, ${bratio}% of raw fork/exec) |
+| the same with successors (one run) | ${t_big_ahead} s ($bahrate jobs/s, ${bahratio}% of raw fork/exec) |
 | the array submission of those $big jobs, acknowledged (committed) | ${sub_big} s ($bsub jobs/s) |
 | submit → process start, idle worker, p50 | $(printf '%s\n' "${p50[@]}" | median) ms |
 | submit → process start, idle worker, p99 | $(printf '%s\n' "${p99[@]}" | median) ms |

@@ -21,6 +21,16 @@
  * queue would grow without bound.  Heartbeats and registers (small, and the
  * way the link comes back) keep going.  After a (re)register every attempt
  * resends from its acknowledged offset.
+ *
+ * Successors (dispatch ahead): a Dispatch whose alloc names a predecessor
+ * (after_job/after_attempt) that still runs here is held, packed, beside
+ * the attempts, and started on the predecessor's PUs/GPUs the moment that
+ * attempt ends (successor_due, from its exit callback: no round trip to
+ * the scheduler).  One timer (ahead_timer) gives a successor back unstarted
+ * (END_RETURNED) when its predecessor outlives Dispatch.ahead_wait_ms.  A
+ * held successor is no attempt: a register forgets it (the scheduler
+ * requeues what the register does not list), and it is reported only when
+ * it ends unstarted: given back, killed, or at shutdown.
  */
 #include "worker.h"
 
@@ -69,6 +79,18 @@ struct done_id {
     uint32_t num;
 };
 
+/* A successor held until its predecessor ends (see the design note). */
+struct held {
+    uint64_t job_id;
+    uint32_t num;
+    uint64_t after_job; /* its predecessor, running here */
+    uint32_t after_num;
+    uint32_t wait_ms;
+    int64_t deadline_ms; /* monotonic: given back then */
+    uint8_t *dispatch;   /* the packed Dispatch */
+    size_t dispatch_len;
+};
+
 struct worker {
     uv_loop_t *loop;
     char name[256];
@@ -97,6 +119,8 @@ struct worker {
     uv_timer_t hb_timer;
     uv_timer_t reg_timer;
     uv_timer_t start_timer; /* the next JobStarted due (start_due_ms) */
+    uv_timer_t ahead_timer; /* the earliest held successor's deadline */
+    int64_t ahead_due;      /* when ahead_timer fires (monotonic); 0: idle */
     uv_signal_t sigterm;
     uv_signal_t sigint;
     uv_signal_t sighup;
@@ -108,6 +132,11 @@ struct worker {
     int n_attempts;
     struct done_id done[DONE_RING];
     size_t done_next;
+    /* successors held behind running attempts, at most one per attempt
+     * (so a handful): unordered, removed by moving the last in */
+    struct held *held;
+    size_t n_held;
+    size_t held_cap;
 
     uint64_t next_rid;
     bool registered;
@@ -169,6 +198,8 @@ fill_finished (const struct attempt *a, Yard__JobFinished *m,
     m->outputs = ma->out_ptr;
 }
 
+static void successors_forget (struct worker *w);
+
 static void
 send_register (struct worker *w)
 {
@@ -179,6 +210,9 @@ send_register (struct worker *w)
     Yard__ResourceUse *fru = NULL;
     size_t nr = 0, nf = 0, n = (size_t)w->n_attempts;
 
+    /* the register lists what runs; a held successor does not, and the
+     * scheduler requeues it: starting it later would run it twice */
+    successors_forget (w);
     if (n > 0) {
         run = calloc (n, sizeof *run);
         runp = calloc (n, sizeof *runp);
@@ -222,6 +256,7 @@ send_register (struct worker *w)
     reg.hostname = w->hostname;
     reg.advertise_addr = w->advertise_addr;
     reg.dispatch_acks = true; /* on_dispatch reads finished_acks */
+    reg.successors = true;    /* on_dispatch holds alloc.after_job */
     reg.version = (char *)YARD_VERSION;
     reg.cpus = w->cpus;
     reg.memory_bytes = w->memory_bytes;
@@ -715,6 +750,7 @@ enum { TAG_INPUTS = 1, TAG_CKPT_FETCH = 2 };
 #define FETCH_PREFIX ".yard-fetch-" /* a work-in-progress checkpoint name */
 
 static void stage_in_done (struct stage *st, void *arg);
+static void successor_due (struct worker *w, const struct attempt *a);
 
 /* Start the next transfer the attempt waits for (its checkpoint, then its
  * inputs), or, when none is left, the attempt itself. */
@@ -798,6 +834,10 @@ stage_in_done (struct stage *st, void *arg)
         stage_next (w, a);
     }
     stage_destroy (&st);
+    /* ended before its process ran (a failed transfer, a kill): what
+     * waits for it starts now */
+    if (a->state == ATTEMPT_ENDED)
+        successor_due (w, a);
     pump (w, a, yard_mono_ms ());
 }
 
@@ -1038,6 +1078,263 @@ recover_collect (struct attempt *a)
               "outputs were stored: storing them",
               a->job_id, a->num, st->n_items);
     a->collect = st;
+}
+
+/* ---- successors (dispatch ahead) ---------------------------------------- */
+
+/* Track the attempt of dispatch m (checked: ids, not a duplicate) and start
+ * it, or first the transfers it waits for. */
+static void
+dispatch_start (struct worker *w, const Yard__Dispatch *m)
+{
+    struct attempt *a = attempt_create (&w->host, m->job_id, m->attempt);
+    if (!a) {
+        /* cannot even track it: say so once; the scheduler requeues it
+         * when this worker re-registers without it */
+        log_err ("job %" PRIu64 ".%" PRIu32 ": cannot take the dispatch: %s",
+                 m->job_id, m->attempt, strerror (errno));
+        return;
+    }
+    list_add (w, a);
+    int rc = m->gang ? gang_setup (w, a, m->gang) : 0;
+    if (rc < 0)
+        attempt_refuse (a, YARD__END_REASON__END_SPAWN_FAILED, 1,
+                        "cannot find a free port for MASTER_PORT");
+    else if (stage_setup (w, a, m) == 0
+             && attempt_start_alloc (a, m->spec, m->alloc) == 0)
+        start_owed (w, a);
+    pump (w, a, yard_mono_ms ());
+}
+
+/* Report attempt job_id.num ended here without running: an attempt with
+ * reason and message, no start time, no dir and no log, whose JobFinished
+ * goes out as any other and which is retired once acknowledged.  Should
+ * even that fail, the next register does not list it and the scheduler
+ * requeues it. */
+static void
+give_back (struct worker *w, uint64_t job_id, uint32_t num,
+           Yard__EndReason reason, const char *message)
+{
+    struct attempt *a = attempt_create (&w->host, job_id, num);
+    if (!a) {
+        log_err ("job %" PRIu64 ".%" PRIu32 ": cannot report it (%s): %s",
+                 job_id, num, message, strerror (errno));
+        return;
+    }
+    list_add (w, a);
+    attempt_refuse (a, reason, 0, message);
+    /* the scheduler counts a job with a start time as run (finish() gives
+     * a refused attempt its end time as start) */
+    a->result.start_time_ms = 0;
+    /* the job's checkpoints here are its earlier attempts', stored by them */
+    a->ckpt_deadline_ms = yard_mono_ms ();
+    pump (w, a, yard_mono_ms ());
+}
+
+static struct held *
+held_find (struct worker *w, uint64_t job_id, uint32_t num)
+{
+    for (size_t i = 0; i < w->n_held; i++)
+        if (w->held[i].job_id == job_id && w->held[i].num == num)
+            return &w->held[i];
+    return NULL;
+}
+
+/* The successor held behind attempt job_id.num, or NULL. */
+static struct held *
+held_after (struct worker *w, uint64_t job_id, uint32_t num)
+{
+    for (size_t i = 0; i < w->n_held; i++)
+        if (w->held[i].after_job == job_id && w->held[i].after_num == num)
+            return &w->held[i];
+    return NULL;
+}
+
+/* Move h out of the set into *out, which then owns its dispatch (h now
+ * holds another successor, or none). */
+static void
+held_take (struct worker *w, struct held *h, struct held *out)
+{
+    *out = *h;
+    *h = w->held[--w->n_held];
+}
+
+static void
+held_clear (struct worker *w)
+{
+    for (size_t i = 0; i < w->n_held; i++)
+        free (w->held[i].dispatch);
+    w->n_held = 0;
+}
+
+static void ahead_timer_cb (uv_timer_t *t);
+
+/* Arm ahead_timer for the earliest deadline held, or stop it. */
+static void
+ahead_arm (struct worker *w, int64_t now)
+{
+    int64_t next = 0;
+    for (size_t i = 0; i < w->n_held; i++)
+        if (!next || w->held[i].deadline_ms < next)
+            next = w->held[i].deadline_ms;
+    w->ahead_due = next;
+    if (!next)
+        uv_timer_stop (&w->ahead_timer);
+    else
+        uv_timer_start (&w->ahead_timer, ahead_timer_cb,
+                        next > now ? (uint64_t)(next - now) : 0, 0);
+}
+
+/* Start the successor taken out of the set as h; frees its dispatch. */
+static void
+successor_start (struct worker *w, struct held *h)
+{
+    Yard__Dispatch *m
+        = yard__dispatch__unpack (NULL, h->dispatch_len, h->dispatch);
+    if (!m) {
+        give_back (w, h->job_id, h->num, YARD__END_REASON__END_RETURNED,
+                   "out of memory unpacking its dispatch");
+    } else {
+        log_debug ("job %" PRIu64 ".%" PRIu32 ": starts after job %" PRIu64
+                   ".%" PRIu32,
+                   h->job_id, h->num, h->after_job, h->after_num);
+        dispatch_start (w, m);
+        yard__dispatch__free_unpacked (m, NULL);
+    }
+    free (h->dispatch);
+    h->dispatch = NULL;
+}
+
+/* Attempt a has ended: its process is gone and its PUs, GPUs and cgroups
+ * are released (or it never ran).  The successor held behind it starts
+ * now.  Called from a's exit callback: a is left as it is.  Nothing is
+ * held while the worker stops (worker_stop gave them back). */
+static void
+successor_due (struct worker *w, const struct attempt *a)
+{
+    struct held *h, x;
+    if (w->n_held == 0 || !(h = held_after (w, a->job_id, a->num)))
+        return;
+    held_take (w, h, &x); /* the timer finds it gone */
+    successor_start (w, &x);
+}
+
+/* Give back the successors whose predecessor outlived their wait. */
+static void
+ahead_timer_cb (uv_timer_t *t)
+{
+    struct worker *w = t->data;
+    int64_t now = yard_mono_ms ();
+    char msg[128];
+    for (size_t i = 0; i < w->n_held;) {
+        struct held *h = &w->held[i], x;
+        if (h->deadline_ms > now) {
+            i++;
+            continue;
+        }
+        held_take (w, h, &x); /* i now holds the last one: looked at next */
+        /* an end no hook saw (there should be none): its PUs are free */
+        const struct attempt *p = find_attempt (w, x.after_job, x.after_num);
+        if (!p || p->state == ATTEMPT_ENDED) {
+            successor_start (w, &x);
+            continue;
+        }
+        msgf (msg, sizeof msg,
+              "job %" PRIu64 " attempt %" PRIu32 " still running after "
+              "%" PRIu32 " ms",
+              x.after_job, x.after_num, x.wait_ms);
+        give_back (w, x.job_id, x.num, YARD__END_REASON__END_RETURNED, msg);
+        free (x.dispatch);
+    }
+    ahead_arm (w, now);
+}
+
+/* Hold successor m behind attempt p, which has not ended.  0 or -ENOMEM. */
+static int
+successor_hold (struct worker *w, const Yard__Dispatch *m,
+                const struct attempt *p)
+{
+    if (w->n_held == w->held_cap) {
+        size_t cap = w->held_cap ? 2 * w->held_cap : 16;
+        struct held *v = realloc (w->held, cap * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        w->held = v;
+        w->held_cap = cap;
+    }
+    /* its own copy: the envelope is freed after the handler; the acks it
+     * carried are done with */
+    Yard__Dispatch c = *m;
+    c.n_finished_acks = 0;
+    c.finished_acks = NULL;
+    size_t len = yard__dispatch__get_packed_size (&c);
+    uint8_t *buf = malloc (len ? len : 1);
+    if (!buf)
+        return -ENOMEM;
+    struct held *h = &w->held[w->n_held++];
+    h->job_id = m->job_id;
+    h->num = m->attempt;
+    h->after_job = p->job_id;
+    h->after_num = p->num;
+    h->wait_ms
+        = m->ahead_wait_ms ? m->ahead_wait_ms : WORKER_AHEAD_WAIT_DEFAULT_MS;
+    h->deadline_ms = yard_mono_ms () + h->wait_ms;
+    h->dispatch = buf;
+    h->dispatch_len = yard__dispatch__pack (&c, buf);
+    if (!w->ahead_due || h->deadline_ms < w->ahead_due) {
+        w->ahead_due = h->deadline_ms;
+        uv_timer_start (&w->ahead_timer, ahead_timer_cb, h->wait_ms, 0);
+    }
+    log_debug ("job %" PRIu64 ".%" PRIu32 ": held behind job %" PRIu64
+               ".%" PRIu32 " (up to %" PRIu32 " ms)",
+               h->job_id, h->num, h->after_job, h->after_num, h->wait_ms);
+    return 0;
+}
+
+/* Dispatch m names a predecessor (alloc.after_job): hold m while that
+ * attempt runs here, or give m back when it cannot wait for it.  False
+ * when m is to start now: its predecessor ended, or is not here (retired
+ * already, or never was, as with after_attempt 0). */
+static bool
+successor_dispatch (struct worker *w, const Yard__Dispatch *m)
+{
+    uint64_t pj = m->alloc->after_job;
+    uint32_t pn = m->alloc->after_attempt;
+    const struct attempt *p = find_attempt (w, pj, pn);
+    const char *why;
+    char msg[160];
+    if (p ? p->state == ATTEMPT_ENDED : !held_find (w, pj, pn))
+        return false;
+    if (!p) /* held itself: its PUs are those of an attempt still running */
+        why = "has not started yet";
+    else if (held_after (w, pj, pn)) /* one per attempt: the PUs are one */
+        why = "already has a successor here";
+    else if (successor_hold (w, m, p) == 0)
+        return true;
+    else
+        why = "cannot be waited for: out of memory";
+    msgf (msg, sizeof msg, "job %" PRIu64 " attempt %" PRIu32 " %s", pj, pn,
+          why);
+    give_back (w, m->job_id, m->attempt, YARD__END_REASON__END_RETURNED,
+               msg); /* logged there */
+    return true;
+}
+
+/* At a register, which lists what runs: the scheduler requeues the held
+ * successors itself. */
+static void
+successors_forget (struct worker *w)
+{
+    for (size_t i = 0; i < w->n_held; i++)
+        log_info ("job %" PRIu64 ".%" PRIu32 ": successor of job %" PRIu64
+                  ".%" PRIu32 " forgotten at register",
+                  w->held[i].job_id, w->held[i].num, w->held[i].after_job,
+                  w->held[i].after_num);
+    held_clear (w);
+    if (w->ahead_due) {
+        w->ahead_due = 0;
+        uv_timer_stop (&w->ahead_timer);
+    }
 }
 
 /* ---- checkpoints through the artifact store ----------------------------- */
@@ -1364,6 +1661,8 @@ static void
 attempt_exited (struct attempt *a, void *arg)
 {
     struct worker *w = arg;
+    /* first, as its PUs and cgroups are free now (attempt.c) */
+    successor_due (w, a);
     if (!w->ckpt_shared) {
         /* its last checkpoint goes before its JobFinished, so the next
          * attempt resumes from the newest */
@@ -1528,28 +1827,15 @@ on_dispatch (struct worker *w, const yard_env_t *env)
         return;
     }
     if (find_attempt (w, m->job_id, m->attempt)
-        || recently_done (w, m->job_id, m->attempt)) {
+        || recently_done (w, m->job_id, m->attempt)
+        || held_find (w, m->job_id, m->attempt)) {
         log_info ("job %" PRIu64 ".%" PRIu32 ": duplicate dispatch ignored",
                   m->job_id, m->attempt);
         return;
     }
-    struct attempt *a = attempt_create (&w->host, m->job_id, m->attempt);
-    if (!a) {
-        /* cannot even track it: say so once; the scheduler requeues it
-         * when this worker re-registers without it */
-        log_err ("job %" PRIu64 ".%" PRIu32 ": cannot take the dispatch: %s",
-                 m->job_id, m->attempt, strerror (errno));
+    if (m->alloc && m->alloc->after_job != 0 && successor_dispatch (w, m))
         return;
-    }
-    list_add (w, a);
-    int rc = m->gang ? gang_setup (w, a, m->gang) : 0;
-    if (rc < 0)
-        attempt_refuse (a, YARD__END_REASON__END_SPAWN_FAILED, 1,
-                        "cannot find a free port for MASTER_PORT");
-    else if (stage_setup (w, a, m) == 0
-             && attempt_start_alloc (a, m->spec, m->alloc) == 0)
-        start_owed (w, a);
-    pump (w, a, yard_mono_ms ());
+    dispatch_start (w, m);
 }
 
 static void
@@ -1557,6 +1843,24 @@ on_kill_job (struct worker *w, const yard_env_t *env)
 {
     const Yard__KillJob *m = env->kill_job;
     struct attempt *a = find_attempt (w, m->job_id, m->attempt);
+    struct held *h, x;
+    if (!a && (h = held_find (w, m->job_id, m->attempt))) {
+        /* a successor still waiting: it ends unstarted, with the reason */
+        char msg[160];
+        held_take (w, h, &x);
+        free (x.dispatch);
+        msgf (msg, sizeof msg,
+              "stopped while it waited for job %" PRIu64 " attempt %" PRIu32
+              " to end",
+              x.after_job, x.after_num);
+        give_back (w, x.job_id, x.num,
+                   m->reason == YARD__END_REASON__END_STALE
+                           || m->reason == YARD__END_REASON__END_PREEMPTED
+                       ? m->reason
+                       : YARD__END_REASON__END_CANCELLED,
+                   msg);
+        return;
+    }
     if (a && a->state == ATTEMPT_NEW && a->stage) {
         /* fetching its inputs: it ends when the transfer gives up */
         a->stage_kill = m->reason == YARD__END_REASON__END_STALE
@@ -1824,6 +2128,9 @@ close_handles (struct worker *w)
     uv_close ((uv_handle_t *)&w->hb_timer, handle_closed);
     uv_close ((uv_handle_t *)&w->reg_timer, handle_closed);
     uv_close ((uv_handle_t *)&w->start_timer, handle_closed);
+    uv_close ((uv_handle_t *)&w->ahead_timer, handle_closed);
+    held_clear (w); /* the scheduler requeues the jobs of a node gone */
+    w->ahead_due = 0;
     uv_close ((uv_handle_t *)&w->sigterm, handle_closed);
     uv_close ((uv_handle_t *)&w->sigint, handle_closed);
     uv_close ((uv_handle_t *)&w->sighup, handle_closed);
@@ -1898,6 +2205,15 @@ worker_stop (worker_t *w)
     }
     w->stopping = true;
     send_bye (w, false);
+    /* a successor must not start as its predecessor is stopped: each is
+     * given back now, reported and acknowledged like the attempts */
+    while (w->n_held > 0) {
+        struct held x;
+        held_take (w, &w->held[w->n_held - 1], &x);
+        free (x.dispatch);
+        give_back (w, x.job_id, x.num, YARD__END_REASON__END_RETURNED,
+                   "worker shutting down");
+    }
     for (struct attempt *a = w->attempts; a; a = a->next)
         if (a->state == ATTEMPT_NEW && a->stage) {
             a->stage_kill = YARD__END_REASON__END_LOST;
@@ -2056,11 +2372,12 @@ worker_create (uv_loop_t *loop, const struct worker_config *cfg)
     uv_timer_init (loop, &w->hb_timer);
     uv_timer_init (loop, &w->reg_timer);
     uv_timer_init (loop, &w->start_timer);
+    uv_timer_init (loop, &w->ahead_timer);
     uv_signal_init (loop, &w->sigterm);
     uv_signal_init (loop, &w->sigint);
     uv_signal_init (loop, &w->sighup);
     w->cron.data = w->hb_timer.data = w->reg_timer.data = w;
-    w->start_timer.data = w;
+    w->start_timer.data = w->ahead_timer.data = w;
     w->sigterm.data = w->sigint.data = w->sighup.data = w;
     w->handles_open = true;
     if (cfg->health_check && *cfg->health_check
@@ -2130,6 +2447,7 @@ worker_destroy (worker_t **wp)
      * zwatcher must be closed before its socket */
     uv_run (w->loop, UV_RUN_DEFAULT);
     dirpool_destroy (&w->pool);
+    free (w->held);
     if (w->old_sock)
         zmq_close (w->old_sock);
     if (w->sock)

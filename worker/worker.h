@@ -48,6 +48,7 @@ struct worker_config {
 #define WORKER_CRON_MS 100               /* log size checks */
 #define WORKER_STOP_ACK_WAIT_MS 5000     /* for acks once jobs are gone */
 #define WORKER_STOP_GRACE_MAX_S 30       /* grace of jobs at shutdown */
+#define WORKER_AHEAD_WAIT_DEFAULT_MS 1000 /* Dispatch.ahead_wait_ms 0 */
 #define WORKER_LINK_RESET_MS                                                  \
     15000 /* silence before a new socket                                      \
              (at least 3 heartbeats) */

@@ -3,7 +3,7 @@ find_program(YARD_PYTHON3 NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
 if(NOT YARD_PYTHON3)
   find_program(YARD_PYTHON3 python3 REQUIRED)
 endif()
-foreach(t basic scale durability malformed trainer python metrics nodes retries binding cores deps nodeadmin usage watch events partition artifacts gang models pipelines pipeline_events python_pipelines checkpoint_announce fairness wire)
+foreach(t basic scale durability malformed trainer python metrics nodes retries binding cores deps nodeadmin usage watch events partition artifacts gang models pipelines pipeline_events python_pipelines checkpoint_announce fairness wire ahead)
   add_test(NAME integration.${t}
            COMMAND ${YARD_PYTHON3} -m unittest -v test_${t}
            WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})

@@ -61,6 +61,16 @@ test_decide (void **state)
     assert_int_equal (yard_retry_decide (&spec, 0, false,
                                          YARD__END_REASON__END_PREEMPTED, 143),
                       YARD_RETRY_FREE);
+    /* a successor given back never ran: requeued at no cost */
+    assert_int_equal (yard_retry_decide (&spec, 0, false,
+                                         YARD__END_REASON__END_RETURNED, 0),
+                      YARD_RETRY_FREE);
+    assert_false (yard_retry_is_job_failure (YARD__END_REASON__END_RETURNED,
+                                             0));
+    /* but a successor cancelled while it waited is cancelled */
+    assert_int_equal (yard_retry_decide (&spec, 0, true,
+                                         YARD__END_REASON__END_RETURNED, 0),
+                      YARD_RETRY_NO);
     assert_int_equal (yard_retry_decide (&spec, 0, false,
                                          YARD__END_REASON__END_TIMEOUT, 0),
                       YARD_RETRY_NO);

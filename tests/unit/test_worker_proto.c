@@ -4,7 +4,8 @@
  * on known=false, dispatch, JobStarted, log chunks with one in flight and
  * resends, JobFinished only after the whole log, its resend until ack,
  * duplicates, kills, malformed input, a scheduler restart that leaves the
- * jobs running, recovery of a work dir after a crash, and shutdown. */
+ * jobs running, recovery of a work dir after a crash, shutdown, and
+ * successors held behind a running attempt (dispatch ahead). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1086,6 +1087,228 @@ test_link_watchdog (void **state)
     yard_msg_free (&env);
 }
 
+/* ---- successors (dispatch ahead) ------------------------------------ */
+
+static void
+dispatch_after (uint64_t id, uint32_t attempt, const char *script,
+                uint64_t after_job, uint32_t after_attempt, uint32_t wait_ms)
+{
+    Yard__Envelope env = YARD__ENVELOPE__INIT;
+    Yard__Dispatch m = YARD__DISPATCH__INIT;
+    Yard__JobSpec spec = YARD__JOB_SPEC__INIT;
+    Yard__Allocation al = YARD__ALLOCATION__INIT;
+    char *argv[] = { "sh", "-c", (char *)script };
+    spec.argv = argv;
+    spec.n_argv = 3;
+    spec.name = "t";
+    al.after_job = after_job;
+    al.after_attempt = after_attempt;
+    m.job_id = id;
+    m.attempt = attempt;
+    m.spec = &spec;
+    m.alloc = &al;
+    m.ahead_wait_ms = wait_ms;
+    env.body_case = YARD__ENVELOPE__BODY_DISPATCH;
+    env.dispatch = &m;
+    send_env (&env);
+}
+
+static yard_env_t *
+finished_of (uint64_t id, uint32_t attempt, int ms)
+{
+    char buf[4096];
+    return drain_log_until_finished (id, attempt, buf, sizeof buf, ms);
+}
+
+static void
+test_successor_starts (void **state)
+{
+    (void)state;
+    worker_up ();
+    yard_env_t *r = expect (YARD__ENVELOPE__BODY_WORKER_REGISTER, 3000);
+    assert_non_null (r);
+    assert_true (r->worker_register->successors);
+    yard_msg_free (&r);
+    reply_register (200);
+    dispatch (1, 1, "sleep 0.4; echo pred", 0);
+    spin (50);
+    dispatch_after (2, 1, "echo succ", 1, 1, 5000);
+    spin (50);
+    assert_int_equal (worker_attempt_count (w), 1); /* held, no attempt */
+    /* a duplicate of the held successor is ignored */
+    dispatch_after (2, 1, "echo succ", 1, 1, 5000);
+    yard_env_t *f1 = finished_of (1, 1, 3000);
+    assert_non_null (f1);
+    int64_t t0 = yard_mono_ms ();
+    yard_env_t *f2 = finished_of (2, 1, 3000);
+    assert_non_null (f2);
+    fprintf (stderr, "succ finished %lld ms after pred report\n",
+             (long long)(yard_mono_ms () - t0));
+    assert_int_equal (f2->job_finished->reason, YARD__END_REASON__END_EXITED);
+    assert_true (f2->job_finished->start_time_ms
+                 >= f1->job_finished->end_time_ms);
+    fprintf (stderr, "gap end->start %lld ms\n",
+             (long long)(f2->job_finished->start_time_ms
+                         - f1->job_finished->end_time_ms));
+    yard_msg_free (&f1);
+    yard_msg_free (&f2);
+    finish_ack (1, 1);
+    finish_ack (2, 1);
+    spin (100);
+    assert_int_equal (worker_attempt_count (w), 0);
+    /* predecessor gone (retired), after_attempt 0: start at once */
+    dispatch_after (3, 1, "echo x", 1, 1, 5000);
+    dispatch_after (4, 1, "echo y", 99, 0, 5000);
+    f1 = finished_of (3, 1, 3000);
+    f2 = finished_of (4, 1, 3000);
+    assert_non_null (f1);
+    assert_non_null (f2);
+    assert_int_equal (f1->job_finished->reason, YARD__END_REASON__END_EXITED);
+    assert_int_equal (f2->job_finished->reason, YARD__END_REASON__END_EXITED);
+    yard_msg_free (&f1);
+    yard_msg_free (&f2);
+}
+
+static void
+test_successor_returned (void **state)
+{
+    (void)state;
+    worker_up ();
+    registered ();
+    dispatch (5, 1, "exec sleep 30", 0);
+    spin (50);
+    int64_t t0 = yard_mono_ms ();
+    dispatch_after (6, 1, "echo never", 5, 1, 300);
+    /* a second successor of 5.1: back at once */
+    dispatch_after (7, 1, "echo never", 5, 1, 300);
+    yard_env_t *f = finished_of (7, 1, 3000);
+    assert_non_null (f);
+    assert_int_equal (f->job_finished->reason, YARD__END_REASON__END_RETURNED);
+    assert_int_equal (f->job_finished->start_time_ms, 0);
+    fprintf (stderr, "7: %s\n", f->job_finished->message);
+    assert_true (yard_mono_ms () - t0 < 250);
+    yard_msg_free (&f);
+    f = finished_of (6, 1, 3000);
+    assert_non_null (f);
+    int64_t dt = yard_mono_ms () - t0;
+    fprintf (stderr, "6 returned after %lld ms: %s\n", (long long)dt,
+             f->job_finished->message);
+    assert_true (dt >= 300 && dt < 500);
+    assert_int_equal (f->job_finished->reason, YARD__END_REASON__END_RETURNED);
+    assert_int_equal (f->job_finished->exit_code, 0);
+    assert_int_equal (f->job_finished->start_time_ms, 0);
+    assert_int_equal (f->job_finished->log_size, 0);
+    assert_string_equal (f->job_finished->message,
+                         "job 5 attempt 1 still running after 300 ms");
+    yard_msg_free (&f);
+    assert_int_equal (worker_attempt_count (w), 3);
+    finish_ack (6, 1);
+    finish_ack (7, 1);
+    spin (100);
+    assert_int_equal (worker_attempt_count (w), 1);
+    /* default wait, then a kill of a held one */
+    t0 = yard_mono_ms ();
+    dispatch_after (8, 1, "echo never", 5, 1, 0);
+    f = finished_of (8, 1, 3000);
+    assert_non_null (f);
+    dt = yard_mono_ms () - t0;
+    fprintf (stderr, "8 returned after %lld ms: %s\n", (long long)dt,
+             f->job_finished->message);
+    assert_true (dt >= 1000 && dt < 1300);
+    yard_msg_free (&f);
+    dispatch_after (9, 1, "echo never", 5, 1, 3000);
+    spin (50);
+    kill_job (9, 1, YARD__END_REASON__END_PREEMPTED, 0);
+    f = finished_of (9, 1, 1000);
+    assert_non_null (f);
+    assert_int_equal (f->job_finished->reason,
+                      YARD__END_REASON__END_PREEMPTED);
+    assert_int_equal (f->job_finished->start_time_ms, 0);
+    fprintf (stderr, "9: %s\n", f->job_finished->message);
+    yard_msg_free (&f);
+    /* successor of a held successor: back at once */
+    dispatch_after (10, 1, "echo never", 5, 1, 3000);
+    dispatch_after (11, 1, "echo never", 10, 1, 3000);
+    f = finished_of (11, 1, 1000);
+    assert_non_null (f);
+    fprintf (stderr, "11: %s\n", f->job_finished->message);
+    yard_msg_free (&f);
+    /* a cancelled predecessor: its successor starts */
+    char buf[4096];
+    f = cancel_until_finished (5, 1, buf, sizeof buf);
+    yard_msg_free (&f);
+    f = finished_of (10, 1, 3000);
+    assert_non_null (f);
+    assert_int_equal (f->job_finished->reason, YARD__END_REASON__END_EXITED);
+    yard_msg_free (&f);
+}
+
+static void
+test_successor_register_and_stop (void **state)
+{
+    (void)state;
+    worker_up ();
+    registered ();
+    dispatch (12, 1, "sleep 0.6", 0);
+    spin (50);
+    dispatch_after (13, 1, "echo never", 12, 1, 5000);
+    spin (50);
+    /* the scheduler forgot us: the register forgets the successor */
+    reply_heartbeat (false);
+    yard_env_t *r = expect (YARD__ENVELOPE__BODY_WORKER_REGISTER, 3000);
+    assert_non_null (r);
+    assert_true (r->worker_register->successors);
+    assert_int_equal (r->worker_register->n_running, 1);
+    yard_msg_free (&r);
+    reply_register (200);
+    yard_env_t *f = finished_of (12, 1, 3000);
+    assert_non_null (f);
+    yard_msg_free (&f);
+    finish_ack (12, 1);
+    spin (300);
+    assert_int_equal (worker_attempt_count (w), 0);
+    /* shutdown gives a held successor back */
+    dispatch (14, 1, "exec sleep 30", 0);
+    spin (50);
+    dispatch_after (15, 1, "echo never", 14, 1, 5000);
+    spin (50);
+    worker_stop (w);
+    f = finished_of (15, 1, 3000);
+    assert_non_null (f);
+    assert_int_equal (f->job_finished->reason, YARD__END_REASON__END_RETURNED);
+    assert_string_equal (f->job_finished->message, "worker shutting down");
+    yard_msg_free (&f);
+    finish_ack (15, 1);
+    f = finished_of (14, 1, 5000);
+    assert_non_null (f);
+    assert_int_equal (f->job_finished->reason, YARD__END_REASON__END_LOST);
+    yard_msg_free (&f);
+    finish_ack (14, 1);
+    int64_t end = yard_mono_ms () + 3000;
+    while (worker_attempt_count (w) > 0 && yard_mono_ms () < end)
+        spin (20);
+    assert_int_equal (worker_attempt_count (w), 0);
+}
+
+static void
+test_successor_destroy_held (void **state)
+{
+    (void)state;
+    worker_up ();
+    registered ();
+    dispatch (16, 1, "exec sleep 30", 0);
+    spin (50);
+    dispatch_after (17, 1, "echo never", 16, 1, 5000);
+    spin (50);
+    char buf[4096];
+    yard_env_t *f = cancel_until_finished (16, 1, buf, sizeof buf);
+    yard_msg_free (&f);
+    dispatch_after (18, 1, "exec sleep 30", 17, 1, 5000);
+    dispatch_after (19, 1, "echo never", 18, 1, 5000);
+    spin (100);
+    /* destroyed with one held (19) and a job running (18) */
+}
+
 int
 main (void)
 {
@@ -1105,6 +1328,14 @@ main (void)
         cmocka_unit_test_setup_teardown (test_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown (test_shutdown, setup, teardown),
         cmocka_unit_test_setup_teardown (test_shutdown_unacked, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (test_successor_starts, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (test_successor_returned, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (test_successor_register_and_stop,
+                                         setup, teardown),
+        cmocka_unit_test_setup_teardown (test_successor_destroy_held, setup,
                                          teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -73,6 +73,7 @@ enum yard_end_reason {
     YARD_END_STALE = 7,
     YARD_END_PREEMPTED = 8,
     YARD_END_OOM = 9,
+    YARD_END_RETURNED = 10,    /* a successor given back unstarted */
 };
 
 enum yard_node_state {
