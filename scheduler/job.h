@@ -93,6 +93,8 @@ typedef struct yard_job {
     struct yard_job *cnext;
     bool in_cands;
     bool no_ahead;               /* given back once: waits for a free slot */
+    uint8_t ahead_depth;         /* 0: holds its PUs; 1: follows a job that
+                                    does; 2: follows a successor */
 } yard_job_t;
 
 /* A zeroed job (state PENDING, not in any index).  NULL with errno set. */

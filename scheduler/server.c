@@ -927,10 +927,9 @@ job_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node,
     yard_nodes_changed (s->nodes, node);
     /* its PUs and GPUs: dispatch_pass checked that they exist */
     const Yard__Allocation *alloc = job->ahead_alloc;
-    if (!pred) {
+    if (!pred)
         prc = yard__place_assign (s, job, node, &alloc);
-        yard__cands_add (s, job);
-    }
+    yard__cands_add (s, job); /* a successor too, short of the depth */
     if (prc == -ENOSPC)
         log_warn ("job %" PRIu64 ": no PUs/GPUs of its own on %s: it runs "
                   "unbound", job->id, node->name);

@@ -10,6 +10,11 @@
  * worker starts it on that job's PUs and GPUs the moment that job ends,
  * without waiting for the scheduler.
  *
+ * A successor that waits may take a successor of its own (AHEAD_DEPTH):
+ * a job shorter than a round trip has ended before the scheduler hears
+ * of its start, so one successor alone leaves the slot idle for the
+ * round trip that sends the next.
+ *
  * A successor reserves nothing while its predecessor runs (the
  * predecessor's reservation covers the slot); when the predecessor is
  * detached (its end, a requeue, its node lost) the successor takes over
@@ -19,12 +24,12 @@
  *
  * What stays fair: the scheduler does not know how long the predecessor
  * runs, so the worker gives a successor back unstarted (END_RETURNED,
- * requeued at no cost) after Dispatch.ahead_wait_ms; the job then waits
- * for a free slot like any other (no_ahead), and the job it waited on
- * never takes another successor (it left the candidates when it took
- * this one).  A preempted job's successor is stopped, so that the PUs go
- * to the job the preemption makes room for.  Gang jobs neither follow
- * nor are followed.
+ * requeued at no cost) after Dispatch.ahead_wait_ms, and with it the
+ * one behind it; the job then waits for a free slot like any other
+ * (no_ahead), and the job it waited on never takes another successor (it
+ * left the candidates when it took this one).  A preempted job's
+ * successor is stopped, so that the PUs go to the job the preemption
+ * makes room for.  Gang jobs neither follow nor are followed.
  *
  * The candidates are a list, oldest assignment first; a successor looks
  * at AHEAD_LOOK of them at most, so a placement stays O(1) in the number
@@ -42,13 +47,18 @@
 #include "store_alloc.h"
 
 #define AHEAD_LOOK 64 /* candidates a pending job looks at */
+/* How deep a chain goes: a running job, its successor, and that one's
+ * successor.  One successor hides one round trip; jobs shorter than a
+ * round trip end before the next successor arrives, so a second one keeps
+ * the slot busy. */
+#define AHEAD_DEPTH 2
 
 void
 yard__cands_add (yard_server_t *s, yard_job_t *job)
 {
     yard_node_t *node = job->worker;
     if (s->ahead_wait_ms == 0 || job->in_cands || job->succ
-        || job->ahead_alloc || !node || !node->successors
+        || job->ahead_depth >= AHEAD_DEPTH || !node || !node->successors
         || yard_job_is_gang (job) || !yard_job_is_active (job))
         return;
     job->cnext = NULL;
@@ -103,7 +113,8 @@ int
 yard__ahead_link (yard_server_t *s, yard_job_t *job, yard_job_t *pred)
 {
     Yard__Allocation *a = NULL;
-    const Yard__Allocation *src = yard__place_of (pred);
+    const Yard__Allocation *src
+        = pred->ahead_alloc ? pred->ahead_alloc : yard__place_of (pred);
     if (src) {
         if (yard_alloc_copy (src, &a) < 0)
             return -ENOMEM;
@@ -118,6 +129,7 @@ yard__ahead_link (yard_server_t *s, yard_job_t *job, yard_job_t *pred)
     yard_alloc_free (&job->ahead_alloc);
     job->ahead_alloc = a;
     job->pred = pred;
+    job->ahead_depth = (uint8_t)(pred->ahead_depth + 1);
     pred->succ = job;
     yard__cands_del (s, pred); /* one successor each, ever */
     return 0;
@@ -136,7 +148,12 @@ take_over (yard_server_t *s, yard_job_t *job, yard_node_t *node)
     yard__job_charge (s, job, node);
     yard__place_take (s, job, node, a);
     yard_alloc_free (&a);
+    job->ahead_depth = 0;
     yard__cands_add (s, job);
+    if (job->succ) { /* the chain moves up: it may take one now */
+        job->succ->ahead_depth = 1;
+        yard__cands_add (s, job->succ);
+    }
     log_debug ("job %" PRIu64 " attempt %u holds its PUs on %s", job->id,
                job->attempt, node->name);
 }
@@ -144,6 +161,7 @@ take_over (yard_server_t *s, yard_job_t *job, yard_node_t *node)
 void
 yard__ahead_detach (yard_server_t *s, yard_job_t *job, yard_node_t *node)
 {
+    bool held = !job->ahead_alloc; /* it held PUs for its successor */
     yard__cands_del (s, job);
     if (job->pred) {
         /* a successor that leaves before the job it followed ends: that
@@ -154,11 +172,11 @@ yard__ahead_detach (yard_server_t *s, yard_job_t *job, yard_node_t *node)
     yard_alloc_free (&job->ahead_alloc);
     yard_job_t *next = job->succ;
     job->succ = NULL;
-    if (next && next->worker == node && next->ahead_alloc
+    if (held && next && next->worker == node && next->ahead_alloc
         && next->pred == job)
         take_over (s, next, node);
     else if (next)
-        next->pred = NULL;
+        next->pred = NULL; /* the worker gives it back with job */
 }
 
 void
@@ -204,14 +222,20 @@ yard__ahead_relink (yard_server_t *s)
                 = yard_queue_find (s->queue, job->ahead_alloc->after_job);
             if (pred && pred != job && pred->worker == node
                 && pred->attempt == job->ahead_alloc->after_attempt
-                && !pred->ahead_alloc && !pred->succ
-                && yard_job_is_active (pred)) {
+                && !pred->succ && yard_job_is_active (pred)) {
                 pred->succ = job;
                 job->pred = pred;
                 yard__cands_del (s, pred);
             } else {
                 take_over (s, job, node);
             }
+        }
+        /* depths, now that every link is known (chains are short) */
+        for (yard_job_t *job = node->jobs; job; job = job->wnext) {
+            uint8_t d = 0;
+            for (yard_job_t *p = job->pred; p && d < 255; p = p->pred)
+                d++;
+            job->ahead_depth = d;
         }
     }
 }
@@ -222,5 +246,6 @@ yard__ahead_forget (yard_job_t *job)
     job->pred = job->succ = NULL;
     job->cprev = job->cnext = NULL;
     job->in_cands = false;
+    job->ahead_depth = 0;
     yard_alloc_free (&job->ahead_alloc);
 }

@@ -348,12 +348,15 @@ yard__job_preempt (yard_server_t *s, yard_job_t *job, const char *why)
         return rc;
     log_info ("job %" PRIu64 " attempt %u PREEMPTING (%s)", job->id,
               job->attempt, why ? why : "requeue requested");
+    /* the PUs it frees are for another job: its successor goes back,
+     * told first, so that the worker never starts it on those PUs (the
+     * messages to one worker arrive in order; the job's end may not wait
+     * for the next one) */
+    yard__ahead_preempt (s, job);
     if (job->worker)
         (void)yard__send_kill (s, job->worker, job->id, job->attempt,
                                YARD__END_REASON__END_PREEMPTED,
                                yard_job_grace (job));
-    /* the PUs it frees are for another job: its successor goes back */
-    yard__ahead_preempt (s, job);
     if (job->parks)
         yard__parks_wake (s, job);
     return s->batch_failed;

@@ -1131,6 +1131,30 @@ give_back (struct worker *w, uint64_t job_id, uint32_t num,
     pump (w, a, yard_mono_ms ());
 }
 
+static struct held *held_after (struct worker *w, uint64_t job_id,
+                                uint32_t num);
+static void held_take (struct worker *w, struct held *h, struct held *out);
+
+/* Attempt job_id.num, a held successor, ends unstarted: the successors
+ * held behind it (a chain) are given back with it, as the PUs they wait
+ * for stay with the attempt still running. */
+static void
+give_back_after (struct worker *w, uint64_t job_id, uint32_t num)
+{
+    struct held *h, x;
+    char msg[160];
+    while ((h = held_after (w, job_id, num))) {
+        held_take (w, h, &x);
+        free (x.dispatch);
+        msgf (msg, sizeof msg,
+              "job %" PRIu64 " attempt %" PRIu32 ", which it followed, "
+              "did not start",
+              job_id, num);
+        give_back (w, x.job_id, x.num, YARD__END_REASON__END_RETURNED, msg);
+        give_back_after (w, x.job_id, x.num);
+    }
+}
+
 static struct held *
 held_find (struct worker *w, uint64_t job_id, uint32_t num)
 {
@@ -1200,6 +1224,10 @@ successor_start (struct worker *w, struct held *h)
                    h->job_id, h->num, h->after_job, h->after_num);
         dispatch_start (w, m);
         yard__dispatch__free_unpacked (m, NULL);
+        /* refused at once (a spawn failure): its PUs are free again */
+        const struct attempt *a = find_attempt (w, h->job_id, h->num);
+        if (a && a->state == ATTEMPT_ENDED)
+            successor_due (w, a);
     }
     free (h->dispatch);
     h->dispatch = NULL;
@@ -1235,8 +1263,10 @@ ahead_timer_cb (uv_timer_t *t)
         held_take (w, h, &x); /* i now holds the last one: looked at next */
         /* an end no hook saw (there should be none): its PUs are free */
         const struct attempt *p = find_attempt (w, x.after_job, x.after_num);
-        if (!p || p->state == ATTEMPT_ENDED) {
+        if (p ? p->state == ATTEMPT_ENDED
+              : !held_find (w, x.after_job, x.after_num)) {
             successor_start (w, &x);
+            i = 0; /* the set may have changed under i */
             continue;
         }
         msgf (msg, sizeof msg,
@@ -1245,14 +1275,17 @@ ahead_timer_cb (uv_timer_t *t)
               x.after_job, x.after_num, x.wait_ms);
         give_back (w, x.job_id, x.num, YARD__END_REASON__END_RETURNED, msg);
         free (x.dispatch);
+        give_back_after (w, x.job_id, x.num);
+        i = 0; /* the set changed under i */
     }
     ahead_arm (w, now);
 }
 
-/* Hold successor m behind attempt p, which has not ended.  0 or -ENOMEM. */
+/* Hold successor m behind attempt pj.pn, which has not ended (it runs, or
+ * is held itself).  0 or -ENOMEM. */
 static int
-successor_hold (struct worker *w, const Yard__Dispatch *m,
-                const struct attempt *p)
+successor_hold (struct worker *w, const Yard__Dispatch *m, uint64_t pj,
+                uint32_t pn)
 {
     if (w->n_held == w->held_cap) {
         size_t cap = w->held_cap ? 2 * w->held_cap : 16;
@@ -1274,8 +1307,8 @@ successor_hold (struct worker *w, const Yard__Dispatch *m,
     struct held *h = &w->held[w->n_held++];
     h->job_id = m->job_id;
     h->num = m->attempt;
-    h->after_job = p->job_id;
-    h->after_num = p->num;
+    h->after_job = pj;
+    h->after_num = pn;
     h->wait_ms
         = m->ahead_wait_ms ? m->ahead_wait_ms : WORKER_AHEAD_WAIT_DEFAULT_MS;
     h->deadline_ms = yard_mono_ms () + h->wait_ms;
@@ -1305,11 +1338,11 @@ successor_dispatch (struct worker *w, const Yard__Dispatch *m)
     char msg[160];
     if (p ? p->state == ATTEMPT_ENDED : !held_find (w, pj, pn))
         return false;
-    if (!p) /* held itself: its PUs are those of an attempt still running */
-        why = "has not started yet";
-    else if (held_after (w, pj, pn)) /* one per attempt: the PUs are one */
+    /* a predecessor held itself makes a chain: each starts when the one
+     * before it ends, on the PUs of the attempt that runs now */
+    if (held_after (w, pj, pn)) /* one per attempt: the PUs are one */
         why = "already has a successor here";
-    else if (successor_hold (w, m, p) == 0)
+    else if (successor_hold (w, m, pj, pn) == 0)
         return true;
     else
         why = "cannot be waited for: out of memory";
@@ -1859,6 +1892,7 @@ on_kill_job (struct worker *w, const yard_env_t *env)
                        ? m->reason
                        : YARD__END_REASON__END_CANCELLED,
                    msg);
+        give_back_after (w, x.job_id, x.num); /* a chain behind it */
         return;
     }
     if (a && a->state == ATTEMPT_NEW && a->stage) {

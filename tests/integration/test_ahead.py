@@ -72,9 +72,13 @@ class AheadTest(AheadBase):
         p = c.yard("--json", "submit-many", "-", input=lines.encode())
         jobs = [r["id"] for r in json.loads(p.stdout)]
         self.assertEqual(len(jobs), n)
-        # one slot, held by A: the first of them waits on w1 behind A
-        wait_for(lambda: self.followed().get(jobs[0]) == a,
-                 what="the first job to follow job A")
+        # one slot, held by A: the first of them waits on w1 behind A, the
+        # second behind the first (a chain of two), the rest in the queue
+        wait_for(lambda: self.followed().get(jobs[1]) == jobs[0],
+                 what="the second job to follow the first")
+        self.assertEqual(self.followed().get(jobs[0]), a)
+        self.assertEqual(len(self.followed()), 2)
+        self.assertEqual(c.status(jobs[2])["state"], "PENDING")
         open(self.gate, "w").close()
         for j in jobs:
             self.assertEqual(c.wait(j), 0, c.status(j))
@@ -130,28 +134,36 @@ class AheadGiveBackTest(AheadBase):
 
     ahead_ms = 300
 
-    def test_successor_given_back_when_its_predecessor_runs_long(self):
+    def test_successors_given_back_when_their_predecessor_runs_long(self):
         c = self.cluster
         self.start_workers("w1", cpus=1)
         a = c.submit("sh", "-c", gate_script(self.ledger_path, self.gate))
         wait_for(lambda: self.ran("start") == [a], what="job A to start")
-        b = c.submit("sh", "-c", quick_script(self.ledger_path))
-        wait_for(lambda: self.followed().get(b) == a,
-                 what="job B to follow job A")
-        # the wait passes: B comes back, unstarted, and waits for a slot
-        wait_for(lambda: "given back" in (c.status(b).get("reason") or ""),
-                 timeout=20, what="job B given back")
-        st = c.status(b)
-        self.assertEqual(st["state"], "PENDING", st)
+        # two at once: B waits behind A, C behind B
+        line = "sh -c '%s'\n" % quick_script(self.ledger_path)
+        p = c.yard("--json", "submit-many", "-", input=(line * 2).encode())
+        b, d = [r["id"] for r in json.loads(p.stdout)]
+        wait_for(lambda: self.followed().get(d) == b,
+                 what="job C to follow job B")
+        self.assertEqual(self.followed().get(b), a)
+        # the wait passes: B comes back unstarted, and C with it; both
+        # wait for a free slot from now on
+        for j in (b, d):
+            wait_for(lambda: "given back" in (c.status(j).get("reason")
+                                              or ""),
+                     timeout=20, what="job %d given back" % j)
+            st = c.status(j)
+            self.assertEqual(st["state"], "PENDING", st)
         self.assertEqual(self.ran("ran"), [])
-        # a free slot elsewhere: B runs there, not behind A again
+        # a free slot elsewhere: both run there, not behind A again
         self.cluster.start_worker("w2", cpus=1)
-        self.assertEqual(c.wait(b), 0, c.status(b))
-        self.assertEqual(c.status(b)["node"], "w2")
+        for j in (b, d):
+            self.assertEqual(c.wait(j), 0, c.status(j))
+            self.assertEqual(c.status(j)["node"], "w2")
         self.assertEqual(c.status(a)["state"], "RUNNING")
         open(self.gate, "w").close()
         self.assertEqual(c.wait(a), 0, c.status(a))
-        self.assertEqual(self.ran("ran"), [b])
+        self.assertEqual(sorted(self.ran("ran")), [b, d])
 
 
 class AheadDurabilityTest(AheadBase):
