@@ -37,7 +37,10 @@ yard_job_destroy (yard_job_t **jobp)
     free (job->node);
     free (job->reason);
     free (job->live_usage);
-    yard_alloc_free (&job->ahead_alloc);
+    if (job->ahead) {
+        yard_alloc_free (&job->ahead->alloc);
+        free (job->ahead);
+    }
     free (job);
     *jobp = NULL;
 }

@@ -76,6 +76,8 @@ typedef struct yard_job {
     uint32_t deps_unmet;         /* dependencies still waited for */
     bool array_counted;          /* counted in its array's running members */
     bool array_held;             /* set aside: its array is at its limit */
+    bool no_ahead;               /* a successor given back: it waits for a
+                                    free slot from now on (server_ahead.c) */
     Yard__JobState ev_state;     /* state last noted for events
                                     (server_events.c) */
     uint8_t *live_usage;         /* owned: packed Yard__ResourceUse of the
@@ -83,19 +85,32 @@ typedef struct yard_job {
                                     in memory only (server_usage.c) */
     size_t live_usage_len;
     uint32_t live_usage_attempt;
-    /* dispatch ahead (server_ahead.c), in memory; a successor's
-     * allocation is in its attempt row too */
-    Yard__Allocation *ahead_alloc; /* owned: set while a successor holds
-                                      nothing yet (its predecessor's PUs) */
+    struct yard_ahead *ahead;    /* owned: dispatch ahead (server_ahead.c),
+                                    only while it takes part; NULL else */
+} yard_job_t;
+
+/* A job's part in dispatch ahead (server_ahead.c), in memory (a
+ * successor's allocation is in its attempt row too).  Allocated only for
+ * the active jobs that follow or may be followed, so that the pending
+ * millions pay one pointer. */
+struct yard_ahead {
+    Yard__Allocation *alloc;     /* owned: set while a successor holds
+                                    nothing yet (its predecessor's PUs) */
     struct yard_job *pred;       /* a successor: the job it follows */
     struct yard_job *succ;       /* the successor that follows this job */
     struct yard_job *cprev;      /* the server's list of candidates */
     struct yard_job *cnext;
     bool in_cands;
-    bool no_ahead;               /* given back once: waits for a free slot */
-    uint8_t ahead_depth;         /* 0: holds its PUs; 1: follows a job that
+    uint8_t depth;               /* 0: holds its PUs; 1: follows a job that
                                     does; 2: follows a successor */
-} yard_job_t;
+};
+
+/* The successor's allocation while it holds nothing yet, else NULL. */
+static inline const Yard__Allocation *
+yard_job_ahead_alloc (const yard_job_t *job)
+{
+    return job->ahead ? job->ahead->alloc : NULL;
+}
 
 /* A zeroed job (state PENDING, not in any index).  NULL with errno set. */
 yard_job_t *yard_job_create (void);

@@ -555,12 +555,12 @@ yard__job_charge (yard_server_t *s, yard_job_t *job, yard_node_t *node)
     yard_nodes_changed (s->nodes, node);
 }
 
-/* A successor (job->ahead_alloc) reserves nothing until its predecessor
+/* A successor (yard_job_ahead_alloc) reserves nothing until its predecessor
  * ends (server_ahead.c). */
 static void
 attach (yard_job_t *job, yard_node_t *node)
 {
-    if (!job->ahead_alloc)
+    if (!yard_job_ahead_alloc (job))
         charge (job, node);
     job->wprev = NULL;
     job->wnext = node->jobs;
@@ -591,7 +591,7 @@ detach (yard_server_t *s, yard_job_t *job)
     yard_node_t *node = job->worker;
     if (!node)
         return;
-    if (!job->ahead_alloc) {
+    if (!yard_job_ahead_alloc (job)) {
         node->cpus_used
             = (uint32_t)sat_sub (node->cpus_used, yard_job_cpus (job));
         node->gpus_used
@@ -630,7 +630,7 @@ attach_by_name (yard_server_t *s, yard_job_t *job)
         log_warn ("job %" PRIu64 " is on node %s, which never registered: "
                   "waiting for it", job->id, node->name);
     }
-    bool successor = yard__ahead_restore (s, job); /* sets ahead_alloc */
+    bool successor = yard__ahead_restore (s, job); /* its allocation to wait with */
     attach_indexed (s, job, node);
     if (!successor) {
         yard__place_restore (s, job, node);
@@ -926,7 +926,7 @@ job_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node,
     node->last_assign = ++s->assign_seq;
     yard_nodes_changed (s->nodes, node);
     /* its PUs and GPUs: dispatch_pass checked that they exist */
-    const Yard__Allocation *alloc = job->ahead_alloc;
+    const Yard__Allocation *alloc = yard_job_ahead_alloc (job);
     if (!pred)
         prc = yard__place_assign (s, job, node, &alloc);
     yard__cands_add (s, job); /* a successor too, short of the depth */

@@ -53,39 +53,62 @@
  * the slot busy. */
 #define AHEAD_DEPTH 2
 
+/* job's part, created on first use; NULL when out of memory */
+static struct yard_ahead *
+part (yard_job_t *job)
+{
+    if (!job->ahead)
+        job->ahead = calloc (1, sizeof *job->ahead);
+    return job->ahead;
+}
+
+/* Drop job's part once it takes part in nothing any more. */
+static void
+part_drop (yard_job_t *job)
+{
+    struct yard_ahead *a = job->ahead;
+    if (a && !a->alloc && !a->pred && !a->succ && !a->in_cands) {
+        free (a);
+        job->ahead = NULL;
+    }
+}
+
 void
 yard__cands_add (yard_server_t *s, yard_job_t *job)
 {
     yard_node_t *node = job->worker;
-    if (s->ahead_wait_ms == 0 || job->in_cands || job->succ
-        || job->ahead_depth >= AHEAD_DEPTH || !node || !node->successors
-        || yard_job_is_gang (job) || !yard_job_is_active (job))
+    struct yard_ahead *a = job->ahead;
+    if (s->ahead_wait_ms == 0 || !node || !node->successors
+        || (a && (a->in_cands || a->succ || a->depth >= AHEAD_DEPTH))
+        || yard_job_is_gang (job) || !yard_job_is_active (job)
+        || !(a = part (job)))
         return;
-    job->cnext = NULL;
-    job->cprev = s->cands_tail;
+    a->cnext = NULL;
+    a->cprev = s->cands_tail;
     if (s->cands_tail)
-        s->cands_tail->cnext = job;
+        s->cands_tail->ahead->cnext = job;
     else
         s->cands = job;
     s->cands_tail = job;
-    job->in_cands = true;
+    a->in_cands = true;
 }
 
 void
 yard__cands_del (yard_server_t *s, yard_job_t *job)
 {
-    if (!job->in_cands)
+    struct yard_ahead *a = job->ahead;
+    if (!a || !a->in_cands)
         return;
-    if (job->cprev)
-        job->cprev->cnext = job->cnext;
+    if (a->cprev)
+        a->cprev->ahead->cnext = a->cnext;
     else
-        s->cands = job->cnext;
-    if (job->cnext)
-        job->cnext->cprev = job->cprev;
+        s->cands = a->cnext;
+    if (a->cnext)
+        a->cnext->ahead->cprev = a->cprev;
     else
-        s->cands_tail = job->cprev;
-    job->cprev = job->cnext = NULL;
-    job->in_cands = false;
+        s->cands_tail = a->cprev;
+    a->cprev = a->cnext = NULL;
+    a->in_cands = false;
 }
 
 yard_job_t *
@@ -96,15 +119,16 @@ yard__ahead_find (yard_server_t *s, const yard_job_t *job)
     uint32_t c = yard_job_cpus (job), g = yard_job_gpus (job);
     uint64_t m = yard_job_memory (job);
     int n = 0;
-    for (yard_job_t *a = s->cands; a && n < AHEAD_LOOK; a = a->cnext, n++) {
-        yard_node_t *node = a->worker;
+    for (yard_job_t *p = s->cands; p && n < AHEAD_LOOK;
+         p = p->ahead->cnext, n++) {
+        yard_node_t *node = p->worker;
         if (node && node->successors && yard_node_open (node)
             && yard__node_takes_jobs (node)
-            && a->state != YARD__JOB_STATE__JOB_PREEMPTING
-            && !a->cancel_requested && yard_job_cpus (a) == c
-            && yard_job_gpus (a) == g && yard_job_memory (a) >= m
+            && p->state != YARD__JOB_STATE__JOB_PREEMPTING
+            && !p->cancel_requested && yard_job_cpus (p) == c
+            && yard_job_gpus (p) == g && yard_job_memory (p) >= m
             && yard__node_matches (node, job))
-            return a;
+            return p;
     }
     return NULL;
 }
@@ -112,27 +136,35 @@ yard__ahead_find (yard_server_t *s, const yard_job_t *job)
 int
 yard__ahead_link (yard_server_t *s, yard_job_t *job, yard_job_t *pred)
 {
-    Yard__Allocation *a = NULL;
-    const Yard__Allocation *src
-        = pred->ahead_alloc ? pred->ahead_alloc : yard__place_of (pred);
+    struct yard_ahead *a = part (job), *pa = part (pred);
+    Yard__Allocation *al = NULL;
+    const Yard__Allocation *src = yard_job_ahead_alloc (pred);
+    if (!src)
+        src = yard__place_of (pred);
+    if (!a || !pa)
+        goto nomem;
     if (src) {
-        if (yard_alloc_copy (src, &a) < 0)
-            return -ENOMEM;
+        if (yard_alloc_copy (src, &al) < 0)
+            goto nomem;
     } else {
         /* pred runs unbound (no PUs of its own): so will job */
-        if (!(a = calloc (1, sizeof *a)))
-            return -ENOMEM;
-        yard__allocation__init (a);
+        if (!(al = calloc (1, sizeof *al)))
+            goto nomem;
+        yard__allocation__init (al);
     }
-    a->after_job = pred->id;
-    a->after_attempt = pred->attempt;
-    yard_alloc_free (&job->ahead_alloc);
-    job->ahead_alloc = a;
-    job->pred = pred;
-    job->ahead_depth = (uint8_t)(pred->ahead_depth + 1);
-    pred->succ = job;
+    al->after_job = pred->id;
+    al->after_attempt = pred->attempt;
+    yard_alloc_free (&a->alloc);
+    a->alloc = al;
+    a->pred = pred;
+    a->depth = (uint8_t)(pa->depth + 1);
+    pa->succ = job;
     yard__cands_del (s, pred); /* one successor each, ever */
     return 0;
+nomem:
+    part_drop (job);
+    part_drop (pred);
+    return -ENOMEM;
 }
 
 /* The successor job now holds its PUs on node: its predecessor ended
@@ -140,20 +172,22 @@ yard__ahead_link (yard_server_t *s, yard_job_t *job, yard_job_t *pred)
 static void
 take_over (yard_server_t *s, yard_job_t *job, yard_node_t *node)
 {
-    Yard__Allocation *a = job->ahead_alloc;
-    job->ahead_alloc = NULL;
-    job->pred = NULL;
-    a->after_job = 0;
-    a->after_attempt = 0;
+    struct yard_ahead *a = job->ahead;
+    Yard__Allocation *al = a->alloc;
+    a->alloc = NULL;
+    a->pred = NULL;
+    a->depth = 0;
+    al->after_job = 0;
+    al->after_attempt = 0;
     yard__job_charge (s, job, node);
-    yard__place_take (s, job, node, a);
-    yard_alloc_free (&a);
-    job->ahead_depth = 0;
+    yard__place_take (s, job, node, al);
+    yard_alloc_free (&al);
     yard__cands_add (s, job);
-    if (job->succ) { /* the chain moves up: it may take one now */
-        job->succ->ahead_depth = 1;
-        yard__cands_add (s, job->succ);
+    if (a->succ) { /* the chain moves up: it may take one now */
+        a->succ->ahead->depth = 1;
+        yard__cands_add (s, a->succ);
     }
+    part_drop (job);
     log_debug ("job %" PRIu64 " attempt %u holds its PUs on %s", job->id,
                job->attempt, node->name);
 }
@@ -161,32 +195,42 @@ take_over (yard_server_t *s, yard_job_t *job, yard_node_t *node)
 void
 yard__ahead_detach (yard_server_t *s, yard_job_t *job, yard_node_t *node)
 {
-    bool held = !job->ahead_alloc; /* it held PUs for its successor */
+    struct yard_ahead *a = job->ahead;
+    if (!a)
+        return;
+    bool held = !a->alloc; /* it held PUs for its successor */
     yard__cands_del (s, job);
-    if (job->pred) {
+    if (a->pred) {
         /* a successor that leaves before the job it followed ends: that
          * job takes no other (it may run long: this one was given back) */
-        job->pred->succ = NULL;
-        job->pred = NULL;
+        a->pred->ahead->succ = NULL;
+        part_drop (a->pred);
+        a->pred = NULL;
     }
-    yard_alloc_free (&job->ahead_alloc);
-    yard_job_t *next = job->succ;
-    job->succ = NULL;
-    if (held && next && next->worker == node && next->ahead_alloc
-        && next->pred == job)
+    yard_alloc_free (&a->alloc);
+    yard_job_t *next = a->succ;
+    a->succ = NULL;
+    part_drop (job);
+    if (!next)
+        return;
+    if (held && next->worker == node && next->ahead->alloc
+        && next->ahead->pred == job) {
         take_over (s, next, node);
-    else if (next)
-        next->pred = NULL; /* the worker gives it back with job */
+    } else {
+        next->ahead->pred = NULL; /* the worker gives it back with job */
+        part_drop (next);
+    }
 }
 
 void
 yard__ahead_preempt (yard_server_t *s, yard_job_t *job)
 {
-    yard_job_t *next = job->succ;
+    yard_job_t *next = job->ahead ? job->ahead->succ : NULL;
     if (!next)
         return;
-    job->succ = NULL;
-    next->pred = NULL; /* holds nothing: its end frees nothing */
+    job->ahead->succ = NULL;
+    next->ahead->pred = NULL; /* holds nothing: its end frees nothing */
+    part_drop (job);
     if (next->worker)
         (void)yard__send_kill (s, next->worker, next->id, next->attempt,
                                YARD__END_REASON__END_PREEMPTED,
@@ -200,13 +244,17 @@ yard__ahead_restore (yard_server_t *s, yard_job_t *job)
 {
     if (yard_job_is_gang (job))
         return false;
-    Yard__Allocation *a = NULL;
+    Yard__Allocation *al = NULL;
     uint32_t attempt = 0;
-    if (yard_store_alloc_get (s->store, job->id, &attempt, &a) < 0 || !a)
+    if (yard_store_alloc_get (s->store, job->id, &attempt, &al) < 0 || !al)
         return false;
-    bool successor = attempt == job->attempt && a->after_job != 0
-                     && yard_alloc_copy (a, &job->ahead_alloc) == 0;
-    yard__allocation__free_unpacked (a, NULL);
+    struct yard_ahead *a = NULL;
+    bool successor = attempt == job->attempt && al->after_job != 0
+                     && (a = part (job)) && !a->alloc
+                     && yard_alloc_copy (al, &a->alloc) == 0;
+    yard__allocation__free_unpacked (al, NULL);
+    if (!successor && a)
+        part_drop (job);
     return successor;
 }
 
@@ -216,15 +264,17 @@ yard__ahead_relink (yard_server_t *s)
     for (size_t i = 0; i < yard_nodes_count (s->nodes); i++) {
         yard_node_t *node = yard_nodes_at (s->nodes, i);
         for (yard_job_t *job = node->jobs; job; job = job->wnext) {
-            if (!job->ahead_alloc || job->pred)
+            const Yard__Allocation *al = yard_job_ahead_alloc (job);
+            if (!al || job->ahead->pred)
                 continue;
-            yard_job_t *pred
-                = yard_queue_find (s->queue, job->ahead_alloc->after_job);
+            yard_job_t *pred = yard_queue_find (s->queue, al->after_job);
+            struct yard_ahead *pa = NULL;
             if (pred && pred != job && pred->worker == node
-                && pred->attempt == job->ahead_alloc->after_attempt
-                && !pred->succ && yard_job_is_active (pred)) {
-                pred->succ = job;
-                job->pred = pred;
+                && pred->attempt == al->after_attempt
+                && !(pred->ahead && pred->ahead->succ)
+                && yard_job_is_active (pred) && (pa = part (pred))) {
+                pa->succ = job;
+                job->ahead->pred = pred;
                 yard__cands_del (s, pred);
             } else {
                 take_over (s, job, node);
@@ -232,10 +282,13 @@ yard__ahead_relink (yard_server_t *s)
         }
         /* depths, now that every link is known (chains are short) */
         for (yard_job_t *job = node->jobs; job; job = job->wnext) {
+            if (!job->ahead)
+                continue;
             uint8_t d = 0;
-            for (yard_job_t *p = job->pred; p && d < 255; p = p->pred)
+            for (yard_job_t *p = job->ahead->pred; p && d < 255;
+                 p = p->ahead->pred)
                 d++;
-            job->ahead_depth = d;
+            job->ahead->depth = d;
         }
     }
 }
@@ -243,9 +296,9 @@ yard__ahead_relink (yard_server_t *s)
 void
 yard__ahead_forget (yard_job_t *job)
 {
-    job->pred = job->succ = NULL;
-    job->cprev = job->cnext = NULL;
-    job->in_cands = false;
-    job->ahead_depth = 0;
-    yard_alloc_free (&job->ahead_alloc);
+    if (!job->ahead)
+        return;
+    yard_alloc_free (&job->ahead->alloc);
+    free (job->ahead);
+    job->ahead = NULL;
 }

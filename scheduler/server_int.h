@@ -496,7 +496,7 @@ void yard__ahead_detach (yard_server_t *s, yard_job_t *job,
 void yard__ahead_preempt (yard_server_t *s, yard_job_t *job);
 
 /* Start-up and rollback: whether active job is a successor (its attempt
- * row's allocation names a job to follow), setting job->ahead_alloc;
+ * row's allocation names a job to follow), keeping that allocation;
  * yard__ahead_relink then links each to the job it follows, or, that job
  * having ended, lets it hold its PUs.  yard__ahead_forget drops a job's
  * links and allocation before it is placed again. */

@@ -51,7 +51,8 @@ yard__attempt_begin (yard_server_t *s, yard_job_t *job)
     if (job->state == YARD__JOB_STATE__JOB_ASSIGNED && !gang)
         rc = yard_store_attempt_dispatch (
             s->store, job->id, job->attempt, job->node,
-            job->ahead_alloc ? job->ahead_alloc : yard__place_of (job));
+            yard_job_ahead_alloc (job) ? yard_job_ahead_alloc (job)
+                                       : yard__place_of (job));
     else if (gang)
         rc = yard_store_attempt_begin (s->store, job->id, job->attempt,
                                        job->node, job->start_ms);
