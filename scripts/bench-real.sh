@@ -11,7 +11,10 @@
 # /proc, after the run), and the latencies.
 #
 #   scripts/bench-real.sh [-n JOBS (1000)] [-p PAIRS (3)] [-s SAMPLES (100)]
-#                         BUILD_DIR...
+#                         BUILD_DIR[,SCHEDULER_OPTION...]...
+#
+# Options after a comma go to that run's yard-scheduler, so that one tree
+# can be compared with itself: `build-bench build-bench,--dispatch-ahead,1000`.
 #
 # BUILD_DIRs are trees built already (e.g. a Release tree of the baseline
 # and one of the change); the daemons come from each, yard-bench from the
@@ -31,8 +34,13 @@ while getopts n:p:s: o; do
 done
 shift $((OPTIND - 1))
 [ $# -ge 1 ] || { echo "usage: $0 [-n JOBS] [-p PAIRS] [-s SAMPLES] BUILD_DIR..." >&2; exit 2; }
-builds=()
-for b in "$@"; do builds+=("$(cd "$b" && pwd)"); done
+builds=(); sopts=(); names=()
+for b in "$@"; do
+  IFS=, read -r -a parts <<<"$b"
+  builds+=("$(cd "${parts[0]}" && pwd)")
+  sopts+=("${parts[*]:1}")   # the options, space-separated (no spaces inside)
+  names+=("$b")
+done
 dir=$(mktemp -d "${TMPDIR:-/tmp}/yard-bench-real.XXXXXX")
 pids=()
 stop_cluster() {
@@ -48,13 +56,14 @@ cpu() {
   sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13, $14 + $15 }'
 }
 
-start_cluster() {  # $1: bin dir, $2: state dir name
+start_cluster() {  # $1: bin dir, $2: state dir name, $3: scheduler options
   local bin=$1 sd=$dir/$2 sbin=$1
+  local -a opts; read -r -a opts <<<"${3:-}"
   # a tree with the worker alone built runs with the last tree's scheduler
   [ -x "$bin/scheduler/yard-scheduler" ] || sbin=${builds[-1]}
   "$sbin/scheduler/yard-scheduler" --state-dir "$sd" --log-level warning \
     --client-endpoint tcp://127.0.0.1:0 --worker-endpoint tcp://127.0.0.1:0 \
-    >>"$dir/scheduler.log" 2>&1 &
+    "${opts[@]}" >>"$dir/scheduler.log" 2>&1 &
   pids=($!)
   for _ in $(seq 200); do [ -s "$sd/endpoints" ] && break; sleep 0.05; done
   export YARD_SCHEDULER=$(sed -n 's/^client=//p' "$sd/endpoints")
@@ -74,10 +83,11 @@ hz=$(getconf CLK_TCK)
 bench=${builds[-1]}/tests/yard-bench
 run=0
 for p in $(seq "$pairs"); do
-  for bin in "${builds[@]}"; do
+  for i in "${!builds[@]}"; do
+    bin=${builds[$i]}
     run=$((run + 1))
     fe=$("$bench" forkexec "$jobs" 4 | field per_s)
-    start_cluster "$bin" "r$run"
+    start_cluster "$bin" "r$run" "${sopts[$i]}"
     out=$("$bench" array "$jobs")
     wall=$(echo "$out" | field wall_s)
     read -r s_self _ < <(cpu "${pids[0]}")
@@ -91,7 +101,7 @@ for p in $(seq "$pairs"); do
     fi
     stop_cluster
     rm -rf "$dir/r$run" "$dir/r$run-w1" "$dir/r$run-w2"
-    awk -v b="$bin" -v p="$p" -v n="$jobs" -v t="$wall" -v fe="$fe" -v hz="$hz" \
+    awk -v b="${names[$i]}" -v p="$p" -v n="$jobs" -v t="$wall" -v fe="$fe" -v hz="$hz" \
         -v w="$((w1_self + w2_self))" -v k="$((w1_kids + w2_kids))" -v s="$s_self" -v lat="$lat" \
       'BEGIN { printf "build=%s pair=%d jobs=%d wall_s=%.3f jobs_per_s=%.0f forkexec_per_s=%.0f ratio_pct=%.1f worker_ms_per_job=%.2f children_ms_per_job=%.2f scheduler_ms_per_job=%.2f%s\n", b, p, n, t, n / t, fe, 100 * n / t / fe, 1000 * w / hz / n, 1000 * k / hz / n, 1000 * s / hz / n, lat }'
   done
