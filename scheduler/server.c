@@ -1102,6 +1102,17 @@ stash (yard_server_t *s, size_t *n, yard_job_t *job)
     return 0;
 }
 
+/* Set job aside until the end of the pass; false when out of memory (it
+ * went back into the heap, and the pass stops). */
+static bool
+skip (yard_server_t *s, size_t *n, yard_job_t *job)
+{
+    if (stash (s, n, job) == 0)
+        return true;
+    (void)yard_queue_push (s->queue, job);
+    return false;
+}
+
 /* yard_nodes_best's test: the job fits node's free GPUs, memory, PUs and
  * its constraints (free CPUs and being open are checked by the walk). */
 struct accept_arg {
@@ -1197,10 +1208,8 @@ ahead_pass (yard_server_t *s, bool bounded, size_t placed)
             continue;
         yard_job_t *pred = yard__ahead_find (s, job);
         if (!pred) {
-            if (stash (s, &nstash, job) < 0) {
-                (void)yard_queue_push (s->queue, job);
+            if (!skip (s, &nstash, job))
                 break;
-            }
             skips++;
             continue;
         }
@@ -1249,10 +1258,8 @@ dispatch_pass (yard_server_t *s, bool bounded)
                 break; /* the rollback rebuilds the heap */
             }
             if (g == 0) {
-                if (stash (s, &nstash, job) < 0) {
-                    (void)yard_queue_push (s->queue, job);
+                if (!skip (s, &nstash, job))
                     break;
-                }
                 skips++;
             } else {
                 placed++;
@@ -1267,10 +1274,8 @@ dispatch_pass (yard_server_t *s, bool bounded)
             best = yard_nodes_best (s->nodes, c, accept_node,
                                    &(struct accept_arg){ s, job });
         if (!best) {
-            if (stash (s, &nstash, job) < 0) {
-                (void)yard_queue_push (s->queue, job);
+            if (!skip (s, &nstash, job))
                 break;
-            }
             skips++;
             continue;
         }

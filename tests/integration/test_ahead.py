@@ -56,6 +56,22 @@ class AheadBase(ClusterTest):
         return [int(l[1]) for l in self.ledger(self.ledger_path)
                 if l[0] == word]
 
+    def gated_job(self):
+        """One worker of one slot, running job A until the gate opens."""
+        self.start_workers("w1", cpus=1)
+        a = self.cluster.submit("sh", "-c",
+                                gate_script(self.ledger_path, self.gate))
+        wait_for(lambda: self.ran("start") == [a], what="job A to start")
+        return a
+
+    def successor(self, a, script=None):
+        """Job B, submitted while A runs: it waits on w1 behind A."""
+        b = self.cluster.submit(
+            "sh", "-c", script or quick_script(self.ledger_path))
+        wait_for(lambda: self.followed().get(b) == a,
+                 what="job B to follow job A")
+        return b
+
 
 class AheadTest(AheadBase):
 
@@ -63,9 +79,7 @@ class AheadTest(AheadBase):
 
     def test_short_jobs_follow_one_another(self):
         c = self.cluster
-        self.start_workers("w1", cpus=1)
-        a = c.submit("sh", "-c", gate_script(self.ledger_path, self.gate))
-        wait_for(lambda: self.ran("start") == [a], what="job A to start")
+        a = self.gated_job()
         n = 30
         lines = "".join("sh -c '%s'\n" % quick_script(self.ledger_path)
                         for _ in range(n))
@@ -93,12 +107,8 @@ class AheadTest(AheadBase):
 
     def test_cancel_a_waiting_successor(self):
         c = self.cluster
-        self.start_workers("w1", cpus=1)
-        a = c.submit("sh", "-c", gate_script(self.ledger_path, self.gate))
-        wait_for(lambda: self.ran("start") == [a], what="job A to start")
-        b = c.submit("sh", "-c", quick_script(self.ledger_path))
-        wait_for(lambda: self.followed().get(b) == a,
-                 what="job B to follow job A")
+        a = self.gated_job()
+        b = self.successor(a)
         c.yard("cancel", b)
         c.wait_state(b, "CANCELLED")
         open(self.gate, "w").close()
@@ -111,12 +121,8 @@ class AheadTest(AheadBase):
 
     def test_requeue_of_the_predecessor_stops_its_successor(self):
         c = self.cluster
-        self.start_workers("w1", cpus=1)
-        a = c.submit("sh", "-c", gate_script(self.ledger_path, self.gate))
-        wait_for(lambda: self.ran("start") == [a], what="job A to start")
-        b = c.submit("sh", "-c", quick_script(self.ledger_path))
-        wait_for(lambda: self.followed().get(b) == a,
-                 what="job B to follow job A")
+        a = self.gated_job()
+        b = self.successor(a)
         c.yard("requeue", a)
         # A is stopped and sent again; B, which never started, went back
         # to the queue with it
@@ -136,9 +142,7 @@ class AheadGiveBackTest(AheadBase):
 
     def test_successors_given_back_when_their_predecessor_runs_long(self):
         c = self.cluster
-        self.start_workers("w1", cpus=1)
-        a = c.submit("sh", "-c", gate_script(self.ledger_path, self.gate))
-        wait_for(lambda: self.ran("start") == [a], what="job A to start")
+        a = self.gated_job()
         # two at once: B waits behind A, C behind B
         line = "sh -c '%s'\n" % quick_script(self.ledger_path)
         p = c.yard("--json", "submit-many", "-", input=(line * 2).encode())
@@ -172,12 +176,8 @@ class AheadDurabilityTest(AheadBase):
 
     def test_scheduler_kill9_with_a_successor_waiting(self):
         c = self.cluster
-        self.start_workers("w1", cpus=1)
-        a = c.submit("sh", "-c", gate_script(self.ledger_path, self.gate))
-        wait_for(lambda: self.ran("start") == [a], what="job A to start")
-        b = c.submit("sh", "-c", quick_script(self.ledger_path))
-        wait_for(lambda: self.followed().get(b) == a,
-                 what="job B to follow job A")
+        a = self.gated_job()
+        b = self.successor(a)
         c.kill_scheduler()
         c.start_scheduler(extra=["--dispatch-ahead", str(self.ahead_ms)])
         # the worker registers again and forgets B; the scheduler sends it
@@ -197,13 +197,9 @@ class AheadDurabilityTest(AheadBase):
         scheduler; a scheduler killed before it learns of A's end finds
         both in the worker's register."""
         c = self.cluster
-        self.start_workers("w1", cpus=1)
         gate_b = self.gate + "-b"
-        a = c.submit("sh", "-c", gate_script(self.ledger_path, self.gate))
-        wait_for(lambda: self.ran("start") == [a], what="job A to start")
-        b = c.submit("sh", "-c", gate_script(self.ledger_path, gate_b))
-        wait_for(lambda: self.followed().get(b) == a,
-                 what="job B to follow job A")
+        a = self.gated_job()
+        b = self.successor(a, gate_script(self.ledger_path, gate_b))
         c.kill_scheduler()
         open(self.gate, "w").close()
         wait_for(lambda: self.ran("start") == [a, b],

@@ -164,10 +164,12 @@ reply_heartbeat (bool known)
 }
 
 /* A Dispatch of `sh -c script` (no spec when script is NULL) that also
- * acknowledges the (id, attempt) pairs of acks. */
+ * acknowledges the (id, attempt) pairs of acks, with alloc (may be NULL)
+ * and a successor's wait. */
 static void
-dispatch_acking (uint64_t id, uint32_t attempt, const char *script,
-                 uint64_t limit, const uint64_t (*acks)[2], size_t nacks)
+dispatch_full (uint64_t id, uint32_t attempt, const char *script,
+               uint64_t limit, const uint64_t (*acks)[2], size_t nacks,
+               Yard__Allocation *alloc, uint32_t wait_ms)
 {
     Yard__Envelope env = YARD__ENVELOPE__INIT;
     Yard__Dispatch m = YARD__DISPATCH__INIT;
@@ -190,9 +192,18 @@ dispatch_acking (uint64_t id, uint32_t attempt, const char *script,
     m.spec = script ? &spec : NULL;
     m.finished_acks = ap;
     m.n_finished_acks = nacks;
+    m.alloc = alloc;
+    m.ahead_wait_ms = wait_ms;
     env.body_case = YARD__ENVELOPE__BODY_DISPATCH;
     env.dispatch = &m;
     send_env (&env);
+}
+
+static void
+dispatch_acking (uint64_t id, uint32_t attempt, const char *script,
+                 uint64_t limit, const uint64_t (*acks)[2], size_t nacks)
+{
+    dispatch_full (id, attempt, script, limit, acks, nacks, NULL, 0);
 }
 
 static void
@@ -1089,28 +1100,16 @@ test_link_watchdog (void **state)
 
 /* ---- successors (dispatch ahead) ------------------------------------ */
 
+/* A successor: `sh -c script` to start once after_job.after_attempt
+ * ends here, given back after wait_ms. */
 static void
 dispatch_after (uint64_t id, uint32_t attempt, const char *script,
                 uint64_t after_job, uint32_t after_attempt, uint32_t wait_ms)
 {
-    Yard__Envelope env = YARD__ENVELOPE__INIT;
-    Yard__Dispatch m = YARD__DISPATCH__INIT;
-    Yard__JobSpec spec = YARD__JOB_SPEC__INIT;
     Yard__Allocation al = YARD__ALLOCATION__INIT;
-    char *argv[] = { "sh", "-c", (char *)script };
-    spec.argv = argv;
-    spec.n_argv = 3;
-    spec.name = "t";
     al.after_job = after_job;
     al.after_attempt = after_attempt;
-    m.job_id = id;
-    m.attempt = attempt;
-    m.spec = &spec;
-    m.alloc = &al;
-    m.ahead_wait_ms = wait_ms;
-    env.body_case = YARD__ENVELOPE__BODY_DISPATCH;
-    env.dispatch = &m;
-    send_env (&env);
+    dispatch_full (id, attempt, script, 0, NULL, 0, &al, wait_ms);
 }
 
 static yard_env_t *
