@@ -212,6 +212,24 @@ class AheadDurabilityTest(AheadBase):
         self.assertEqual(self.ran("start"), [a, b])
         self.assertEqual(c.status(b)["attempt"], 1, c.status(b))
 
+    def test_worker_kill9_with_a_successor_waiting(self):
+        """A successor lives in its worker's memory alone: a worker killed
+        and started again has forgotten it, and the scheduler sends it
+        again; it runs once.  (The restarted worker reports A, which it
+        cannot supervise, as lost: A runs again too.)"""
+        c = self.cluster
+        a = self.gated_job()
+        b = self.successor(a)
+        c.kill_worker("w1")
+        c.start_worker("w1", cpus=1)
+        wait_for(lambda: c.status(b)["attempt"] >= 2, timeout=20,
+                 what="job B sent again after the worker's restart")
+        open(self.gate, "w").close()
+        self.assertEqual(c.wait(a), 0, c.status(a))
+        self.assertEqual(c.wait(b), 0, c.status(b))
+        self.assertEqual(self.ran("ran"), [b])  # once
+        self.assertEqual(self.ran("end"), [a])
+
 
 if __name__ == "__main__":
     unittest.main()
