@@ -630,7 +630,8 @@ attach_by_name (yard_server_t *s, yard_job_t *job)
         log_warn ("job %" PRIu64 " is on node %s, which never registered: "
                   "waiting for it", job->id, node->name);
     }
-    bool successor = yard__ahead_restore (s, job); /* its allocation to wait with */
+    /* a successor keeps the allocation it waits with, and holds nothing */
+    bool successor = yard__ahead_restore (s, job);
     attach_indexed (s, job, node);
     if (!successor) {
         yard__place_restore (s, job, node);
