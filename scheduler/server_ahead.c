@@ -37,6 +37,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "log.h"
@@ -301,4 +302,19 @@ yard__ahead_forget (yard_job_t *job)
     yard_alloc_free (&job->ahead->alloc);
     free (job->ahead);
     job->ahead = NULL;
+}
+
+const char *
+yard__ahead_reason (const yard_job_t *job, char *buf, size_t len)
+{
+    const struct yard_ahead *a = job->ahead;
+    if (!a || !a->alloc || job->state != YARD__JOB_STATE__JOB_ASSIGNED)
+        return NULL;
+    if (a->pred)
+        snprintf (buf, len, "waits on %.255s for job %" PRIu64 " to end",
+                  job->node ? job->node : "its node", a->pred->id);
+    else /* the job it followed was stopped, or given back */
+        snprintf (buf, len, "being given back by %.255s, with the job it "
+                  "followed", job->node ? job->node : "its node");
+    return buf;
 }

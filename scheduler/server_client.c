@@ -94,6 +94,8 @@ reply_job_info (yard_server_t *s, const yard_peer_t *peer, uint64_t request_id,
     else if (job->state == YARD__JOB_STATE__JOB_PENDING)
         why = yard__pending_reason (s, job, SIZE_MAX, NULL, reason,
                                     sizeof reason);
+    else
+        why = yard__ahead_reason (job, reason, sizeof reason);
     yard_job_info (job, &info, why);
     /* its PUs/GPUs: held now, or recorded for its last attempt */
     Yard__Allocation *alloc_owned = NULL;

@@ -504,6 +504,10 @@ bool yard__ahead_restore (yard_server_t *s, yard_job_t *job);
 void yard__ahead_relink (yard_server_t *s);
 void yard__ahead_forget (yard_job_t *job);
 
+/* Why a successor that waits on its node has not started ("waits on w1
+ * for job 12 to end"), in buf; NULL for any other job. */
+const char *yard__ahead_reason (const yard_job_t *job, char *buf, size_t len);
+
 /* ASSIGNED/RUNNING -> PREEMPTING: KillJob END_PREEMPTED (stop signal,
  * grace, SIGKILL); the job is requeued when the worker reports.  0 or the
  * batch error. */

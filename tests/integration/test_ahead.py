@@ -109,6 +109,9 @@ class AheadTest(AheadBase):
         c = self.cluster
         a = self.gated_job()
         b = self.successor(a)
+        st = c.status(b)
+        self.assertEqual(st["state"], "ASSIGNED", st)
+        self.assertEqual(st["reason"], "waits on w1 for job %d to end" % a)
         c.yard("cancel", b)
         c.wait_state(b, "CANCELLED")
         open(self.gate, "w").close()
