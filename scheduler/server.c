@@ -630,13 +630,23 @@ attach_by_name (yard_server_t *s, yard_job_t *job)
         log_warn ("job %" PRIu64 " is on node %s, which never registered: "
                   "waiting for it", job->id, node->name);
     }
-    /* a successor keeps the allocation it waits with, and holds nothing */
-    bool successor = yard__ahead_restore (s, job);
+    /* its current attempt's allocation, read once: a successor keeps it
+     * to wait with and holds nothing; any other job holds it */
+    Yard__Allocation *rec = NULL;
+    uint32_t attempt = 0;
+    if (yard_store_alloc_get (s->store, job->id, &attempt, &rec) == 0
+        && attempt != job->attempt) {
+        yard__allocation__free_unpacked (rec, NULL);
+        rec = NULL;
+    }
+    bool successor = yard__ahead_restore (job, rec);
     attach_indexed (s, job, node);
     if (!successor) {
-        yard__place_restore (s, job, node);
+        yard__place_restore (s, job, node, rec);
         yard__cands_add (s, job);
     }
+    if (rec)
+        yard__allocation__free_unpacked (rec, NULL);
     return 0;
 }
 

@@ -45,7 +45,6 @@
 #include "server_int.h"
 #include "server_nodeadmin.h"
 #include "server_place.h"
-#include "store_alloc.h"
 
 #define AHEAD_LOOK 64 /* candidates a pending job looks at */
 /* How deep a chain goes: a running job, its successor, and that one's
@@ -241,22 +240,16 @@ yard__ahead_preempt (yard_server_t *s, yard_job_t *job)
 }
 
 bool
-yard__ahead_restore (yard_server_t *s, yard_job_t *job)
+yard__ahead_restore (yard_job_t *job, const Yard__Allocation *rec)
 {
-    if (yard_job_is_gang (job))
+    if (!rec || rec->after_job == 0 || yard_job_is_gang (job))
         return false;
-    Yard__Allocation *al = NULL;
-    uint32_t attempt = 0;
-    if (yard_store_alloc_get (s->store, job->id, &attempt, &al) < 0 || !al)
-        return false;
-    struct yard_ahead *a = NULL;
-    bool successor = attempt == job->attempt && al->after_job != 0
-                     && (a = part (job)) && !a->alloc
-                     && yard_alloc_copy (al, &a->alloc) == 0;
-    yard__allocation__free_unpacked (al, NULL);
-    if (!successor && a)
+    struct yard_ahead *a = part (job);
+    if (a && !a->alloc && yard_alloc_copy (rec, &a->alloc) == 0)
+        return true;
+    if (a)
         part_drop (job);
-    return successor;
+    return false;
 }
 
 void

@@ -495,12 +495,13 @@ void yard__ahead_detach (yard_server_t *s, yard_job_t *job,
  * queue) so that what job frees goes to the job it makes room for. */
 void yard__ahead_preempt (yard_server_t *s, yard_job_t *job);
 
-/* Start-up and rollback: whether active job is a successor (its attempt
- * row's allocation names a job to follow), keeping that allocation;
+/* Start-up and rollback: whether active job is a successor (rec, its
+ * current attempt's recorded allocation, names a job to follow), keeping
+ * a copy of rec;
  * yard__ahead_relink then links each to the job it follows, or, that job
  * having ended, lets it hold its PUs.  yard__ahead_forget drops a job's
  * links and allocation before it is placed again. */
-bool yard__ahead_restore (yard_server_t *s, yard_job_t *job);
+bool yard__ahead_restore (yard_job_t *job, const Yard__Allocation *rec);
 void yard__ahead_relink (yard_server_t *s);
 void yard__ahead_forget (yard_job_t *job);
 

@@ -69,32 +69,34 @@ yard__place_release (yard_job_t *job)
         (void)yard_place_release (job->worker->place, job->id);
 }
 
+/* Hold the recorded allocation a for job: claimed, or, when the node's
+ * shape is not known yet (it has not registered since the restart) or
+ * changed, adopted as a record that the register's reshape re-applies.
+ * 0 or -EEXIST once held. */
+static int
+hold_recorded (yard_place_t *p, yard_job_t *job, yard_node_t *node,
+               const Yard__Allocation *a)
+{
+    int rc = yard_place_claim (p, job->id, a);
+    if (rc == -EINVAL || rc == -EBUSY) {
+        if (rc == -EBUSY)
+            log_warn ("job %" PRIu64 ": its PUs/GPUs on %s overlap another "
+                      "job's", job->id, node->name);
+        rc = yard_place_adopt (p, job->id, a);
+    }
+    return rc;
+}
+
 void
-yard__place_restore (yard_server_t *s, yard_job_t *job, yard_node_t *node)
+yard__place_restore (yard_server_t *s, yard_job_t *job, yard_node_t *node,
+                     const Yard__Allocation *rec)
 {
     yard_place_t *p = node_place (s, node);
     if (!p)
         return;
-    Yard__Allocation *a = NULL;
-    uint32_t attempt = 0;
-    int rc = yard_store_alloc_get (s->store, job->id, &attempt, &a);
-    if (rc == 0 && attempt == job->attempt) {
-        rc = yard_place_claim (p, job->id, a);
-        if (rc == -EINVAL || rc == -EBUSY) {
-            /* the node's shape is not known yet (it has not registered
-             * since the restart) or changed: keep the record, the
-             * register's reshape re-applies it */
-            if (rc == -EBUSY)
-                log_warn ("job %" PRIu64 ": its recorded PUs/GPUs on %s "
-                          "overlap another job's", job->id, node->name);
-            rc = yard_place_adopt (p, job->id, a);
-        }
-        yard__allocation__free_unpacked (a, NULL);
-        if (rc == 0 || rc == -EEXIST)
-            return;
-    } else if (a) {
-        yard__allocation__free_unpacked (a, NULL);
-    }
+    int rc = rec ? hold_recorded (p, job, node, rec) : -ENOENT;
+    if (rc == 0 || rc == -EEXIST)
+        return;
     /* dispatched by a scheduler that recorded none */
     const Yard__Allocation *fresh;
     if (yard_place_alloc (p, job->id, yard_job_cpus (job),
@@ -112,13 +114,7 @@ yard__place_take (yard_server_t *s, yard_job_t *job, yard_node_t *node,
     if (!p || !a || ((!a->cpus || !*a->cpus) && a->n_gpu_uuids == 0
                      && a->n_gpu_bus_ids == 0))
         return; /* the job it followed ran unbound: so does it */
-    int rc = yard_place_claim (p, job->id, a);
-    if (rc == -EINVAL || rc == -EBUSY) {
-        if (rc == -EBUSY)
-            log_warn ("job %" PRIu64 ": the PUs/GPUs it took over on %s "
-                      "overlap another job's", job->id, node->name);
-        rc = yard_place_adopt (p, job->id, a);
-    }
+    int rc = hold_recorded (p, job, node, a);
     if (rc < 0 && rc != -EEXIST)
         log_warn ("job %" PRIu64 " on %s: cannot hold its PUs/GPUs: %s",
                   job->id, node->name, strerror (-rc));

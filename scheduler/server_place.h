@@ -34,11 +34,12 @@ int yard__place_assign (yard_server_t *s, yard_job_t *job, yard_node_t *node,
 /* Give back what job holds on its node (job->worker). */
 void yard__place_release (yard_job_t *job);
 
-/* Re-hold an active job's recorded allocation on node (start-up,
- * rollback); a job with none recorded gets a fresh one (it keeps running
- * where it is; only new jobs see the difference). */
+/* Re-hold an active job's recorded allocation rec (of its current
+ * attempt, read from the store by the caller) on node (start-up,
+ * rollback); a job with none recorded (rec NULL) gets a fresh one (it
+ * keeps running where it is; only new jobs see the difference). */
 void yard__place_restore (yard_server_t *s, yard_job_t *job,
-                          yard_node_t *node);
+                          yard_node_t *node, const Yard__Allocation *rec);
 
 /* Hold a (a successor's, taken over from the job it followed) for job on
  * node: the same as a recorded allocation at a restore. */
