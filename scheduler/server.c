@@ -1197,6 +1197,22 @@ gang_candidates (yard_server_t *s)
  * slots. */
 static bool client_waiting (yard_server_t *s);
 
+/* Every YARD__YIELD_EVERY placements of a pass: release what became
+ * durable, and tell whether the pass stops for a client request (the
+ * rest in a batch of its own). */
+static bool
+pass_yields (yard_server_t *s, bool bounded, size_t placed)
+{
+    if (placed == 0 || placed % YARD__YIELD_EVERY != 0)
+        return false;
+    held_poll (s);
+    if (!bounded && !client_waiting (s))
+        return false;
+    s->need_dispatch = true;
+    s->dispatch_yielded = true;
+    return true;
+}
+
 /* The jobs left pending by the pass, in priority order, each sent as the
  * successor of an active job of its shape (server_ahead.c), with the
  * pass's bounds: YARD__MAX_SKIPS jobs that find none, a yield to a
@@ -1207,12 +1223,8 @@ ahead_pass (yard_server_t *s, bool bounded, size_t placed)
     size_t nstash = 0, skips = 0;
     yard_job_t *job;
     while (skips < YARD__MAX_SKIPS && s->cands && !s->batch_failed) {
-        if (placed > 0 && placed % YARD__YIELD_EVERY == 0
-            && (bounded || client_waiting (s))) {
-            s->need_dispatch = true;
-            s->dispatch_yielded = true;
+        if (pass_yields (s, bounded, placed))
             break;
-        }
         if (!(job = yard_queue_pop (s->queue)))
             break;
         if (yard__array_throttle (s, job))
@@ -1244,14 +1256,8 @@ dispatch_pass (yard_server_t *s, bool bounded)
     size_t nstash = 0, skips = 0, placed = 0;
     yard_job_t *job;
     while (skips < YARD__MAX_SKIPS && max_cpus > 0 && !s->batch_failed) {
-        if (placed > 0 && placed % YARD__YIELD_EVERY == 0)
-            held_poll (s);
-        if (placed > 0 && placed % YARD__YIELD_EVERY == 0
-            && (bounded || client_waiting (s))) {
-            s->need_dispatch = true; /* the rest in a batch of its own */
-            s->dispatch_yielded = true;
+        if (pass_yields (s, bounded, placed))
             break;
-        }
         if (!(job = yard_queue_pop (s->queue)))
             break;
         if (yard__array_throttle (s, job))
