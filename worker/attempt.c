@@ -130,9 +130,10 @@ finish (struct attempt *a)
 {
     struct jobdir_result *r = &a->result;
     r->end_time_ms = yard_now_ms ();
+    /* an attempt that never started (refused, given back, killed while
+     * staging) has no start: the scheduler would take one as a run */
     if (r->start_time_ms == 0)
-        r->start_time_ms
-            = a->start_time_ms ? a->start_time_ms : r->end_time_ms;
+        r->start_time_ms = a->start_time_ms;
     close_fd (&a->log_wfd);
     r->log_size = log_fd_size (a->log_rfd);
     if (a->has_dir) {

@@ -1123,9 +1123,6 @@ give_back (struct worker *w, uint64_t job_id, uint32_t num,
     }
     list_add (w, a);
     attempt_refuse (a, reason, 0, message);
-    /* the scheduler counts a job with a start time as run (finish() gives
-     * a refused attempt its end time as start) */
-    a->result.start_time_ms = 0;
     /* the job's checkpoints here are its earlier attempts', stored by them */
     a->ckpt_deadline_ms = yard_mono_ms ();
     pump (w, a, yard_mono_ms ());
